@@ -1,0 +1,3 @@
+"""Box Office: a high-concurrency seat booking engine."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Booking domain: seats, bookings and the locking strategies. Knows nothing of HTTP."""

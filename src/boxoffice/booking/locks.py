@@ -1,0 +1,80 @@
+"""Redis seat leases: an efficiency device, never the safety guarantee.
+
+A lease can expire while its holder is paused, and Redis can lose every key; the
+database's conditional write stays the arbiter. Release is token-checked (redis-py's
+Lua compare-and-delete), so a stale holder never frees a newer holder's lease.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from redis.exceptions import LockNotOwnedError, RedisError
+
+from boxoffice.booking.domain import LockServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LeaseStats:
+    """Counts the observability layer exports; plain ints keep this module metric-agnostic."""
+
+    acquired: int = 0
+    contended: int = 0
+    lost: int = 0
+    errors: int = 0
+
+
+class SeatLeases:
+    def __init__(self, client: aioredis.Redis, *, prefix: str, lease_s: float, wait_s: float) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._lease_s = lease_s
+        self._wait_s = wait_s
+        self.stats = LeaseStats()
+
+    def key(self, seat_id: int) -> str:
+        return f"{self._prefix}lock:seat:{seat_id}"
+
+    @asynccontextmanager
+    async def hold(self, seat_id: int) -> AsyncIterator[bool]:
+        """Yield True while holding the seat's lease, False if another holder kept it past the wait."""
+        lock = self._client.lock(
+            self.key(seat_id),
+            timeout=self._lease_s,
+            blocking=self._wait_s > 0,
+            blocking_timeout=self._wait_s or None,
+            sleep=min(0.01, self._wait_s or 0.01),
+            thread_local=False,
+        )
+        try:
+            acquired = await lock.acquire()
+        except RedisError as exc:
+            self.stats.errors += 1
+            raise LockServiceUnavailable("Redis is unavailable; the REDIS strategy cannot lock seats") from exc
+        if not acquired:
+            self.stats.contended += 1
+            yield False
+            return
+        self.stats.acquired += 1
+        try:
+            yield True
+        finally:
+            await self._release(lock, seat_id)
+
+    async def _release(self, lock: aioredis.lock.Lock, seat_id: int) -> None:
+        try:
+            await lock.release()
+        except LockNotOwnedError:
+            # The lease expired under us; the database write already decided the outcome.
+            self.stats.lost += 1
+            log.warning("lease_lost seat_id=%s lease_s=%s", seat_id, self._lease_s)
+        except RedisError:
+            # The lease will expire by itself; the booking outcome is already decided.
+            self.stats.errors += 1
+            log.warning("lease_release_failed seat_id=%s", seat_id)

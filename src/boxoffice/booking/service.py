@@ -1,0 +1,41 @@
+"""The booking use case: pick the strategy, claim, tell listeners."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from boxoffice.booking.domain import Booking, Inventory, Strategy
+from boxoffice.booking.strategies import BookingStrategy
+from boxoffice.storage import seats
+from boxoffice.storage.db import Pool, connection
+
+BookedListener = Callable[[Booking], None]
+
+
+class BookingService:
+    def __init__(
+        self,
+        pool: Pool,
+        strategies: Mapping[Strategy, BookingStrategy],
+        default: Strategy,
+        acquire_timeout_s: float,
+    ) -> None:
+        self._pool = pool
+        self._strategies = dict(strategies)
+        self.default = default
+        self._acquire_timeout_s = acquire_timeout_s
+        self._listeners: list[BookedListener] = []
+
+    def on_booked(self, listener: BookedListener) -> None:
+        """Listeners run after commit; they must not block (the outbox makes them best-effort)."""
+        self._listeners.append(listener)
+
+    async def book(self, seat_id: int, user_id: str, strategy: Strategy | None = None) -> Booking:
+        booking = await self._strategies[strategy or self.default].book(seat_id, user_id)
+        for listener in self._listeners:
+            listener(booking)
+        return booking
+
+    async def inventory(self) -> Inventory:
+        async with connection(self._pool, self._acquire_timeout_s) as conn:
+            return await seats.inventory(conn)

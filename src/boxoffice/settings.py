@@ -1,0 +1,63 @@
+"""Deployment settings, read once from the environment (and `.env`).
+
+Every knob a client or operator can turn is bounded here so that a typo fails at
+start-up with a clear message instead of misbehaving under load.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from boxoffice.booking.domain import Strategy
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BOXOFFICE_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "BOXOFFICE_DATABASE_URL"),
+        description="PostgreSQL URL; unset means an embedded PostgreSQL in data_dir.",
+    )
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        validation_alias=AliasChoices("REDIS_URL", "BOXOFFICE_REDIS_URL"),
+    )
+    data_dir: Path = Field(default=Path(".boxoffice"), description="Embedded PostgreSQL data.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    log_level: LogLevel = "INFO"
+
+    default_strategy: Strategy = Strategy.ATOMIC
+
+    db_pool_min: int = Field(default=2, ge=1, le=200)
+    db_pool_max: int = Field(default=20, ge=1, le=200)
+    db_acquire_timeout_s: float = Field(default=2.0, gt=0, le=60)
+    db_lock_timeout_ms: int = Field(default=2000, ge=1, le=60_000)
+    db_statement_timeout_ms: int = Field(default=5000, ge=1, le=300_000)
+    db_idle_in_tx_timeout_ms: int = Field(default=10_000, ge=1, le=600_000)
+
+    redis_key_prefix: str = Field(default="boxoffice:", min_length=1, max_length=64)
+    redis_lock_lease_ms: int = Field(default=5000, ge=10, le=120_000)
+    redis_lock_wait_ms: int = Field(default=50, ge=0, le=10_000)
+    redis_timeout_s: float = Field(default=0.5, gt=0, le=30)
+
+    max_body_bytes: int = Field(default=4096, ge=256, le=1_048_576)
+
+    seed_rows: int = Field(default=10, ge=1, le=200)
+    seed_cols: int = Field(default=10, ge=1, le=200)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

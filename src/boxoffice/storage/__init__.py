@@ -1,0 +1,1 @@
+"""PostgreSQL access: the pool, migrations, seeding and the claim statements."""
