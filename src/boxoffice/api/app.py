@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,15 +13,19 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from boxoffice import __version__
-from boxoffice.api import errors
+from boxoffice.api import checkout, errors
+from boxoffice.api.auth import Authenticator
 from boxoffice.api.limits import BodyLimitMiddleware
+from boxoffice.api.ratelimit import RateLimiter
 from boxoffice.api.routes import router
+from boxoffice.booking.checkout import CheckoutPolicy, CheckoutService
 from boxoffice.booking.domain import Strategy
 from boxoffice.booking.locks import SeatLeases
 from boxoffice.booking.service import BookingService
 from boxoffice.booking.strategies import AtomicStrategy, BookingStrategy, RedisLockStrategy, RowLockStrategy
 from boxoffice.settings import Settings, get_settings
 from boxoffice.storage.db import create_pool
+from boxoffice.storage.sweeper import run_sweeper
 
 
 def redis_client(settings: Settings) -> aioredis.Redis:
@@ -59,9 +65,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.redis = redis
         app.state.leases = leases
         app.state.booking = BookingService(pool, strategies, settings.default_strategy, timeout)
+        policy = CheckoutPolicy(settings.hold_ttl_s, settings.hold_max_s, settings.seats_per_user)
+        app.state.checkout = CheckoutService(pool, app.state.booking, policy, timeout)
+        app.state.auth = Authenticator(settings)
+        app.state.rate_limiter = RateLimiter(
+            redis,
+            prefix=settings.redis_key_prefix,
+            window_s=settings.rate_limit_window_s,
+            per_ip=settings.rate_limit_per_ip,
+            per_user=settings.rate_limit_per_user,
+        )
+        sweeper = asyncio.create_task(run_sweeper(pool, settings))
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             await redis.aclose()
             await pool.close()
 
@@ -73,5 +93,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.include_router(router)
+    app.include_router(checkout.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app

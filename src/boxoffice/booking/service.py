@@ -32,9 +32,17 @@ class BookingService:
 
     async def book(self, seat_id: int, user_id: str, strategy: Strategy | None = None) -> Booking:
         booking = await self._strategies[strategy or self.default].book(seat_id, user_id)
-        for listener in self._listeners:
-            listener(booking)
+        self.notify([booking])
         return booking
+
+    def strategy(self, strategy: Strategy | None = None) -> BookingStrategy:
+        return self._strategies[strategy or self.default]
+
+    def notify(self, bookings: list[Booking]) -> None:
+        """Tell listeners about committed bookings (callers with their own transaction call it after commit)."""
+        for booking in bookings:
+            for listener in self._listeners:
+                listener(booking)
 
     async def inventory(self) -> Inventory:
         async with connection(self._pool, self._acquire_timeout_s) as conn:

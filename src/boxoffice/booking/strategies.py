@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
-from boxoffice.booking.domain import Booking, SeatOccupied, Strategy
+import asyncpg
+
+from boxoffice.booking.domain import Booking, SeatOccupied, SeatsTaken, Strategy
 from boxoffice.booking.locks import SeatLeases
-from boxoffice.storage import seats
+from boxoffice.storage import checkout, seats
 from boxoffice.storage.db import Pool, connection
 
 
@@ -15,8 +19,31 @@ class BookingStrategy(Protocol):
 
     async def book(self, seat_id: int, user_id: str) -> Booking: ...
 
+    def guard(self, seat_ids: Sequence[int]) -> AbstractAsyncContextManager[None]:
+        """Entered before a multi-seat change borrows a connection (REDIS: the seats' leases)."""
+        ...
 
-class AtomicStrategy:
+    async def prepare(self, conn: asyncpg.Connection, seat_ids: Sequence[int]) -> None:
+        """Runs inside the multi-seat transaction before the conditional write (DB: ordered row locks)."""
+        ...
+
+
+@asynccontextmanager
+async def _no_guard() -> AsyncIterator[None]:
+    yield
+
+
+class _DatabaseArbitrated:
+    """Multi-seat defaults: the ordered, guarded write in storage.checkout decides alone."""
+
+    def guard(self, seat_ids: Sequence[int]) -> AbstractAsyncContextManager[None]:
+        return _no_guard()
+
+    async def prepare(self, conn: asyncpg.Connection, seat_ids: Sequence[int]) -> None:
+        return None
+
+
+class AtomicStrategy(_DatabaseArbitrated):
     """One conditional statement, one round trip, autocommit: the fastest correct claim."""
 
     name = Strategy.ATOMIC
@@ -30,7 +57,7 @@ class AtomicStrategy:
             return await seats.claim(conn, seat_id, user_id, self.name)
 
 
-class RowLockStrategy:
+class RowLockStrategy(_DatabaseArbitrated):
     """PostgreSQL row lock (`SELECT ... FOR UPDATE`) inside a transaction, as in the original design."""
 
     name = Strategy.DB
@@ -43,8 +70,11 @@ class RowLockStrategy:
         async with connection(self._pool, self._acquire_timeout_s) as conn:
             return await seats.claim_with_row_lock(conn, seat_id, user_id, self.name)
 
+    async def prepare(self, conn: asyncpg.Connection, seat_ids: Sequence[int]) -> None:
+        await checkout.lock_in_order(conn, seat_ids)
 
-class RedisLockStrategy:
+
+class RedisLockStrategy(_DatabaseArbitrated):
     """Fast-fail Redis lease so losers never reach the database; the conditional write still decides."""
 
     name = Strategy.REDIS
@@ -60,3 +90,13 @@ class RedisLockStrategy:
                 raise SeatOccupied(seat_id, "is being booked by another request")
             async with connection(self._pool, self._acquire_timeout_s) as conn:
                 return await seats.claim(conn, seat_id, user_id, self.name)
+
+    def guard(self, seat_ids: Sequence[int]) -> AbstractAsyncContextManager[None]:
+        return self._guard(seat_ids)
+
+    @asynccontextmanager
+    async def _guard(self, seat_ids: Sequence[int]) -> AsyncIterator[None]:
+        async with self.leases.hold_many(seat_ids) as contended:
+            if contended:
+                raise SeatsTaken(contended, "are being booked by another request")
+            yield

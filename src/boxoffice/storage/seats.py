@@ -23,15 +23,22 @@ from boxoffice.booking.domain import (
     Strategy,
 )
 
-SEAT_COLUMNS = "id, seat_number, section, row_label, row_idx, col_idx, status, booked_by, booked_at, version"
+SEAT_COLUMNS = (
+    "id, seat_number, section, row_label, row_idx, col_idx, status, booked_by, booked_at, version, held_until"
+)
+
+# The one definition of "free to claim": a lapsed hold is as good as AVAILABLE, so expiry never
+# depends on a background job. Uses clock_timestamp(): now() would be stale after a lock wait.
+AVAILABLE_SQL = "(status = 'AVAILABLE' OR (status = 'HELD' AND held_until < clock_timestamp()))"
 
 # Claim, record the booking and append the outbox event in one statement. When nothing was
 # claimed the outer SELECT still returns one row whose `found` tells 404 from 409.
 _CLAIM = f"""
 WITH claimed AS (
     UPDATE seats
-       SET status = 'BOOKED', booked_by = $2, booked_at = clock_timestamp(), version = version + 1
-     WHERE id = $1 AND status = 'AVAILABLE'
+       SET status = 'BOOKED', booked_by = $2, booked_at = clock_timestamp(), version = version + 1,
+           held_by = NULL, hold_token = NULL, held_until = NULL
+     WHERE id = $1 AND {AVAILABLE_SQL}
  RETURNING {SEAT_COLUMNS}
 ), booking AS (
     INSERT INTO bookings (seat_id, user_id, strategy, created_at)
@@ -49,10 +56,10 @@ SELECT EXISTS (SELECT 1 FROM seats WHERE id = $1) AS found,
   FROM (SELECT 1) AS one LEFT JOIN claimed AS c ON TRUE
 """
 
-_LOCK_ROW = "SELECT status FROM seats WHERE id = $1 FOR UPDATE"
+_LOCK_ROW = f"SELECT {AVAILABLE_SQL} AS free FROM seats WHERE id = $1 FOR UPDATE"
 
 
-def seat_from_row(row: Mapping[str, Any]) -> Seat:
+def seat_from_row(row: Mapping[str, Any] | asyncpg.Record) -> Seat:
     return Seat(
         id=row["id"],
         seat_number=row["seat_number"],
@@ -64,6 +71,7 @@ def seat_from_row(row: Mapping[str, Any]) -> Seat:
         booked_by=row["booked_by"],
         booked_at=row["booked_at"],
         version=row["version"],
+        held_until=row.get("held_until"),
     )
 
 
@@ -83,10 +91,10 @@ async def claim_with_row_lock(
 ) -> Booking:
     """The original design: lock the row, check it, then write; all in one transaction."""
     async with conn.transaction():
-        status = await conn.fetchval(_LOCK_ROW, seat_id)
-        if status is None:
+        free = await conn.fetchval(_LOCK_ROW, seat_id)
+        if free is None:
             raise SeatNotFound(seat_id)
-        if status != SeatStatus.AVAILABLE:
+        if not free:
             raise SeatOccupied(seat_id)
         return await claim(conn, seat_id, user_id, strategy)
 
