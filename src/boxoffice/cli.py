@@ -12,11 +12,13 @@ import asyncpg
 import typer
 import uvicorn
 
+from boxoffice.cli_events import events_app
 from boxoffice.settings import Settings, get_settings
 from boxoffice.storage import migrate as migrations
 from boxoffice.storage.seed import Layout, seed
 
 app = typer.Typer(help="Box Office: high-concurrency seat booking.", no_args_is_help=True)
+app.add_typer(events_app, name="event")
 log = logging.getLogger("boxoffice")
 
 

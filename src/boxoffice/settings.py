@@ -58,7 +58,9 @@ class Settings(BaseSettings):
     hold_ttl_s: float = Field(default=300, ge=0.1, le=3600, description="How long a hold lasts.")
     hold_max_s: float = Field(default=1800, ge=0.1, le=86_400, description="Cap on a hold's life with extensions.")
     hold_sweep_interval_s: float = Field(default=2.0, ge=0, le=3600, description="0 disables the sweeper.")
-    seats_per_user: int = Field(default=0, ge=0, le=10_000, description="Held+booked seats per user; 0 = no cap.")
+    seats_per_user: int = Field(
+        default=0, ge=0, le=10_000, description="Held+booked seats per user and event; 0 = no cap."
+    )
     idempotency_ttl_s: int = Field(default=86_400, ge=1, le=30 * 86_400)
 
     # Rate limits per window (0 disables one); Redis-backed, per-process fallback if Redis fails.
@@ -73,6 +75,10 @@ class Settings(BaseSettings):
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
     jwt_leeway_s: int = Field(default=30, ge=0, le=600)
+
+    admin_token: str | None = Field(
+        default=None, min_length=16, description="Bearer token for /api/v1/admin; unset disables the admin API."
+    )
 
     seed_rows: int = Field(default=10, ge=1, le=200)
     seed_cols: int = Field(default=10, ge=1, le=200)

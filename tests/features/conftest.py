@@ -15,6 +15,7 @@ from tests.support import ServerProcess, fresh_database
 HOLD_TTL_S = 1.5
 IDEMPOTENCY_TTL_S = 3
 JWT_SECRET = "test-secret-" + "x" * 40
+ADMIN_TOKEN = "admin-token-" + "z" * 20
 
 
 def reset_checkout(database_url: str) -> None:
@@ -58,6 +59,7 @@ def checkout_server(checkout_db: str, artifacts: Path) -> Iterator[ServerProcess
         "BOXOFFICE_HOLD_SWEEP_INTERVAL_S": "0",
         "BOXOFFICE_IDEMPOTENCY_TTL_S": str(IDEMPOTENCY_TTL_S),
         "BOXOFFICE_REDIS_LOCK_WAIT_MS": "200",
+        "BOXOFFICE_ADMIN_TOKEN": ADMIN_TOKEN,
     }
     server = start(env, checkout_db, artifacts / "checkout-server.log")
     try:

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from boxoffice.api.auth import Authenticator
 from boxoffice.api.errors import ApiError
 from boxoffice.settings import Settings
-from tests.features.conftest import JWT_SECRET, client_for, reset_checkout, start
+from tests.features.conftest import ADMIN_TOKEN, JWT_SECRET, client_for, reset_checkout, start
 from tests.features.helpers import assert_consistent, gate_all, rows
 from tests.support import REDIS_URL, ServerProcess, fresh_database
 
@@ -50,6 +50,7 @@ def pair(limits_db: str, artifacts: Path) -> Iterator[tuple[ServerProcess, Serve
         "BOXOFFICE_SEATS_PER_USER": str(SEATS_PER_USER),
         "BOXOFFICE_HOLD_TTL_S": "1",
         "BOXOFFICE_HOLD_SWEEP_INTERVAL_S": "0.3",
+        "BOXOFFICE_ADMIN_TOKEN": ADMIN_TOKEN,
     }
     a = start(env, limits_db, artifacts / "limits-a.log")
     try:
@@ -120,6 +121,23 @@ async def test_seat_cap_per_user(clients: tuple[httpx.AsyncClient, httpx.AsyncCl
                           json={"userId": user})
     assert cancel.status_code == 200
     assert (await a.post("/api/v1/bookings", json={"seatId": 5, "userId": user})).status_code == 201
+    assert_consistent(limits_db)
+
+
+async def test_seat_cap_is_per_event(clients: tuple[httpx.AsyncClient, httpx.AsyncClient], limits_db: str) -> None:
+    a, b = clients
+    layout = {"slug": f"cap-{uuid.uuid4().hex[:6]}", "name": "Cap", "venue": "Hall",
+              "sections": [{"name": "Main", "rows": 1, "columns": 6}]}
+    created = await a.post("/api/v1/admin/events", json=layout, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert created.status_code == 201, created.text
+    other_event = [s["seatId"] for s in (await a.get(created.json()["seatsPath"])).json()["seats"]]
+    user = "ev-" + uuid.uuid4().hex[:6]
+    assert (await a.post("/api/v1/bookings", json={"seatIds": [101, 102, 103, 104], "userId": user})).status_code == 201
+    assert (await b.post("/api/v1/bookings", json={"seatId": 105, "userId": user})).status_code == 409
+    # A full quota in the default event leaves the user's quota in another event untouched.
+    assert (await b.post("/api/v1/bookings", json={"seatIds": other_event[:4], "userId": user})).status_code == 201
+    over = await a.post("/api/v1/holds", json={"seatIds": other_event[4:5], "userId": user})
+    assert over.status_code == 409 and over.json()["error"] == "SEAT_LIMIT_EXCEEDED"
     assert_consistent(limits_db)
 
 

@@ -13,7 +13,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from boxoffice import __version__
-from boxoffice.api import checkout, errors
+from boxoffice.api import checkout, errors, events
 from boxoffice.api.auth import Authenticator
 from boxoffice.api.limits import BodyLimitMiddleware
 from boxoffice.api.ratelimit import RateLimiter
@@ -94,5 +94,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(router)
     app.include_router(checkout.router)
+    app.include_router(events.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app

@@ -87,6 +87,9 @@ class SeatOut(BaseModel):
     version: int
     held: bool
     heldUntil: datetime | None
+    eventId: int
+    category: str | None
+    priceCents: int | None
 
 
 class BookingOut(SeatOut):
@@ -140,6 +143,9 @@ def seat_json(seat: Seat) -> dict[str, Any]:
         "version": seat.version,
         "held": held,
         "heldUntil": seat.held_until if held else None,
+        "eventId": seat.event_id,
+        "category": seat.category,
+        "priceCents": seat.price_cents,
     }
 
 

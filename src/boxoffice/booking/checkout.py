@@ -26,7 +26,7 @@ class CheckoutPolicy:
     hold_max_s: float
     """A hold can be extended, but never to more than this long after it was placed."""
     seats_per_user: int
-    """Booked plus held seats one user may have at once; 0 disables the check."""
+    """Booked plus held seats one user may have per event; 0 disables the check."""
 
 
 class CheckoutService:
@@ -45,9 +45,11 @@ class CheckoutService:
         async with connection(self._pool, self._acquire_timeout_s) as own, own.transaction():
             yield own
 
-    async def _limit(self, conn: asyncpg.Connection, user_id: str, adding: int, token: UUID | None = None) -> None:
+    async def _limit(
+        self, conn: asyncpg.Connection, user_id: str, seat_ids: Sequence[int], token: UUID | None = None
+    ) -> None:
         if self.policy.seats_per_user:
-            await checkout.enforce_seat_limit(conn, user_id, adding, self.policy.seats_per_user, token)
+            await checkout.enforce_seat_limit(conn, user_id, seat_ids, self.policy.seats_per_user, token)
 
     async def book(
         self,
@@ -61,7 +63,7 @@ class CheckoutService:
         ids = sorted(set(seat_ids))
         chosen = self._booking.strategy(strategy)
         async with chosen.guard(ids), self._transaction(conn) as tx:
-            await self._limit(tx, user_id, len(ids))
+            await self._limit(tx, user_id, ids)
             await chosen.prepare(tx, ids)
             bookings = await checkout.claim_many(tx, ids, user_id, chosen.name)
         if conn is None:
@@ -85,7 +87,7 @@ class CheckoutService:
             if seat_ids is not None and sorted(set(seat_ids)) != ids:
                 raise HoldSeatsMismatch(ids)
             async with chosen.guard(ids):
-                await self._limit(tx, user_id, len(ids), token)
+                await self._limit(tx, user_id, ids, token)
                 await chosen.prepare(tx, ids)
                 bookings = await checkout.claim_many(tx, ids, user_id, chosen.name, token)
                 await checkout.end_hold(tx, token, HoldState.CONFIRMED)
@@ -104,7 +106,7 @@ class CheckoutService:
         ids = sorted(set(seat_ids))
         chosen = self._booking.strategy(strategy)
         async with chosen.guard(ids), self._transaction(conn) as tx:
-            await self._limit(tx, user_id, len(ids))
+            await self._limit(tx, user_id, ids)
             await chosen.prepare(tx, ids)
             return await checkout.place_hold(tx, ids, user_id, uuid.uuid4(), self.policy.hold_ttl_s)
 

@@ -11,6 +11,8 @@ from uuid import UUID
 MAX_SEAT_ID = 2**31 - 1
 MAX_USER_ID_LENGTH = 64
 MAX_SEATS_PER_REQUEST = 10
+DEFAULT_EVENT_ID = 1
+"""The event `/api/v1/seats` and `/topic/seats` serve (migration 0003 puts pre-existing seats in it)."""
 
 
 class Strategy(enum.StrEnum):
@@ -43,6 +45,9 @@ class Seat:
     booked_at: datetime | None
     version: int
     held_until: datetime | None = None
+    event_id: int = DEFAULT_EVENT_ID
+    category: str | None = None
+    price_cents: int | None = None
 
     @property
     def booked(self) -> bool:
@@ -212,7 +217,7 @@ class NotOwner(BookingError):
 
 class SeatLimitExceeded(BookingError):
     def __init__(self, limit: int, current: int) -> None:
-        super().__init__(f"At most {limit} seats per user; you already have {current} held or booked")
+        super().__init__(f"At most {limit} seats per user and event; you already have {current} held or booked")
         self.limit = limit
 
 

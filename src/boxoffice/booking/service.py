@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from boxoffice.booking.domain import Booking, Inventory, Strategy
+from boxoffice.booking.domain import DEFAULT_EVENT_ID, Booking, Inventory, Strategy
 from boxoffice.booking.strategies import BookingStrategy
 from boxoffice.storage import seats
 from boxoffice.storage.db import Pool, connection
@@ -44,6 +44,6 @@ class BookingService:
             for listener in self._listeners:
                 listener(booking)
 
-    async def inventory(self) -> Inventory:
+    async def inventory(self, event_id: int = DEFAULT_EVENT_ID) -> Inventory:
         async with connection(self._pool, self._acquire_timeout_s) as conn:
-            return await seats.inventory(conn)
+            return await seats.inventory(conn, event_id)

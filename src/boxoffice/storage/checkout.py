@@ -155,29 +155,32 @@ async def place_hold(
     )
 
 
-async def count_active_seats(conn: asyncpg.Connection, user_id: str, except_token: UUID | None) -> int:
-    """Seats the user has booked or holds (unlapsed), not counting the hold being confirmed."""
-    value = await conn.fetchval(
-        """
-        SELECT (SELECT count(*) FROM seats WHERE booked_by = $1 AND status = 'BOOKED')
-             + (SELECT count(*) FROM seats
-                 WHERE held_by = $1 AND status = 'HELD' AND held_until >= clock_timestamp()
-                   AND hold_token IS DISTINCT FROM $2::uuid)
-        """,
-        user_id,
-        except_token,
-    )
-    return int(value)
+_SEAT_COUNTS = """
+WITH adding AS (
+    SELECT event_id, count(*) AS n FROM seats WHERE id = ANY($2::int[]) GROUP BY event_id
+)
+SELECT a.event_id, a.n AS adding,
+       (SELECT count(*) FROM seats s
+         WHERE s.event_id = a.event_id
+           AND ((s.status = 'BOOKED' AND s.booked_by = $1)
+                OR (s.status = 'HELD' AND s.held_by = $1 AND s.held_until >= clock_timestamp()
+                    AND s.hold_token IS DISTINCT FROM $3::uuid))) AS current
+  FROM adding AS a
+"""
 
 
 async def enforce_seat_limit(
-    conn: asyncpg.Connection, user_id: str, adding: int, limit: int, except_token: UUID | None = None
+    conn: asyncpg.Connection, user_id: str, seat_ids: Sequence[int], limit: int, except_token: UUID | None = None
 ) -> None:
-    """Per-user cap, serialised per user by a transaction-scoped advisory lock (taken before any seat lock)."""
+    """Per-user, per-event cap on booked plus held seats (the hold being confirmed not counted twice).
+
+    Serialised per user by a transaction-scoped advisory lock taken before any seat lock, so two
+    parallel requests by one user cannot both pass the check.
+    """
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('boxoffice-user:' || $1, 0))", user_id)
-    current = await count_active_seats(conn, user_id, except_token)
-    if current + adding > limit:
-        raise SeatLimitExceeded(limit, current)
+    for row in await conn.fetch(_SEAT_COUNTS, user_id, list(seat_ids), except_token):
+        if row["current"] + row["adding"] > limit:
+            raise SeatLimitExceeded(limit, row["current"])
 
 
 async def lock_hold(conn: asyncpg.Connection, token: UUID, user_id: str) -> asyncpg.Record:

@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from boxoffice.booking.domain import (
+    DEFAULT_EVENT_ID,
     Booking,
     Inventory,
     Seat,
@@ -24,7 +25,8 @@ from boxoffice.booking.domain import (
 )
 
 SEAT_COLUMNS = (
-    "id, seat_number, section, row_label, row_idx, col_idx, status, booked_by, booked_at, version, held_until"
+    "id, seat_number, section, row_label, row_idx, col_idx, status, booked_by, booked_at, version, held_until,"
+    " event_id, category, price_cents"
 )
 
 # The one definition of "free to claim": a lapsed hold is as good as AVAILABLE, so expiry never
@@ -72,6 +74,9 @@ def seat_from_row(row: Mapping[str, Any] | asyncpg.Record) -> Seat:
         booked_at=row["booked_at"],
         version=row["version"],
         held_until=row.get("held_until"),
+        event_id=row.get("event_id") or DEFAULT_EVENT_ID,
+        category=row.get("category"),
+        price_cents=row.get("price_cents"),
     )
 
 
@@ -99,10 +104,13 @@ async def claim_with_row_lock(
         return await claim(conn, seat_id, user_id, strategy)
 
 
-async def inventory(conn: asyncpg.Connection) -> Inventory:
-    """A consistent snapshot of every seat and the highest change sequence it includes."""
+async def inventory(conn: asyncpg.Connection, event_id: int = DEFAULT_EVENT_ID) -> Inventory:
+    """A consistent snapshot of one event's seats and the highest change sequence it includes."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        rows = await conn.fetch(f"SELECT {SEAT_COLUMNS} FROM seats ORDER BY section_order, row_idx, col_idx")
+        rows = await conn.fetch(
+            f"SELECT {SEAT_COLUMNS} FROM seats WHERE event_id = $1 ORDER BY section_order, row_idx, col_idx",
+            event_id,
+        )
         sequence = await conn.fetchval("SELECT COALESCE(max(seq), 0) FROM seat_events")
     seats = [seat_from_row(r) for r in rows]
     return Inventory(seats=seats, sections=_layout(seats), sequence=sequence)
