@@ -116,7 +116,7 @@ async def test_hold_blocks_others_then_confirms(co: httpx.AsyncClient, checkout_
     # Nobody else can book or hold a held seat, by any strategy or path.
     for strategy in STRATEGIES:
         other = await co.post("/api/v1/bookings", json={"seatId": 32, "userId": "ivan", "strategy": strategy})
-        assert other.status_code == 409
+        assert other.status_code == 409 and "held" in other.json()["message"], other.text
     assert (await hold(co, [30, 31], "ivan")).status_code == 409
     # Another user cannot confirm, extend or release it.
     steal = await co.post("/api/v1/bookings", json={"holdToken": token, "userId": "ivan"})

@@ -14,7 +14,8 @@ from fastapi import Request
 from starlette.responses import Response
 
 from boxoffice.api.errors import ApiError, describe, error_body
-from boxoffice.booking.domain import Booking, BookingError
+from boxoffice.api.ratelimit import RATE_LIMITED
+from boxoffice.booking.domain import Booking, BookingError, SeatLimitExceeded
 from boxoffice.booking.service import BookingService
 from boxoffice.storage import idempotency as store
 from boxoffice.storage.db import connection
@@ -37,6 +38,14 @@ def _json(body: bytes, status: int, headers: dict[str, str] | None = None) -> Re
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
+async def _counted(work: Work, conn: asyncpg.Connection | None) -> Outcome:
+    try:
+        return await work(conn)
+    except SeatLimitExceeded:
+        RATE_LIMITED.labels("seats").inc()
+        raise
+
+
 async def respond(request: Request, scope: str, fingerprint: object, work: Work) -> Response:
     """Run `work` once per key: on a connection whose transaction also stores the answer.
 
@@ -46,7 +55,7 @@ async def respond(request: Request, scope: str, fingerprint: object, work: Work)
     service: BookingService = request.app.state.booking
     key = request.headers.get("idempotency-key")
     if key is None:
-        outcome = await work(None)
+        outcome = await _counted(work, None)
         return _json(orjson.dumps(outcome.payload), outcome.status)
     if not KEY_PATTERN.match(key):
         raise ApiError(422, "VALIDATION_FAILED", "Idempotency-Key: must be 1-128 visible ASCII characters")
@@ -62,7 +71,7 @@ async def respond(request: Request, scope: str, fingerprint: object, work: Work)
                 )
             return _json(prior.body, prior.status_code, {"Idempotent-Replayed": "true"})
         try:
-            outcome = await work(conn)
+            outcome = await _counted(work, conn)
             status, body = outcome.status, orjson.dumps(outcome.payload)
             committed = outcome.bookings
         except BookingError as exc:

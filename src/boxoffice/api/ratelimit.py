@@ -20,7 +20,9 @@ from boxoffice.api.errors import ApiError
 
 log = logging.getLogger(__name__)
 
-RATE_LIMITED = Counter("rate_limited", "Requests refused by a rate limit, by kind (ip, user).", ["kind"])
+RATE_LIMITED = Counter(
+    "rate_limited", "Requests refused by a limit, by kind: ip, user (429) or seats (per-user seat cap, 409).", ["kind"]
+)
 RATE_LIMIT_FALLBACK = Counter("rate_limit_fallback", "Rate-limit checks answered in-process because Redis failed.")
 
 _HIT = """

@@ -51,14 +51,14 @@ WITH claimed AS (
     SELECT id, version FROM claimed
  RETURNING seq
 )
-SELECT EXISTS (SELECT 1 FROM seats WHERE id = $1) AS found,
+SELECT (SELECT status FROM seats WHERE id = $1) AS current_status,
        (SELECT id FROM booking) AS booking_id,
        (SELECT seq FROM event) AS seq,
        c.*
   FROM (SELECT 1) AS one LEFT JOIN claimed AS c ON TRUE
 """
 
-_LOCK_ROW = f"SELECT {AVAILABLE_SQL} AS free FROM seats WHERE id = $1 FOR UPDATE"
+_LOCK_ROW = f"SELECT status, {AVAILABLE_SQL} AS free FROM seats WHERE id = $1 FOR UPDATE"
 
 
 def seat_from_row(row: Mapping[str, Any] | asyncpg.Record) -> Seat:
@@ -85,8 +85,10 @@ async def claim(conn: asyncpg.Connection, seat_id: int, user_id: str, strategy: 
     row = await conn.fetchrow(_CLAIM, seat_id, user_id, strategy.value)
     assert row is not None
     if row["booking_id"] is None:
-        if not row["found"]:
+        if row["current_status"] is None:
             raise SeatNotFound(seat_id)
+        if row["current_status"] == SeatStatus.HELD:
+            raise SeatOccupied(seat_id, "is held by another buyer")
         raise SeatOccupied(seat_id)
     return Booking(booking_id=row["booking_id"], seat=seat_from_row(row), strategy=strategy, sequence=row["seq"])
 
@@ -96,11 +98,11 @@ async def claim_with_row_lock(
 ) -> Booking:
     """The original design: lock the row, check it, then write; all in one transaction."""
     async with conn.transaction():
-        free = await conn.fetchval(_LOCK_ROW, seat_id)
-        if free is None:
+        row = await conn.fetchrow(_LOCK_ROW, seat_id)
+        if row is None:
             raise SeatNotFound(seat_id)
-        if not free:
-            raise SeatOccupied(seat_id)
+        if not row["free"]:
+            raise SeatOccupied(seat_id, "is held by another buyer" if row["status"] == "HELD" else "is already booked")
         return await claim(conn, seat_id, user_id, strategy)
 
 
