@@ -78,3 +78,30 @@ async def test_bad_keys_are_refused(co: httpx.AsyncClient, checkout_db: str) -> 
         r = await co.post("/api/v1/bookings", json={"seatId": 1, "userId": "gus"}, headers={"Idempotency-Key": key})
         assert r.status_code == 422, (key, r.text)
     assert rows(checkout_db, "SELECT id FROM bookings") == []
+
+
+async def test_retry_after_unknown_outcome_books_once(co: httpx.AsyncClient, checkout_db: str) -> None:
+    """Clients that give up mid-request (outcome unknown) and retry with their key: every seat ends
+    booked exactly once by its buyer, each final answer is 201, and no transaction is left open."""
+    unknown = 0
+    for i in range(20):
+        body = {"seatIds": [101 + i], "userId": f"w{i}"}
+        headers = {"Idempotency-Key": f"flaky-{i}"}
+        try:
+            await co.post("/api/v1/bookings", json=body, headers=headers, timeout=0.002 * (i % 5 + 1))
+        except httpx.TimeoutException:
+            unknown += 1
+        final = await co.post("/api/v1/bookings", json=body, headers=headers)
+        assert final.status_code == 201, final.text
+        assert final.json()["bookings"][0]["bookedBy"] == f"w{i}"
+    booked = rows(checkout_db, "SELECT seat_id, user_id FROM bookings ORDER BY seat_id")
+    assert booked == [{"seat_id": 101 + i, "user_id": f"w{i}"} for i in range(20)]
+    await asyncio.sleep(0.5)
+    stuck = rows(
+        checkout_db,
+        "SELECT state FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'boxoffice'"
+        " AND state LIKE 'idle in transaction%%'",
+    )
+    assert stuck == []
+    print(f"requests abandoned by the client before an answer: {unknown}/20")
+    assert_consistent(checkout_db)
