@@ -134,7 +134,7 @@ async def test_hold_blocks_others_then_confirms(co: httpx.AsyncClient, checkout_
 
 
 async def test_extend_and_release(co: httpx.AsyncClient, checkout_db: str) -> None:
-    r = await hold(co, [41, 42, 43], "jo")
+    r = await hold(co, [41, 42, 43], "jo", "db")  # strategy names are case-insensitive, as for bookings
     token, first = r.json()["holdToken"], datetime.fromisoformat(r.json()["expiresAt"])
     await asyncio.sleep(0.3)
     ext = await co.post(f"/api/v1/holds/{token}/extend", json={"userId": "jo"})

@@ -18,13 +18,14 @@ from boxoffice.api.ratelimit import RateLimiter
 from boxoffice.api.schemas import (
     BookingRequest,
     SeatIds,
+    StrategyName,
     UserId,
     booking_json,
     distinct_seat_ids,
     seat_json,
 )
 from boxoffice.booking.checkout import CheckoutService
-from boxoffice.booking.domain import Booking, BookingNotFound, Cancellation, Hold, Strategy
+from boxoffice.booking.domain import Booking, BookingNotFound, Cancellation, Hold
 from boxoffice.booking.service import BookingService
 from boxoffice.storage import checkout as checkout_store
 from boxoffice.storage.db import connection
@@ -39,7 +40,7 @@ class HoldRequest(BaseModel):
 
     seatIds: SeatIds
     userId: UserId | None = None
-    strategy: Strategy | None = None
+    strategy: StrategyName = None
 
     @model_validator(mode="after")
     def _distinct(self) -> HoldRequest:

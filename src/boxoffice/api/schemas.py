@@ -36,6 +36,7 @@ UserId = Annotated[
 ]
 
 
+StrategyName = Annotated[Strategy | None, BeforeValidator(_upper)]
 SeatId = Annotated[int, Field(ge=1, le=MAX_SEAT_ID)]
 SeatIds = Annotated[list[SeatId], Field(min_length=1, max_length=MAX_SEATS_PER_REQUEST)]
 
