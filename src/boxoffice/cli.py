@@ -102,6 +102,7 @@ def serve(
         http="httptools",
         access_log=False,
         log_level=settings.log_level.lower(),
+        timeout_keep_alive=settings.keep_alive_s,
         timeout_graceful_shutdown=10,
     )
 
