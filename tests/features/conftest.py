@@ -33,7 +33,7 @@ def start(env: dict[str, str], database_url: str, log: Path) -> ServerProcess:
         "DATABASE_URL": database_url,
         "BOXOFFICE_SEED_ROWS": "10",
         "BOXOFFICE_SEED_COLS": "20",
-        "BOXOFFICE_DB_POOL_MAX": "20",
+        "BOXOFFICE_DB_POOL_MAX": "8",
     }
     return ServerProcess(env={**base, **env}, log_path=log).start()
 

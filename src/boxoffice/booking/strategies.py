@@ -6,12 +6,10 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
-import asyncpg
-
 from boxoffice.booking.domain import Booking, SeatOccupied, SeatsTaken, Strategy
 from boxoffice.booking.locks import SeatLeases
 from boxoffice.storage import checkout, seats
-from boxoffice.storage.db import Pool, connection
+from boxoffice.storage.db import Conn, Pool, connection
 
 
 class BookingStrategy(Protocol):
@@ -23,7 +21,7 @@ class BookingStrategy(Protocol):
         """Entered before a multi-seat change borrows a connection (REDIS: the seats' leases)."""
         ...
 
-    async def prepare(self, conn: asyncpg.Connection, seat_ids: Sequence[int]) -> None:
+    async def prepare(self, conn: Conn, seat_ids: Sequence[int]) -> None:
         """Runs inside the multi-seat transaction before the conditional write (DB: ordered row locks)."""
         ...
 
@@ -33,55 +31,50 @@ async def _no_guard() -> AsyncIterator[None]:
     yield
 
 
-class _DatabaseArbitrated:
+class _PooledStrategy:
     """Multi-seat defaults: the ordered, guarded write in storage.checkout decides alone."""
-
-    def guard(self, seat_ids: Sequence[int]) -> AbstractAsyncContextManager[None]:
-        return _no_guard()
-
-    async def prepare(self, conn: asyncpg.Connection, seat_ids: Sequence[int]) -> None:
-        return None
-
-
-class AtomicStrategy(_DatabaseArbitrated):
-    """One conditional statement, one round trip, autocommit: the fastest correct claim."""
-
-    name = Strategy.ATOMIC
 
     def __init__(self, pool: Pool, acquire_timeout_s: float) -> None:
         self._pool = pool
         self._acquire_timeout_s = acquire_timeout_s
+
+    def guard(self, seat_ids: Sequence[int]) -> AbstractAsyncContextManager[None]:
+        return _no_guard()
+
+    async def prepare(self, conn: Conn, seat_ids: Sequence[int]) -> None:
+        return None
+
+
+class AtomicStrategy(_PooledStrategy):
+    """One conditional statement, one round trip, autocommit: the fastest correct claim."""
+
+    name = Strategy.ATOMIC
 
     async def book(self, seat_id: int, user_id: str) -> Booking:
         async with connection(self._pool, self._acquire_timeout_s) as conn:
             return await seats.claim(conn, seat_id, user_id, self.name)
 
 
-class RowLockStrategy(_DatabaseArbitrated):
+class RowLockStrategy(_PooledStrategy):
     """PostgreSQL row lock (`SELECT ... FOR UPDATE`) inside a transaction, as in the original design."""
 
     name = Strategy.DB
-
-    def __init__(self, pool: Pool, acquire_timeout_s: float) -> None:
-        self._pool = pool
-        self._acquire_timeout_s = acquire_timeout_s
 
     async def book(self, seat_id: int, user_id: str) -> Booking:
         async with connection(self._pool, self._acquire_timeout_s) as conn:
             return await seats.claim_with_row_lock(conn, seat_id, user_id, self.name)
 
-    async def prepare(self, conn: asyncpg.Connection, seat_ids: Sequence[int]) -> None:
+    async def prepare(self, conn: Conn, seat_ids: Sequence[int]) -> None:
         await checkout.lock_in_order(conn, seat_ids)
 
 
-class RedisLockStrategy(_DatabaseArbitrated):
+class RedisLockStrategy(_PooledStrategy):
     """Fast-fail Redis lease so losers never reach the database; the conditional write still decides."""
 
     name = Strategy.REDIS
 
     def __init__(self, pool: Pool, acquire_timeout_s: float, leases: SeatLeases) -> None:
-        self._pool = pool
-        self._acquire_timeout_s = acquire_timeout_s
+        super().__init__(pool, acquire_timeout_s)
         self.leases = leases
 
     async def book(self, seat_id: int, user_id: str) -> Booking:

@@ -7,9 +7,6 @@ before (a Redis lease that expired, a paused process, a retry).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import asyncpg
 
 from boxoffice.booking.domain import (
@@ -23,6 +20,7 @@ from boxoffice.booking.domain import (
     SectionLayout,
     Strategy,
 )
+from boxoffice.storage.db import Conn
 
 SEAT_COLUMNS = (
     "id, seat_number, section, row_label, row_idx, col_idx, status, booked_by, booked_at, version, held_until,"
@@ -61,7 +59,7 @@ SELECT (SELECT status FROM seats WHERE id = $1) AS current_status,
 _LOCK_ROW = f"SELECT status, {AVAILABLE_SQL} AS free FROM seats WHERE id = $1 FOR UPDATE"
 
 
-def seat_from_row(row: Mapping[str, Any] | asyncpg.Record) -> Seat:
+def seat_from_row(row: asyncpg.Record) -> Seat:
     return Seat(
         id=row["id"],
         seat_number=row["seat_number"],
@@ -80,7 +78,7 @@ def seat_from_row(row: Mapping[str, Any] | asyncpg.Record) -> Seat:
     )
 
 
-async def claim(conn: asyncpg.Connection, seat_id: int, user_id: str, strategy: Strategy) -> Booking:
+async def claim(conn: Conn, seat_id: int, user_id: str, strategy: Strategy) -> Booking:
     """Claim a seat in one round trip (autocommit or inside the caller's transaction)."""
     row = await conn.fetchrow(_CLAIM, seat_id, user_id, strategy.value)
     assert row is not None
@@ -93,9 +91,7 @@ async def claim(conn: asyncpg.Connection, seat_id: int, user_id: str, strategy: 
     return Booking(booking_id=row["booking_id"], seat=seat_from_row(row), strategy=strategy, sequence=row["seq"])
 
 
-async def claim_with_row_lock(
-    conn: asyncpg.Connection, seat_id: int, user_id: str, strategy: Strategy
-) -> Booking:
+async def claim_with_row_lock(conn: Conn, seat_id: int, user_id: str, strategy: Strategy) -> Booking:
     """The original design: lock the row, check it, then write; all in one transaction."""
     async with conn.transaction():
         row = await conn.fetchrow(_LOCK_ROW, seat_id)
@@ -106,7 +102,7 @@ async def claim_with_row_lock(
         return await claim(conn, seat_id, user_id, strategy)
 
 
-async def inventory(conn: asyncpg.Connection, event_id: int = DEFAULT_EVENT_ID) -> Inventory:
+async def inventory(conn: Conn, event_id: int = DEFAULT_EVENT_ID) -> Inventory:
     """A consistent snapshot of one event's seats and the highest change sequence it includes."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         rows = await conn.fetch(
