@@ -12,7 +12,8 @@ import pytest
 
 from tests.support import ServerProcess, fresh_database
 
-HOLD_TTL_S = 1.5
+HOLD_TTL_S = 3.0
+HOLD_MAX_S = 6.0
 IDEMPOTENCY_TTL_S = 3
 JWT_SECRET = "test-secret-" + "x" * 40
 ADMIN_TOKEN = "admin-token-" + "z" * 20
@@ -55,7 +56,7 @@ def checkout_server(checkout_db: str, artifacts: Path) -> Iterator[ServerProcess
     env = {
         "BOXOFFICE_REDIS_KEY_PREFIX": f"bo-co-{uuid.uuid4().hex[:8]}:",
         "BOXOFFICE_HOLD_TTL_S": str(HOLD_TTL_S),
-        "BOXOFFICE_HOLD_MAX_S": "4",
+        "BOXOFFICE_HOLD_MAX_S": str(HOLD_MAX_S),
         "BOXOFFICE_HOLD_SWEEP_INTERVAL_S": "0",
         "BOXOFFICE_IDEMPOTENCY_TTL_S": str(IDEMPOTENCY_TTL_S),
         "BOXOFFICE_REDIS_LOCK_WAIT_MS": "200",

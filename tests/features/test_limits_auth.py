@@ -48,7 +48,7 @@ def pair(limits_db: str, artifacts: Path) -> Iterator[tuple[ServerProcess, Serve
         "BOXOFFICE_RATE_LIMIT_PER_USER": str(PER_USER),
         "BOXOFFICE_RATE_LIMIT_PER_IP": str(PER_IP),
         "BOXOFFICE_SEATS_PER_USER": str(SEATS_PER_USER),
-        "BOXOFFICE_HOLD_TTL_S": "1",
+        "BOXOFFICE_HOLD_TTL_S": "3",
         "BOXOFFICE_HOLD_SWEEP_INTERVAL_S": "0.3",
         "BOXOFFICE_ADMIN_TOKEN": ADMIN_TOKEN,
     }
@@ -163,7 +163,7 @@ async def test_sweeper_broadcasts_lapsed_holds(
     a, _ = clients
     r = await a.post("/api/v1/holds", json={"seatIds": [60, 61], "userId": "sweep"})
     assert r.status_code == 201
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         state = rows(limits_db, "SELECT status, version FROM seats WHERE id IN (60, 61)")
         if {s["status"] for s in state} == {"AVAILABLE"}:
