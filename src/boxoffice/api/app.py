@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             per_ip=settings.rate_limit_per_ip,
             per_user=settings.rate_limit_per_user,
         )
-        sweeper = asyncio.create_task(run_sweeper(pool, settings))
+        sweeper = asyncio.create_task(run_sweeper(pool, settings, app.state.booking.changed))
         try:
             yield
         finally:

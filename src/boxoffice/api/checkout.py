@@ -158,7 +158,7 @@ async def create_hold(request: Request) -> Response:
 
     async def work(conn: Conn | None) -> Outcome:
         hold = await checkout.hold(payload.seatIds, user, payload.strategy, conn=conn)
-        return Outcome(201, hold_json(hold))
+        return Outcome(201, hold_json(hold), changed=True)
 
     fingerprint = {"path": request.url.path, "user": user, "body": payload.model_dump(mode="json")}
     return await respond(request, "POST /api/v1/holds", fingerprint, work)
@@ -177,7 +177,7 @@ async def extend_hold(token: UUID, request: Request) -> Response:
     checkout = _checkout(request)
 
     async def work(conn: Conn | None) -> Outcome:
-        return Outcome(200, hold_json(await checkout.extend(token, user, conn=conn)))
+        return Outcome(200, hold_json(await checkout.extend(token, user, conn=conn)), changed=True)
 
     fingerprint = {"path": request.url.path, "user": user}
     return await respond(request, "POST /api/v1/holds/extend", fingerprint, work)
@@ -190,7 +190,7 @@ async def release_hold(token: UUID, request: Request) -> Response:
     checkout = _checkout(request)
 
     async def work(conn: Conn | None) -> Outcome:
-        return Outcome(200, hold_json(await checkout.release(token, user, conn=conn)))
+        return Outcome(200, hold_json(await checkout.release(token, user, conn=conn)), changed=True)
 
     fingerprint = {"path": request.url.path, "user": user}
     return await respond(request, "POST /api/v1/holds/release", fingerprint, work)
@@ -204,7 +204,8 @@ async def cancel_booking(booking_id: BookingIdPath, request: Request) -> Respons
     checkout = _checkout(request)
 
     async def work(conn: Conn | None) -> Outcome:
-        return Outcome(200, cancellation_json(await checkout.cancel(booking_id, user, payload.reason, conn=conn)))
+        cancellation = await checkout.cancel(booking_id, user, payload.reason, conn=conn)
+        return Outcome(200, cancellation_json(cancellation), changed=True)
 
     fingerprint = {"path": request.url.path, "user": user, "body": payload.model_dump(mode="json")}
     return await respond(request, "POST /api/v1/bookings/cancel", fingerprint, work)

@@ -28,6 +28,8 @@ class Outcome:
     payload: Any
     bookings: list[Booking] = field(default_factory=list)
     """Committed bookings to hand to `BookingService` listeners once the transaction is over."""
+    changed: bool = False
+    """Seats changed without a booking (hold, release, cancel): ring the change listeners after commit."""
 
 
 Work = Callable[[Conn | None], Awaitable[Outcome]]
@@ -61,6 +63,7 @@ async def respond(request: Request, scope: str, fingerprint: object, work: Work)
     digest = hashlib.sha256(orjson.dumps(fingerprint, option=orjson.OPT_SORT_KEYS)).digest()
     settings = request.app.state.settings
     committed: list[Booking] = []
+    changed = False
     async with connection(request.app.state.pool, settings.db_acquire_timeout_s) as conn, conn.transaction():
         if not await store.claim(conn, scope, key, digest, settings.idempotency_ttl_s):
             prior = await store.stored(conn, scope, key)
@@ -72,7 +75,7 @@ async def respond(request: Request, scope: str, fingerprint: object, work: Work)
         try:
             outcome = await _counted(work, conn)
             status, body = outcome.status, orjson.dumps(outcome.payload)
-            committed = outcome.bookings
+            committed, changed = outcome.bookings, outcome.changed
         except BookingError as exc:
             described = describe(exc)
             if described is None:
@@ -81,4 +84,6 @@ async def respond(request: Request, scope: str, fingerprint: object, work: Work)
             body = error_body(request, status, code, str(exc), extra)
         await store.answer(conn, scope, key, status, body)
     service.notify(committed)
+    if changed:
+        service.changed()
     return _json(body, status)

@@ -106,15 +106,21 @@ class CheckoutService:
         async with chosen.guard(ids), self._transaction(conn) as tx:
             await self._limit(tx, user_id, ids)
             await chosen.prepare(tx, ids)
-            return await checkout.place_hold(tx, ids, user_id, uuid.uuid4(), self.policy.hold_ttl_s)
+            hold = await checkout.place_hold(tx, ids, user_id, uuid.uuid4(), self.policy.hold_ttl_s)
+        self._changed(conn)
+        return hold
 
     async def extend(self, token: UUID, user_id: str, *, conn: Conn | None = None) -> Hold:
         async with self._transaction(conn) as tx:
-            return await checkout.extend_hold(tx, token, user_id, self.policy.hold_ttl_s, self.policy.hold_max_s)
+            hold = await checkout.extend_hold(tx, token, user_id, self.policy.hold_ttl_s, self.policy.hold_max_s)
+        self._changed(conn)
+        return hold
 
     async def release(self, token: UUID, user_id: str, *, conn: Conn | None = None) -> Hold:
         async with self._transaction(conn) as tx:
-            return await checkout.release_hold(tx, token, user_id)
+            hold = await checkout.release_hold(tx, token, user_id)
+        self._changed(conn)
+        return hold
 
     async def get_hold(self, token: UUID) -> Hold:
         async with connection(self._pool, self._acquire_timeout_s) as conn:
@@ -124,9 +130,12 @@ class CheckoutService:
         self, booking_id: int, user_id: str, reason: str | None, *, conn: Conn | None = None
     ) -> Cancellation:
         async with self._transaction(conn) as tx:
-            return await checkout.cancel_booking(tx, booking_id, user_id, reason)
+            cancellation = await checkout.cancel_booking(tx, booking_id, user_id, reason)
+        self._changed(conn)
+        return cancellation
 
-    async def sweep(self, batch: int = 500) -> int:
-        async with connection(self._pool, self._acquire_timeout_s) as conn:
-            return await checkout.sweep_lapsed_holds(conn, batch)
+    def _changed(self, conn: Conn | None) -> None:
+        """Tell change listeners now, unless the caller's transaction is still open (it tells them)."""
+        if conn is None:
+            self._booking.changed()
 

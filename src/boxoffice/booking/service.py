@@ -10,6 +10,7 @@ from boxoffice.storage import seats
 from boxoffice.storage.db import Pool, connection
 
 BookedListener = Callable[[Booking], None]
+ChangeListener = Callable[[], None]
 
 
 class BookingService:
@@ -25,6 +26,7 @@ class BookingService:
         self.default = default
         self._acquire_timeout_s = acquire_timeout_s
         self._listeners: list[BookedListener] = []
+        self._change_listeners: list[ChangeListener] = []
 
     def on_booked(self, listener: BookedListener) -> None:
         """Listeners run after commit; they must not block (the outbox makes them best-effort)."""
@@ -38,11 +40,22 @@ class BookingService:
     def strategy(self, strategy: Strategy | None = None) -> BookingStrategy:
         return self._strategies[strategy or self.default]
 
+    def on_seats_changed(self, listener: ChangeListener) -> None:
+        """Called after any committed seat change (bookings, holds, releases, cancellations, sweeps),
+        e.g. to ring the outbox relay's doorbell; must not block."""
+        self._change_listeners.append(listener)
+
     def notify(self, bookings: list[Booking]) -> None:
         """Tell listeners about committed bookings (callers with their own transaction call it after commit)."""
         for booking in bookings:
             for listener in self._listeners:
                 listener(booking)
+        if bookings:
+            self.changed()
+
+    def changed(self) -> None:
+        for listener in self._change_listeners:
+            listener()
 
     async def inventory(self, event_id: int = DEFAULT_EVENT_ID) -> Inventory:
         async with connection(self._pool, self._acquire_timeout_s) as conn:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from boxoffice.booking.domain import BookingError
 from boxoffice.settings import Settings
@@ -25,7 +26,7 @@ async def sweep_once(pool: Pool, settings: Settings) -> int:
     return freed
 
 
-async def run_sweeper(pool: Pool, settings: Settings) -> None:
+async def run_sweeper(pool: Pool, settings: Settings, on_change: Callable[[], None]) -> None:
     if not settings.hold_sweep_interval_s:
         return
     while True:
@@ -34,5 +35,6 @@ async def run_sweeper(pool: Pool, settings: Settings) -> None:
             freed = await sweep_once(pool, settings)
             if freed:
                 log.info("holds_swept seats=%s", freed)
+                on_change()
         except BookingError as exc:
             log.warning("hold_sweep_failed error=%s", exc)
