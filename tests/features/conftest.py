@@ -17,6 +17,7 @@ HOLD_MAX_S = 6.0
 IDEMPOTENCY_TTL_S = 3
 JWT_SECRET = "test-secret-" + "x" * 40
 ADMIN_TOKEN = "admin-token-" + "z" * 20
+CHECKOUT_PREFIX = f"bo-co-{uuid.uuid4().hex[:8]}:"
 
 
 def reset_checkout(database_url: str) -> None:
@@ -54,7 +55,7 @@ def checkout_db() -> Iterator[str]:
 def checkout_server(checkout_db: str, artifacts: Path) -> Iterator[ServerProcess]:
     """Sweeper OFF: every expiry assertion here proves claims need no background job."""
     env = {
-        "BOXOFFICE_REDIS_KEY_PREFIX": f"bo-co-{uuid.uuid4().hex[:8]}:",
+        "BOXOFFICE_REDIS_KEY_PREFIX": CHECKOUT_PREFIX,
         "BOXOFFICE_HOLD_TTL_S": str(HOLD_TTL_S),
         "BOXOFFICE_HOLD_MAX_S": str(HOLD_MAX_S),
         "BOXOFFICE_HOLD_SWEEP_INTERVAL_S": "0",

@@ -10,9 +10,11 @@ from functools import partial
 
 import httpx
 import pytest
+import redis
 
-from tests.features.conftest import HOLD_MAX_S, HOLD_TTL_S
+from tests.features.conftest import CHECKOUT_PREFIX, HOLD_MAX_S, HOLD_TTL_S
 from tests.features.helpers import assert_consistent, booked_by, gate_all, rows
+from tests.support import REDIS_URL
 
 STRATEGIES = ["ATOMIC", "DB", "REDIS"]
 
@@ -262,3 +264,39 @@ async def test_cancel_races_with_rebooking(co: httpx.AsyncClient, checkout_db: s
     owner = booked_by(checkout_db, [91])[91]
     assert owner == (winners[0].json()["bookedBy"] if winners else None)
     assert_consistent(checkout_db)
+
+
+async def test_rivals_hammering_held_seats_never_fail_a_live_hold(co: httpx.AsyncClient, checkout_db: str) -> None:
+    """REDIS strategy: 20 rivals try to book the held seats while the holder confirms, 5 rounds;
+    every rival gets 409, every confirm gets 201."""
+    for round_no in range(5):
+        seats = [121 + 2 * round_no, 122 + 2 * round_no]
+        token = (await hold(co, seats, "holder", "REDIS")).json()["holdToken"]
+        confirm_body = {"holdToken": token, "userId": "holder", "strategy": "REDIS"}
+        calls = [partial(co.post, "/api/v1/bookings", json=confirm_body)]
+        calls += [
+            partial(co.post, "/api/v1/bookings", json={"seatIds": seats, "userId": f"r{i}", "strategy": "REDIS"})
+            for i in range(20)
+        ]
+        confirm, *rivals = await gate_all(calls)  # type: ignore[arg-type]
+        assert confirm.status_code == 201, confirm.text
+        assert {r.status_code for r in rivals} == {409}
+        assert set(booked_by(checkout_db, seats).values()) == {"holder"}
+    assert_consistent(checkout_db)
+
+
+async def test_a_stuck_rival_lease_cannot_fail_a_live_hold(co: httpx.AsyncClient, checkout_db: str) -> None:
+    """A rival's REDIS lease on a held seat (say its holder is paused) blocks rivals, not the holder."""
+    seats = [141, 142]
+    token = (await hold(co, seats, "holder", "REDIS")).json()["holdToken"]
+    leases = redis.Redis.from_url(REDIS_URL)
+    key = f"{CHECKOUT_PREFIX}lock:seat:142"
+    leases.set(key, "stuck-rival", px=10_000)
+    try:
+        rival = await co.post("/api/v1/bookings", json={"seatIds": seats, "userId": "riv", "strategy": "REDIS"})
+        assert rival.status_code == 409 and "being booked" in rival.json()["message"]
+        confirm = await co.post("/api/v1/bookings", json={"holdToken": token, "userId": "holder", "strategy": "REDIS"})
+        assert confirm.status_code == 201, confirm.text
+    finally:
+        leases.delete(key)
+    assert set(booked_by(checkout_db, seats).values()) == {"holder"}

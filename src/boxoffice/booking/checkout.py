@@ -84,11 +84,12 @@ class CheckoutService:
             ids = sorted(hold["seat_ids"])
             if seat_ids is not None and sorted(set(seat_ids)) != ids:
                 raise HoldSeatsMismatch(ids)
-            async with chosen.guard(ids):
-                await self._limit(tx, user_id, ids, token)
-                await chosen.prepare(tx, ids)
-                bookings = await checkout.claim_many(tx, ids, user_id, chosen.name, token)
-                await checkout.end_hold(tx, token, HoldState.CONFIRMED)
+            # No REDIS lease here: the seats are already ours, and a rival's lease on them must not
+            # fail a valid hold (leases only spare the database losers' writes).
+            await self._limit(tx, user_id, ids, token)
+            await chosen.prepare(tx, ids)
+            bookings = await checkout.claim_many(tx, ids, user_id, chosen.name, token)
+            await checkout.end_hold(tx, token, HoldState.CONFIRMED)
         if conn is None:
             self._booking.notify(bookings)
         return bookings
