@@ -179,6 +179,7 @@ async def test_expired_hold_frees_seats_without_any_sweeper(co: httpx.AsyncClien
     assert {x["status"] for x in rows(checkout_db, "SELECT status FROM seats WHERE id IN (61, 62)")} == {"HELD"}
     seats = {s["seatId"]: s for s in (await co.get("/api/v1/seats")).json()["seats"]}
     assert seats[61]["status"] == "AVAILABLE" and seats[61]["heldUntil"] is None
+    assert (await co.get(f"/api/v1/holds/{token}")).json()["state"] == "EXPIRED"
     late = await co.post("/api/v1/bookings", json={"holdToken": token, "userId": "max"})
     assert late.status_code == 409 and late.json()["error"] == "HOLD_EXPIRED"
     assert sorted(late.json()["seatIds"]) == [61, 62]

@@ -75,6 +75,8 @@ class HoldState(enum.StrEnum):
     ACTIVE = "ACTIVE"
     CONFIRMED = "CONFIRMED"
     RELEASED = "RELEASED"
+    EXPIRED = "EXPIRED"
+    """Shown for an ACTIVE hold past its expiry; derived when read, never stored."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -277,7 +277,14 @@ async def extend_hold(conn: Conn, token: UUID, user_id: str, ttl_s: float, max_s
 
 
 async def get_hold(conn: Conn, token: UUID) -> Hold:
-    row = await conn.fetchrow("SELECT user_id, seat_ids, state, expires_at FROM holds WHERE token = $1", token)
+    row = await conn.fetchrow(
+        """
+        SELECT user_id, seat_ids, expires_at,
+               CASE WHEN state = 'ACTIVE' AND expires_at < clock_timestamp() THEN 'EXPIRED' ELSE state END AS state
+          FROM holds WHERE token = $1
+        """,
+        token,
+    )
     if row is None:
         raise HoldNotFound()
     seats = await conn.fetch(
