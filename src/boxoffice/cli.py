@@ -97,6 +97,11 @@ def serve(
         access_log=False,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=10,
+        ws="websockets-sansio",
+        # Reject a huge WebSocket message before buffering it; up to twice the STOMP frame limit the
+        # STOMP layer answers with an ERROR frame instead.
+        ws_max_size=2 * settings.ws_max_frame_bytes,
+        ws_per_message_deflate=settings.ws_compression,
     )
 
 

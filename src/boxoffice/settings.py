@@ -54,6 +54,26 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=4096, ge=256, le=1_048_576)
 
+    # Real-time STOMP over WebSocket (/ws). Every size and count a client controls is bounded.
+    ws_max_frame_bytes: int = Field(default=16_384, ge=1024, le=1_048_576, description="Largest STOMP frame.")
+    ws_max_subscriptions: int = Field(default=8, ge=1, le=1000, description="Per connection.")
+    ws_max_connections: int = Field(default=10_000, ge=1, le=1_000_000, description="Per worker process.")
+    ws_allowed_origins: str = Field(
+        default="",
+        description="Comma-separated browser origins allowed besides same-origin; '*' allows any.",
+    )
+    ws_queue_size: int = Field(default=512, ge=4, le=100_000, description="Frames queued per client.")
+    ws_heartbeat_ms: int = Field(default=10_000, ge=0, le=600_000, description="STOMP heart-beat; 0 = off.")
+    ws_send_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    ws_compression: bool = Field(default=False, description="permessage-deflate (costs memory per connection).")
+    relay_poll_ms: int = Field(default=100, ge=5, le=10_000, description="Outbox poll when no doorbell rings.")
+    relay_batch: int = Field(default=1000, ge=1, le=100_000)
+    relay_hole_grace_ms: int = Field(default=20, ge=0, le=10_000)
+
+    @property
+    def ws_origins(self) -> frozenset[str]:
+        return frozenset(o.strip().rstrip("/") for o in self.ws_allowed_origins.split(",") if o.strip())
+
     seed_rows: int = Field(default=10, ge=1, le=200)
     seed_cols: int = Field(default=10, ge=1, le=200)
 

@@ -18,6 +18,8 @@ from boxoffice.booking.domain import Strategy
 from boxoffice.booking.locks import SeatLeases
 from boxoffice.booking.service import BookingService
 from boxoffice.booking.strategies import AtomicStrategy, BookingStrategy, RedisLockStrategy, RowLockStrategy
+from boxoffice.realtime import start_realtime
+from boxoffice.realtime.endpoint import stomp_endpoint
 from boxoffice.settings import Settings, get_settings
 from boxoffice.storage.db import create_pool
 
@@ -59,9 +61,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.redis = redis
         app.state.leases = leases
         app.state.booking = BookingService(pool, strategies, settings.default_strategy, timeout)
+        realtime = await start_realtime(app, settings, settings.database_url, redis)
         try:
             yield
         finally:
+            await realtime.stop()
             await redis.aclose()
             await pool.close()
 
@@ -73,5 +77,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.include_router(router)
+    app.add_api_websocket_route("/ws", stomp_endpoint)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app

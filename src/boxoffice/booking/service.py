@@ -25,6 +25,7 @@ class BookingService:
         self.default = default
         self._acquire_timeout_s = acquire_timeout_s
         self._listeners: list[BookedListener] = []
+        self._sequence_floor: Callable[[], int] | None = None
 
     def on_booked(self, listener: BookedListener) -> None:
         """Listeners run after commit; they must not block (the outbox makes them best-effort)."""
@@ -36,6 +37,12 @@ class BookingService:
             listener(booking)
         return booking
 
+    def sequence_floor(self, floor: Callable[[], int]) -> None:
+        """Where the real-time relay has settled the outbox; snapshots then report a resume point."""
+        self._sequence_floor = floor
+
     async def inventory(self) -> Inventory:
+        # Read the floor before the snapshot starts: everything settled below it is then visible.
+        floor = self._sequence_floor() if self._sequence_floor else None
         async with connection(self._pool, self._acquire_timeout_s) as conn:
-            return await seats.inventory(conn)
+            return await seats.inventory(conn, floor)

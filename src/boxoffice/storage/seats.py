@@ -91,11 +91,28 @@ async def claim_with_row_lock(
         return await claim(conn, seat_id, user_id, strategy)
 
 
-async def inventory(conn: asyncpg.Connection) -> Inventory:
-    """A consistent snapshot of every seat and the highest change sequence it includes."""
+# The end of the gap-free run of visible sequence values after $1: values in flight (drawn but
+# not committed) are not in the snapshot, so the watermark must stop before the first of them.
+_CONTIGUOUS = """
+SELECT COALESCE(max(seq), $1) FROM (
+    SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM seat_events WHERE seq > $1
+) AS after WHERE seq = $1 + n
+"""
+
+
+async def inventory(conn: asyncpg.Connection, floor: int | None = None) -> Inventory:
+    """A consistent snapshot of every seat and a sequence it fully includes.
+
+    `floor` is a position below which every sequence value is settled (the real-time relay's
+    cursor). With it, the returned sequence is a safe resume point: every change up to it is in
+    the snapshot and every later one will be delivered.
+    """
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         rows = await conn.fetch(f"SELECT {SEAT_COLUMNS} FROM seats ORDER BY section_order, row_idx, col_idx")
-        sequence = await conn.fetchval("SELECT COALESCE(max(seq), 0) FROM seat_events")
+        if floor is None:
+            sequence = await conn.fetchval("SELECT COALESCE(max(seq), 0) FROM seat_events")
+        else:
+            sequence = await conn.fetchval(_CONTIGUOUS, floor)
     seats = [seat_from_row(r) for r in rows]
     return Inventory(seats=seats, sections=_layout(seats), sequence=sequence)
 
