@@ -21,7 +21,7 @@ def ws_url(base_url: str) -> str:
     return base_url.replace("http://", "ws://") + "/ws"
 
 
-class Closed(Exception):
+class ClosedError(Exception):
     pass
 
 
@@ -89,15 +89,15 @@ class StompClient:
     async def send_raw(self, data: str | bytes) -> None:
         await self.ws.send(data)
 
-    async def next_frame(self, timeout: float = 10.0) -> Frame:
+    async def next_frame(self, wait_s: float = 10.0) -> Frame:
         get = asyncio.ensure_future(self.frames.get())
-        done, _ = await asyncio.wait({get, self._reader}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({get, self._reader}, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED)
         if get in done:
             return get.result()
         get.cancel()
         if self._reader in done and self.frames.empty():
-            raise Closed(f"connection closed with code {self.close_code}")
-        raise TimeoutError(f"no frame within {timeout}s")
+            raise ClosedError(f"connection closed with code {self.close_code}")
+        raise TimeoutError(f"no frame within {wait_s}s")
 
     async def subscribe(self, sub_id: str = "sub-0", destination: str = "/topic/seats", **headers: str) -> None:
         """Subscribe and wait for the receipt, so nothing published afterwards can be missed."""
@@ -107,18 +107,18 @@ class StompClient:
         frame = await self.next_frame()
         assert frame.command == "RECEIPT" and frame.headers["receipt-id"] == receipt, frame
 
-    async def messages(self, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
+    async def messages(self, count: int, wait_s: float = 30.0) -> list[dict[str, Any]]:
         """The next `count` MESSAGE bodies (fails on any other frame)."""
         out: list[dict[str, Any]] = []
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + wait_s
         while len(out) < count:
             frame = await self.next_frame(max(0.01, deadline - time.monotonic()))
             assert frame.command == "MESSAGE", frame
             out.append(orjson.loads(frame.body))
         return out
 
-    async def wait_closed(self, timeout: float = 10.0) -> None:
-        await asyncio.wait_for(asyncio.shield(self._reader), timeout)
+    async def wait_closed(self, wait_s: float = 10.0) -> None:
+        await asyncio.wait_for(asyncio.shield(self._reader), wait_s)
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -183,7 +183,7 @@ class SeatView:
                 frame = await self._client.next_frame(min(0.2, max(0.01, until - time.monotonic())))
             except TimeoutError:
                 continue
-            except (Closed, OSError, ConnectionClosed, httpx.HTTPError):
+            except (ClosedError, OSError, ConnectionClosed, httpx.HTTPError):
                 await self._drop()
                 await asyncio.sleep(0.2)
                 continue

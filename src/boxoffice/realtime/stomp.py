@@ -148,8 +148,10 @@ class FrameParser:
                 raise ProtocolError("frame body is not followed by NUL (content-length mismatch)")
             end = start + length
         else:
-            end = buf.find(b"\x00", start)
+            end = buf.find(b"\x00", start, self.max_frame_bytes)
             if end < 0:
+                if len(buf) >= self.max_frame_bytes:
+                    raise FrameTooLargeError(f"frame exceeds {self.max_frame_bytes} bytes")
                 return None
         body = bytes(buf[start:end])
         del buf[: end + 1]

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import psycopg
+
+
+def free_seats(database_url: str, count: int) -> list[int]:
+    """Seats nobody has booked yet, so tests sharing one database never collide."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute("SELECT id FROM seats WHERE status = 'AVAILABLE' ORDER BY id LIMIT %s", (count,)).fetchall()
+    assert len(rows) == count, f"only {len(rows)} free seats left"
+    return [r[0] for r in rows]
+
+
+def db_seats(database_url: str) -> dict[int, tuple[Any, ...]]:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute("SELECT id, status, booked_by, version FROM seats").fetchall()
+    return {r[0]: tuple(r) for r in rows}
+
+
+def book(base_url: str, seat_id: int, user: str = "alice") -> dict[str, Any]:
+    response = httpx.post(f"{base_url}/api/v1/bookings", json={"seatId": seat_id, "userId": user}, timeout=30)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def snapshot(base_url: str) -> dict[str, Any]:
+    body: dict[str, Any] = httpx.get(f"{base_url}/api/v1/seats", timeout=30).raise_for_status().json()
+    return body
+
+
+def assert_consecutive(sequences: list[int]) -> None:
+    assert sequences == list(range(sequences[0], sequences[0] + len(sequences))), sequences
