@@ -142,16 +142,19 @@ class SeatView:
     alternates: list[str] = field(default_factory=list)
     _client: StompClient | None = None
 
+    current: str = ""
+
     async def start(self) -> None:
         await self._connect(self.base_url)
 
     async def _connect(self, base_url: str) -> None:
+        self.current = base_url
         self._client = await StompClient.connect(ws_url(base_url))
         await self._client.subscribe()
-        await self._snapshot(base_url)
+        await self._snapshot()
 
-    async def _snapshot(self, base_url: str) -> None:
-        async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+    async def _snapshot(self) -> None:
+        async with httpx.AsyncClient(base_url=self.current, timeout=10) as http:
             inventory = (await http.get("/api/v1/seats")).raise_for_status().json()
         self.seats = {s["seatId"]: s for s in inventory["seats"]}
         self.sequence = inventory["sequence"]
@@ -191,7 +194,10 @@ class SeatView:
                 await self._drop()
                 continue
             if not self.apply(orjson.loads(frame.body)):
-                await self._snapshot(self.base_url if self.reconnects == 0 else targets[self.reconnects % len(targets)])
+                try:
+                    await self._snapshot()
+                except httpx.HTTPError:
+                    await self._drop()
 
     async def _drop(self) -> None:
         if self._client is not None:
