@@ -59,7 +59,8 @@ async def test_stompjs_receives_every_booking(rt_server: ServerProcess, rt_datab
     assert proc.returncode == 0, lines
     messages = [line for line in lines if line["event"] == "message"]
     assert not [line for line in lines if line["event"] in ("stomp-error", "timeout")], lines
-    assert [line["event"] for line in lines if line["event"] != "message"][-3:] == ["disconnect-receipt", "closed", "done"]
+    lifecycle = [line["event"] for line in lines if line["event"] != "message"]
+    assert lifecycle[-3:] == ["disconnect-receipt", "closed", "done"]
     assert [line["receiptId"] for line in lines if line["event"] == "disconnect-receipt"] == ["bye"]
     assert_consecutive([m["body"]["sequence"] for m in messages])
     assert [m["body"]["sequence"] for m in messages] == [b["sequence"] for b in bookings]
