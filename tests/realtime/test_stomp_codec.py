@@ -16,8 +16,8 @@ from boxoffice.realtime.stomp import (
 )
 
 
-def parse(data: bytes, **kwargs: int) -> list[Frame]:
-    return FrameParser(kwargs.pop("max_frame_bytes", 4096), **kwargs).feed(data)
+def parse(data: bytes) -> list[Frame]:
+    return FrameParser(4096).feed(data)
 
 
 def test_a_frame_with_headers_and_body() -> None:
