@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing as mp
+import os
 import statistics
 import sys
 import time
@@ -85,6 +86,12 @@ def _seq(message: str) -> int:
     return seq
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of the server process (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
@@ -148,10 +155,10 @@ def main() -> None:
             per_conn = (after - before) * 1024 / args.subscribers
 
             seats = list(range(1, args.bookings + 1))
-            started = time.monotonic()
+            started, cpu_before = time.monotonic(), cpu_seconds(pid)
             committed = asyncio.run(book(server.base_url, seats, args.rate))
-            elapsed = time.monotonic() - started
             samples = [s for pipe in pipes for s in pipe.recv()]
+            elapsed, cpu = time.monotonic() - started, cpu_seconds(pid) - cpu_before
             for proc in procs:
                 proc.join(30)
 
@@ -162,6 +169,10 @@ def main() -> None:
     expected = args.subscribers * args.bookings
     print(f"subscribers={args.subscribers} bookings={args.bookings} rate={args.rate}/s ({elapsed:.1f}s)")
     print(f"messages received {len(samples)}/{expected}")
+    print(
+        f"server CPU {cpu:.2f}s for {len(samples)} messages ({cpu / elapsed * 100:.0f}% of one core):"
+        f" {cpu / max(1, len(samples)) * 1e6:.1f}us per delivered message incl. the bookings"
+    )
     print(
         "commit -> subscriber latency: "
         f"p50={statistics.median(latencies):.1f}ms p99={pct(latencies, 99):.1f}ms max={max(latencies):.1f}ms"

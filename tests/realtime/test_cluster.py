@@ -36,13 +36,19 @@ async def book_all(base_url: str, seats: list[int], concurrency: int = 8, keepal
         async def worker() -> None:
             while queue:
                 seat = queue.pop()
-                for _ in range(50):  # the instance may be restarting: retry until it answers
+                for _ in range(100):  # the instance may be restarting: retry until it answers
                     try:
                         response = await http.post("/api/v1/bookings", json={"seatId": seat, "userId": f"u{seat}"})
-                        assert response.status_code == 201, response.text
-                        break
                     except httpx.TransportError:
                         await asyncio.sleep(0.1)
+                        continue
+                    if response.status_code == 503:  # the shared database is momentarily saturated
+                        await asyncio.sleep(0.2)
+                        continue
+                    assert response.status_code == 201, response.text
+                    break
+                else:
+                    raise AssertionError(f"seat {seat} could not be booked")
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
 

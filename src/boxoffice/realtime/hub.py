@@ -87,6 +87,8 @@ class Session:
         "on_abort",
         "recv_interval",
         "send_interval",
+        "sending_since",
+        "stalled",
         "subscriptions",
         "writer",
     )
@@ -106,6 +108,8 @@ class Session:
         self.recv_interval = 0.0
         self.subscriptions: dict[str, Subscription] = {}
         self.on_abort: Callable[[], None] | None = None
+        self.sending_since = 0.0
+        self.stalled = False
         self.writer = loop.create_task(self._write_loop())
 
     @property
@@ -146,35 +150,51 @@ class Session:
             self._hub.unsubscribe_all(self)
             self._wake.set()
 
+    def stall(self) -> None:
+        """Called by the hub's watchdog when one send has been blocked for too long."""
+        if not self.writer.done():
+            self.stalled = True
+            self.writer.cancel()
+
     async def _write_loop(self) -> None:
         loop = asyncio.get_running_loop()
-        send_timeout = self._hub.send_timeout_s
+        queue = self._queue
         try:
             while True:
-                if not self._queue:
+                if not queue:
                     if self._closing is not None:
                         break
                     self._wake.clear()
                     await self._wake.wait()
                     continue
-                frame = self._queue.popleft()
-                async with asyncio.timeout(send_timeout):
+                sent = 0
+                while queue:
+                    frame = queue.popleft()
+                    # No per-send timer: the hub's tick watches `sending_since` for every session.
+                    self.sending_since = loop.time()
                     await self._send(frame)
+                    sent += frame.startswith("MESSAGE")
+                self.sending_since = 0.0
                 self.last_send = loop.time()
-                if frame.startswith("MESSAGE"):
-                    WS_MESSAGES_SENT.inc()
-        except TimeoutError:
-            # The peer stopped reading and the transport's buffer is full.
-            log.info("ws session=%s send timed out; dropping the connection", self.id)
-            WS_MESSAGES_DROPPED.labels(reason="send_timeout").inc(len(self._queue) + 1)
+                if sent:
+                    WS_MESSAGES_SENT.inc(sent)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not self.stalled or task is None:
+                raise
+            task.uncancel()
+            # The peer stopped reading and the transport's buffer stayed full.
+            log.info("ws session=%s send blocked too long; dropping the connection", self.id)
+            WS_MESSAGES_DROPPED.labels(reason="send_timeout").inc(len(queue) + 1)
             self._closing = CLOSE_TRY_AGAIN
-            self._queue.clear()
+            queue.clear()
         except Exception:  # the peer is gone: nothing left to tell it
             self._closing = self._closing or CLOSE_NORMAL
-            self._queue.clear()
+            queue.clear()
+        self.sending_since = 0.0
         self._hub.unsubscribe_all(self)
         with contextlib.suppress(Exception):
-            async with asyncio.timeout(send_timeout):
+            async with asyncio.timeout(self._hub.send_timeout_s):
                 await self._close(self._closing or CLOSE_NORMAL)
         if self.on_abort is not None:
             self.on_abort()
@@ -265,11 +285,13 @@ class Hub:
         """One timer for all sessions: idle connections cost no per-connection timers."""
         loop = asyncio.get_running_loop()
         base = self.heartbeat_ms / 1000 if self.heartbeat_ms else 10.0
-        interval = max(0.02, min(base / 4, 1.0))
+        interval = max(0.02, min(base / 4, self.send_timeout_s / 4, 1.0))
         while True:
             await asyncio.sleep(interval)
             now = loop.time()
             for session in list(self.sessions):
+                if session.sending_since and now - session.sending_since > self.send_timeout_s:
+                    session.stall()
                 if session.closing:
                     continue
                 if not session.connected:
