@@ -24,7 +24,12 @@ async def race_bookings(base_url: str, seats: list[int], users_per_seat: int = 2
 
         async def one(seat: int, user: str) -> httpx.Response:
             await gate.wait()
-            return await http.post("/api/v1/bookings", json={"seatId": seat, "userId": user})
+            for _ in range(50):
+                response = await http.post("/api/v1/bookings", json={"seatId": seat, "userId": user})
+                if response.status_code != 503:  # 503: the shared database is saturated; retry
+                    break
+                await asyncio.sleep(0.2)
+            return response
 
         tasks = [asyncio.create_task(one(s, f"u{s}-{i}")) for s in seats for i in range(users_per_seat)]
         await asyncio.sleep(0)
