@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -86,6 +88,10 @@ def serve(
         log.info("seeded seats=%s", inserted)
     # Worker processes build their settings from the environment: hand them the resolved URL.
     os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    # uvicorn re-raises SIGTERM after its graceful shutdown; exiting normally instead lets
+    # atexit stop the embedded PostgreSQL cleanly.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         "boxoffice.api.app:create_app",
         factory=True,
@@ -96,6 +102,7 @@ def serve(
         http="httptools",
         access_log=False,
         log_level=settings.log_level.lower(),
+        timeout_keep_alive=settings.keep_alive_s,
         timeout_graceful_shutdown=10,
         ws="websockets-sansio",
         # Reject a huge WebSocket message before buffering it; up to twice the STOMP frame limit the

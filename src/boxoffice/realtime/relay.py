@@ -18,9 +18,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import asyncpg
 import orjson
@@ -61,7 +61,7 @@ class _Hole:
 
 
 def event_from_row(row: asyncpg.Record) -> Event:
-    body = orjson.dumps({**seat_json(seat_from_row(cast(Mapping[str, Any], row))), "sequence": row["seq"]})
+    body = orjson.dumps({**seat_json(seat_from_row(row)), "sequence": row["seq"]})
     return Event.from_json(row["seq"], body)
 
 
