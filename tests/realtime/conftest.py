@@ -27,7 +27,7 @@ def realtime_env(database_url: str, **overrides: str) -> dict[str, str]:
         "BOXOFFICE_LOG_LEVEL": "WARNING",
         # The machine's PostgreSQL is shared (max_connections=100): keep each server's pool small.
         "BOXOFFICE_DB_POOL_MIN": "1",
-        "BOXOFFICE_DB_POOL_MAX": "8",
+        "BOXOFFICE_DB_POOL_MAX": "5",
     }
     env.update(overrides)
     return env

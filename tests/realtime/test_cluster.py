@@ -9,7 +9,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
@@ -17,7 +16,7 @@ from boxoffice.booking.domain import Strategy
 from boxoffice.storage.seats import claim
 from tests.realtime.client import SeatView, StompClient, comparable, ws_url
 from tests.realtime.conftest import realtime_env
-from tests.realtime.helpers import assert_consecutive, db_seats, free_seats
+from tests.realtime.helpers import apg_connect, assert_consecutive, db_seats, free_seats
 from tests.support import ServerProcess, fresh_database
 
 
@@ -96,7 +95,7 @@ async def test_instances_share_changes_and_killed_instance_clients_resync(
         seats = free_seats(cluster_database, 30)
         await book_all(a.base_url, seats)
         [sql_seat] = free_seats(cluster_database, 1)
-        conn = await asyncpg.connect(cluster_database)
+        conn = await apg_connect(cluster_database)
         try:
             await claim(conn, sql_seat, "sql", Strategy.ATOMIC)
         finally:

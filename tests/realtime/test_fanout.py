@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 
-import asyncpg
 import httpx
-import psycopg
 
 from boxoffice.booking.domain import Strategy
 from boxoffice.storage.seats import claim
 from tests.realtime.client import SeatView, StompClient, comparable, ws_url
-from tests.realtime.helpers import assert_consecutive, db_seats, free_seats, snapshot
+from tests.realtime.helpers import apg_connect, assert_consecutive, db_seats, free_seats, pg_connect, snapshot
 from tests.support import ServerProcess
 
 
@@ -88,7 +86,7 @@ async def test_a_change_committed_without_any_doorbell_is_delivered(rt_server: S
     client = await StompClient.connect(ws_url(rt_server.base_url))
     await client.subscribe()
     [seat] = free_seats(rt_database, 1)
-    conn = await asyncpg.connect(rt_database)
+    conn = await apg_connect(rt_database)
     try:
         booking = await claim(conn, seat, "sql-user", Strategy.ATOMIC)
     finally:
@@ -103,8 +101,8 @@ async def test_an_in_flight_sequence_value_holds_back_later_ones(rt_server: Serv
     client = await StompClient.connect(ws_url(rt_server.base_url))
     await client.subscribe()
     slow_seat, fast_seat = free_seats(rt_database, 2)
-    slow = await asyncpg.connect(rt_database)
-    fast = await asyncpg.connect(rt_database)
+    slow = await apg_connect(rt_database)
+    fast = await apg_connect(rt_database)
     try:
         tx = slow.transaction()
         await tx.start()
@@ -136,8 +134,8 @@ async def test_a_rolled_back_sequence_value_is_settled_not_waited_on_forever(
     view = SeatView(rt_server.base_url)
     await view.start()
     lost_seat, kept_seat = free_seats(rt_database, 2)
-    doomed = await asyncpg.connect(rt_database)
-    other = await asyncpg.connect(rt_database)
+    doomed = await apg_connect(rt_database)
+    other = await apg_connect(rt_database)
     try:
         tx = doomed.transaction()
         await tx.start()
@@ -157,7 +155,7 @@ async def test_a_rolled_back_sequence_value_is_settled_not_waited_on_forever(
     assert view.seats[kept_seat]["bookedBy"] == "kept"
     assert view.seats[lost_seat]["status"] == "AVAILABLE"
     assert view.sequence >= kept.sequence
-    with psycopg.connect(rt_database) as conn:
+    with pg_connect(rt_database) as conn:
         row = conn.execute("SELECT count(*) FROM seat_events WHERE seq = %s", (rolled_back.sequence,)).fetchone()
     assert row == (0,)
     await view.close()

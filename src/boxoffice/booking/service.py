@@ -25,7 +25,7 @@ class BookingService:
         self.default = default
         self._acquire_timeout_s = acquire_timeout_s
         self._listeners: list[BookedListener] = []
-        self._sequence_floor: Callable[[], int] | None = None
+        self._sequence_floor: Callable[[], int | None] | None = None
 
     def on_booked(self, listener: BookedListener) -> None:
         """Listeners run after commit; they must not block (the outbox makes them best-effort)."""
@@ -37,7 +37,7 @@ class BookingService:
             listener(booking)
         return booking
 
-    def sequence_floor(self, floor: Callable[[], int]) -> None:
+    def sequence_floor(self, floor: Callable[[], int | None]) -> None:
         """Where the real-time relay has settled the outbox; snapshots then report a resume point."""
         self._sequence_floor = floor
 

@@ -47,7 +47,8 @@ async def start_realtime(app: FastAPI, settings: Settings, database_url: str, re
     doorbell.start()
     booking: BookingService = app.state.booking
     booking.on_booked(doorbell.ring)
-    booking.sequence_floor(lambda: relay.cursor)
+    # Until the relay has positioned its cursor the snapshot falls back to max(seq).
+    booking.sequence_floor(lambda: relay.cursor if relay.ready else None)
     app.state.hub = hub
     app.state.relay = relay
     app.state.ws_origins = settings.ws_origins

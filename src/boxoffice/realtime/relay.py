@@ -89,12 +89,24 @@ class OutboxRelay:
         self.cursor = 0
         """Every seq <= cursor has been delivered or is known never to commit."""
         self.skipped = 0
+        self._positioned = False
 
     async def start(self) -> None:
-        conn = await self._connect()
+        """Position the cursor now if the database answers; otherwise the relay keeps trying in
+        the background and the API serves bookings meanwhile."""
+        with contextlib.suppress(Exception):
+            await self._position()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    @property
+    def ready(self) -> bool:
+        return self._positioned
+
+    async def _position(self) -> None:
+        conn = self._conn if self._conn is not None and not self._conn.is_closed() else await self._connect()
         top = await conn.fetchval("SELECT COALESCE(max(seq), 0) FROM seat_events")
         self.cursor = max(0, top - STARTUP_WINDOW)
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._positioned = True
 
     def wake(self) -> None:
         self._wake.set()
@@ -123,6 +135,8 @@ class OutboxRelay:
             try:
                 if self._conn is None or self._conn.is_closed():
                     await self._connect()
+                if not self._positioned:
+                    await self._position()
                 delay = await self._drain()
                 backoff = 0.1
             except Exception as exc:
