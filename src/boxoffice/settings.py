@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     ws_heartbeat_ms: int = Field(default=10_000, ge=0, le=600_000, description="STOMP heart-beat; 0 = off.")
     ws_send_timeout_s: float = Field(default=5.0, gt=0, le=120)
     ws_compression: bool = Field(default=False, description="permessage-deflate (costs memory per connection).")
-    relay_poll_ms: int = Field(default=100, ge=5, le=10_000, description="Outbox poll when no doorbell rings.")
+    relay_poll_ms: int = Field(default=100, ge=5, le=60_000, description="Outbox poll when no doorbell rings.")
     relay_batch: int = Field(default=1000, ge=1, le=100_000)
     relay_hole_grace_ms: int = Field(default=20, ge=0, le=10_000)
 
