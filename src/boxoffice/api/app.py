@@ -18,8 +18,9 @@ from boxoffice.booking.domain import Strategy
 from boxoffice.booking.locks import SeatLeases
 from boxoffice.booking.service import BookingService
 from boxoffice.booking.strategies import AtomicStrategy, BookingStrategy, RedisLockStrategy, RowLockStrategy
+from boxoffice.observability import wiring
+from boxoffice.observability.lifecycle import open_pool
 from boxoffice.settings import Settings, get_settings
-from boxoffice.storage.db import create_pool
 
 
 def redis_client(settings: Settings) -> aioredis.Redis:
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set; start with `boxoffice serve` for an embedded database")
-        pool = await create_pool(settings, settings.database_url)
+        pool = await open_pool(settings, settings.database_url)
         redis = redis_client(settings)
         timeout = settings.db_acquire_timeout_s
         leases = SeatLeases(
@@ -59,9 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.redis = redis
         app.state.leases = leases
         app.state.booking = BookingService(pool, strategies, settings.default_strategy, timeout)
+        runtime = await wiring.start(app, settings, settings.database_url, pool, redis)
         try:
             yield
         finally:
+            await runtime.stop()
             await redis.aclose()
             await pool.close()
 
@@ -74,4 +77,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    wiring.install(app, settings)
     return app
