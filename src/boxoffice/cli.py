@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -87,6 +89,10 @@ def serve(
         url = _database_url(settings)
         # Worker processes build their settings from the environment: hand them the resolved URL.
         os.environ["DATABASE_URL"] = url
+        get_settings.cache_clear()
+        # uvicorn re-raises SIGTERM after its graceful shutdown; exiting normally instead lets
+        # atexit stop the embedded PostgreSQL cleanly (and the metrics directory be removed).
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         uvicorn.run(
             "boxoffice.api.app:create_app",
             factory=True,

@@ -19,9 +19,7 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="BOXOFFICE_", env_file=".env", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="BOXOFFICE_", env_file=".env", extra="ignore", frozen=True)
 
     database_url: str | None = Field(
         default=None,
@@ -54,6 +52,7 @@ class Settings(BaseSettings):
     redis_lock_lease_ms: int = Field(default=5000, ge=10, le=120_000)
     redis_lock_wait_ms: int = Field(default=50, ge=0, le=10_000)
     redis_timeout_s: float = Field(default=0.5, gt=0, le=30)
+    redis_pool_max: int = Field(default=100, ge=1, le=10_000)
 
     max_body_bytes: int = Field(default=4096, ge=256, le=1_048_576)
 

@@ -24,14 +24,17 @@ from boxoffice.settings import Settings, get_settings
 
 
 def redis_client(settings: Settings) -> aioredis.Redis:
-    """Short timeouts and no retries: a dead Redis must turn into a prompt 503, not a stall."""
-    return aioredis.Redis.from_url(
+    """Short timeouts, no retries, a bounded pool that queues briefly: a dead or swamped Redis is a prompt 503."""
+    pool = aioredis.BlockingConnectionPool.from_url(
         settings.redis_url,
+        max_connections=settings.redis_pool_max,
+        timeout=settings.redis_timeout_s,  # wait this long for a free connection, then 503
         socket_timeout=settings.redis_timeout_s,
         socket_connect_timeout=settings.redis_timeout_s,
         retry=Retry(NoBackoff(), 0),
         health_check_interval=0,
     )
+    return aioredis.Redis(connection_pool=pool)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

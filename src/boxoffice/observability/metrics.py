@@ -18,9 +18,7 @@ from boxoffice.booking.domain import SeatNotFound, SeatOccupied, Strategy, Unava
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 BOOKING_CONFLICTS = Counter("booking_conflict", "Booking attempts refused because the seat was taken.")
-BOOKING_ATTEMPTS = Counter(
-    "booking_attempts", "Booking attempts by strategy and outcome.", ["strategy", "outcome"]
-)
+BOOKING_ATTEMPTS = Counter("booking_attempts", "Booking attempts by strategy and outcome.", ["strategy", "outcome"])
 BOOKING_LATENCY = Histogram(
     "booking_duration_seconds", "Time to decide a booking, by strategy.", ["strategy"], buckets=LATENCY_BUCKETS
 )

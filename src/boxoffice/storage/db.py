@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +11,8 @@ from boxoffice.booking.domain import DatabaseBusy, DatabaseUnavailable, SeatOccu
 from boxoffice.settings import Settings
 
 Pool = asyncpg.Pool
+# What a pool hands out; plain connections (CLI, tests) work too.
+Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
 
 async def create_pool(settings: Settings, url: str, *, lazy: bool = False) -> Pool:
@@ -38,7 +39,7 @@ async def create_pool(settings: Settings, url: str, *, lazy: bool = False) -> Po
 
 
 @asynccontextmanager
-async def connection(pool: Pool, acquire_timeout_s: float) -> AsyncIterator[asyncpg.Connection]:
+async def connection(pool: Pool, acquire_timeout_s: float) -> AsyncIterator[Conn]:
     """Borrow a connection; translate every driver failure into a domain failure.
 
     A bounded acquire turns pool exhaustion into a prompt 503 instead of an unbounded queue.
@@ -46,7 +47,7 @@ async def connection(pool: Pool, acquire_timeout_s: float) -> AsyncIterator[asyn
     try:
         async with pool.acquire(timeout=acquire_timeout_s) as conn:
             yield conn
-    except (TimeoutError, asyncio.TimeoutError) as exc:
+    except TimeoutError as exc:
         raise DatabaseBusy("No database connection became free in time; retry shortly") from exc
     except asyncpg.UniqueViolationError as exc:
         seat_id = _seat_id_from_detail(exc)

@@ -7,9 +7,6 @@ before (a Redis lease that expired, a paused process, a retry).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import asyncpg
 
 from boxoffice.booking.domain import (
@@ -22,6 +19,7 @@ from boxoffice.booking.domain import (
     SectionLayout,
     Strategy,
 )
+from boxoffice.storage.db import Conn
 
 SEAT_COLUMNS = "id, seat_number, section, row_label, row_idx, col_idx, status, booked_by, booked_at, version"
 
@@ -52,7 +50,7 @@ SELECT EXISTS (SELECT 1 FROM seats WHERE id = $1) AS found,
 _LOCK_ROW = "SELECT status FROM seats WHERE id = $1 FOR UPDATE"
 
 
-def seat_from_row(row: Mapping[str, Any]) -> Seat:
+def seat_from_row(row: asyncpg.Record) -> Seat:
     return Seat(
         id=row["id"],
         seat_number=row["seat_number"],
@@ -67,7 +65,7 @@ def seat_from_row(row: Mapping[str, Any]) -> Seat:
     )
 
 
-async def claim(conn: asyncpg.Connection, seat_id: int, user_id: str, strategy: Strategy) -> Booking:
+async def claim(conn: Conn, seat_id: int, user_id: str, strategy: Strategy) -> Booking:
     """Claim a seat in one round trip (autocommit or inside the caller's transaction)."""
     row = await conn.fetchrow(_CLAIM, seat_id, user_id, strategy.value)
     assert row is not None
@@ -78,9 +76,7 @@ async def claim(conn: asyncpg.Connection, seat_id: int, user_id: str, strategy: 
     return Booking(booking_id=row["booking_id"], seat=seat_from_row(row), strategy=strategy, sequence=row["seq"])
 
 
-async def claim_with_row_lock(
-    conn: asyncpg.Connection, seat_id: int, user_id: str, strategy: Strategy
-) -> Booking:
+async def claim_with_row_lock(conn: Conn, seat_id: int, user_id: str, strategy: Strategy) -> Booking:
     """The original design: lock the row, check it, then write; all in one transaction."""
     async with conn.transaction():
         status = await conn.fetchval(_LOCK_ROW, seat_id)
@@ -91,7 +87,7 @@ async def claim_with_row_lock(
         return await claim(conn, seat_id, user_id, strategy)
 
 
-async def inventory(conn: asyncpg.Connection) -> Inventory:
+async def inventory(conn: Conn) -> Inventory:
     """A consistent snapshot of every seat and the highest change sequence it includes."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         rows = await conn.fetch(f"SELECT {SEAT_COLUMNS} FROM seats ORDER BY section_order, row_idx, col_idx")
