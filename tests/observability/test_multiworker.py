@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -57,16 +58,21 @@ def test_two_workers_aggregate_and_survive_a_killed_worker(tmp_path: Path, artif
             "BOXOFFICE_REDIS_KEY_PREFIX": prefix,
             "BOXOFFICE_DB_POOL_MIN": "1",
             "BOXOFFICE_DB_POOL_MAX": str(POOL_MAX),
+            "BOXOFFICE_SEED_ROWS": "20",
+            "BOXOFFICE_SEED_COLS": "25",
         },
         args=["--workers", "2"],
         log_path=artifacts / "observability-multiworker.log",
     ) as server:
+        # The second worker may still be importing on a busy machine.
+        wait_for(lambda: len(worker_pids(metrics_dir)) == 2, 60, "both workers to start")
         seen: Counter[int] = Counter()
         # No keep-alive: every request opens a connection, which either worker may accept.
         with httpx.Client(base_url=server.base_url, timeout=10,
                           limits=httpx.Limits(max_keepalive_connections=0)) as client:
             seat = 0
-            while seat < 100:
+            deadline = time.monotonic() + 60
+            while seat < 400 and time.monotonic() < deadline:
                 seat += 1
                 seen[book(client, {"seatId": seat, "userId": "winner"})] += 1
                 seen[book(client, {"seatId": seat, "userId": "loser"})] += 1
