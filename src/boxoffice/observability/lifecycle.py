@@ -22,7 +22,7 @@ import asyncpg
 from boxoffice.observability import metrics
 from boxoffice.settings import Settings
 from boxoffice.storage import migrate
-from boxoffice.storage.db import Pool, connection, create_pool
+from boxoffice.storage.db import Pool, create_pool
 from boxoffice.storage.seed import Layout, seed
 
 log = logging.getLogger(__name__)
@@ -93,10 +93,9 @@ def _in_daemon_thread(fn: Callable[[], T]) -> asyncio.Future[T]:
 class Bootstrap:
     """Migrate, then seed; retried with capped exponential backoff until it succeeds."""
 
-    def __init__(self, settings: Settings, url: str, pool: Pool) -> None:
+    def __init__(self, settings: Settings, url: str) -> None:
         self._settings = settings
         self._url = url
-        self._pool = pool
         self.state = "PENDING"
         self.error: str | None = None
         self.attempts = 0
@@ -137,8 +136,11 @@ class Bootstrap:
         log.info("migrations_applied duration_s=%.3f", time.perf_counter() - started)
         self.state = "SEEDING"
         layout = Layout.grid(self._settings.seed_rows, self._settings.seed_cols)
-        async with connection(self._pool, self._settings.db_acquire_timeout_s) as conn:
+        conn = await asyncpg.connect(self._url, timeout=MIGRATION_CONNECT_TIMEOUT_S)
+        try:
             inserted = await seed(conn, layout)
+        finally:
+            await conn.close()
         if inserted:
             log.info("seeded seats=%s", inserted)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -56,6 +57,23 @@ LOCK_FAILURE_REASONS = ("contended", "lost", "error")
 DROP_REASONS = ("slow_consumer", "send_timeout")
 
 
+@cache
+def _attempts(strategy: Strategy, outcome: str) -> Counter:
+    """Label children looked up once: `labels()` costs about as much as the increment itself."""
+    return BOOKING_ATTEMPTS.labels(strategy.value, outcome)
+
+
+@cache
+def _latency(strategy: Strategy) -> Histogram:
+    return BOOKING_LATENCY.labels(strategy.value)
+
+
+@cache
+def http_children(method: str, route: str, status: str) -> tuple[Counter, Histogram]:
+    """Bounded: callers pass label values from fixed sets (methods, route templates, status codes)."""
+    return HTTP_REQUESTS.labels(method, route, status), HTTP_LATENCY.labels(method, route, status)
+
+
 @contextmanager
 def record_booking(strategy: Strategy) -> Iterator[None]:
     """Count one booking decision and its latency; the outcome is read from how the block ends."""
@@ -75,8 +93,8 @@ def record_booking(strategy: Strategy) -> Iterator[None]:
         outcome = "unavailable"
         raise
     finally:
-        BOOKING_ATTEMPTS.labels(strategy.value, outcome).inc()
-        BOOKING_LATENCY.labels(strategy.value).observe(time.perf_counter() - start)
+        _attempts(strategy, outcome).inc()
+        _latency(strategy).observe(time.perf_counter() - start)
 
 
 def init_series() -> None:

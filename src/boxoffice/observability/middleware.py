@@ -96,9 +96,9 @@ class ObservabilityMiddleware:
             elapsed = time.perf_counter() - start
             method = scope["method"] if scope["method"] in _METHODS else "OTHER"
             route = route_template(self._routes(), scope)
-            code = str(status)
-            metrics.HTTP_REQUESTS.labels(method, route, code).inc()
-            metrics.HTTP_LATENCY.labels(method, route, code).observe(elapsed)
+            requests, latency = metrics.http_children(method, route, str(status))
+            requests.inc()
+            latency.observe(elapsed)
             if self._access_log:
                 log.info("http_request method=%s route=%s path=%s status=%s duration_ms=%.2f",
                          method, route, scope["path"], status, elapsed * 1000)

@@ -53,7 +53,7 @@ class Runtime:
 
 async def start(app: FastAPI, settings: Settings, url: str, pool: Pool, redis: aioredis.Redis) -> Runtime:
     """Background migrate-and-seed, pool sampling and health checks for this worker."""
-    bootstrap = lifecycle.Bootstrap(settings, url, pool)
+    bootstrap = lifecycle.Bootstrap(settings, url)
     app.state.bootstrap = bootstrap
     app.state.health = HealthChecker(settings, url, pool, redis, bootstrap)
     tasks = [
