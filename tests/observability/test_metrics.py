@@ -132,3 +132,18 @@ async def test_request_id_is_echoed_or_minted(client: httpx.AsyncClient) -> None
                                   headers={"content-type": "application/json", "X-Request-ID": "big-1"})
     assert too_large.status_code == 413
     assert too_large.headers["x-request-id"] == "big-1"
+
+
+def test_route_template_of_a_root_mount() -> None:
+    """The UI's static files are mounted at `/`: one label value for all of them, not one per file."""
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+
+    from boxoffice.observability.middleware import route_template
+
+    routes = [Route("/api/v1/seats/{seat_id}", endpoint=lambda r: None),
+              Mount("/", app=StaticFiles(directory=".", check_dir=False))]
+    scope = {"type": "http", "path": "/api/v1/seats/12", "method": "GET", "root_path": ""}
+    assert route_template(routes, scope) == "/api/v1/seats/{seat_id}"
+    assert route_template(routes, {**scope, "path": "/assets/index-abc123.js"}) == "/"
+    assert route_template(routes[:1], {**scope, "path": "/nope"}) == "unmatched"

@@ -33,15 +33,12 @@ ALWAYS_OPEN = "/actuator"
 def route_template(routes: list[BaseRoute], scope: Scope) -> str:
     """`/api/v1/seats/{seat_id}` rather than the raw path, so label values stay bounded."""
     route = scope.get("route")
+    if route is None:
+        route = next((r for r in routes if r.matches(scope)[0] is Match.FULL), None)
     path = getattr(route, "path", None)
-    if isinstance(path, str):
-        return path
-    for candidate in routes:
-        match, _ = candidate.matches(scope)
-        if match is Match.FULL:
-            found = getattr(candidate, "path", None)
-            return found if isinstance(found, str) else UNMATCHED
-    return UNMATCHED
+    if not isinstance(path, str):
+        return UNMATCHED
+    return path or "/"  # a Mount at the root (the UI's static files) has the empty path
 
 
 class ObservabilityMiddleware:
