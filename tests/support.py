@@ -132,4 +132,9 @@ async def race(
     tasks = [asyncio.create_task(one(b)) for b in requests]
     await asyncio.sleep(0)
     gate.set()
-    return await asyncio.gather(*tasks)
+    # Wait for every request, even after a failure, so no straggler lands in the next test.
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return [r for r in results if isinstance(r, httpx.Response)]

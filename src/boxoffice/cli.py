@@ -104,6 +104,7 @@ def serve(
             access_log=False,
             log_config=None,
             log_level=settings.log_level.lower(),
+            timeout_keep_alive=settings.keep_alive_s,
             timeout_graceful_shutdown=10,
         )
 

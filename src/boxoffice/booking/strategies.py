@@ -16,42 +16,39 @@ class BookingStrategy(Protocol):
     async def book(self, seat_id: int, user_id: str) -> Booking: ...
 
 
-class AtomicStrategy:
-    """One conditional statement, one round trip, autocommit: the fastest correct claim."""
-
-    name = Strategy.ATOMIC
-
+class _PooledStrategy:
     def __init__(self, pool: Pool, acquire_timeout_s: float) -> None:
         self._pool = pool
         self._acquire_timeout_s = acquire_timeout_s
+
+
+class AtomicStrategy(_PooledStrategy):
+    """One conditional statement, one round trip, autocommit: the fastest correct claim."""
+
+    name = Strategy.ATOMIC
 
     async def book(self, seat_id: int, user_id: str) -> Booking:
         async with connection(self._pool, self._acquire_timeout_s) as conn:
             return await seats.claim(conn, seat_id, user_id, self.name)
 
 
-class RowLockStrategy:
+class RowLockStrategy(_PooledStrategy):
     """PostgreSQL row lock (`SELECT ... FOR UPDATE`) inside a transaction, as in the original design."""
 
     name = Strategy.DB
-
-    def __init__(self, pool: Pool, acquire_timeout_s: float) -> None:
-        self._pool = pool
-        self._acquire_timeout_s = acquire_timeout_s
 
     async def book(self, seat_id: int, user_id: str) -> Booking:
         async with connection(self._pool, self._acquire_timeout_s) as conn:
             return await seats.claim_with_row_lock(conn, seat_id, user_id, self.name)
 
 
-class RedisLockStrategy:
+class RedisLockStrategy(_PooledStrategy):
     """Fast-fail Redis lease so losers never reach the database; the conditional write still decides."""
 
     name = Strategy.REDIS
 
     def __init__(self, pool: Pool, acquire_timeout_s: float, leases: SeatLeases) -> None:
-        self._pool = pool
-        self._acquire_timeout_s = acquire_timeout_s
+        super().__init__(pool, acquire_timeout_s)
         self.leases = leases
 
     async def book(self, seat_id: int, user_id: str) -> Booking:
