@@ -18,10 +18,11 @@ from boxoffice.booking.domain import Strategy
 from boxoffice.booking.locks import SeatLeases
 from boxoffice.booking.service import BookingService
 from boxoffice.booking.strategies import AtomicStrategy, BookingStrategy, RedisLockStrategy, RowLockStrategy
+from boxoffice.observability import wiring
+from boxoffice.observability.lifecycle import open_pool
 from boxoffice.realtime import start_realtime
 from boxoffice.realtime.endpoint import stomp_endpoint
 from boxoffice.settings import Settings, get_settings
-from boxoffice.storage.db import create_pool
 
 
 def redis_client(settings: Settings) -> aioredis.Redis:
@@ -45,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set; start with `boxoffice serve` for an embedded database")
-        pool = await create_pool(settings, settings.database_url)
+        pool = await open_pool(settings, settings.database_url)
         redis = redis_client(settings)
         timeout = settings.db_acquire_timeout_s
         leases = SeatLeases(
@@ -64,11 +65,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.redis = redis
         app.state.leases = leases
         app.state.booking = BookingService(pool, strategies, settings.default_strategy, timeout)
+        runtime = await wiring.start(app, settings, settings.database_url, pool, redis)
         realtime = await start_realtime(app, settings, settings.database_url, redis)
         try:
             yield
         finally:
             await realtime.stop()
+            await runtime.stop()
             await redis.aclose()
             await pool.close()
 
@@ -82,4 +85,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router)
     app.add_api_websocket_route("/ws", stomp_endpoint)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    wiring.install(app, settings)
     return app

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 
 from boxoffice.booking.domain import Booking, Inventory, Strategy
 from boxoffice.booking.strategies import BookingStrategy
+from boxoffice.observability.metrics import record_booking
 from boxoffice.storage import seats
 from boxoffice.storage.db import Pool, connection
 
@@ -32,7 +33,9 @@ class BookingService:
         self._listeners.append(listener)
 
     async def book(self, seat_id: int, user_id: str, strategy: Strategy | None = None) -> Booking:
-        booking = await self._strategies[strategy or self.default].book(seat_id, user_id)
+        chosen = strategy or self.default
+        with record_booking(chosen):
+            booking = await self._strategies[chosen].book(seat_id, user_id)
         for listener in self._listeners:
             listener(booking)
         return booking

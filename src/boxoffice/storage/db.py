@@ -15,8 +15,11 @@ Pool = asyncpg.Pool
 Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
 
-async def create_pool(settings: Settings, url: str) -> Pool:
-    """Open a pool whose sessions cannot hold locks or idle transactions forever."""
+async def create_pool(settings: Settings, url: str, *, lazy: bool = False) -> Pool:
+    """Open a pool whose sessions cannot hold locks or idle transactions forever.
+
+    `lazy` opens no connection up front (min size 0): for starting while the database is down.
+    """
     server_settings = {
         "application_name": "boxoffice",
         "lock_timeout": str(settings.db_lock_timeout_ms),
@@ -25,7 +28,7 @@ async def create_pool(settings: Settings, url: str) -> Pool:
     }
     pool = await asyncpg.create_pool(
         url,
-        min_size=min(settings.db_pool_min, settings.db_pool_max),
+        min_size=0 if lazy else min(settings.db_pool_min, settings.db_pool_max),
         max_size=settings.db_pool_max,
         server_settings=server_settings,
         # The client-side budget is a little above the server's so the server's clearer error wins.
