@@ -12,6 +12,7 @@ from redis.backoff import NoBackoff
 
 from boxoffice import __version__
 from boxoffice.api import errors
+from boxoffice.api.frontend import mount_frontend
 from boxoffice.api.limits import BodyLimitMiddleware
 from boxoffice.api.routes import router
 from boxoffice.booking.domain import Strategy
@@ -74,4 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Keep last: the UI is mounted at "/" and must not shadow any route added above.
+    mount_frontend(app)
     return app
