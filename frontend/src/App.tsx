@@ -30,7 +30,7 @@ export function App({ sync, book = bookSeat }: AppProps) {
   const [pending, setPending] = useState<ReadonlySet<number>>(new Set());
   const [chaosOn, setChaosOn] = useState(false);
   const [target, setTarget] = useState<number | null>(null);
-  const [chaosCount, setChaosCount] = useState(50);
+  const [chaosCount, setChaosCount] = useState("50");
   const [chaosRunning, setChaosRunning] = useState(false);
   const [chaosResult, setChaosResult] = useState<ChaosResult | null>(null);
 
@@ -93,7 +93,7 @@ export function App({ sync, book = bookSeat }: AppProps) {
     setChaosRunning(true);
     try {
       const prefix = `chaos-${Date.now().toString(36)}`;
-      const result = await runChaos(book, target, chaosCount, prefix, strategy);
+      const result = await runChaos(book, target, Number(chaosCount), prefix, strategy);
       setChaosResult(result);
     } finally {
       setChaosRunning(false);

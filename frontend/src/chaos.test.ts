@@ -10,7 +10,7 @@ function fakeServer(opts: { failEvery?: number } = {}) {
   let inFlight = 0;
   let maxInFlight = 0;
   const seat = makeInventory().seats[0]!;
-  const book = async (seatId: number, userId: string): Promise<BookingOutcome> => {
+  const book = async (seatId: number, userId: string, _strategy?: string): Promise<BookingOutcome> => {
     const n = ++calls;
     inFlight += 1;
     maxInFlight = Math.max(maxInFlight, inFlight);

@@ -37,7 +37,6 @@ export interface LiveLink {
 }
 
 export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveLink {
-  let everConnected = false;
   const client = new Client({
     brokerURL: options.webSocketFactory ? undefined : options.brokerURL,
     webSocketFactory: options.webSocketFactory,
@@ -53,7 +52,6 @@ export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveL
   });
 
   client.onConnect = () => {
-    everConnected = true;
     client.subscribe(SEATS_TOPIC, (message: IMessage) => {
       const event = parseSeatEvent(message.body);
       if (event) handlers.onEvent(event);
@@ -64,8 +62,8 @@ export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveL
   client.onStompError = (frame: IFrame) => {
     handlers.onStatus("reconnecting", frame.headers.message ?? "broker error");
   };
-  client.onWebSocketClose = () => {
-    if (client.active) handlers.onStatus(everConnected ? "reconnecting" : "connecting", "connection closed");
+  client.onWebSocketClose = (event: CloseEvent) => {
+    if (client.active) handlers.onStatus("reconnecting", `connection closed (${event.code})`);
   };
 
   handlers.onStatus("connecting");

@@ -7,8 +7,9 @@ export interface ChaosPanelProps {
   enabled: boolean;
   onToggle: (on: boolean) => void;
   target: Seat | null;
-  count: number;
-  onCount: (n: number) => void;
+  /** The field's text; it is clamped to 1..MAX_CHAOS_REQUESTS when fired and when the field loses focus. */
+  count: string;
+  onCount: (text: string) => void;
   strategy: Strategy;
   running: boolean;
   result: ChaosResult | null;
@@ -30,6 +31,7 @@ function Stat({ label, value, testId, tone = "text-slate-100" }: { label: string
 
 export function ChaosPanel(p: ChaosPanelProps) {
   const countId = useId();
+  const n = clampChaosCount(Number(p.count));
   const problem = !p.target
     ? "Click a seat on the map to target it."
     : p.target.status !== "AVAILABLE"
@@ -86,7 +88,8 @@ export function ChaosPanel(p: ChaosPanelProps) {
                 min={1}
                 max={MAX_CHAOS_REQUESTS}
                 value={p.count}
-                onChange={(e) => p.onCount(clampChaosCount(e.target.valueAsNumber))}
+                onChange={(e) => p.onCount(e.target.value)}
+                onBlur={() => p.onCount(String(n))}
                 data-testid="chaos-count"
                 className="w-full rounded-lg border border-white/10 bg-slate-950/60 px-3 py-2 tabular-nums text-slate-100 focus:border-fuchsia-400 focus:outline-none focus:ring-2 focus:ring-fuchsia-400/40"
               />
@@ -98,7 +101,7 @@ export function ChaosPanel(p: ChaosPanelProps) {
               data-testid="chaos-fire"
               className="flex-1 rounded-lg bg-fuchsia-500 px-4 py-2 font-semibold text-white shadow-lg shadow-fuchsia-500/20 transition hover:bg-fuchsia-400 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-fuchsia-300 disabled:cursor-not-allowed disabled:opacity-40"
             >
-              {p.running ? "Firing…" : `Fire ${p.count}`}
+              {p.running ? "Firing…" : `Fire ${n}`}
             </button>
           </div>
           {r && (
