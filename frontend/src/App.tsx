@@ -70,7 +70,10 @@ export function App({ sync, book = bookSeat }: AppProps) {
           detail: `Booked with ${outcome.booking.strategy} in ${Math.round(outcome.latencyMs)} ms`,
         });
       } else if (outcome.status === 409) {
-        const holder = latest.current.seats.get(seat.seatId)?.bookedBy;
+        const known = latest.current.seats.get(seat.seatId);
+        // We showed the seat as free, so our view is behind: catch up now rather than wait for events.
+        if (known?.status === "AVAILABLE") dispatch({ type: "stale", reason: `409 on seat ${seat.seatNumber} shown free` });
+        const holder = known?.bookedBy;
         push({
           kind: "error",
           title: `Seat ${seat.seatNumber} is already booked`,
@@ -93,12 +96,18 @@ export function App({ sync, book = bookSeat }: AppProps) {
     setChaosRunning(true);
     try {
       const prefix = `chaos-${Date.now().toString(36)}`;
-      const result = await runChaos(book, target, Number(chaosCount), prefix, strategy);
+      // The winner's answer updates this page at once, live link or not.
+      const tracked: BookFn = async (seatId, userId, s) => {
+        const outcome = await book(seatId, userId, s);
+        if (outcome.ok) dispatch({ type: "local", seat: outcome.booking });
+        return outcome;
+      };
+      const result = await runChaos(tracked, target, Number(chaosCount), prefix, strategy);
       setChaosResult(result);
     } finally {
       setChaosRunning(false);
     }
-  }, [book, target, chaosCount, strategy]);
+  }, [book, dispatch, target, chaosCount, strategy]);
 
   const counts = useMemo(() => countSeats(state.seats), [state.seats]);
   const mine = useMemo(() => {
@@ -137,7 +146,7 @@ export function App({ sync, book = bookSeat }: AppProps) {
               Seat map
             </h2>
             <p className="text-xs text-slate-400">
-              {chaosOn ? "Chaos mode: click a seat to target it" : "Click or press Enter on a seat to book it"}
+              {chaosOn ? "Chaos mode: click a seat to target it" : "Click, tap or press Enter on a seat to book it"}
             </p>
           </div>
           <div className="stage" aria-hidden="true">

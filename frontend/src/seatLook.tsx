@@ -49,7 +49,7 @@ const QUESTION = svg(
 export const LOOKS: Record<SeatKind, KindLook> = {
   available: { kind: "available", label: "Available", icon: null },
   booked: { kind: "booked", label: "Booked", icon: CROSS },
-  mine: { kind: "mine", label: "Booked by you", icon: STAR },
+  mine: { kind: "mine", label: "Yours", icon: STAR },
   held: { kind: "held", label: "Held", icon: CLOCK },
   other: { kind: "other", label: "Other", icon: QUESTION },
 };

@@ -6,7 +6,7 @@
  * seat re-renders one button. Keyboard: one seat is in the tab order (roving tabindex); arrows, Home and
  * End move within a section; Enter or Space activates.
  */
-import { memo, useCallback, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from "react";
+import { memo, useCallback, useMemo, useRef, useState, type FocusEvent, type KeyboardEvent, type MouseEvent } from "react";
 import { LOOKS, seatKind, seatLabel } from "../seatLook";
 import type { Layout, Seat } from "../types";
 
@@ -112,6 +112,12 @@ export function SeatMap({ layout, seats, me, onActivate, selectedId = null, pend
     [onActivate],
   );
 
+  // Whichever seat gets focus (click, script, arrow) becomes the map's one tab stop.
+  const onFocus = useCallback((e: FocusEvent<HTMLDivElement>) => {
+    const seat = seatFrom(e.target);
+    if (seat) setFocusId(seat.seatId);
+  }, []);
+
   const onKeyDown = useCallback(
     (e: KeyboardEvent<HTMLDivElement>) => {
       const seat = seatFrom(e.target);
@@ -156,7 +162,7 @@ export function SeatMap({ layout, seats, me, onActivate, selectedId = null, pend
   );
 
   return (
-    <div ref={root} className="@container space-y-6" onClick={onClick} onKeyDown={onKeyDown}>
+    <div ref={root} className="@container space-y-6" onClick={onClick} onFocus={onFocus} onKeyDown={onKeyDown}>
       <p id="seat-map-help" className="sr-only">
         Use the arrow keys to move between seats, and Enter or Space to book the focused seat.
       </p>
