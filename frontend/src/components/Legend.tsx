@@ -41,11 +41,13 @@ export function Legend({ counts, mine }: { counts: SeatCounts; mine: number }) {
       </div>
       <ul aria-label="Legend and counts" className="grid grid-cols-2 gap-2">
         {entries.map((e) => (
-          <li key={e.testId} className="flex items-center gap-2 rounded-lg bg-white/[0.03] px-2 py-2 ring-1 ring-white/5">
+          <li key={e.testId} className="flex items-center gap-2.5 rounded-lg bg-white/[0.03] px-2.5 py-2 ring-1 ring-white/5">
             <Swatch kind={e.kind} />
-            <span className="min-w-0 flex-1 text-sm leading-tight text-slate-300">{e.label}</span>
-            <span data-testid={e.testId} className="text-sm font-semibold tabular-nums text-slate-100">
-              {e.count?.toLocaleString()}
+            <span className="min-w-0 leading-tight">
+              <span data-testid={e.testId} className="block text-base font-semibold tabular-nums text-slate-100">
+                {e.count?.toLocaleString()}
+              </span>
+              <span className="block truncate text-xs text-slate-400">{e.label}</span>
             </span>
           </li>
         ))}
