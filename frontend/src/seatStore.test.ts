@@ -144,6 +144,17 @@ describe("seatReducer", () => {
     expect(echoed.seats).toBe(mine.seats);
   });
 
+  it("applies a batch exactly as the same events one by one, stopping at a gap", () => {
+    const events = [bookedEvent(a1, 11, "p"), bookedEvent(a2, 12, "q"), bookedEvent(b3, 14, "r")];
+    const batched = seatReducer(liveAt(inv), { type: "events", events });
+    const single = run(events.map((event) => ({ type: "event", event }) as SeatAction), liveAt(inv));
+    expect(batched.phase).toBe("stale");
+    expect(batched.staleReason).toBe(single.staleReason);
+    expect([...batched.seats.values()]).toEqual([...single.seats.values()]);
+    expect(batched.seats.get(a2.seatId)?.bookedBy).toBe("q");
+    expect(batched.seats.get(b3.seatId)?.status).toBe("AVAILABLE");
+  });
+
   it("resyncs from scratch when told the link was lost", () => {
     const state = seatReducer(liveAt(inv), { type: "stale", reason: "reconnected" });
     expect(state.phase).toBe("stale");

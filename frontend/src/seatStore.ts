@@ -42,6 +42,8 @@ export type SeatAction =
   | { type: "resync"; generation: number }
   | { type: "snapshot"; generation: number; inventory: Inventory }
   | { type: "event"; event: SeatEvent }
+  /** Events received together (one animation frame's worth): one state change, one render. */
+  | { type: "events"; events: readonly SeatEvent[] }
   | { type: "local"; seat: Seat | Booking }
   | { type: "stale"; reason: string };
 
@@ -151,6 +153,8 @@ export function seatReducer(state: SeatState, action: SeatAction): SeatState {
       if (state.bufferOverflowed) return state;
       return { ...state, buffer: [...state.buffer, event] };
     }
+    case "events":
+      return action.events.reduce((st, event) => seatReducer(st, { type: "event", event }), state);
     case "local": {
       // Our own booking answer: show it at once, but leave the sequence to the event stream.
       if (!state.seats.has(action.seat.seatId)) return state;

@@ -2,8 +2,11 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from "react";
 import { fetchInventory as defaultFetchInventory } from "./api";
 import { connectLive, defaultBrokerURL, type LinkStatus, type LiveOptions } from "./live";
-import { initialSeatState, seatReducer, type SeatAction, type SeatState } from "./seatStore";
-import type { Inventory } from "./types";
+import { MAX_BUFFERED_EVENTS, initialSeatState, seatReducer, type SeatAction, type SeatState } from "./seatStore";
+import type { Inventory, SeatEvent } from "./types";
+
+/** How long events are gathered before one render (about one frame). */
+const FLUSH_MS = 16;
 
 export interface SeatSyncOptions {
   live?: Partial<LiveOptions>;
@@ -67,6 +70,26 @@ export function useSeatSync(options: SeatSyncOptions = {}): SeatSync {
     if (state.phase === "stale") resync();
   }, [state.phase, resync]);
 
+  // Events are delivered to React in batches, at most one render per frame however fast they arrive.
+  const queue = useRef<SeatEvent[]>([]);
+  const flushTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const enqueue = useCallback((event: SeatEvent) => {
+    if (queue.current.length >= MAX_BUFFERED_EVENTS) {
+      queue.current = [];
+      clearTimeout(flushTimer.current);
+      flushTimer.current = undefined;
+      dispatch({ type: "stale", reason: "event queue overflowed" });
+      return;
+    }
+    queue.current.push(event);
+    flushTimer.current ??= setTimeout(() => {
+      flushTimer.current = undefined;
+      const events = queue.current;
+      queue.current = [];
+      dispatch({ type: "events", events });
+    }, FLUSH_MS);
+  }, []);
+
   useEffect(() => {
     resync();
     const live = optionsRef.current.live;
@@ -74,7 +97,7 @@ export function useSeatSync(options: SeatSyncOptions = {}): SeatSync {
       { brokerURL: live?.brokerURL ?? defaultBrokerURL(), ...live },
       {
         onSubscribed: resync,
-        onEvent: (event) => dispatch({ type: "event", event }),
+        onEvent: enqueue,
         onStatus: (status, detail) => {
           setLink(status);
           setLinkDetail(detail ?? null);
@@ -83,10 +106,11 @@ export function useSeatSync(options: SeatSyncOptions = {}): SeatSync {
     );
     return () => {
       clearTimeout(retryTimer.current);
+      clearTimeout(flushTimer.current);
       inflight.current?.abort();
       void link.stop();
     };
-  }, [resync]);
+  }, [resync, enqueue]);
 
   const phaseRef = useRef(state.phase);
   phaseRef.current = state.phase;
