@@ -8,9 +8,13 @@
  *
  * --live: the server has the STOMP endpoint (/ws), so live-update scenarios run; without it they are skipped
  * and every page is reloaded before its final state is read.
+ *
+ * The reconnect scenario needs the driver to restart the server: this script prints `PAUSE stop` and waits
+ * for a line on stdin once the server is down, then `PAUSE start` and waits again once it is back.
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 
@@ -28,10 +32,18 @@ const BASE = args.base.replace(/\/$/, "");
 const OUT = args.out;
 const LIVE = args.live;
 const CHAOS_N = Number(args["chaos-count"]);
-const WATCHDOG_MS = 150_000;
+const WATCHDOG_MS = 200_000;
 const LIVE_LIMIT_MS = 2000;
 
 const log = (...a) => console.error("[e2e]", ...a);
+const stdin = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+/** Ask the driver to do something to the server and wait until it says it is done. */
+async function driver(request) {
+  console.log(`PAUSE ${request}`);
+  const answer = await stdin.next();
+  if (answer.done) throw new Error(`driver went away during "${request}"`);
+  return answer.value.trim();
+}
 const result = { live: LIVE, scenarios: {}, console: [] };
 const watchdog = setTimeout(() => {
   console.error("[e2e] watchdog: giving up after", WATCHDOG_MS, "ms");
@@ -240,6 +252,33 @@ await scenario("burst", async () => {
   };
 });
 
+await scenario("reconnect", async () => {
+  if (!LIVE) return { skipped: "server has no /ws route" };
+  const pages = [alice.page, bob.page];
+  const status = (page) => page.getAttribute('[data-testid="link-status"]', "data-status");
+  await driver("stop");
+  await Promise.all(
+    pages.map((p) => p.waitForSelector('[data-testid="link-status"][data-status="reconnecting"]', { timeout: 10_000 })),
+  );
+  const duringOutage = await Promise.all(pages.map(status));
+  await shot(bob.page, "reconnecting.png", false);
+  const restartedAt = Date.now();
+  // The driver restarts the server and books this seat before answering; no page was connected to see it.
+  const seat = await driver("start");
+  await Promise.all(
+    pages.map((p) =>
+      p.waitForFunction(
+        (n) =>
+          document.querySelector('[data-testid="link-status"]')?.dataset.status === "live" &&
+          document.querySelector(`button[data-seat-number="${n}"]`)?.dataset.status === "BOOKED",
+        seat,
+        { timeout: 40_000, polling: 100 },
+      ),
+    ),
+  );
+  return { seat, duringOutage, resyncedMs: Date.now() - restartedAt };
+});
+
 await scenario("phone", async () => {
   const phone = await openPage("phoebe", { width: 390, height: 844 }, { isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   const page = phone.page;
@@ -276,3 +315,4 @@ await scenario("final", async () => {
 await browser.close();
 clearTimeout(watchdog);
 console.log(JSON.stringify(result));
+process.exit(0); // stdin stays open for the driver; do not wait for it
