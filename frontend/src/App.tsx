@@ -149,6 +149,14 @@ export function App({ sync, book = bookSeat }: AppProps) {
               {chaosOn ? "Chaos mode: click a seat to target it" : "Click, tap or press Enter on a seat to book it"}
             </p>
           </div>
+          {state.layout && link !== "live" && (
+            <p
+              data-testid="stale-banner"
+              className="mb-3 rounded-lg border border-amber-400/30 bg-amber-400/10 px-3 py-2 text-sm text-amber-200"
+            >
+              Live updates paused while reconnecting; the map refreshes itself every few seconds until then.
+            </p>
+          )}
           <div className="stage" aria-hidden="true">
             Stage
           </div>
