@@ -314,5 +314,5 @@ await scenario("final", async () => {
 
 await browser.close();
 clearTimeout(watchdog);
-console.log(JSON.stringify(result));
-process.exit(0); // stdin stays open for the driver; do not wait for it
+// Exit once the report is flushed (a pipe write is asynchronous); stdin stays open for the driver.
+process.stdout.write(JSON.stringify(result) + "\n", () => process.exit(0));
