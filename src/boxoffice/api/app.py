@@ -12,6 +12,7 @@ from redis.backoff import NoBackoff
 
 from boxoffice import __version__
 from boxoffice.api import errors
+from boxoffice.api.frontend import mount_frontend
 from boxoffice.api.limits import BodyLimitMiddleware
 from boxoffice.api.routes import router
 from boxoffice.booking.domain import Strategy
@@ -86,4 +87,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_api_websocket_route("/ws", stomp_endpoint)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     wiring.install(app, settings)
+    # Keep last: the UI is mounted at "/" and must not shadow any route added above.
+    mount_frontend(app)
     return app
