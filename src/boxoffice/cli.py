@@ -12,6 +12,7 @@ import asyncpg
 import typer
 import uvicorn
 
+from boxoffice.bench.runner import bench
 from boxoffice.settings import Settings, get_settings
 from boxoffice.storage import migrate as migrations
 from boxoffice.storage.seed import Layout, seed
@@ -99,6 +100,8 @@ def serve(
         timeout_graceful_shutdown=10,
     )
 
+
+app.command("bench")(bench)
 
 if __name__ == "__main__":
     app()

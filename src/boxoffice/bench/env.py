@@ -1,0 +1,89 @@
+"""A throwaway database and a real `boxoffice serve` process for one benchmark run."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def fresh_database(admin_url: str, prefix: str = "bo_bench") -> Iterator[str]:
+    """A uniquely named database on the admin URL's server, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = admin_url.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def reset_inventory(database_url: str) -> None:
+    """Every seat available again, no bookings or events; the layout stays."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("TRUNCATE seat_events, bookings")
+        conn.execute("UPDATE seats SET status = 'AVAILABLE', booked_by = NULL, booked_at = NULL")
+        conn.execute("VACUUM ANALYZE seats")
+
+
+@contextlib.contextmanager
+def server(env: dict[str, str], workers: int, log_path: Path | None, timeout_s: float = 60.0) -> Iterator[
+    tuple[int, subprocess.Popen[bytes]]
+]:
+    """Run `boxoffice serve` in its own session; yield (port, process) once it answers."""
+    port = free_port()
+    full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    full_env.update(env)
+    full_env.update({"BOXOFFICE_PORT": str(port), "BOXOFFICE_WORKERS": str(workers)})
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "boxoffice.cli", "serve"],
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode}; see {log_path}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"server did not answer in {timeout_s}s; see {log_path}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/seats?limit=1", timeout=2):
+                    break
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.2)
+        yield port, proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        if log_path:
+            log.close()
