@@ -42,7 +42,13 @@ async def connection(pool: Pool, acquire_timeout_s: float) -> AsyncIterator[asyn
     """
     try:
         async with pool.acquire(timeout=acquire_timeout_s) as conn:
-            yield conn
+            try:
+                yield conn
+            except asyncpg.InternalClientError:
+                # The protocol lost track of its state (e.g. the backend was terminated between two
+                # statements): this connection can never be trusted again, so the pool must replace it.
+                conn.terminate()
+                raise
     except (TimeoutError, asyncio.TimeoutError) as exc:
         raise DatabaseBusy("No database connection became free in time; retry shortly") from exc
     except asyncpg.UniqueViolationError as exc:
@@ -58,6 +64,7 @@ async def connection(pool: Pool, acquire_timeout_s: float) -> AsyncIterator[asyn
         asyncpg.OperatorInterventionError,
         asyncpg.InsufficientResourcesError,
         asyncpg.CannotConnectNowError,
+        asyncpg.InternalClientError,
         OSError,
     ) as exc:
         raise DatabaseUnavailable("The database is unavailable; retry shortly") from exc
