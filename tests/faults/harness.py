@@ -77,9 +77,7 @@ async def book(client: httpx.AsyncClient, op: Op, history: History) -> Op:
             op.error = response.json().get("error")
     if response.status_code == 201:
         op.kind = "ok"
-    elif response.status_code == 503 and op.error in DEFINITE_503:
-        op.kind = "fail"
-    elif response.status_code < 500:
+    elif response.status_code < 500 or (response.status_code == 503 and op.error in DEFINITE_503):
         op.kind = "fail"
     else:
         op.kind = "unknown"
@@ -244,8 +242,17 @@ class PrivatePostgres:
 
     def start(self) -> None:
         opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60"
-        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.root / "data"), "-o", opts, "-w", "-l",
-                  str(self.root / "log"), "start")
+        self._run(
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(self.root / "data"),
+            "-o",
+            opts,
+            "-w",
+            "-l",
+            str(self.root / "log"),
+            "start",
+        )
 
     def stop(self) -> None:
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")

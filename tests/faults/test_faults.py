@@ -17,11 +17,11 @@ import psycopg
 import pytest
 
 from tests.faults.harness import (
-    ServerFactory,
     History,
     Op,
     PrivatePostgres,
     PrivateRedis,
+    ServerFactory,
     assert_no_idle_transactions,
     assert_recovers,
     book,
@@ -70,9 +70,10 @@ async def test_sigstop_longer_than_lease_does_not_double_book(fault_db: str, sta
     assert a.proc is not None
     seats = list(range(1, 21))
     history = History()
-    async with httpx.AsyncClient(base_url=a.base_url, timeout=20) as ca, httpx.AsyncClient(
-        base_url=b.base_url, timeout=20
-    ) as cb:
+    async with (
+        httpx.AsyncClient(base_url=a.base_url, timeout=20) as ca,
+        httpx.AsyncClient(base_url=b.base_url, timeout=20) as cb,
+    ):
         with held_row_locks(fault_db, seats):
             a_ops = [asyncio.create_task(book(ca, Op(s, f"a-{s}", "REDIS"), history)) for s in seats]
             await asyncio.sleep(0.5)  # A now holds every lease and waits on the row locks
@@ -213,7 +214,7 @@ async def test_clients_disconnecting_mid_request(fault_db: str, start_server: Se
                 with socket.create_connection(("127.0.0.1", server.port)) as sock:
                     sock.sendall(
                         b"POST /api/v1/bookings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                        b"Content-Length: 100\r\n\r\n{\"seatId\": 1"
+                        b'Content-Length: 100\r\n\r\n{"seatId": 1'
                     )
             await asyncio.sleep(0.3)
     assert history.kinds() == {"unknown": len(seats) * 3}, history.summary()

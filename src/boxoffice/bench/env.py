@@ -48,19 +48,19 @@ def reset_inventory(database_url: str) -> None:
 
 
 @contextlib.contextmanager
-def server(env: dict[str, str], workers: int, log_path: Path | None, timeout_s: float = 60.0) -> Iterator[
-    tuple[int, subprocess.Popen[bytes]]
-]:
+def server(
+    env: dict[str, str], workers: int, log_path: Path | None, timeout_s: float = 60.0
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     """Run `boxoffice serve` in its own session; yield (port, process) once it answers."""
     port = free_port()
     full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     full_env.update(env)
     full_env.update({"BOXOFFICE_PORT": str(port), "BOXOFFICE_WORKERS": str(workers)})
-    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    log = open(log_path, "ab") if log_path else None  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "boxoffice.cli", "serve"],
         env=full_env,
-        stdout=log,
+        stdout=log or subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -85,5 +85,5 @@ def server(env: dict[str, str], workers: int, log_path: Path | None, timeout_s: 
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
-        if log_path:
+        if log:
             log.close()

@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 
@@ -127,9 +127,7 @@ async def verify(database_url: str, result: Result, outcomes: list[Outcome], mus
             " ON b.seat_id = s.id WHERE (s.status = 'BOOKED') IS DISTINCT FROM (b.id IS NOT NULL)"
             " OR (b.id IS NOT NULL AND s.booked_by IS DISTINCT FROM b.user_id)"
         )
-        unsold = await conn.fetchval(
-            "SELECT count(*) FROM seats WHERE id <= $1 AND status = 'AVAILABLE'", must_sell
-        )
+        unsold = await conn.fetchval("SELECT count(*) FROM seats WHERE id <= $1 AND status = 'AVAILABLE'", must_sell)
     finally:
         await conn.close()
     in_db = {(r["seat_id"], r["user_id"]) for r in bookings}
@@ -166,7 +164,7 @@ async def raw_limit(
             start = time.perf_counter()
             try:
                 async with pool.acquire() as conn:
-                    await claim(conn, call.seat_id, call.user_id, strategy)
+                    await claim(cast(asyncpg.Connection, conn), call.seat_id, call.user_id, strategy)
                 status = 201
             except BookingError:
                 status = 409
