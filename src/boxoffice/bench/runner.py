@@ -65,7 +65,7 @@ async def run_all(
     for strategy in (Strategy.ATOMIC, Strategy.DB):
         env.reset_inventory(database_url)
         calls = spread_calls(sizes.spread_requests, sizes.spread_seats, f"raw-{strategy.value}", rng)
-        result, outcomes = await raw_limit(database_url, strategy, calls, pool_size, sizes.concurrency)
+        result, outcomes = await raw_limit(database_url, strategy, calls, pool_size)
         await verify(database_url, result, outcomes)
         results.append(result)
         typer.echo(f"  spread    {result.strategy:7} {result.throughput:8.0f} claims/s (no HTTP)", err=True)
