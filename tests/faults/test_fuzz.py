@@ -42,6 +42,7 @@ def test_openapi_fuzz_has_no_server_errors(fault_db: str, start_server: ServerFa
         capture_output=True,
         text=True,
         timeout=150,
+        cwd=artifacts,  # schemathesis keeps its example database in the working directory
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     # A schema the fuzzer cannot resolve means some inputs were never generated.
