@@ -11,16 +11,13 @@ import asyncio
 import contextlib
 import os
 import random
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import psycopg
@@ -30,7 +27,6 @@ from tests.support import ServerProcess, free_port
 ServerFactory = Callable[..., ServerProcess]
 
 DEFINITE_503 = {"DATABASE_BUSY", "REDIS_UNAVAILABLE"}
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
 @dataclass
@@ -215,52 +211,6 @@ class PrivateRedis:
 
     def flushall(self) -> None:
         subprocess.run(["redis-cli", "-p", str(self.port), "flushall"], check=True, capture_output=True)
-
-
-@dataclass
-class PrivatePostgres:
-    """A PostgreSQL 15 cluster of our own in a temp dir (run as `postgres`): safe to restart."""
-
-    port: int = field(default_factory=free_port)
-    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="bo-faults-pg-")))
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _run(self, *args: str) -> None:
-        cmd = list(args)
-        if os.geteuid() == 0:
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        subprocess.run(cmd, check=True, capture_output=True, timeout=60)
-
-    def init(self) -> None:
-        os.chmod(self.root, 0o777)
-        if os.geteuid() == 0:
-            shutil.chown(self.root, "postgres", "postgres")
-        self._run(str(PG_BIN / "initdb"), "-D", str(self.root / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-
-    def start(self) -> None:
-        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60"
-        self._run(
-            str(PG_BIN / "pg_ctl"),
-            "-D",
-            str(self.root / "data"),
-            "-o",
-            opts,
-            "-w",
-            "-l",
-            str(self.root / "log"),
-            "start",
-        )
-
-    def stop(self) -> None:
-        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
-
-    def destroy(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
-            self.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def children(pid: int) -> list[int]:

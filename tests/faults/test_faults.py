@@ -16,10 +16,10 @@ import httpx
 import psycopg
 import pytest
 
+from boxoffice.bench.env import PrivatePostgres
 from tests.faults.harness import (
     History,
     Op,
-    PrivatePostgres,
     PrivateRedis,
     ServerFactory,
     assert_no_idle_transactions,
@@ -117,7 +117,7 @@ async def test_redis_flushall_stop_and_restart(fault_db: str, start_server: Serv
 
 
 async def test_postgres_restart_during_load(start_server: ServerFactory) -> None:
-    pg = PrivatePostgres()
+    pg = PrivatePostgres(options="-c fsync=off")
     try:
         pg.init()
         pg.start()

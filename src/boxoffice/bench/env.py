@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+
+PG_BIN = Path(os.environ.get("BOXOFFICE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
 
 def free_port() -> int:
@@ -37,6 +42,70 @@ def fresh_database(admin_url: str, prefix: str = "bo_bench") -> Iterator[str]:
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class PrivatePostgres:
+    """A PostgreSQL cluster of our own in a temp dir (run as `postgres` under root): safe to restart.
+
+    Tests restart it; the benchmark uses it so the shared server's connection limit and other
+    tenants' databases stay out of the measurement.
+    """
+
+    port: int = field(default_factory=lambda: free_port())
+    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="bo-pg-")))
+    options: str = ""
+    """Extra server flags, e.g. `-c fsync=off` for tests that only care about behaviour."""
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *args: str) -> None:
+        cmd = list(args)
+        if os.geteuid() == 0:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=60)
+
+    def init(self) -> None:
+        os.chmod(self.root, 0o777)
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+        self._run(str(PG_BIN / "initdb"), "-D", str(self.root / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+
+    def start(self) -> None:
+        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200 {self.options}"
+        self._run(
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(self.root / "data"),
+            "-o",
+            opts,
+            "-w",
+            "-l",
+            str(self.root / "log"),
+            "start",
+        )
+
+    def stop(self) -> None:
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
+
+    def destroy(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def private_postgres(options: str = "") -> Iterator[str]:
+    """Start a throwaway cluster; yield its admin URL; stop and delete it afterwards."""
+    pg = PrivatePostgres(options=options)
+    try:
+        pg.init()
+        pg.start()
+        yield pg.url
+    finally:
+        pg.destroy()
 
 
 def reset_inventory(database_url: str) -> None:

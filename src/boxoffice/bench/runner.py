@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -125,6 +126,9 @@ def bench(
     pool_size: Annotated[int, typer.Option(min=1, max=200, help="Server DB pool per worker")] = 20,
     concurrency: Annotated[int | None, typer.Option(min=1, max=2000, help="Client connections (spread)")] = None,
     admin_url: Annotated[str, typer.Option(envvar="BOXOFFICE_BENCH_ADMIN_URL")] = DEFAULT_ADMIN_URL,
+    private_postgres: Annotated[
+        bool, typer.Option(help="Run against a PostgreSQL cluster of its own (PostgreSQL 15 binaries)")
+    ] = False,
     redis_url: Annotated[str, typer.Option(envvar="BOXOFFICE_BENCH_REDIS_URL")] = "redis://127.0.0.1:6379/0",
     json_out: Annotated[Path | None, typer.Option("--json", help="Write results as JSON here")] = None,
     server_log: Annotated[Path | None, typer.Option(help="Append the server's output here")] = None,
@@ -141,7 +145,10 @@ def bench(
     seats_needed = max(sizes.spread_seats, sizes.sellout_seats, 1)
     cols = min(100, seats_needed)
     started = time.time()
-    with env.fresh_database(admin_url) as database_url:
+    with contextlib.ExitStack() as stack:
+        if private_postgres:
+            admin_url = stack.enter_context(env.private_postgres())
+        database_url = stack.enter_context(env.fresh_database(admin_url))
         server_env = {
             "DATABASE_URL": database_url,
             "BOXOFFICE_REDIS_URL": redis_url,
@@ -161,7 +168,12 @@ def bench(
     report: dict[str, Any] = {
         "started": started,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-        "options": {"sizes": asdict(sizes), "workers": workers, "pool_size": pool_size},
+        "options": {
+            "sizes": asdict(sizes),
+            "workers": workers,
+            "pool_size": pool_size,
+            "private_postgres": private_postgres,
+        },
         "results": [{**asdict(r), "throughput": r.throughput} for r in results],
         "ratios": ratio,
     }
