@@ -38,6 +38,7 @@ HOST = "127.0.0.1"
 async def run_all(
     database_url: str,
     port: int,
+    server_pid: int,
     sizes: Sizes,
     scenarios: list[str],
     strategies: list[Strategy],
@@ -48,7 +49,7 @@ async def run_all(
     results: list[Result] = []
     # Warm-up: open the server's pool connections and JIT-free Python caches before measuring.
     warm = spread_calls(min(500, sizes.spread_requests), sizes.spread_seats, Strategy.ATOMIC.value, rng)
-    await drive("warm-up", "ATOMIC", HOST, port, warm, sizes.concurrency)
+    await drive("warm-up", "ATOMIC", HOST, port, warm, sizes.concurrency, server_pid)
     for scenario in scenarios:
         if scenario == "spread":
             # The ceiling, measured right before the engine so both see the same machine load.
@@ -71,7 +72,7 @@ async def run_all(
             else:
                 calls = sellout_calls(sizes.sellout_seats, sizes.sellout_factor, strategy.value, rng)
                 must_sell = sizes.sellout_seats
-            result, outcomes = await drive(scenario, strategy.value, HOST, port, calls, concurrency)
+            result, outcomes = await drive(scenario, strategy.value, HOST, port, calls, concurrency, server_pid)
             if scenario == "sell-out":
                 wins = [o.done_s for o in outcomes if o.status == 201]
                 result.extra["sold_out_s"] = round(max(wins), 3) if wins else None
@@ -159,10 +160,12 @@ def bench(
             "BOXOFFICE_DB_POOL_MIN": str(pool_size),
             "BOXOFFICE_LOG_LEVEL": "WARNING",
         }
-        with env.server(server_env, workers, server_log) as (port, _):
+        with env.server(server_env, workers, server_log) as (port, proc):
             if workers > 1:
                 time.sleep(1.0)
-            results = asyncio.run(run_all(database_url, port, sizes, scenarios, strategies, pool_size * workers, seed))
+            results = asyncio.run(
+                run_all(database_url, port, proc.pid, sizes, scenarios, strategies, pool_size * workers, seed)
+            )
     ratio = ratios(results)
     typer.echo(table(results, ratio))
     report: dict[str, Any] = {

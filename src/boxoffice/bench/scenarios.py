@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+import psutil  # type: ignore[import-untyped]
 
 from boxoffice.bench.client import UNKNOWN, Call, Outcome, run_calls
 from boxoffice.booking.domain import BookingError, Strategy
@@ -81,13 +82,31 @@ def sellout_calls(seat_count: int, factor: int, strategy: str, rng: random.Rando
     return [Call(seat, f"so-{strategy}-{i}", strategy) for i, seat in enumerate(ids)]
 
 
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (the server's workers)."""
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 async def drive(
-    scenario: str, strategy: str, host: str, port: int, calls: list[Call], concurrency: int
+    scenario: str, strategy: str, host: str, port: int, calls: list[Call], concurrency: int, server_pid: int
 ) -> tuple[Result, list[Outcome]]:
     cpu = time.process_time()
+    server_cpu = tree_cpu_s(server_pid)
     outcomes, seconds = await run_calls(host, port, calls, concurrency=concurrency)
+    server_cpu = tree_cpu_s(server_pid) - server_cpu
     cpu = time.process_time() - cpu
-    return summarise(scenario, strategy, outcomes, seconds, cpu), outcomes
+    result = summarise(scenario, strategy, outcomes, seconds, cpu)
+    # CPU per request is robust to other tenants on the machine, unlike req/s.
+    result.extra["server_cpu_ms_per_req"] = round(1000 * server_cpu / max(1, len(outcomes)), 3)
+    return result, outcomes
 
 
 def summarise(scenario: str, strategy: str, outcomes: list[Outcome], seconds: float, cpu: float) -> Result:
