@@ -29,9 +29,19 @@ async def create_pool(settings: Settings, url: str) -> Pool:
         server_settings=server_settings,
         # The client-side budget is a little above the server's so the server's clearer error wins.
         command_timeout=settings.db_statement_timeout_ms / 1000 + 1,
+        reset=_keep_session,
     )
     assert pool is not None
     return pool
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Skip asyncpg's per-release reset query (RESET ALL; UNLISTEN *; CLOSE ALL; unlock advisory locks).
+
+    It is a full round trip on every release, and profiling put it at ~18% of the booking path's CPU.
+    asyncpg still rolls back any open transaction before calling this. The app never changes session
+    state: use SET LOCAL and pg_advisory_xact_lock, and LISTEN only on dedicated connections.
+    """
 
 
 @asynccontextmanager
