@@ -33,6 +33,8 @@ class Outcome:
     done_s: float
     """When the answer arrived, counted from the release of the load."""
     retry_after: bool = False
+    error: str | None = None
+    """The error code of a 5xx answer (e.g. DATABASE_BUSY), to tell overload causes apart."""
 
 
 def encode(call: Call, host: str) -> bytes:
@@ -65,8 +67,8 @@ class Connection:
             self._writer.close()
         self._reader = self._writer = None
 
-    async def send(self, request: bytes) -> tuple[int, bool]:
-        """Return (status, has Retry-After); status 0 when the outcome is unknown."""
+    async def send(self, request: bytes) -> tuple[int, bool, str | None]:
+        """Return (status, has Retry-After, 5xx error code); status 0 when the outcome is unknown."""
         try:
             if self._writer is None:
                 await self.open()
@@ -75,19 +77,24 @@ class Connection:
             return await asyncio.wait_for(self._read(self._reader), self.timeout_s)
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError):
             self.close()
-            return UNKNOWN, False
+            return UNKNOWN, False, None
 
-    async def _read(self, reader: asyncio.StreamReader) -> tuple[int, bool]:
+    async def _read(self, reader: asyncio.StreamReader) -> tuple[int, bool, str | None]:
         head = await reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
         lower = head.lower()
         start = lower.find(b"content-length:")
         length = int(lower[start + 15 : lower.find(b"\r\n", start)]) if start >= 0 else 0
-        if length:
-            await reader.readexactly(length)
+        body = await reader.readexactly(length) if length else b""
         if b"connection: close" in lower:
             self.close()
-        return status, b"retry-after:" in lower
+        error = None
+        if status >= 500:
+            try:
+                error = str(orjson.loads(body).get("error"))
+            except (orjson.JSONDecodeError, AttributeError):
+                error = "unparsable"
+        return status, b"retry-after:" in lower, error
 
 
 async def run_calls(
@@ -114,9 +121,9 @@ async def run_calls(
         await gate.wait()
         for call, request in work:
             start = time.perf_counter()
-            status, retry_after = await conn.send(request)
+            status, retry_after, error = await conn.send(request)
             now = time.perf_counter()
-            outcomes.append(Outcome(call, status, now - start, now - started, retry_after))
+            outcomes.append(Outcome(call, status, now - start, now - started, retry_after, error))
         conn.close()
 
     tasks = [asyncio.create_task(worker(c)) for c in connections]

@@ -111,7 +111,9 @@ async def drive(
 
 def summarise(scenario: str, strategy: str, outcomes: list[Outcome], seconds: float, cpu: float) -> Result:
     latencies = sorted(o.latency_s * 1000 for o in outcomes)
-    statuses = Counter(str(o.status) if o.status != UNKNOWN else "unknown" for o in outcomes)
+    statuses = Counter(
+        "unknown" if o.status == UNKNOWN else f"{o.status} {o.error}" if o.error else str(o.status) for o in outcomes
+    )
     result = Result(
         scenario=scenario,
         strategy=strategy,
