@@ -24,13 +24,21 @@ from boxoffice.storage.db import create_pool
 
 def redis_client(settings: Settings) -> aioredis.Redis:
     """Short timeouts and no retries: a dead Redis must turn into a prompt 503, not a stall."""
-    return aioredis.Redis.from_url(
+    # A bounded pool that queues for a free connection: redis-py's default pool raises
+    # MaxConnectionsError beyond 100, which turned a flash crowd on one seat into 503s. The queue
+    # wait gets the same budget as waiting for a database connection.
+    pool = aioredis.BlockingConnectionPool.from_url(
         settings.redis_url,
+        max_connections=64,
+        timeout=settings.db_acquire_timeout_s,
         socket_timeout=settings.redis_timeout_s,
-        socket_connect_timeout=settings.redis_timeout_s,
+        # Connecting includes a handshake that waits behind a crowd's backlog on the event loop;
+        # a dead Redis still fails at once (connection refused).
+        socket_connect_timeout=max(settings.redis_timeout_s, settings.db_acquire_timeout_s),
         retry=Retry(NoBackoff(), 0),
         health_check_interval=0,
     )
+    return aioredis.Redis.from_pool(pool)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
