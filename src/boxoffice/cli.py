@@ -14,6 +14,7 @@ import asyncpg
 import typer
 import uvicorn
 
+from boxoffice.bench.runner import bench
 from boxoffice.observability.logs import configure_logging
 from boxoffice.observability.metrics_dir import metrics_directory
 from boxoffice.settings import Settings, get_settings
@@ -113,6 +114,8 @@ def serve(
             ws_per_message_deflate=settings.ws_compression,
         )
 
+
+app.command("bench")(bench)
 
 if __name__ == "__main__":
     app()

@@ -27,17 +27,23 @@ from boxoffice.settings import Settings, get_settings
 
 
 def redis_client(settings: Settings) -> aioredis.Redis:
-    """Short timeouts, no retries, a bounded pool that queues briefly: a dead or swamped Redis is a prompt 503."""
+    """Short timeouts, no retries, a bounded pool that queues briefly: a dead or swamped Redis is a prompt 503.
+
+    redis-py's default pool raises MaxConnectionsError beyond 100 connections, which turned a flash
+    crowd on one seat into 503s; waiting for a free connection gets the database acquire budget.
+    """
     pool = aioredis.BlockingConnectionPool.from_url(
         settings.redis_url,
         max_connections=settings.redis_pool_max,
-        timeout=settings.redis_timeout_s,  # wait this long for a free connection, then 503
+        timeout=settings.db_acquire_timeout_s,
         socket_timeout=settings.redis_timeout_s,
-        socket_connect_timeout=settings.redis_timeout_s,
+        # Connecting includes a handshake that waits behind a crowd's backlog on the event loop;
+        # a dead Redis still fails at once (connection refused).
+        socket_connect_timeout=max(settings.redis_timeout_s, settings.db_acquire_timeout_s),
         retry=Retry(NoBackoff(), 0),
         health_check_interval=0,
     )
-    return aioredis.Redis(connection_pool=pool)
+    return aioredis.Redis.from_pool(pool)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
