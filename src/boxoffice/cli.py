@@ -15,6 +15,7 @@ import typer
 import uvicorn
 
 from boxoffice.bench.runner import bench
+from boxoffice.cli_events import events_app
 from boxoffice.observability.logs import configure_logging
 from boxoffice.observability.metrics_dir import metrics_directory
 from boxoffice.settings import Settings, get_settings
@@ -22,6 +23,7 @@ from boxoffice.storage import migrate as migrations
 from boxoffice.storage.seed import Layout, seed
 
 app = typer.Typer(help="Box Office: high-concurrency seat booking.", no_args_is_help=True)
+app.add_typer(events_app, name="event")
 log = logging.getLogger("boxoffice")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 import asyncpg
 
@@ -11,8 +12,6 @@ from boxoffice.booking.domain import DatabaseBusy, DatabaseUnavailable, SeatOccu
 from boxoffice.settings import Settings
 
 Pool = asyncpg.Pool
-# What a pool hands out; plain connections (CLI, tests) work too.
-Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
 
 async def create_pool(settings: Settings, url: str, *, lazy: bool = False) -> Pool:
@@ -49,7 +48,7 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
 
 @asynccontextmanager
-async def connection(pool: Pool, acquire_timeout_s: float) -> AsyncIterator[Conn]:
+async def connection(pool: Pool, acquire_timeout_s: float) -> AsyncIterator[asyncpg.Connection]:
     """Borrow a connection; translate every driver failure into a domain failure.
 
     A bounded acquire turns pool exhaustion into a prompt 503 instead of an unbounded queue.
@@ -57,7 +56,8 @@ async def connection(pool: Pool, acquire_timeout_s: float) -> AsyncIterator[Conn
     try:
         async with pool.acquire(timeout=acquire_timeout_s) as conn:
             try:
-                yield conn
+                # The pool's proxy forwards every Connection method; type it as one.
+                yield cast(asyncpg.Connection, conn)
             except asyncpg.InternalClientError:
                 # The protocol lost track of its state (e.g. the backend was terminated between two
                 # statements): this connection can never be trusted again, so the pool must replace it.
