@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # Longer than typical load-balancer idle timeouts (60 s), so the proxy closes idle
     # connections first and never reuses one the server is closing.
     keep_alive_s: int = Field(default=75, ge=1, le=3600)
+    log_format: Literal["logfmt", "json"] = "logfmt"
+    access_log: bool = Field(default=False, description="One INFO line per HTTP request (off under load).")
+    health_timeout_s: float = Field(default=1.0, gt=0, le=30, description="Budget of each health probe.")
 
     default_strategy: Strategy = Strategy.ATOMIC
 
@@ -55,6 +58,26 @@ class Settings(BaseSettings):
     redis_pool_max: int = Field(default=100, ge=1, le=10_000)
 
     max_body_bytes: int = Field(default=4096, ge=256, le=1_048_576)
+
+    # Real-time STOMP over WebSocket (/ws). Every size and count a client controls is bounded.
+    ws_max_frame_bytes: int = Field(default=16_384, ge=1024, le=1_048_576, description="Largest STOMP frame.")
+    ws_max_subscriptions: int = Field(default=8, ge=1, le=1000, description="Per connection.")
+    ws_max_connections: int = Field(default=10_000, ge=1, le=1_000_000, description="Per worker process.")
+    ws_allowed_origins: str = Field(
+        default="",
+        description="Comma-separated browser origins allowed besides same-origin; '*' allows any.",
+    )
+    ws_queue_size: int = Field(default=512, ge=4, le=100_000, description="Frames queued per client.")
+    ws_heartbeat_ms: int = Field(default=10_000, ge=0, le=600_000, description="STOMP heart-beat; 0 = off.")
+    ws_send_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    ws_compression: bool = Field(default=False, description="permessage-deflate (costs memory per connection).")
+    relay_poll_ms: int = Field(default=100, ge=5, le=60_000, description="Outbox poll when no doorbell rings.")
+    relay_batch: int = Field(default=1000, ge=1, le=100_000)
+    relay_hole_grace_ms: int = Field(default=20, ge=0, le=10_000)
+
+    @property
+    def ws_origins(self) -> frozenset[str]:
+        return frozenset(o.strip().rstrip("/") for o in self.ws_allowed_origins.split(",") if o.strip())
 
     # Checkout (holds, multi-seat, idempotency): see README "Checkout, holds and more".
     hold_ttl_s: float = Field(default=300, ge=0.1, le=3600, description="How long a hold lasts.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
+import asyncpg
 import orjson
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
@@ -27,7 +28,7 @@ from boxoffice.booking.checkout import CheckoutService
 from boxoffice.booking.domain import Booking, BookingNotFound, Cancellation, Hold
 from boxoffice.booking.service import BookingService
 from boxoffice.storage import checkout as checkout_store
-from boxoffice.storage.db import Conn, connection
+from boxoffice.storage.db import connection
 
 router = APIRouter(prefix="/api/v1")
 
@@ -131,7 +132,7 @@ async def create_booking(request: Request) -> Response:
     booking: BookingService = request.app.state.booking
     checkout = _checkout(request)
 
-    async def work(conn: Conn | None) -> Outcome:
+    async def work(conn: asyncpg.Connection | None) -> Outcome:
         if payload.holdToken is not None:
             done = await checkout.confirm(payload.holdToken, user, payload.seatIds, payload.strategy, conn=conn)
             return Outcome(201, bookings_json(done, user, payload.holdToken), done)
@@ -156,7 +157,7 @@ async def create_hold(request: Request) -> Response:
     user = await identify(request, payload.userId)
     checkout = _checkout(request)
 
-    async def work(conn: Conn | None) -> Outcome:
+    async def work(conn: asyncpg.Connection | None) -> Outcome:
         hold = await checkout.hold(payload.seatIds, user, payload.strategy, conn=conn)
         return Outcome(201, hold_json(hold), changed=True)
 
@@ -176,7 +177,7 @@ async def extend_hold(token: UUID, request: Request) -> Response:
     user = await identify(request, payload.userId)
     checkout = _checkout(request)
 
-    async def work(conn: Conn | None) -> Outcome:
+    async def work(conn: asyncpg.Connection | None) -> Outcome:
         return Outcome(200, hold_json(await checkout.extend(token, user, conn=conn)), changed=True)
 
     fingerprint = {"path": request.url.path, "user": user}
@@ -189,7 +190,7 @@ async def release_hold(token: UUID, request: Request) -> Response:
     user = await identify(request, payload.userId)
     checkout = _checkout(request)
 
-    async def work(conn: Conn | None) -> Outcome:
+    async def work(conn: asyncpg.Connection | None) -> Outcome:
         return Outcome(200, hold_json(await checkout.release(token, user, conn=conn)), changed=True)
 
     fingerprint = {"path": request.url.path, "user": user}
@@ -203,7 +204,7 @@ async def cancel_booking(booking_id: BookingIdPath, request: Request) -> Respons
     user = await identify(request, payload.userId)
     checkout = _checkout(request)
 
-    async def work(conn: Conn | None) -> Outcome:
+    async def work(conn: asyncpg.Connection | None) -> Outcome:
         cancellation = await checkout.cancel(booking_id, user, payload.reason, conn=conn)
         return Outcome(200, cancellation_json(cancellation), changed=True)
 

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 import orjson
 from fastapi import Request
 from starlette.responses import Response
@@ -17,7 +18,7 @@ from boxoffice.api.ratelimit import RATE_LIMITED
 from boxoffice.booking.domain import Booking, BookingError, SeatLimitExceeded
 from boxoffice.booking.service import BookingService
 from boxoffice.storage import idempotency as store
-from boxoffice.storage.db import Conn, connection
+from boxoffice.storage.db import connection
 
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")
 
@@ -32,14 +33,14 @@ class Outcome:
     """Seats changed without a booking (hold, release, cancel): ring the change listeners after commit."""
 
 
-Work = Callable[[Conn | None], Awaitable[Outcome]]
+Work = Callable[[asyncpg.Connection | None], Awaitable[Outcome]]
 
 
 def _json(body: bytes, status: int, headers: dict[str, str] | None = None) -> Response:
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
-async def _counted(work: Work, conn: Conn | None) -> Outcome:
+async def _counted(work: Work, conn: asyncpg.Connection | None) -> Outcome:
     try:
         return await work(conn)
     except SeatLimitExceeded:

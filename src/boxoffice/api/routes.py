@@ -31,6 +31,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _request_schema() -> dict[str, Any]:
+    """BookingRequest's schema with refs into the document's components (a local `$defs` cannot resolve)."""
+    schema = BookingRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return schema
+
+
 def _service(request: Request) -> BookingService:
     service: BookingService = request.app.state.booking
     return service
@@ -48,7 +55,7 @@ def json_response(payload: Any, status_code: int = 200) -> Response:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": BookingRequest.model_json_schema()}},
+            "content": {"application/json": {"schema": _request_schema()}},
         }
     },
 )

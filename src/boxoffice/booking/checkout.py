@@ -12,10 +12,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from uuid import UUID
 
+import asyncpg
+
 from boxoffice.booking.domain import Booking, Cancellation, Hold, HoldSeatsMismatch, HoldState, Strategy
 from boxoffice.booking.service import BookingService
 from boxoffice.storage import checkout
-from boxoffice.storage.db import Conn, Pool, connection
+from boxoffice.storage.db import Pool, connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +37,7 @@ class CheckoutService:
         self._acquire_timeout_s = acquire_timeout_s
 
     @asynccontextmanager
-    async def _transaction(self, conn: Conn | None) -> AsyncIterator[Conn]:
+    async def _transaction(self, conn: asyncpg.Connection | None) -> AsyncIterator[asyncpg.Connection]:
         if conn is not None:
             async with conn.transaction():
                 yield conn
@@ -44,7 +46,7 @@ class CheckoutService:
             yield own
 
     async def _limit(
-        self, conn: Conn, user_id: str, seat_ids: Sequence[int], token: UUID | None = None
+        self, conn: asyncpg.Connection, user_id: str, seat_ids: Sequence[int], token: UUID | None = None
     ) -> None:
         if self.policy.seats_per_user:
             await checkout.enforce_seat_limit(conn, user_id, seat_ids, self.policy.seats_per_user, token)
@@ -55,7 +57,7 @@ class CheckoutService:
         user_id: str,
         strategy: Strategy | None = None,
         *,
-        conn: Conn | None = None,
+        conn: asyncpg.Connection | None = None,
     ) -> list[Booking]:
         """All of `seat_ids` or none; a partial overlap raises SeatsTaken naming the taken seats."""
         ids = sorted(set(seat_ids))
@@ -75,7 +77,7 @@ class CheckoutService:
         seat_ids: Sequence[int] | None = None,
         strategy: Strategy | None = None,
         *,
-        conn: Conn | None = None,
+        conn: asyncpg.Connection | None = None,
     ) -> list[Booking]:
         """Turn a live hold into bookings; a lapsed hold raises HoldExpired and changes nothing."""
         chosen = self._booking.strategy(strategy)
@@ -100,7 +102,7 @@ class CheckoutService:
         user_id: str,
         strategy: Strategy | None = None,
         *,
-        conn: Conn | None = None,
+        conn: asyncpg.Connection | None = None,
     ) -> Hold:
         ids = sorted(set(seat_ids))
         chosen = self._booking.strategy(strategy)
@@ -111,13 +113,13 @@ class CheckoutService:
         self._changed(conn)
         return hold
 
-    async def extend(self, token: UUID, user_id: str, *, conn: Conn | None = None) -> Hold:
+    async def extend(self, token: UUID, user_id: str, *, conn: asyncpg.Connection | None = None) -> Hold:
         async with self._transaction(conn) as tx:
             hold = await checkout.extend_hold(tx, token, user_id, self.policy.hold_ttl_s, self.policy.hold_max_s)
         self._changed(conn)
         return hold
 
-    async def release(self, token: UUID, user_id: str, *, conn: Conn | None = None) -> Hold:
+    async def release(self, token: UUID, user_id: str, *, conn: asyncpg.Connection | None = None) -> Hold:
         async with self._transaction(conn) as tx:
             hold = await checkout.release_hold(tx, token, user_id)
         self._changed(conn)
@@ -128,14 +130,14 @@ class CheckoutService:
             return await checkout.get_hold(conn, token)
 
     async def cancel(
-        self, booking_id: int, user_id: str, reason: str | None, *, conn: Conn | None = None
+        self, booking_id: int, user_id: str, reason: str | None, *, conn: asyncpg.Connection | None = None
     ) -> Cancellation:
         async with self._transaction(conn) as tx:
             cancellation = await checkout.cancel_booking(tx, booking_id, user_id, reason)
         self._changed(conn)
         return cancellation
 
-    def _changed(self, conn: Conn | None) -> None:
+    def _changed(self, conn: asyncpg.Connection | None) -> None:
         """Tell change listeners now, unless the caller's transaction is still open (it tells them)."""
         if conn is None:
             self._booking.changed()

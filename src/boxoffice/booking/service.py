@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 
 from boxoffice.booking.domain import DEFAULT_EVENT_ID, Booking, Inventory, Strategy
 from boxoffice.booking.strategies import BookingStrategy
+from boxoffice.observability.metrics import record_booking
 from boxoffice.storage import seats
 from boxoffice.storage.db import Pool, connection
 
@@ -27,13 +28,16 @@ class BookingService:
         self._acquire_timeout_s = acquire_timeout_s
         self._listeners: list[BookedListener] = []
         self._change_listeners: list[ChangeListener] = []
+        self._sequence_floor: Callable[[], int | None] | None = None
 
     def on_booked(self, listener: BookedListener) -> None:
         """Listeners run after commit; they must not block (the outbox makes them best-effort)."""
         self._listeners.append(listener)
 
     async def book(self, seat_id: int, user_id: str, strategy: Strategy | None = None) -> Booking:
-        booking = await self._strategies[strategy or self.default].book(seat_id, user_id)
+        chosen = strategy or self.default
+        with record_booking(chosen):
+            booking = await self._strategies[chosen].book(seat_id, user_id)
         self.notify([booking])
         return booking
 
@@ -57,6 +61,12 @@ class BookingService:
         for listener in self._change_listeners:
             listener()
 
+    def sequence_floor(self, floor: Callable[[], int | None]) -> None:
+        """Where the real-time relay has settled the outbox; snapshots then report a resume point."""
+        self._sequence_floor = floor
+
     async def inventory(self, event_id: int = DEFAULT_EVENT_ID) -> Inventory:
+        # Read the floor before the snapshot starts: everything settled below it is then visible.
+        floor = self._sequence_floor() if self._sequence_floor else None
         async with connection(self._pool, self._acquire_timeout_s) as conn:
-            return await seats.inventory(conn, event_id)
+            return await seats.inventory(conn, event_id, floor)

@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
+import asyncpg
+
 from boxoffice.booking.domain import Booking, SeatOccupied, SeatsTaken, Strategy
 from boxoffice.booking.locks import SeatLeases
 from boxoffice.storage import checkout, seats
-from boxoffice.storage.db import Conn, Pool, connection
+from boxoffice.storage.db import Pool, connection
 
 
 class BookingStrategy(Protocol):
@@ -21,7 +23,7 @@ class BookingStrategy(Protocol):
         """Entered before a multi-seat change borrows a connection (REDIS: the seats' leases)."""
         ...
 
-    async def prepare(self, conn: Conn, seat_ids: Sequence[int]) -> None:
+    async def prepare(self, conn: asyncpg.Connection, seat_ids: Sequence[int]) -> None:
         """Runs inside the multi-seat transaction before the conditional write (DB: ordered row locks)."""
         ...
 
@@ -32,20 +34,22 @@ async def _no_guard() -> AsyncIterator[None]:
 
 
 class _PooledStrategy:
-    """Multi-seat defaults: the ordered, guarded write in storage.checkout decides alone."""
-
     def __init__(self, pool: Pool, acquire_timeout_s: float) -> None:
         self._pool = pool
         self._acquire_timeout_s = acquire_timeout_s
 
+
+class _DatabaseArbitrated(_PooledStrategy):
+    """Multi-seat defaults: the ordered, guarded write in storage.checkout decides alone."""
+
     def guard(self, seat_ids: Sequence[int]) -> AbstractAsyncContextManager[None]:
         return _no_guard()
 
-    async def prepare(self, conn: Conn, seat_ids: Sequence[int]) -> None:
+    async def prepare(self, conn: asyncpg.Connection, seat_ids: Sequence[int]) -> None:
         return None
 
 
-class AtomicStrategy(_PooledStrategy):
+class AtomicStrategy(_DatabaseArbitrated):
     """One conditional statement, one round trip, autocommit: the fastest correct claim."""
 
     name = Strategy.ATOMIC
@@ -55,7 +59,7 @@ class AtomicStrategy(_PooledStrategy):
             return await seats.claim(conn, seat_id, user_id, self.name)
 
 
-class RowLockStrategy(_PooledStrategy):
+class RowLockStrategy(_DatabaseArbitrated):
     """PostgreSQL row lock (`SELECT ... FOR UPDATE`) inside a transaction, as in the original design."""
 
     name = Strategy.DB
@@ -64,11 +68,11 @@ class RowLockStrategy(_PooledStrategy):
         async with connection(self._pool, self._acquire_timeout_s) as conn:
             return await seats.claim_with_row_lock(conn, seat_id, user_id, self.name)
 
-    async def prepare(self, conn: Conn, seat_ids: Sequence[int]) -> None:
+    async def prepare(self, conn: asyncpg.Connection, seat_ids: Sequence[int]) -> None:
         await checkout.lock_in_order(conn, seat_ids)
 
 
-class RedisLockStrategy(_PooledStrategy):
+class RedisLockStrategy(_DatabaseArbitrated):
     """Fast-fail Redis lease so losers never reach the database; the conditional write still decides."""
 
     name = Strategy.REDIS

@@ -30,7 +30,6 @@ from boxoffice.booking.domain import (
     SeatsTaken,
     Strategy,
 )
-from boxoffice.storage.db import Conn
 from boxoffice.storage.seats import AVAILABLE_SQL, SEAT_COLUMNS, seat_from_row
 
 _RETURNING = ", ".join(f"s.{c.strip()}" for c in SEAT_COLUMNS.split(","))
@@ -117,13 +116,13 @@ def _outcome(rows: Sequence[asyncpg.Record], seat_ids: Sequence[int], hold_token
         raise SeatsTaken([r["target_id"] for r in rows if r["id"] is None])
 
 
-async def lock_in_order(conn: Conn, seat_ids: Sequence[int]) -> None:
+async def lock_in_order(conn: asyncpg.Connection, seat_ids: Sequence[int]) -> None:
     """The DB strategy's explicit row locks, taken in id order so overlapping sets cannot deadlock."""
     await conn.fetch(_LOCK_IN_ORDER, list(seat_ids))
 
 
 async def claim_many(
-    conn: Conn,
+    conn: asyncpg.Connection,
     seat_ids: Sequence[int],
     user_id: str,
     strategy: Strategy,
@@ -139,7 +138,7 @@ async def claim_many(
 
 
 async def place_hold(
-    conn: Conn, seat_ids: Sequence[int], user_id: str, token: UUID, ttl_s: float
+    conn: asyncpg.Connection, seat_ids: Sequence[int], user_id: str, token: UUID, ttl_s: float
 ) -> Hold:
     """Hold all of `seat_ids` or none; must run inside a transaction."""
     rows = await conn.fetch(_HOLD, list(seat_ids), user_id, token, None, ttl_s)
@@ -171,7 +170,7 @@ SELECT a.event_id, a.n AS adding,
 
 
 async def enforce_seat_limit(
-    conn: Conn, user_id: str, seat_ids: Sequence[int], limit: int, except_token: UUID | None = None
+    conn: asyncpg.Connection, user_id: str, seat_ids: Sequence[int], limit: int, except_token: UUID | None = None
 ) -> None:
     """Per-user, per-event cap on booked plus held seats (the hold being confirmed not counted twice).
 
@@ -184,7 +183,7 @@ async def enforce_seat_limit(
             raise SeatLimitExceeded(limit, row["current"])
 
 
-async def lock_hold(conn: Conn, token: UUID, user_id: str) -> asyncpg.Record:
+async def lock_hold(conn: asyncpg.Connection, token: UUID, user_id: str) -> asyncpg.Record:
     """Lock the hold row (serialising confirm/extend/release of one hold) and check who may touch it."""
     row = await conn.fetchrow("SELECT user_id, seat_ids, state FROM holds WHERE token = $1 FOR UPDATE", token)
     if row is None:
@@ -197,7 +196,7 @@ async def lock_hold(conn: Conn, token: UUID, user_id: str) -> asyncpg.Record:
     return row
 
 
-async def end_hold(conn: Conn, token: UUID, state: HoldState) -> None:
+async def end_hold(conn: asyncpg.Connection, token: UUID, state: HoldState) -> None:
     await conn.execute(
         "UPDATE holds SET state = $2, ended_at = clock_timestamp() WHERE token = $1", token, state.value
     )
@@ -218,7 +217,7 @@ SELECT e.seq, r.* FROM released AS r JOIN event AS e ON e.seat_id = r.id ORDER B
 """
 
 
-async def release_hold(conn: Conn, token: UUID, user_id: str) -> Hold:
+async def release_hold(conn: asyncpg.Connection, token: UUID, user_id: str) -> Hold:
     """Free the seats this hold still has (lapsed ones too, so they read AVAILABLE at once)."""
     hold = await lock_hold(conn, token, user_id)
     await lock_in_order(conn, sorted(hold["seat_ids"]))
@@ -250,7 +249,7 @@ SELECT e.seq, r.* FROM extended AS r JOIN event AS e ON e.seat_id = r.id ORDER B
 """
 
 
-async def extend_hold(conn: Conn, token: UUID, user_id: str, ttl_s: float, max_s: float) -> Hold:
+async def extend_hold(conn: asyncpg.Connection, token: UUID, user_id: str, ttl_s: float, max_s: float) -> Hold:
     """Push the expiry out by `ttl_s`, never beyond `max_s` after the hold began; all seats or none."""
     hold = await lock_hold(conn, token, user_id)
     seat_ids: list[int] = sorted(hold["seat_ids"])
@@ -276,7 +275,7 @@ async def extend_hold(conn: Conn, token: UUID, user_id: str, ttl_s: float, max_s
     )
 
 
-async def get_hold(conn: Conn, token: UUID) -> Hold:
+async def get_hold(conn: asyncpg.Connection, token: UUID) -> Hold:
     row = await conn.fetchrow(
         """
         SELECT user_id, seat_ids, expires_at,
@@ -314,7 +313,7 @@ SELECT (SELECT seq FROM event) AS seq, f.* FROM freed AS f
 
 
 async def cancel_booking(
-    conn: Conn, booking_id: int, user_id: str, reason: str | None
+    conn: asyncpg.Connection, booking_id: int, user_id: str, reason: str | None
 ) -> Cancellation:
     """CONFIRMED -> CANCELLED (the row stays as the audit trail) and free the seat; in a transaction."""
     booking = await conn.fetchrow(
@@ -349,7 +348,7 @@ async def cancel_booking(
     )
 
 
-async def booking_record(conn: Conn, booking_id: int) -> dict[str, Any] | None:
+async def booking_record(conn: asyncpg.Connection, booking_id: int) -> dict[str, Any] | None:
     row = await conn.fetchrow(
         """
         SELECT id, seat_id, user_id, strategy, status, created_at, hold_token, cancelled_at, cancelled_by,
@@ -379,7 +378,7 @@ INSERT INTO seat_events (seat_id, version) SELECT id, version FROM freed ORDER B
 """
 
 
-async def sweep_lapsed_holds(conn: Conn, batch: int) -> int:
+async def sweep_lapsed_holds(conn: asyncpg.Connection, batch: int) -> int:
     """Broadcast-only housekeeping: lapsed holds already count as free; this makes clients see it."""
     rows = await conn.fetch(_SWEEP, batch)
     return len(rows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from boxoffice.storage.db import Conn
+import asyncpg
 
 # A live key blocks here until its first request's transaction ends (unique-index wait), so
 # parallel retries see the committed answer; an expired key is taken over in place.
@@ -26,12 +26,12 @@ class StoredResponse:
     body: bytes
 
 
-async def claim(conn: Conn, scope: str, key: str, fingerprint: bytes, ttl_s: int) -> bool:
+async def claim(conn: asyncpg.Connection, scope: str, key: str, fingerprint: bytes, ttl_s: int) -> bool:
     """True if this request owns the key; False if a live answer exists (read it with `stored`)."""
     return bool(await conn.fetchval(_CLAIM, scope, key, fingerprint, ttl_s))
 
 
-async def stored(conn: Conn, scope: str, key: str) -> StoredResponse:
+async def stored(conn: asyncpg.Connection, scope: str, key: str) -> StoredResponse:
     row = await conn.fetchrow(
         "SELECT fingerprint, status_code, response FROM idempotency_keys WHERE scope = $1 AND key = $2", scope, key
     )
@@ -39,7 +39,7 @@ async def stored(conn: Conn, scope: str, key: str) -> StoredResponse:
     return StoredResponse(fingerprint=row["fingerprint"], status_code=row["status_code"], body=row["response"])
 
 
-async def answer(conn: Conn, scope: str, key: str, status_code: int, body: bytes) -> None:
+async def answer(conn: asyncpg.Connection, scope: str, key: str, status_code: int, body: bytes) -> None:
     await conn.execute(
         "UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE scope = $1 AND key = $2",
         scope,
@@ -49,7 +49,7 @@ async def answer(conn: Conn, scope: str, key: str, status_code: int, body: bytes
     )
 
 
-async def purge_expired(conn: Conn, batch: int) -> int:
+async def purge_expired(conn: asyncpg.Connection, batch: int) -> int:
     result = await conn.execute(
         """
         DELETE FROM idempotency_keys

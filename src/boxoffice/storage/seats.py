@@ -7,6 +7,9 @@ before (a Redis lease that expired, a paused process, a retry).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import asyncpg
 
 from boxoffice.booking.domain import (
@@ -20,7 +23,6 @@ from boxoffice.booking.domain import (
     SectionLayout,
     Strategy,
 )
-from boxoffice.storage.db import Conn
 
 SEAT_COLUMNS = (
     "id, seat_number, section, row_label, row_idx, col_idx, status, booked_by, booked_at, version, held_until,"
@@ -59,7 +61,7 @@ SELECT (SELECT status FROM seats WHERE id = $1) AS current_status,
 _LOCK_ROW = f"SELECT status, {AVAILABLE_SQL} AS free FROM seats WHERE id = $1 FOR UPDATE"
 
 
-def seat_from_row(row: asyncpg.Record) -> Seat:
+def seat_from_row(row: Mapping[str, Any] | asyncpg.Record) -> Seat:
     return Seat(
         id=row["id"],
         seat_number=row["seat_number"],
@@ -78,7 +80,7 @@ def seat_from_row(row: asyncpg.Record) -> Seat:
     )
 
 
-async def claim(conn: Conn, seat_id: int, user_id: str, strategy: Strategy) -> Booking:
+async def claim(conn: asyncpg.Connection, seat_id: int, user_id: str, strategy: Strategy) -> Booking:
     """Claim a seat in one round trip (autocommit or inside the caller's transaction)."""
     row = await conn.fetchrow(_CLAIM, seat_id, user_id, strategy.value)
     assert row is not None
@@ -91,7 +93,7 @@ async def claim(conn: Conn, seat_id: int, user_id: str, strategy: Strategy) -> B
     return Booking(booking_id=row["booking_id"], seat=seat_from_row(row), strategy=strategy, sequence=row["seq"])
 
 
-async def claim_with_row_lock(conn: Conn, seat_id: int, user_id: str, strategy: Strategy) -> Booking:
+async def claim_with_row_lock(conn: asyncpg.Connection, seat_id: int, user_id: str, strategy: Strategy) -> Booking:
     """The original design: lock the row, check it, then write; all in one transaction."""
     async with conn.transaction():
         row = await conn.fetchrow(_LOCK_ROW, seat_id)
@@ -102,14 +104,31 @@ async def claim_with_row_lock(conn: Conn, seat_id: int, user_id: str, strategy: 
         return await claim(conn, seat_id, user_id, strategy)
 
 
-async def inventory(conn: Conn, event_id: int = DEFAULT_EVENT_ID) -> Inventory:
-    """A consistent snapshot of one event's seats and the highest change sequence it includes."""
+# The end of the gap-free run of visible sequence values after $1: values in flight (drawn but
+# not committed) are not in the snapshot, so the watermark must stop before the first of them.
+_CONTIGUOUS = """
+SELECT COALESCE(max(seq), $1) FROM (
+    SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM seat_events WHERE seq > $1
+) AS after WHERE seq = $1 + n
+"""
+
+
+async def inventory(conn: asyncpg.Connection, event_id: int = DEFAULT_EVENT_ID, floor: int | None = None) -> Inventory:
+    """A consistent snapshot of one event's seats and a sequence it fully includes.
+
+    `floor` is a position below which every sequence value is settled (the real-time relay's
+    cursor). With it, the returned sequence is a safe resume point: every change up to it is in
+    the snapshot and every later one will be delivered.
+    """
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         rows = await conn.fetch(
             f"SELECT {SEAT_COLUMNS} FROM seats WHERE event_id = $1 ORDER BY section_order, row_idx, col_idx",
             event_id,
         )
-        sequence = await conn.fetchval("SELECT COALESCE(max(seq), 0) FROM seat_events")
+        if floor is None:
+            sequence = await conn.fetchval("SELECT COALESCE(max(seq), 0) FROM seat_events")
+        else:
+            sequence = await conn.fetchval(_CONTIGUOUS, floor)
     seats = [seat_from_row(r) for r in rows]
     return Inventory(seats=seats, sections=_layout(seats), sequence=sequence)
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from boxoffice.storage.db import Conn
 from boxoffice.storage.seed import MAX_SEATS, row_label
 
 Label = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[^\x00-\x1f\x7f]+$")]
@@ -92,7 +92,7 @@ e.id, e.slug, e.name, e.venue, e.starts_at, e.created_at,
 """
 
 
-async def create_event(conn: Conn, spec: EventSpec) -> dict[str, Any]:
+async def create_event(conn: asyncpg.Connection, spec: EventSpec) -> dict[str, Any]:
     """Insert the event and every seat of its map atomically; a duplicate slug raises EventExists."""
     async with conn.transaction():
         event_id = await conn.fetchval(
@@ -118,11 +118,11 @@ async def create_event(conn: Conn, spec: EventSpec) -> dict[str, Any]:
     return event
 
 
-async def get_event(conn: Conn, event_id: int) -> dict[str, Any] | None:
+async def get_event(conn: asyncpg.Connection, event_id: int) -> dict[str, Any] | None:
     row = await conn.fetchrow(f"SELECT {_EVENT_COLUMNS} FROM events e WHERE e.id = $1", event_id)
     return dict(row) if row else None
 
 
-async def list_events(conn: Conn, limit: int = 100) -> list[dict[str, Any]]:
+async def list_events(conn: asyncpg.Connection, limit: int = 100) -> list[dict[str, Any]]:
     rows = await conn.fetch(f"SELECT {_EVENT_COLUMNS} FROM events e ORDER BY e.id LIMIT $1", limit)
     return [dict(r) for r in rows]
