@@ -60,6 +60,24 @@ class CancelRequest(OwnerRequest):
     reason: Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] | None = None
 
 
+def request_body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
+    """OpenAPI `requestBody` for a model read by hand, with `$defs` inlined so every ref resolves."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    return {"requestBody": {"required": required, "content": {"application/json": {"schema": inline(schema)}}}}
+
+
 async def read_body(request: Request, *, required: bool = True) -> bytes:
     """The JSON body, refused early when it is not JSON or missing (400/415, never 500)."""
     body = await request.body()
@@ -150,7 +168,7 @@ async def create_booking(request: Request) -> Response:
     return await respond(request, "POST /api/v1/bookings", fingerprint, work)
 
 
-@router.post("/holds", status_code=201)
+@router.post("/holds", status_code=201, openapi_extra=request_body(HoldRequest))
 async def create_hold(request: Request) -> Response:
     """Hold seats for a checkout: all or none; the token confirms, extends or releases them."""
     payload = HoldRequest.model_validate_json(await read_body(request))
@@ -171,7 +189,7 @@ async def get_hold(token: UUID, request: Request) -> Response:
     return Response(orjson.dumps(hold_json(hold)), media_type="application/json")
 
 
-@router.post("/holds/{token}/extend")
+@router.post("/holds/{token}/extend", openapi_extra=request_body(OwnerRequest, required=False))
 async def extend_hold(token: UUID, request: Request) -> Response:
     payload = OwnerRequest.model_validate_json(await read_body(request, required=False))
     user = await identify(request, payload.userId)
@@ -184,7 +202,7 @@ async def extend_hold(token: UUID, request: Request) -> Response:
     return await respond(request, "POST /api/v1/holds/extend", fingerprint, work)
 
 
-@router.post("/holds/{token}/release")
+@router.post("/holds/{token}/release", openapi_extra=request_body(OwnerRequest, required=False))
 async def release_hold(token: UUID, request: Request) -> Response:
     payload = OwnerRequest.model_validate_json(await read_body(request, required=False))
     user = await identify(request, payload.userId)
@@ -197,7 +215,7 @@ async def release_hold(token: UUID, request: Request) -> Response:
     return await respond(request, "POST /api/v1/holds/release", fingerprint, work)
 
 
-@router.post("/bookings/{booking_id}/cancel")
+@router.post("/bookings/{booking_id}/cancel", openapi_extra=request_body(CancelRequest, required=False))
 async def cancel_booking(booking_id: BookingIdPath, request: Request) -> Response:
     """The owner cancels: the booking row turns CANCELLED (kept as the audit trail), the seat is free."""
     payload = CancelRequest.model_validate_json(await read_body(request, required=False))

@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from boxoffice.api.checkout import read_body
+from boxoffice.api.checkout import read_body, request_body
 from boxoffice.api.errors import ApiError
 from boxoffice.api.schemas import inventory_json
 from boxoffice.booking.service import BookingService
@@ -78,7 +78,7 @@ def _require_admin(request: Request) -> None:
         raise ApiError(401, "UNAUTHENTICATED", "Admin bearer token required", {"WWW-Authenticate": "Bearer"})
 
 
-@router.post("/admin/events", status_code=201)
+@router.post("/admin/events", status_code=201, openapi_extra=request_body(venues.EventSpec))
 async def create_event(request: Request) -> Response:
     """Create an event and its whole seat map from a layout (the CLI's layout file format)."""
     _require_admin(request)
