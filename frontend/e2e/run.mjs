@@ -289,8 +289,17 @@ await scenario("phone", async () => {
   await page.locator('[data-testid="toast"]').first().waitFor();
   await shot(page, "phone.png", false);
   await shot(page, "phone-full.png", true);
+  // A wide map scrolls inside its panel; the row labels stay put.
+  const scroll = await page.$eval('[data-testid="map-scroll"]', (el) => {
+    el.scrollLeft = el.scrollWidth;
+    return { scrollable: el.scrollWidth > el.clientWidth, left: el.scrollLeft };
+  });
+  const rowLabelX = (await page.locator(".seat-row-label").first().boundingBox())?.x ?? -1;
+  const panelX = (await page.locator('[data-testid="map-scroll"]').boundingBox())?.x ?? -1;
+  await page.locator('[data-testid="map-scroll"]').scrollIntoViewIfNeeded();
+  await shot(page, "phone-scrolled.png", false);
   await phone.context.close();
-  return { pageOverflowPx: overflow, seatPx, booked: "B2" };
+  return { pageOverflowPx: overflow, seatPx, booked: "B2", scroll, rowLabelOffsetPx: rowLabelX - panelX };
 });
 
 await scenario("final", async () => {

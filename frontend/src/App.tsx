@@ -161,7 +161,7 @@ export function App({ sync, book = bookSeat }: AppProps) {
             Stage
           </div>
           {state.layout ? (
-            <div className="-mx-1 overflow-x-auto px-1 pb-2">
+            <div data-testid="map-scroll" className="-mx-1 overflow-x-auto px-1 pb-2">
               <SeatMap
                 layout={state.layout}
                 seats={state.seats}

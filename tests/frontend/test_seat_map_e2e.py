@@ -231,6 +231,8 @@ def test_phone_sized_screen(e2e: E2E) -> None:
     phone = e2e.scenario("phone")
     assert phone["pageOverflowPx"] <= 0, "the page itself must not scroll sideways (the map scrolls inside)"
     assert phone["seatPx"] >= 14
+    assert phone["scroll"]["scrollable"] and phone["scroll"]["left"] > 0
+    assert 0 <= phone["rowLabelOffsetPx"] < 16, "row labels should stick to the left edge while scrolled"
     assert booked_by(e2e, "B2") == ["phoebe"]
 
 
