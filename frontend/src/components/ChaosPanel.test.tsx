@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { useState } from "react";
 import { describe, expect, it, vi } from "vitest";
 import { makeInventory } from "../test/fixtures";
-import { ChaosPanel } from "./ChaosPanel";
+import { ChaosPanel, ms } from "./ChaosPanel";
 
 function Harness({ onFire, booked = false }: { onFire: () => void; booked?: boolean }) {
   const [count, setCount] = useState("50");
@@ -45,5 +45,13 @@ describe("ChaosPanel", () => {
     expect(screen.getByText(/already taken: every request will get 409/)).toBeInTheDocument();
     await userEvent.setup().click(screen.getByTestId("chaos-fire"));
     expect(onFire).toHaveBeenCalledOnce();
+  });
+});
+
+describe("ms", () => {
+  it("keeps latency readable in a small box", () => {
+    expect(ms(3.14159)).toBe("3.1 ms");
+    expect(ms(757.4)).toBe("757 ms");
+    expect(ms(1303)).toBe("1.30 s");
   });
 });
