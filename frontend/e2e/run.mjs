@@ -302,6 +302,63 @@ await scenario("phone", async () => {
   return { pageOverflowPx: overflow, seatPx, booked: "B2", scroll, rowLabelOffsetPx: rowLabelX - panelX };
 });
 
+await scenario("states", async () => {
+  // A made-up venue through the real UI: several sections, and states the engine may add later (HELD, and
+  // one this UI has never heard of). Each must be told apart by more than color: check the patterns too.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.addInitScript(() => window.localStorage.setItem("boxoffice.userId", "vera"));
+  const page = await context.newPage();
+  const sections = [
+    { name: "Stalls", rows: 8, columns: 16 },
+    { name: "Circle", rows: 4, columns: 12 },
+    { name: "Boxes", rows: 1, columns: 6 },
+  ];
+  const seats = [];
+  let id = 0;
+  const statusFor = (n) => (n % 7 === 0 ? "BOOKED" : n % 11 === 0 ? "HELD" : n % 23 === 0 ? "RESALE" : "AVAILABLE");
+  for (const sec of sections) {
+    for (let r = 0; r < sec.rows; r++) {
+      for (let c = 1; c <= sec.columns; c++) {
+        id += 1;
+        const row = String.fromCharCode(65 + r);
+        const status = id === 20 ? "BOOKED" : statusFor(id);
+        seats.push({
+          seatId: id, seatNumber: `${sec.name}-${row}${c}`, section: sec.name, row, rowIndex: r + 1, column: c,
+          status, booked: status === "BOOKED", bookedBy: status === "BOOKED" ? (id === 20 ? "vera" : "x") : null,
+          bookedAt: status === "BOOKED" ? "2026-11-25T01:00:00Z" : null, version: 1,
+        });
+      }
+    }
+  }
+  const inventory = {
+    layout: {
+      sections: sections.map((sec) => ({ name: sec.name, rows: Array.from({ length: sec.rows }, (_, r) => String.fromCharCode(65 + r)), columns: sec.columns })),
+      rows: 8, columns: 16, seatCount: seats.length,
+    },
+    sequence: 0,
+    seats,
+  };
+  await page.route("**/api/v1/seats", (route) => route.fulfill({ json: inventory }));
+  await page.routeWebSocket?.("**/ws", () => {}); // keep real events (other seat ids) out of this fake venue
+  await page.goto(BASE + "/");
+  await page.waitForSelector("button[data-seat-id]");
+  const looks = await page.$$eval("button[data-seat-id]", (els) => {
+    const byKind = {};
+    for (const el of els) {
+      const kind = [...el.classList].find((c) => c.startsWith("seat-") && c !== "seat-selected") ?? "?";
+      if (byKind[kind]) continue;
+      const style = getComputedStyle(el);
+      byKind[kind] = { color: style.backgroundColor, pattern: style.backgroundImage !== "none", icon: el.querySelector("svg") !== null };
+    }
+    return byKind;
+  });
+  const headings = await page.$$eval("section[aria-label^='Section'] h3", (els) => els.map((e) => e.textContent));
+  const legend = await page.textContent("ul[aria-label='Legend and counts']");
+  await shot(page, "states-and-sections.png");
+  await context.close();
+  return { looks, headings, legend };
+});
+
 await scenario("final", async () => {
   // What each page shows at the end; the test compares it with the database.
   if (!LIVE) {

@@ -251,6 +251,18 @@ def test_phone_sized_screen(e2e: E2E) -> None:
     assert booked_by(e2e, "B2") == ["phoebe"]
 
 
+def test_sections_and_every_state_are_told_apart_by_more_than_color(e2e: E2E) -> None:
+    states = e2e.scenario("states")
+    assert states["headings"] == ["Stalls", "Circle", "Boxes"]
+    looks = states["looks"]
+    assert set(looks) == {"seat-available", "seat-booked", "seat-mine", "seat-held", "seat-other"}
+    # Every non-available state has a pattern and an icon, so color is never the only cue.
+    for kind in ("seat-booked", "seat-mine", "seat-held", "seat-other"):
+        assert looks[kind]["pattern"] and looks[kind]["icon"], (kind, looks[kind])
+    assert not looks["seat-available"]["icon"]
+    assert "Resale" in states["legend"] and "Held" in states["legend"]
+
+
 def test_every_page_ends_equal_to_the_database(e2e: E2E) -> None:
     final = e2e.scenario("final")
     truth = {n: s for n, (s, _) in e2e.seats.items()}
