@@ -223,6 +223,8 @@ await scenario("burst", async () => {
     const set = new Set(wanted);
     return els.filter((e) => set.has(e.dataset.seatNumber)).map((e) => Number(e.dataset.seatId));
   }, targets);
+  const resyncs = () => page.getAttribute('[data-testid="link-status"]', "data-resyncs").then(Number);
+  const resyncsBefore = await resyncs();
   const started = Date.now();
   const answers = await Promise.all(
     ids.map((seatId, i) =>
@@ -249,6 +251,7 @@ await scenario("burst", async () => {
     convergedMs,
     longTasks: longTasks.length,
     longestTaskMs: Math.round(Math.max(0, ...longTasks)),
+    resyncsDuringBurst: (await resyncs()) - resyncsBefore,
   };
 });
 

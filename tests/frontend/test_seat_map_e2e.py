@@ -228,7 +228,7 @@ def test_a_2000_seat_page_follows_a_burst_of_bookings(e2e: E2E) -> None:
     assert burst["created"] == 200
     print(
         f"burst: converged in {burst['convergedMs']} ms, long tasks {burst['longTasks']}, "
-        f"longest {burst['longestTaskMs']} ms"
+        f"longest {burst['longestTaskMs']} ms, resyncs {burst['resyncsDuringBurst']}"
     )
 
 

@@ -23,7 +23,18 @@ const DOT: Record<ShownStatus, string> = {
   reconnecting: "bg-amber-400 animate-pulse",
 };
 
-export function ConnectionStatus({ link, phase, detail }: { link: LinkStatus; phase: SyncPhase; detail?: string | null }) {
+export function ConnectionStatus({
+  link,
+  phase,
+  detail,
+  resyncs,
+}: {
+  link: LinkStatus;
+  phase: SyncPhase;
+  detail?: string | null;
+  /** Snapshots taken so far (exposed for diagnostics and end-to-end checks). */
+  resyncs?: number;
+}) {
   const status = shownStatus(link, phase);
   const hint = status === "live" ? "Seat changes arrive live" : `Live updates paused${detail ? ` (${detail})` : ""}; the map refreshes itself`;
   return (
@@ -31,6 +42,7 @@ export function ConnectionStatus({ link, phase, detail }: { link: LinkStatus; ph
       role="status"
       data-testid="link-status"
       data-status={status}
+      data-resyncs={resyncs}
       title={hint}
       className="inline-flex items-center gap-2 rounded-full border border-white/10 bg-white/5 px-3 py-1 text-sm font-medium text-slate-200"
     >
