@@ -17,7 +17,7 @@ const TEXT: Record<ShownStatus, string> = {
 };
 
 const DOT: Record<ShownStatus, string> = {
-  live: "bg-emerald-400",
+  live: "bg-emerald-400 shadow-[0_0_8px_2px] shadow-emerald-400/60",
   syncing: "bg-sky-400 animate-pulse",
   connecting: "bg-amber-400 animate-pulse",
   reconnecting: "bg-amber-400 animate-pulse",
@@ -47,7 +47,6 @@ export function ConnectionStatus({
       className="inline-flex items-center gap-2 rounded-full border border-white/10 bg-white/5 px-3 py-1 text-sm font-medium text-slate-200"
     >
       <span aria-hidden="true" className="relative flex size-2.5">
-        {status === "live" && <span className="absolute inline-flex size-full animate-ping rounded-full bg-emerald-400 opacity-50" />}
         <span className={`relative inline-flex size-2.5 rounded-full ${DOT[status]}`} />
       </span>
       <span>{TEXT[status]}</span>
