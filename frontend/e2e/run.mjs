@@ -237,11 +237,20 @@ await scenario("burst", async () => {
     ),
   );
   const created = answers.filter((s) => s === 201).length;
-  await page.waitForFunction(
-    (wanted) => wanted.every((n) => document.querySelector(`button[data-seat-number="${n}"]`)?.dataset.status === "BOOKED"),
-    targets,
-    { timeout: 15_000, polling: 50 },
-  );
+  try {
+    await page.waitForFunction(
+      (wanted) => wanted.every((n) => document.querySelector(`button[data-seat-number="${n}"]`)?.dataset.status === "BOOKED"),
+      targets,
+      { timeout: 15_000, polling: 50 },
+    );
+  } catch (err) {
+    const missing = await page.evaluate(
+      (wanted) => wanted.filter((n) => document.querySelector(`button[data-seat-number="${n}"]`)?.dataset.status !== "BOOKED"),
+      targets,
+    );
+    const pill = await page.$eval('[data-testid="link-status"]', (e) => ({ ...e.dataset }));
+    throw new Error(`${err.message}; not shown as booked: ${missing.length} ${missing.slice(0, 10)}; status ${JSON.stringify(pill)}; answers ${JSON.stringify(answers.filter((a) => a !== 201))}`);
+  }
   const convergedMs = Date.now() - started;
   const longTasks = await page.evaluate(() => window.__longTasks);
   await shot(page, "burst-2000-seats.png");
