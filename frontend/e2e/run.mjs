@@ -233,23 +233,30 @@ await scenario("burst", async () => {
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ seatId, userId: `burst-${i}` }),
         signal: AbortSignal.timeout(20_000),
-      }).then((r) => r.status),
+      }).then(
+        (r) => r.status,
+        () => 0,
+      ),
     ),
   );
+  // Under a loaded machine the server may shed some of the burst with 503; the page must show the rest.
   const created = answers.filter((s) => s === 201).length;
+  const booked = targets.filter((_, i) => answers[i] === 201);
+  const otherAnswers = {};
+  for (const a of answers) if (a !== 201) otherAnswers[a] = (otherAnswers[a] ?? 0) + 1;
   try {
     await page.waitForFunction(
       (wanted) => wanted.every((n) => document.querySelector(`button[data-seat-number="${n}"]`)?.dataset.status === "BOOKED"),
-      targets,
+      booked,
       { timeout: 15_000, polling: 50 },
     );
   } catch (err) {
     const missing = await page.evaluate(
       (wanted) => wanted.filter((n) => document.querySelector(`button[data-seat-number="${n}"]`)?.dataset.status !== "BOOKED"),
-      targets,
+      booked,
     );
     const pill = await page.$eval('[data-testid="link-status"]', (e) => ({ ...e.dataset }));
-    throw new Error(`${err.message}; not shown as booked: ${missing.length} ${missing.slice(0, 10)}; status ${JSON.stringify(pill)}; answers ${JSON.stringify(answers.filter((a) => a !== 201))}`);
+    throw new Error(`${err.message}; not shown as booked: ${missing.length} ${missing.slice(0, 10)}; status ${JSON.stringify(pill)}; other answers ${JSON.stringify(otherAnswers)}`);
   }
   const convergedMs = Date.now() - started;
   const longTasks = await page.evaluate(() => window.__longTasks);
@@ -257,6 +264,7 @@ await scenario("burst", async () => {
   return {
     bookings: ids.length,
     created,
+    otherAnswers,
     convergedMs,
     longTasks: longTasks.length,
     longestTaskMs: Math.round(Math.max(0, ...longTasks)),
