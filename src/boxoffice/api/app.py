@@ -19,7 +19,7 @@ from boxoffice.booking.locks import SeatLeases
 from boxoffice.booking.service import BookingService
 from boxoffice.booking.strategies import AtomicStrategy, BookingStrategy, RedisLockStrategy, RowLockStrategy
 from boxoffice.realtime import start_realtime
-from boxoffice.realtime.endpoint import stomp_endpoint
+from boxoffice.realtime.endpoint import StompRoute
 from boxoffice.settings import Settings, get_settings
 from boxoffice.storage.db import create_pool
 
@@ -80,6 +80,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.include_router(router)
-    app.add_api_websocket_route("/ws", stomp_endpoint)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(StompRoute)  # STOMP over WebSocket at /ws
     return app
