@@ -63,6 +63,8 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     log_path: Path | None = None
     proc: subprocess.Popen[bytes] | None = None
+    ready_path: str = "/api/v1/seats"
+    """Polled until it answers 200 (e.g. `/actuator/health/liveness` when the database is meant to be down)."""
 
     @property
     def base_url(self) -> str:
@@ -85,7 +87,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}; log: {self.log_path}")
             try:
-                if httpx.get(f"{self.base_url}/api/v1/seats", timeout=1).status_code == 200:
+                if httpx.get(f"{self.base_url}{self.ready_path}", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass

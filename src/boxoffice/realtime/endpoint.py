@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from boxoffice import __version__
 from boxoffice.realtime.hub import (
@@ -134,22 +134,15 @@ def origin_allowed(headers: Mapping[str, str], allowed: frozenset[str]) -> bool:
     return bool(host) and urlsplit(origin).netloc == host
 
 
-class StompRoute:
-    """Pure ASGI middleware that serves `/ws` ahead of the framework's routing.
+class StompEndpoint:
+    """The `/ws` route as a plain ASGI app (not a function taking Starlette's `WebSocket`).
 
-    An idle connection then holds only this coroutine and its session, not the per-request stack
-    of middleware, router and WebSocket wrapper frames (about half the memory per connection).
+    An idle connection then holds only this coroutine and its session, not the WebSocket wrapper
+    and its session frames.
     """
 
-    def __init__(self, app: ASGIApp, path: str = "/ws") -> None:
-        self.app = app
-        self.path = path
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and scope["path"] == self.path:
-            await stomp_endpoint(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+        await stomp_endpoint(scope, receive, send)
 
 
 async def stomp_endpoint(scope: Scope, receive: Receive, asgi_send: Send) -> None:
