@@ -7,7 +7,6 @@ The server is a read-only broker: SEND and transactions are refused with ERROR.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -26,9 +25,6 @@ from boxoffice.realtime.hub import (
 )
 from boxoffice.realtime.stomp import Frame, FrameParser, FrameTooLargeError, ProtocolError, encode
 
-log = logging.getLogger("boxoffice.realtime")
-
-STOMP_SUBPROTOCOLS = ("v12.stomp", "v11.stomp", "v10.stomp")
 ACK_MODES = frozenset({"auto", "client", "client-individual"})
 MAX_ID_LENGTH = 128
 
@@ -149,15 +145,16 @@ async def stomp_endpoint(scope: Scope, receive: Receive, asgi_send: Send) -> Non
     state = scope["app"].state
     hub: Hub = state.hub
     max_frame: int = state.ws_max_frame_bytes
-    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
     if (await receive())["type"] != "websocket.connect":
         return
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
     if not origin_allowed(headers, state.ws_origins):
         await asgi_send({"type": "websocket.close", "code": CLOSE_POLICY})  # before accept: HTTP 403
         return
     if hub.full:
         await asgi_send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
         return
+    del headers  # nothing in it is needed for the connection's lifetime
     offered = scope.get("subprotocols", [])
     await asgi_send({"type": "websocket.accept", "subprotocol": "v12.stomp" if "v12.stomp" in offered else None})
 
