@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.exceptions import InvalidStatus
 
 from boxoffice.booking.domain import Strategy
 from boxoffice.storage.seats import claim
@@ -60,7 +61,11 @@ async def test_two_worker_processes_each_deliver_every_booking(cluster_database:
         extra: list[StompClient] = []
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and (len(by_worker) < 2 or min(map(len, by_worker.values())) < 2):
-            client = await StompClient.connect(ws_url(server.base_url))
+            try:
+                client = await StompClient.connect(ws_url(server.base_url))
+            except InvalidStatus:  # the other worker is still starting (1013 before accept)
+                await asyncio.sleep(0.2)
+                continue
             assert client.connected is not None
             worker = client.connected.headers["session"].split("-")[0]
             (by_worker[worker] if len(by_worker[worker]) < 2 else extra).append(client)
