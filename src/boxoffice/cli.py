@@ -14,6 +14,8 @@ import asyncpg
 import typer
 import uvicorn
 
+from boxoffice.bench.runner import bench
+from boxoffice.cli_events import events_app
 from boxoffice.observability.logs import configure_logging
 from boxoffice.observability.metrics_dir import metrics_directory
 from boxoffice.settings import Settings, get_settings
@@ -21,6 +23,7 @@ from boxoffice.storage import migrate as migrations
 from boxoffice.storage.seed import Layout, seed
 
 app = typer.Typer(help="Box Office: high-concurrency seat booking.", no_args_is_help=True)
+app.add_typer(events_app, name="event")
 log = logging.getLogger("boxoffice")
 
 
@@ -106,8 +109,15 @@ def serve(
             log_level=settings.log_level.lower(),
             timeout_keep_alive=settings.keep_alive_s,
             timeout_graceful_shutdown=10,
+            ws="websockets-sansio",
+            # Reject a huge WebSocket message before buffering it; up to twice the STOMP frame limit the
+            # STOMP layer answers with an ERROR frame instead.
+            ws_max_size=2 * settings.ws_max_frame_bytes,
+            ws_per_message_deflate=settings.ws_compression,
         )
 
+
+app.command("bench")(bench)
 
 if __name__ == "__main__":
     app()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -72,6 +72,19 @@ class SeatLeases:
             yield True
         finally:
             await self._release(lock, seat_id)
+
+    @asynccontextmanager
+    async def hold_many(self, seat_ids: Sequence[int]) -> AsyncIterator[list[int]]:
+        """Lease every seat in id order; yield the seats another holder kept (empty when all are ours).
+
+        Ordered acquisition means two overlapping requests cannot each wait on the other's lease.
+        """
+        async with AsyncExitStack() as stack:
+            for seat_id in sorted(seat_ids):
+                if not await stack.enter_async_context(self.hold(seat_id)):
+                    yield [seat_id]
+                    return
+            yield []
 
     async def _release(self, lock: aioredis.lock.Lock, seat_id: int) -> None:
         try:
