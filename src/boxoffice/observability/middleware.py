@@ -27,7 +27,9 @@ _VALID_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
 # The method is client-controlled text: anything unusual collapses into one label value.
 _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 UNMATCHED = "unmatched"
-ALWAYS_OPEN = "/actuator"
+# Until this worker has migrated and seeded, the API and WebSockets answer "starting";
+# health, metrics and the static UI (which retries its API calls) are served regardless.
+GATED_PREFIX = "/api"
 
 
 def route_template(routes: list[BaseRoute], scope: Scope) -> str:
@@ -63,7 +65,7 @@ class ObservabilityMiddleware:
         token = request_id.set(rid)
         try:
             if scope["type"] == "websocket":
-                if not self._ready() and not scope["path"].startswith(ALWAYS_OPEN):
+                if not self._ready():
                     await send({"type": "websocket.close", "code": 1013, "reason": "starting"})
                     return
                 await self.app(scope, receive, send)
@@ -85,7 +87,7 @@ class ObservabilityMiddleware:
             await send(message)
 
         try:
-            if not self._ready() and not scope["path"].startswith(ALWAYS_OPEN):
+            if not self._ready() and scope["path"].startswith(GATED_PREFIX):
                 await _starting(scope, send_with_id)
             else:
                 await self.app(scope, receive, send_with_id)
