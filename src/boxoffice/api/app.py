@@ -89,7 +89,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             per_ip=settings.rate_limit_per_ip,
             per_user=settings.rate_limit_per_user,
         )
-        sweeper = asyncio.create_task(run_sweeper(pool, settings))
         runtime = await wiring.start(app, settings, settings.database_url, pool, redis)
         realtime = await start_realtime(app, settings, settings.database_url, redis)
         sweeper = asyncio.create_task(run_sweeper(pool, settings))
