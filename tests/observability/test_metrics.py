@@ -145,9 +145,11 @@ def test_route_template_of_a_root_mount() -> None:
     routes = [Route("/api/v1/seats/{seat_id}", endpoint=lambda r: None),
               Mount("/", app=StaticFiles(directory=".", check_dir=False))]
     scope = {"type": "http", "path": "/api/v1/seats/12", "method": "GET", "root_path": ""}
-    assert route_template(routes, scope) == "/api/v1/seats/{seat_id}"
-    assert route_template(routes, {**scope, "path": "/assets/index-abc123.js"}) == "/"
-    assert route_template(routes[:1], {**scope, "path": "/nope"}) == "unmatched"
+    assert route_template(routes, scope, 200) == "/api/v1/seats/{seat_id}"
+    assert route_template(routes, scope, 404) == "/api/v1/seats/{seat_id}"
+    assert route_template(routes, {**scope, "path": "/assets/index-abc123.js"}, 200) == "/"
+    assert route_template(routes, {**scope, "path": "/assets/missing.js"}, 404) == "unmatched"
+    assert route_template(routes[:1], {**scope, "path": "/nope"}, 404) == "unmatched"
 
 
 async def test_actuator_routes_win_over_a_root_mount(tmp_path: Path) -> None:

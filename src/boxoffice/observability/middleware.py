@@ -32,7 +32,7 @@ UNMATCHED = "unmatched"
 GATED_PREFIX = "/api"
 
 
-def route_template(routes: list[BaseRoute], scope: Scope) -> str:
+def route_template(routes: list[BaseRoute], scope: Scope, status: int) -> str:
     """`/api/v1/seats/{seat_id}` rather than the raw path, so label values stay bounded."""
     route = scope.get("route")
     if route is None:
@@ -40,7 +40,11 @@ def route_template(routes: list[BaseRoute], scope: Scope) -> str:
     path = getattr(route, "path", None)
     if not isinstance(path, str):
         return UNMATCHED
-    return path or "/"  # a Mount at the root (the UI's static files) has the empty path
+    if not path:
+        # The UI's static files are mounted at the root and catch every other path: their 404s
+        # are unknown paths like any other.
+        return UNMATCHED if status == 404 else "/"
+    return path
 
 
 class ObservabilityMiddleware:
@@ -94,7 +98,7 @@ class ObservabilityMiddleware:
         finally:
             elapsed = time.perf_counter() - start
             method = scope["method"] if scope["method"] in _METHODS else "OTHER"
-            route = route_template(self._routes(), scope)
+            route = route_template(self._routes(), scope, status)
             requests, latency = metrics.http_children(method, route, str(status))
             requests.inc()
             latency.observe(elapsed)
