@@ -1,0 +1,223 @@
+"""Fault-injection harness: record every operation as ok / fail / unknown, then check invariants.
+
+A 201 is `ok`. A definite refusal (4xx, or a 503 that says the claim never ran: busy, Redis down)
+is `fail`. No answer, or DATABASE_UNAVAILABLE (the connection may have died after the commit),
+is `unknown`: such a booking may exist, and explains a database row no client was told about.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import httpx
+import psycopg
+
+from tests.support import ServerProcess, free_port
+
+ServerFactory = Callable[..., ServerProcess]
+
+DEFINITE_503 = {"DATABASE_BUSY", "REDIS_UNAVAILABLE"}
+
+
+@dataclass
+class Op:
+    seat_id: int
+    user_id: str
+    strategy: str
+    kind: str = "invoke"
+    status: int | None = None
+    error: str | None = None
+    retry_after: str | None = None
+    latency_s: float = 0.0
+
+
+@dataclass
+class History:
+    ops: list[Op] = field(default_factory=list)
+
+    def kinds(self) -> Counter[str]:
+        return Counter(op.kind for op in self.ops)
+
+    def statuses(self) -> Counter[int | None]:
+        return Counter(op.status for op in self.ops)
+
+    def summary(self) -> str:
+        return f"kinds={dict(self.kinds())} statuses={dict(self.statuses())}"
+
+
+async def book(client: httpx.AsyncClient, op: Op, history: History) -> Op:
+    history.ops.append(op)
+    body = {"seatId": op.seat_id, "userId": op.user_id, "strategy": op.strategy}
+    start = time.perf_counter()
+    try:
+        response = await client.post("/api/v1/bookings", json=body)
+    except (httpx.TransportError, asyncio.CancelledError):
+        op.kind = "unknown"
+        op.latency_s = time.perf_counter() - start
+        return op
+    op.latency_s = time.perf_counter() - start
+    op.status = response.status_code
+    op.retry_after = response.headers.get("retry-after")
+    if response.status_code >= 400:
+        with contextlib.suppress(ValueError):
+            op.error = response.json().get("error")
+    if response.status_code == 201:
+        op.kind = "ok"
+    elif response.status_code < 500 or (response.status_code == 503 and op.error in DEFINITE_503):
+        op.kind = "fail"
+    else:
+        op.kind = "unknown"
+    return op
+
+
+async def load(
+    base_url: str,
+    seats: range,
+    count: int,
+    strategies: tuple[str, ...],
+    history: History,
+    *,
+    concurrency: int = 30,
+    timeout_s: float = 15.0,
+    pace_s: float = 0.0,
+) -> None:
+    """`count` bookings on random seats from `concurrency` clients; `pace_s` spreads them over time."""
+    rng = random.Random()
+    tag = uuid.uuid4().hex[:6]
+    ops = [Op(rng.choice(seats), f"u-{tag}-{i}", rng.choice(strategies)) for i in range(count)]
+    queue = iter(ops)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, timeout=timeout_s, limits=limits) as client:
+
+        async def worker() -> None:
+            for op in queue:
+                await book(client, op, history)
+                if pace_s:
+                    await asyncio.sleep(pace_s)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+def check_invariants(database_url: str, history: History) -> None:
+    """One winner per seat; every 201 in the database; every booking acknowledged once or explained."""
+    assert all(op.kind != "invoke" for op in history.ops), "an operation never completed"
+    server_errors = [op for op in history.ops if op.status is not None and op.status >= 500 and op.status != 503]
+    assert not server_errors, f"5xx other than 503: {server_errors[:5]}"
+    for op in history.ops:
+        if op.status == 503:
+            assert op.retry_after and op.retry_after.isdigit(), f"503 without Retry-After: {op}"
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute("SELECT seat_id, user_id FROM bookings WHERE status = 'CONFIRMED'").fetchall()
+        disagree = conn.execute(
+            "SELECT count(*) FROM seats s FULL JOIN (SELECT * FROM bookings WHERE status = 'CONFIRMED') b"
+            " ON b.seat_id = s.id WHERE (s.status = 'BOOKED') IS DISTINCT FROM (b.id IS NOT NULL)"
+            " OR (b.id IS NOT NULL AND s.booked_by IS DISTINCT FROM b.user_id)"
+        ).fetchone()
+    per_seat = Counter(seat for seat, _ in rows)
+    doubles = {seat: n for seat, n in per_seat.items() if n > 1}
+    assert not doubles, f"seats booked more than once: {doubles}"
+    assert disagree == (0,), f"{disagree} seats disagree with their booking row"
+    in_db = set(rows)
+    ok = [(op.seat_id, op.user_id) for op in history.ops if op.kind == "ok"]
+    winners = Counter(seat for seat, _ in ok)
+    assert all(n == 1 for n in winners.values()), f"a seat was answered 201 twice: {winners.most_common(3)}"
+    missing = set(ok) - in_db
+    assert not missing, f"acknowledged bookings missing from the database: {sorted(missing)[:5]}"
+    unknown = {(op.seat_id, op.user_id) for op in history.ops if op.kind == "unknown"}
+    unexplained = in_db - set(ok) - unknown
+    assert not unexplained, f"bookings nobody was told about and no unknown op explains: {sorted(unexplained)[:5]}"
+
+
+def assert_no_idle_transactions(database_url: str, timeout_s: float = 5.0) -> None:
+    """The app must never leave a pooled session `idle in transaction` (it would hold row locks)."""
+    name = database_url.rsplit("/", 1)[1]
+    deadline = time.monotonic() + timeout_s
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while True:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = 'boxoffice'"
+                " AND state LIKE 'idle in transaction%%'",
+                (name,),
+            ).fetchone()
+            if row == (0,):
+                return
+            assert time.monotonic() < deadline, f"{row} sessions idle in transaction"
+            time.sleep(0.1)
+
+
+async def assert_recovers(
+    base_url: str, seats: range, strategies: tuple[str, ...], history: History, within_s: float = 20.0
+) -> None:
+    """Without a restart, fresh bookings on untouched seats succeed again within a bounded time."""
+    deadline = time.monotonic() + within_s
+    async with httpx.AsyncClient(base_url=base_url, timeout=5) as client:
+        for i, seat in enumerate(seats):
+            strategy = strategies[i % len(strategies)]
+            while True:
+                op = await book(client, Op(seat, f"recover-{uuid.uuid4().hex[:8]}", strategy), history)
+                if op.kind == "ok":
+                    break
+                assert op.status in (None, 503), f"unexpected answer while recovering: {op}"
+                assert time.monotonic() < deadline, f"no recovery within {within_s}s: {op}"
+                await asyncio.sleep(0.2)
+
+
+@contextlib.contextmanager
+def held_row_locks(database_url: str, seat_ids: list[int]) -> Iterator[psycopg.Connection]:
+    """A slow transaction: holds the seats' row locks until the block ends."""
+    with psycopg.connect(database_url) as conn:
+        conn.execute("SELECT id FROM seats WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (seat_ids,))
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+
+
+@dataclass
+class PrivateRedis:
+    """A redis-server of our own on a free port: the only Redis a test may stop or flush."""
+
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True).stdout != b"PONG\n":
+            assert time.monotonic() < deadline, "private redis did not start"
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def flushall(self) -> None:
+        subprocess.run(["redis-cli", "-p", str(self.port), "flushall"], check=True, capture_output=True)
+
+
+def children(pid: int) -> list[int]:
+    import psutil
+
+    return [p.pid for p in psutil.Process(pid).children(recursive=False)]
+
+
+def signal_pid(pid: int, sig: signal.Signals) -> None:
+    os.kill(pid, sig)
