@@ -79,7 +79,8 @@ async function openPage(user, viewport = { width: 1280, height: 900 }, extra = {
 
 const seatSel = (number) => `button[data-seat-number="${number}"]`;
 const seatStatus = (page, number) => page.getAttribute(seatSel(number), "data-status");
-const shot = (page, name, fullPage = true) => page.screenshot({ path: join(OUT, name), fullPage });
+const shot = (page, name, fullPage = true) =>
+  page.screenshot({ path: join(OUT, name), fullPage, animations: "disabled" }); // finished, not mid-fade
 const text = async (page, testId) => (await page.textContent(`[data-testid="${testId}"]`))?.trim() ?? "";
 
 async function scenario(name, fn) {
