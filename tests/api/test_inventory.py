@@ -24,10 +24,9 @@ async def test_inventory_describes_layout(client: httpx.AsyncClient) -> None:
         "bookedBy": None,
         "bookedAt": None,
         "version": first["version"],
-        # Added by holds (0002) and events (0003); the original fields are unchanged.
+        "eventId": 1,
         "held": False,
         "heldUntil": None,
-        "eventId": 1,
         "category": None,
         "priceCents": None,
     }

@@ -68,7 +68,8 @@ def test_database_refuses_a_second_active_booking(url: str) -> None:
         conn.execute("INSERT INTO bookings (seat_id, user_id, strategy) VALUES (1, 'a', 'DB')")
         with pytest.raises(psycopg.errors.UniqueViolation):
             conn.execute("INSERT INTO bookings (seat_id, user_id, strategy) VALUES (1, 'b', 'DB')")
-        # Migration 0002: a cancellation keeps its trail (when and by whom).
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute("UPDATE bookings SET status = 'CANCELLED'")  # a cancellation needs its audit trail
         conn.execute("UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancelled_by = 'a'")
         conn.execute("INSERT INTO bookings (seat_id, user_id, strategy) VALUES (1, 'b', 'DB')")
         with pytest.raises(psycopg.errors.CheckViolation):

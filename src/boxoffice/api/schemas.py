@@ -68,6 +68,8 @@ class BookingRequest(BaseModel):
     def _one_target(self) -> BookingRequest:
         if self.seatId is not None and (self.seatIds is not None or self.holdToken is not None):
             raise ValueError("send seatId alone, or seatIds, or holdToken")
+        if self.seatId is None and self.seatIds is None and self.holdToken is None:
+            raise ValueError("one of seatId, seatIds or holdToken is required")
         distinct_seat_ids(self.seatIds)
         return self
 
