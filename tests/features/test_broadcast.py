@@ -20,7 +20,7 @@ def broadcast_server(artifacts: Path) -> Iterator[ServerProcess]:
     with fresh_database("bo_bcast") as url:
         env = {
             "BOXOFFICE_REDIS_KEY_PREFIX": f"bo-bc-{uuid.uuid4().hex[:8]}:",
-            "BOXOFFICE_HOLD_TTL_S": "1",
+            "BOXOFFICE_HOLD_TTL_S": "3",  # long enough for a loaded machine to extend in time
             "BOXOFFICE_HOLD_SWEEP_INTERVAL_S": "0.2",
         }
         server = start(env, url, artifacts / "broadcast-server.log")
@@ -52,27 +52,31 @@ async def test_every_checkout_change_is_broadcast_in_order(
     seen: list[dict[str, Any]] = []
 
     held = await http.post("/api/v1/holds", json={"seatIds": [2, 1], "userId": "ann"})
+    assert held.status_code == 201, held.text
     token = held.json()["holdToken"]
     seen += await stomp.messages(2)
     assert summary(seen[-2:]) == [(1, "HELD"), (2, "HELD")]
     assert all(m["held"] and m["heldUntil"] and m["eventId"] == 1 and m["bookedBy"] is None for m in seen[-2:])
 
-    await http.post(f"/api/v1/holds/{token}/extend", json={"userId": "ann"})
+    extended = await http.post(f"/api/v1/holds/{token}/extend", json={"userId": "ann"})
+    assert extended.status_code == 200, extended.text
     seen += await stomp.messages(2)
     assert summary(seen[-2:]) == [(1, "HELD"), (2, "HELD")] and seen[-1]["heldUntil"] > seen[-3]["heldUntil"]
 
-    await http.post(f"/api/v1/holds/{token}/release", json={"userId": "ann"})
+    released = await http.post(f"/api/v1/holds/{token}/release", json={"userId": "ann"})
+    assert released.status_code == 200, released.text
     seen += await stomp.messages(2)
     assert summary(seen[-2:]) == [(1, "AVAILABLE"), (2, "AVAILABLE")]
 
     # A hold nobody confirms: the sweeper's release is broadcast (claims never needed it).
-    await http.post("/api/v1/holds", json={"seatIds": [3], "userId": "bob"})
+    assert (await http.post("/api/v1/holds", json={"seatIds": [3], "userId": "bob"})).status_code == 201
     seen += await stomp.messages(2, wait_s=15)
     assert summary(seen[-2:]) == [(3, "HELD"), (3, "AVAILABLE")]
 
     booked = await http.post("/api/v1/bookings", json={"seatIds": [4, 5], "userId": "cat"})
+    assert booked.status_code == 201, booked.text
     first = booked.json()["bookings"][0]["bookingId"]
-    await http.post(f"/api/v1/bookings/{first}/cancel", json={"userId": "cat"})
+    assert (await http.post(f"/api/v1/bookings/{first}/cancel", json={"userId": "cat"})).status_code == 200
     seen += await stomp.messages(3)
     assert summary(seen[-3:]) == [(4, "BOOKED"), (5, "BOOKED"), (4, "AVAILABLE")]
 
