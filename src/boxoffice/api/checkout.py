@@ -186,30 +186,28 @@ async def get_hold(token: UUID, request: Request) -> Response:
     return Response(orjson.dumps(hold_json(hold)), media_type="application/json")
 
 
-@router.post("/holds/{token}/extend", openapi_extra=request_body(OwnerRequest, required=False))
-async def extend_hold(token: UUID, request: Request) -> Response:
+async def _change_hold(request: Request, token: UUID, action: str) -> Response:
+    """Extend or release: the owner acts on its hold, idempotently when a key is given."""
     payload = OwnerRequest.model_validate_json(await read_body(request, required=False))
     user = await identify(request, payload.userId)
     checkout = _checkout(request)
+    change = checkout.extend if action == "extend" else checkout.release
 
     async def work(conn: asyncpg.Connection | None) -> Outcome:
-        return Outcome(200, hold_json(await checkout.extend(token, user, conn=conn)), changed=True)
+        return Outcome(200, hold_json(await change(token, user, conn=conn)), changed=True)
 
     fingerprint = {"path": request.url.path, "user": user}
-    return await respond(request, "POST /api/v1/holds/extend", fingerprint, work)
+    return await respond(request, f"POST /api/v1/holds/{action}", fingerprint, work)
+
+
+@router.post("/holds/{token}/extend", openapi_extra=request_body(OwnerRequest, required=False))
+async def extend_hold(token: UUID, request: Request) -> Response:
+    return await _change_hold(request, token, "extend")
 
 
 @router.post("/holds/{token}/release", openapi_extra=request_body(OwnerRequest, required=False))
 async def release_hold(token: UUID, request: Request) -> Response:
-    payload = OwnerRequest.model_validate_json(await read_body(request, required=False))
-    user = await identify(request, payload.userId)
-    checkout = _checkout(request)
-
-    async def work(conn: asyncpg.Connection | None) -> Outcome:
-        return Outcome(200, hold_json(await checkout.release(token, user, conn=conn)), changed=True)
-
-    fingerprint = {"path": request.url.path, "user": user}
-    return await respond(request, "POST /api/v1/holds/release", fingerprint, work)
+    return await _change_hold(request, token, "release")
 
 
 @router.post("/bookings/{booking_id}/cancel", openapi_extra=request_body(CancelRequest, required=False))

@@ -137,22 +137,26 @@ async def claim_many(
     ]
 
 
+def _active_hold(rows: list[asyncpg.Record], token: UUID, user_id: str) -> Hold:
+    """The hold as its freshly written seat rows show it: it lasts as long as its longest seat."""
+    seats = [seat_from_row(r) for r in rows]
+    return Hold(
+        token=token,
+        user_id=user_id,
+        seats=seats,
+        state=HoldState.ACTIVE,
+        expires_at=max(s.held_until for s in seats if s.held_until is not None),
+        sequence=max(r["seq"] for r in rows),
+    )
+
+
 async def place_hold(
     conn: asyncpg.Connection, seat_ids: Sequence[int], user_id: str, token: UUID, ttl_s: float
 ) -> Hold:
     """Hold all of `seat_ids` or none; must run inside a transaction."""
     rows = await conn.fetch(_HOLD, list(seat_ids), user_id, token, None, ttl_s)
     _outcome(rows, seat_ids, None)
-    seats = [seat_from_row(r) for r in rows]
-    expires = max(s.held_until for s in seats if s.held_until is not None)
-    return Hold(
-        token=token,
-        user_id=user_id,
-        seats=seats,
-        state=HoldState.ACTIVE,
-        expires_at=expires,
-        sequence=max(r["seq"] for r in rows),
-    )
+    return _active_hold(rows, token, user_id)
 
 
 _SEAT_COUNTS = """
@@ -262,17 +266,9 @@ async def extend_hold(conn: asyncpg.Connection, token: UUID, user_id: str, ttl_s
     lost = [i for i in seat_ids if i not in kept]
     if lost:
         raise HoldExpired(lost)
-    seats = [seat_from_row(r) for r in rows]
-    expires = max(s.held_until for s in seats if s.held_until is not None)
-    await conn.execute("UPDATE holds SET expires_at = $2 WHERE token = $1", token, expires)
-    return Hold(
-        token=token,
-        user_id=user_id,
-        seats=seats,
-        state=HoldState.ACTIVE,
-        expires_at=expires,
-        sequence=max(r["seq"] for r in rows),
-    )
+    extended = _active_hold(rows, token, user_id)
+    await conn.execute("UPDATE holds SET expires_at = $2 WHERE token = $1", token, extended.expires_at)
+    return extended
 
 
 async def get_hold(conn: asyncpg.Connection, token: UUID) -> Hold:
