@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import random
-import signal
 import subprocess
 import time
 import uuid
@@ -213,11 +211,8 @@ class PrivateRedis:
         subprocess.run(["redis-cli", "-p", str(self.port), "flushall"], check=True, capture_output=True)
 
 
-def children(pid: int) -> list[int]:
+def workers(pid: int) -> list[int]:
+    """uvicorn's worker processes under the supervisor `pid` (not multiprocessing's resource tracker)."""
     import psutil
 
-    return [p.pid for p in psutil.Process(pid).children(recursive=False)]
-
-
-def signal_pid(pid: int, sig: signal.Signals) -> None:
-    os.kill(pid, sig)
+    return [p.pid for p in psutil.Process(pid).children() if "spawn_main" in " ".join(p.cmdline())]

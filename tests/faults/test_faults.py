@@ -26,9 +26,9 @@ from tests.faults.harness import (
     assert_recovers,
     book,
     check_invariants,
-    children,
     held_row_locks,
     load,
+    workers,
 )
 
 LOAD_SEATS = range(1, 301)
@@ -39,6 +39,7 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def finish(database_url: str, history: History) -> None:
+    print(f"\nfault history: {history.summary()}")  # shown with -s / -rP: what the clients saw
     check_invariants(database_url, history)
     assert_no_idle_transactions(database_url)
 
@@ -46,18 +47,21 @@ def finish(database_url: str, history: History) -> None:
 async def test_worker_sigkill_mid_load(fault_db: str, start_server: ServerFactory) -> None:
     server = start_server(fault_db, "--workers", "2")
     assert server.proc is not None
+    before = workers(server.proc.pid)
+    assert len(before) == 2, before
     history = History()
     loader = asyncio.create_task(load(server.base_url, LOAD_SEATS, 900, ALL, history, concurrency=40))
-    await asyncio.sleep(0.5)
-    workers = children(server.proc.pid)
-    victim = max(workers)
+    while sum(op.kind != "invoke" for op in history.ops) < 150:  # kill while requests are in flight
+        assert not loader.done(), history.summary()
+        await asyncio.sleep(0.01)
+    victim = before[-1]
     os.kill(victim, signal.SIGKILL)
     await loader
     assert history.kinds()["ok"] > 0, history.summary()
     await assert_recovers(server.base_url, RECOVERY_SEATS, ALL, history)
     # The supervisor replaces the dead worker: the server recovers without an operator restart.
     deadline = time.monotonic() + 15
-    while victim in (alive := children(server.proc.pid)) or len(alive) < len(workers):
+    while victim in (alive := workers(server.proc.pid)) or len(alive) < 2:
         assert time.monotonic() < deadline, f"worker not replaced: {alive}"
         await asyncio.sleep(0.2)
     finish(fault_db, history)
