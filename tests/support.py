@@ -51,9 +51,7 @@ def reset_inventory(database_url: str) -> None:
     """Make every seat available again and forget bookings, keeping the layout."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("TRUNCATE seat_events, bookings")
-        conn.execute(
-            "UPDATE seats SET status = 'AVAILABLE', booked_by = NULL, booked_at = NULL, version = version + 1"
-        )
+        conn.execute("UPDATE seats SET status = 'AVAILABLE', booked_by = NULL, booked_at = NULL, version = version + 1")
 
 
 @dataclass
@@ -65,6 +63,8 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     log_path: Path | None = None
     proc: subprocess.Popen[bytes] | None = None
+    ready_path: str = "/api/v1/seats"
+    """Polled until it answers 200 (e.g. `/actuator/health/liveness` when the database is meant to be down)."""
 
     @property
     def base_url(self) -> str:
@@ -87,7 +87,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}; log: {self.log_path}")
             try:
-                if httpx.get(f"{self.base_url}/api/v1/seats", timeout=1).status_code == 200:
+                if httpx.get(f"{self.base_url}{self.ready_path}", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
@@ -113,15 +113,28 @@ class ServerProcess:
         self.stop()
 
 
-async def race(client: httpx.AsyncClient, requests: list[dict[str, object]]) -> list[httpx.Response]:
-    """Fire all requests at once (a barrier releases them together) and return every response."""
+async def race(
+    client: httpx.AsyncClient, requests: list[dict[str, object]], concurrency: int | None = None
+) -> list[httpx.Response]:
+    """Fire requests together (a barrier releases them at once), at most `concurrency` in flight.
+
+    httpx's pool degrades badly with thousands of queued requests, so large runs cap the
+    in-flight count instead of queueing inside the client.
+    """
     gate = asyncio.Event()
+    slots = asyncio.Semaphore(concurrency or len(requests))
 
     async def one(body: dict[str, object]) -> httpx.Response:
         await gate.wait()
-        return await client.post("/api/v1/bookings", json=body)
+        async with slots:
+            return await client.post("/api/v1/bookings", json=body)
 
     tasks = [asyncio.create_task(one(b)) for b in requests]
     await asyncio.sleep(0)
     gate.set()
-    return await asyncio.gather(*tasks)
+    # Wait for every request, even after a failure, so no straggler lands in the next test.
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return [r for r in results if isinstance(r, httpx.Response)]

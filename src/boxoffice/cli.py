@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -13,19 +15,20 @@ import typer
 import uvicorn
 
 from boxoffice.bench.runner import bench
+from boxoffice.cli_events import events_app
+from boxoffice.observability.logs import configure_logging
+from boxoffice.observability.metrics_dir import metrics_directory
 from boxoffice.settings import Settings, get_settings
 from boxoffice.storage import migrate as migrations
 from boxoffice.storage.seed import Layout, seed
 
 app = typer.Typer(help="Box Office: high-concurrency seat booking.", no_args_is_help=True)
+app.add_typer(events_app, name="event")
 log = logging.getLogger("boxoffice")
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="ts=%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)s",
-    )
+    configure_logging(settings.log_level, settings.log_format)
 
 
 def _database_url(settings: Settings) -> str:
@@ -77,28 +80,41 @@ def serve(
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port [BOXOFFICE_PORT]")] = None,
     workers: Annotated[int | None, typer.Option(min=1, max=64, help="Worker processes [BOXOFFICE_WORKERS]")] = None,
 ) -> None:
-    """Migrate, seed a default map if empty, and serve HTTP (embedded PostgreSQL without DATABASE_URL)."""
+    """Serve HTTP (embedded PostgreSQL without DATABASE_URL); each worker migrates and seeds an empty map.
+
+    The server starts even if the database is down: readiness stays DOWN and the API answers 503
+    until migrations and seeding succeed (retried in the background).
+    """
     settings = get_settings()
     _configure_logging(settings)
-    url = _database_url(settings)
-    migrations.upgrade(url)
-    inserted = asyncio.run(_seed(url, Layout.grid(settings.seed_rows, settings.seed_cols), reset=False))
-    if inserted:
-        log.info("seeded seats=%s", inserted)
-    # Worker processes build their settings from the environment: hand them the resolved URL.
-    os.environ["DATABASE_URL"] = url
-    uvicorn.run(
-        "boxoffice.api.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=10,
-    )
+    # Before anything imports prometheus_client, so every worker counts into shared files.
+    with metrics_directory():
+        url = _database_url(settings)
+        # Worker processes build their settings from the environment: hand them the resolved URL.
+        os.environ["DATABASE_URL"] = url
+        get_settings.cache_clear()
+        # uvicorn re-raises SIGTERM after its graceful shutdown; exiting normally instead lets
+        # atexit stop the embedded PostgreSQL cleanly (and the metrics directory be removed).
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        uvicorn.run(
+            "boxoffice.api.app:create_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers or settings.workers,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,
+            log_config=None,
+            log_level=settings.log_level.lower(),
+            timeout_keep_alive=settings.keep_alive_s,
+            timeout_graceful_shutdown=10,
+            ws="websockets-sansio",
+            # Reject a huge WebSocket message before buffering it; up to twice the STOMP frame limit the
+            # STOMP layer answers with an ERROR frame instead.
+            ws_max_size=2 * settings.ws_max_frame_bytes,
+            ws_per_message_deflate=settings.ws_compression,
+        )
 
 
 app.command("bench")(bench)

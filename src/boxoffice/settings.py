@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from boxoffice.booking.domain import Strategy
@@ -19,9 +19,7 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="BOXOFFICE_", env_file=".env", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="BOXOFFICE_", env_file=".env", extra="ignore", frozen=True)
 
     database_url: str | None = Field(
         default=None,
@@ -37,6 +35,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     log_level: LogLevel = "INFO"
+    # Longer than typical load-balancer idle timeouts (60 s), so the proxy closes idle
+    # connections first and never reuses one the server is closing.
+    keep_alive_s: int = Field(default=75, ge=1, le=3600)
+    log_format: Literal["logfmt", "json"] = "logfmt"
+    access_log: bool = Field(default=False, description="One INFO line per HTTP request (off under load).")
+    health_timeout_s: float = Field(default=1.0, gt=0, le=30, description="Budget of each health probe.")
 
     default_strategy: Strategy = Strategy.ATOMIC
 
@@ -51,11 +55,65 @@ class Settings(BaseSettings):
     redis_lock_lease_ms: int = Field(default=5000, ge=10, le=120_000)
     redis_lock_wait_ms: int = Field(default=50, ge=0, le=10_000)
     redis_timeout_s: float = Field(default=0.5, gt=0, le=30)
+    redis_pool_max: int = Field(default=100, ge=1, le=10_000)
 
     max_body_bytes: int = Field(default=4096, ge=256, le=1_048_576)
 
+    # Real-time STOMP over WebSocket (/ws). Every size and count a client controls is bounded.
+    ws_max_frame_bytes: int = Field(default=16_384, ge=1024, le=1_048_576, description="Largest STOMP frame.")
+    ws_max_subscriptions: int = Field(default=8, ge=1, le=1000, description="Per connection.")
+    ws_max_connections: int = Field(default=10_000, ge=1, le=1_000_000, description="Per worker process.")
+    ws_allowed_origins: str = Field(
+        default="",
+        description="Comma-separated browser origins allowed besides same-origin; '*' allows any.",
+    )
+    ws_queue_size: int = Field(default=512, ge=4, le=100_000, description="Frames queued per client.")
+    ws_heartbeat_ms: int = Field(default=10_000, ge=0, le=600_000, description="STOMP heart-beat; 0 = off.")
+    ws_send_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    ws_compression: bool = Field(default=False, description="permessage-deflate (costs memory per connection).")
+    relay_poll_ms: int = Field(default=100, ge=5, le=60_000, description="Outbox poll when no doorbell rings.")
+    relay_batch: int = Field(default=1000, ge=1, le=100_000)
+    relay_hole_grace_ms: int = Field(default=20, ge=0, le=10_000)
+
+    @property
+    def ws_origins(self) -> frozenset[str]:
+        return frozenset(o.strip().rstrip("/") for o in self.ws_allowed_origins.split(",") if o.strip())
+
+    # Checkout (holds, multi-seat, idempotency): see README "Checkout, holds and more".
+    hold_ttl_s: float = Field(default=300, ge=0.1, le=3600, description="How long a hold lasts.")
+    hold_max_s: float = Field(default=1800, ge=0.1, le=86_400, description="Cap on a hold's life with extensions.")
+    hold_sweep_interval_s: float = Field(default=2.0, ge=0, le=3600, description="0 disables the sweeper.")
+    seats_per_user: int = Field(
+        default=0, ge=0, le=10_000, description="Held+booked seats per user and event; 0 = no cap."
+    )
+    idempotency_ttl_s: int = Field(default=86_400, ge=1, le=30 * 86_400)
+
+    # Rate limits per window (0 disables one); Redis-backed, per-process fallback if Redis fails.
+    rate_limit_window_s: int = Field(default=60, ge=1, le=3600)
+    rate_limit_per_ip: int = Field(default=0, ge=0, le=10_000_000)
+    rate_limit_per_user: int = Field(default=0, ge=0, le=10_000_000)
+
+    # Authentication: "open" trusts body userId (local use); "jwt" takes the user from a bearer token.
+    auth_mode: Literal["open", "jwt"] = "open"
+    jwt_secret: str | None = Field(default=None, min_length=32, description="HS256 shared secret.")
+    jwt_public_key: str | None = Field(default=None, description="PEM public key (RS256/ES256).")
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    jwt_leeway_s: int = Field(default=30, ge=0, le=600)
+
+    admin_token: str | None = Field(
+        default=None, min_length=16, description="Bearer token for /api/v1/admin; unset disables the admin API."
+    )
+
     seed_rows: int = Field(default=10, ge=1, le=200)
     seed_cols: int = Field(default=10, ge=1, le=200)
+
+
+    @model_validator(mode="after")
+    def _auth_complete(self) -> Settings:
+        if self.auth_mode == "jwt" and not (self.jwt_secret or self.jwt_public_key):
+            raise ValueError("BOXOFFICE_AUTH_MODE=jwt needs BOXOFFICE_JWT_SECRET or BOXOFFICE_JWT_PUBLIC_KEY")
+        return self
 
 
 @lru_cache(maxsize=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,25 +13,34 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from boxoffice import __version__
-from boxoffice.api import errors
+from boxoffice.api import checkout, errors, events
+from boxoffice.api.auth import Authenticator
+from boxoffice.api.frontend import mount_frontend
 from boxoffice.api.limits import BodyLimitMiddleware
+from boxoffice.api.ratelimit import RateLimiter
 from boxoffice.api.routes import router
+from boxoffice.booking.checkout import CheckoutPolicy, CheckoutService
 from boxoffice.booking.domain import Strategy
 from boxoffice.booking.locks import SeatLeases
 from boxoffice.booking.service import BookingService
 from boxoffice.booking.strategies import AtomicStrategy, BookingStrategy, RedisLockStrategy, RowLockStrategy
+from boxoffice.observability import wiring
+from boxoffice.observability.lifecycle import open_pool
+from boxoffice.realtime import start_realtime
+from boxoffice.realtime.endpoint import stomp_endpoint
 from boxoffice.settings import Settings, get_settings
-from boxoffice.storage.db import create_pool
+from boxoffice.storage.sweeper import run_sweeper
 
 
 def redis_client(settings: Settings) -> aioredis.Redis:
-    """Short timeouts and no retries: a dead Redis must turn into a prompt 503, not a stall."""
-    # A bounded pool that queues for a free connection: redis-py's default pool raises
-    # MaxConnectionsError beyond 100, which turned a flash crowd on one seat into 503s. The queue
-    # wait gets the same budget as waiting for a database connection.
+    """Short timeouts, no retries, a bounded pool that queues briefly: a dead or swamped Redis is a prompt 503.
+
+    redis-py's default pool raises MaxConnectionsError beyond 100 connections, which turned a flash
+    crowd on one seat into 503s; waiting for a free connection gets the database acquire budget.
+    """
     pool = aioredis.BlockingConnectionPool.from_url(
         settings.redis_url,
-        max_connections=64,
+        max_connections=settings.redis_pool_max,
         timeout=settings.db_acquire_timeout_s,
         socket_timeout=settings.redis_timeout_s,
         # Connecting includes a handshake that waits behind a crowd's backlog on the event loop;
@@ -48,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set; start with `boxoffice serve` for an embedded database")
-        pool = await create_pool(settings, settings.database_url)
+        pool = await open_pool(settings, settings.database_url)
         redis = redis_client(settings)
         timeout = settings.db_acquire_timeout_s
         leases = SeatLeases(
@@ -67,9 +78,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.redis = redis
         app.state.leases = leases
         app.state.booking = BookingService(pool, strategies, settings.default_strategy, timeout)
+        policy = CheckoutPolicy(settings.hold_ttl_s, settings.hold_max_s, settings.seats_per_user)
+        app.state.checkout = CheckoutService(pool, app.state.booking, policy, timeout)
+        app.state.auth = Authenticator(settings)
+        app.state.rate_limiter = RateLimiter(
+            redis,
+            prefix=settings.redis_key_prefix,
+            window_s=settings.rate_limit_window_s,
+            per_ip=settings.rate_limit_per_ip,
+            per_user=settings.rate_limit_per_user,
+        )
+        sweeper = asyncio.create_task(run_sweeper(pool, settings))
+        runtime = await wiring.start(app, settings, settings.database_url, pool, redis)
+        realtime = await start_realtime(app, settings, settings.database_url, redis)
+        sweeper = asyncio.create_task(run_sweeper(pool, settings))
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await realtime.stop()
+            await runtime.stop()
             await redis.aclose()
             await pool.close()
 
@@ -81,5 +111,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.include_router(router)
+    app.add_api_websocket_route("/ws", stomp_endpoint)
+    app.include_router(checkout.router)
+    app.include_router(events.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    wiring.install(app, settings)
+    # Keep last: the UI is mounted at "/" and must not shadow any route added above.
+    mount_frontend(app)
     return app

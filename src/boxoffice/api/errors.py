@@ -12,7 +12,22 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from boxoffice.booking.domain import BookingError, SeatNotFound, SeatOccupied, Unavailable
+from boxoffice.booking.domain import (
+    BookingError,
+    BookingNotActive,
+    BookingNotFound,
+    HoldExpired,
+    HoldNotActive,
+    HoldNotFound,
+    HoldSeatsMismatch,
+    NotOwner,
+    SeatLimitExceeded,
+    SeatNotFound,
+    SeatOccupied,
+    SeatsNotFound,
+    SeatsTaken,
+    Unavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -20,24 +35,64 @@ log = logging.getLogger(__name__)
 class ApiError(Exception):
     """A client mistake detected by the API layer itself."""
 
-    def __init__(self, status: int, error: str, message: str) -> None:
+    def __init__(self, status: int, error: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.error = error
         self.message = message
+        self.headers = headers
 
 
-def error_response(
-    request: Request, status: int, error: str, message: str, headers: dict[str, str] | None = None
-) -> Response:
+def error_body(
+    request: Request, status: int, error: str, message: str, extra: dict[str, object] | None = None
+) -> bytes:
     body = {
         "timestamp": datetime.now(UTC),
         "status": status,
         "error": error,
         "message": message,
         "path": request.url.path,
+        **(extra or {}),
     }
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
+    return orjson.dumps(body)
+
+
+def error_response(
+    request: Request,
+    status: int,
+    error: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, object] | None = None,
+) -> Response:
+    body = error_body(request, status, error, message, extra)
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+# Most specific first: the first matching class decides the status and error code.
+_BOOKING_ERRORS: list[tuple[type[BookingError], int, str]] = [
+    (HoldExpired, 409, "HOLD_EXPIRED"),
+    (SeatsTaken, 409, "SEATS_TAKEN"),
+    (SeatOccupied, 409, "SEAT_OCCUPIED"),
+    (SeatsNotFound, 404, "SEATS_NOT_FOUND"),
+    (SeatNotFound, 404, "SEAT_NOT_FOUND"),
+    (HoldNotFound, 404, "HOLD_NOT_FOUND"),
+    (HoldNotActive, 409, "HOLD_NOT_ACTIVE"),
+    (HoldSeatsMismatch, 422, "VALIDATION_FAILED"),
+    (BookingNotFound, 404, "BOOKING_NOT_FOUND"),
+    (BookingNotActive, 409, "BOOKING_NOT_ACTIVE"),
+    (NotOwner, 403, "NOT_OWNER"),
+    (SeatLimitExceeded, 409, "SEAT_LIMIT_EXCEEDED"),
+]
+
+
+def describe(exc: BookingError) -> tuple[int, str, dict[str, object]] | None:
+    """(status, error code, extra body fields) of a final outcome; None for retryable or unknown failures."""
+    for cls, status, code in _BOOKING_ERRORS:
+        if isinstance(exc, cls):
+            seat_ids = getattr(exc, "seat_ids", None)
+            return status, code, ({"seatIds": seat_ids} if seat_ids is not None else {})
+    return None
 
 
 def validation_message(exc: ValidationError | RequestValidationError) -> tuple[int, str, str]:
@@ -67,7 +122,7 @@ _STATUS_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
-        return error_response(request, exc.status, exc.error, exc.message)
+        return error_response(request, exc.status, exc.error, exc.message, exc.headers)
 
     @app.exception_handler(ValidationError)
     @app.exception_handler(RequestValidationError)
@@ -78,10 +133,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(BookingError)
     async def booking_error(request: Request, exc: BookingError) -> Response:
-        if isinstance(exc, SeatOccupied):
-            return error_response(request, 409, "SEAT_OCCUPIED", str(exc))
-        if isinstance(exc, SeatNotFound):
-            return error_response(request, 404, "SEAT_NOT_FOUND", str(exc))
+        described = describe(exc)
+        if described is not None:
+            status, code, extra = described
+            return error_response(request, status, code, str(exc), extra=extra)
         if isinstance(exc, Unavailable):
             headers = {"Retry-After": str(exc.retry_after_s)}
             return error_response(request, 503, exc.code, str(exc), headers)

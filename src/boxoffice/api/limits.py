@@ -8,7 +8,10 @@ from boxoffice.api.errors import ApiError
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies over `max_bytes`, by declared Content-Length or by counting chunked input."""
+    """Refuse bodies over `max_bytes`, by declared Content-Length or by counting chunked input.
+
+    The error is raised when the endpoint reads the body, so the app's error handler answers it.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -19,26 +22,19 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.max_bytes
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                if not value.isdigit() or int(value) > limit:
-                    scope["state"] = {**scope.get("state", {}), "body_too_large": True}
-                break
+        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        declared_too_large = declared is not None and (not declared.isdigit() or int(declared) > limit)
         received = 0
 
         async def limited_receive() -> Message:
             nonlocal received
-            if scope.get("state", {}).get("body_too_large"):
-                raise _too_large(limit)
+            if declared_too_large:
+                raise ApiError(413, "PAYLOAD_TOO_LARGE", f"Request body exceeds {limit} bytes")
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _too_large(limit)
+                    raise ApiError(413, "PAYLOAD_TOO_LARGE", f"Request body exceeds {limit} bytes")
             return message
 
         await self.app(scope, limited_receive, send)
-
-
-def _too_large(limit: int) -> ApiError:
-    return ApiError(413, "PAYLOAD_TOO_LARGE", f"Request body exceeds {limit} bytes")

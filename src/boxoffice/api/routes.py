@@ -8,8 +8,8 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from boxoffice.api.errors import ApiError
-from boxoffice.api.schemas import BookingOut, BookingRequest, ErrorOut, InventoryOut, booking_json, inventory_json
+from boxoffice.api import checkout
+from boxoffice.api.schemas import BookingOut, BookingRequest, ErrorOut, InventoryOut, inventory_json
 from boxoffice.booking.service import BookingService
 
 router = APIRouter(prefix="/api/v1")
@@ -19,10 +19,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     for code, text in {
         400: "Malformed JSON",
         404: "Unknown seat",
-        409: "Seat already booked (error SEAT_OCCUPIED)",
+        401: "jwt auth mode: missing or invalid bearer token",
+        403: "jwt auth mode: userId differs from the token subject; or not the hold's owner",
+        409: "Seat already booked (SEAT_OCCUPIED); seats taken (SEATS_TAKEN, seatIds); HOLD_EXPIRED",
         413: "Body too large",
         415: "Body is not application/json",
-        422: "Invalid field",
+        422: "Invalid field; Idempotency-Key reused with a different body",
+        429: "Rate limited; see Retry-After",
         503: "Database or Redis unavailable or busy; see Retry-After",
     }.items()
 }
@@ -57,16 +60,9 @@ def json_response(payload: Any, status_code: int = 200) -> Response:
     },
 )
 async def create_booking(request: Request) -> Response:
-    """Book one seat; exactly one of many concurrent requests for a seat gets 201."""
-    content_type = request.headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() != "application/json":
-        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
-    body = await request.body()
-    if not body:
-        raise ApiError(400, "MALFORMED_JSON", "Request body is required")
-    payload = BookingRequest.model_validate_json(body)
-    booking = await _service(request).book(payload.seatId, payload.userId, payload.strategy)
-    return json_response(booking_json(booking), 201)
+    """Book one seat (or several, or a hold's seats: see api/checkout.py); exactly one of many
+    concurrent requests for a seat gets 201."""
+    return await checkout.create_booking(request)
 
 
 @router.get("/seats", response_model=InventoryOut)

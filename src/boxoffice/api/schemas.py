@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
-from boxoffice.booking.domain import MAX_SEAT_ID, MAX_USER_ID_LENGTH, Booking, Inventory, Seat, Strategy
+from boxoffice.booking.domain import (
+    MAX_SEAT_ID,
+    MAX_SEATS_PER_REQUEST,
+    MAX_USER_ID_LENGTH,
+    Booking,
+    Inventory,
+    Seat,
+    SeatStatus,
+    Strategy,
+)
 
 
 def _upper(value: Any) -> Any:
@@ -26,16 +36,42 @@ UserId = Annotated[
 ]
 
 
+StrategyName = Annotated[Strategy | None, BeforeValidator(_upper)]
+SeatId = Annotated[int, Field(ge=1, le=MAX_SEAT_ID)]
+SeatIds = Annotated[list[SeatId], Field(min_length=1, max_length=MAX_SEATS_PER_REQUEST)]
+
+
+def distinct_seat_ids(seat_ids: list[int] | None) -> None:
+    if seat_ids is not None and len(set(seat_ids)) != len(seat_ids):
+        raise ValueError("seatIds must not repeat a seat")
+
+
 class BookingRequest(BaseModel):
-    """`strict` refuses `"1"` or `true` for seatId: a mistyped field is a client bug worth naming."""
+    """`strict` refuses `"1"` or `true` for seatId: a mistyped field is a client bug worth naming.
+
+    One of: `seatId` (the original single-seat call), `seatIds` (all or nothing), or `holdToken`
+    (confirm a hold; `seatIds` may repeat the held seats). `userId` is required in open auth mode
+    and must match the token's subject in jwt mode.
+    """
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    seatId: int = Field(ge=1, le=MAX_SEAT_ID)
-    userId: UserId
+    seatId: SeatId | None = None
+    seatIds: SeatIds | None = None
+    holdToken: UUID | None = None
+    userId: UserId | None = None
     strategy: Annotated[Strategy | None, BeforeValidator(_upper)] = Field(
         default=None, description="Locking strategy; the deployment default when omitted."
     )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> BookingRequest:
+        if self.seatId is not None and (self.seatIds is not None or self.holdToken is not None):
+            raise ValueError("send seatId alone, or seatIds, or holdToken")
+        if self.seatId is None and self.seatIds is None and self.holdToken is None:
+            raise ValueError("one of seatId, seatIds or holdToken is required")
+        distinct_seat_ids(self.seatIds)
+        return self
 
 
 class SeatOut(BaseModel):
@@ -50,6 +86,11 @@ class SeatOut(BaseModel):
     bookedBy: str | None
     bookedAt: datetime | None
     version: int
+    held: bool
+    heldUntil: datetime | None
+    eventId: int
+    category: str | None
+    priceCents: int | None
 
 
 class BookingOut(SeatOut):
@@ -86,6 +127,9 @@ class ErrorOut(BaseModel):
 
 
 def seat_json(seat: Seat) -> dict[str, Any]:
+    """A lapsed hold is shown as AVAILABLE (claims treat it so); the holder's id is not published."""
+    status = seat.effective_status
+    held = status is SeatStatus.HELD
     return {
         "seatId": seat.id,
         "seatNumber": seat.seat_number,
@@ -93,11 +137,16 @@ def seat_json(seat: Seat) -> dict[str, Any]:
         "row": seat.row_label,
         "rowIndex": seat.row,
         "column": seat.column,
-        "status": seat.status.value,
+        "status": status.value,
         "booked": seat.booked,
         "bookedBy": seat.booked_by,
         "bookedAt": seat.booked_at,
         "version": seat.version,
+        "held": held,
+        "heldUntil": seat.held_until if held else None,
+        "eventId": seat.event_id,
+        "category": seat.category,
+        "priceCents": seat.price_cents,
     }
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from uuid import UUID
 
 # Ids travel as PostgreSQL int4; anything larger is refused before the database sees it.
 MAX_SEAT_ID = 2**31 - 1
 MAX_USER_ID_LENGTH = 64
+MAX_SEATS_PER_REQUEST = 10
+DEFAULT_EVENT_ID = 1
+"""The event `/api/v1/seats` and `/topic/seats` serve (migration 0003 puts pre-existing seats in it)."""
 
 
 class Strategy(enum.StrEnum):
@@ -24,6 +28,7 @@ class Strategy(enum.StrEnum):
 
 class SeatStatus(enum.StrEnum):
     AVAILABLE = "AVAILABLE"
+    HELD = "HELD"
     BOOKED = "BOOKED"
 
 
@@ -39,10 +44,21 @@ class Seat:
     booked_by: str | None
     booked_at: datetime | None
     version: int
+    held_until: datetime | None = None
+    event_id: int = DEFAULT_EVENT_ID
+    category: str | None = None
+    price_cents: int | None = None
 
     @property
     def booked(self) -> bool:
         return self.status is SeatStatus.BOOKED
+
+    @property
+    def effective_status(self) -> SeatStatus:
+        """A lapsed hold reads as AVAILABLE: every claim statement treats it so, sweeper or not."""
+        if self.status is SeatStatus.HELD and self.held_until is not None and self.held_until <= datetime.now(UTC):
+            return SeatStatus.AVAILABLE
+        return self.status
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +68,33 @@ class Booking:
     booking_id: int
     seat: Seat
     strategy: Strategy
+    sequence: int
+
+
+class HoldState(enum.StrEnum):
+    ACTIVE = "ACTIVE"
+    CONFIRMED = "CONFIRMED"
+    RELEASED = "RELEASED"
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    token: UUID
+    user_id: str
+    seats: list[Seat]
+    state: HoldState
+    expires_at: datetime
+    sequence: int
+    """Highest seat-change sequence written by the last change to this hold (0 if none)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    booking_id: int
+    seat: Seat
+    user_id: str
+    cancelled_at: datetime
+    reason: str | None
     sequence: int
 
 
@@ -108,3 +151,75 @@ class DatabaseBusy(Unavailable):
 
 class LockServiceUnavailable(Unavailable):
     code = "REDIS_UNAVAILABLE"
+
+
+class SeatsNotFound(SeatNotFound):
+    """Some of several requested seats do not exist (nothing was changed)."""
+
+    def __init__(self, seat_ids: list[int]) -> None:
+        BookingError.__init__(self, f"Seats {_ids(seat_ids)} do not exist")
+        self.seat_id = seat_ids[0]
+        self.seat_ids = seat_ids
+
+
+class SeatsTaken(SeatOccupied):
+    """Some of several requested seats are booked or held by someone else (nothing was changed)."""
+
+    def __init__(self, seat_ids: list[int], detail: str = "are already booked or held") -> None:
+        BookingError.__init__(self, f"Seats {_ids(seat_ids)} {detail}")
+        self.seat_id = seat_ids[0]
+        self.seat_ids = seat_ids
+
+
+class HoldNotFound(BookingError):
+    def __init__(self) -> None:
+        super().__init__("No such hold")
+
+
+class HoldExpired(SeatsTaken):
+    """The hold lapsed (some of its seats may already belong to others); nothing was changed."""
+
+    code = "HOLD_EXPIRED"
+
+    def __init__(self, seat_ids: list[int]) -> None:
+        super().__init__(seat_ids, "are no longer held by this hold (it expired)")
+
+
+class HoldNotActive(BookingError):
+    def __init__(self, state: HoldState) -> None:
+        super().__init__(f"The hold is {state.value.lower()}")
+        self.state = state
+
+
+class HoldSeatsMismatch(BookingError):
+    """`seatIds` sent with a hold token must be exactly the held seats: a client bug (422)."""
+
+    def __init__(self, held: list[int]) -> None:
+        super().__init__(f"seatIds must be exactly the held seats [{_ids(held)}] or be omitted")
+
+
+class BookingNotFound(BookingError):
+    def __init__(self, booking_id: int) -> None:
+        super().__init__(f"Booking {booking_id} does not exist")
+
+
+class BookingNotActive(BookingError):
+    def __init__(self, booking_id: int) -> None:
+        super().__init__(f"Booking {booking_id} is already cancelled")
+
+
+class NotOwner(BookingError):
+    """The caller is not the user who holds or booked it."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"This {what} belongs to another user")
+
+
+class SeatLimitExceeded(BookingError):
+    def __init__(self, limit: int, current: int) -> None:
+        super().__init__(f"At most {limit} seats per user and event; you already have {current} held or booked")
+        self.limit = limit
+
+
+def _ids(seat_ids: list[int]) -> str:
+    return ", ".join(str(i) for i in seat_ids)

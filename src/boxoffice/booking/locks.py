@@ -8,21 +8,23 @@ Lua compare-and-delete), so a stale holder never frees a newer holder's lease.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 from redis.exceptions import LockNotOwnedError, RedisError
 
 from boxoffice.booking.domain import LockServiceUnavailable
+from boxoffice.observability.metrics import LOCK_ACQUIRE, LOCK_FAILURES
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class LeaseStats:
-    """Counts the observability layer exports; plain ints keep this module metric-agnostic."""
+    """Per-process counts for tests and logs; the Prometheus counters (summed over workers) move alongside."""
 
     acquired: int = 0
     contended: int = 0
@@ -52,13 +54,17 @@ class SeatLeases:
             sleep=min(0.01, self._wait_s or 0.01),
             thread_local=False,
         )
+        started = time.perf_counter()
         try:
             acquired = await lock.acquire()
         except RedisError as exc:
             self.stats.errors += 1
+            LOCK_FAILURES.labels("error").inc()
             raise LockServiceUnavailable("Redis is unavailable; the REDIS strategy cannot lock seats") from exc
+        LOCK_ACQUIRE.observe(time.perf_counter() - started)
         if not acquired:
             self.stats.contended += 1
+            LOCK_FAILURES.labels("contended").inc()
             yield False
             return
         self.stats.acquired += 1
@@ -67,14 +73,29 @@ class SeatLeases:
         finally:
             await self._release(lock, seat_id)
 
+    @asynccontextmanager
+    async def hold_many(self, seat_ids: Sequence[int]) -> AsyncIterator[list[int]]:
+        """Lease every seat in id order; yield the seats another holder kept (empty when all are ours).
+
+        Ordered acquisition means two overlapping requests cannot each wait on the other's lease.
+        """
+        async with AsyncExitStack() as stack:
+            for seat_id in sorted(seat_ids):
+                if not await stack.enter_async_context(self.hold(seat_id)):
+                    yield [seat_id]
+                    return
+            yield []
+
     async def _release(self, lock: aioredis.lock.Lock, seat_id: int) -> None:
         try:
             await lock.release()
         except LockNotOwnedError:
             # The lease expired under us; the database write already decided the outcome.
             self.stats.lost += 1
+            LOCK_FAILURES.labels("lost").inc()
             log.warning("lease_lost seat_id=%s lease_s=%s", seat_id, self._lease_s)
         except RedisError:
             # The lease will expire by itself; the booking outcome is already decided.
             self.stats.errors += 1
+            LOCK_FAILURES.labels("error").inc()
             log.warning("lease_release_failed seat_id=%s", seat_id)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from boxoffice.booking.domain import Booking, Inventory, Strategy
+from boxoffice.booking.domain import DEFAULT_EVENT_ID, Booking, Inventory, Strategy
 from boxoffice.booking.strategies import BookingStrategy
+from boxoffice.observability.metrics import record_booking
 from boxoffice.storage import seats
 from boxoffice.storage.db import Pool, connection
 
@@ -25,17 +26,34 @@ class BookingService:
         self.default = default
         self._acquire_timeout_s = acquire_timeout_s
         self._listeners: list[BookedListener] = []
+        self._sequence_floor: Callable[[], int | None] | None = None
 
     def on_booked(self, listener: BookedListener) -> None:
         """Listeners run after commit; they must not block (the outbox makes them best-effort)."""
         self._listeners.append(listener)
 
     async def book(self, seat_id: int, user_id: str, strategy: Strategy | None = None) -> Booking:
-        booking = await self._strategies[strategy or self.default].book(seat_id, user_id)
-        for listener in self._listeners:
-            listener(booking)
+        chosen = strategy or self.default
+        with record_booking(chosen):
+            booking = await self._strategies[chosen].book(seat_id, user_id)
+        self.notify([booking])
         return booking
 
-    async def inventory(self) -> Inventory:
+    def strategy(self, strategy: Strategy | None = None) -> BookingStrategy:
+        return self._strategies[strategy or self.default]
+
+    def notify(self, bookings: list[Booking]) -> None:
+        """Tell listeners about committed bookings (callers with their own transaction call it after commit)."""
+        for booking in bookings:
+            for listener in self._listeners:
+                listener(booking)
+
+    def sequence_floor(self, floor: Callable[[], int | None]) -> None:
+        """Where the real-time relay has settled the outbox; snapshots then report a resume point."""
+        self._sequence_floor = floor
+
+    async def inventory(self, event_id: int = DEFAULT_EVENT_ID) -> Inventory:
+        # Read the floor before the snapshot starts: everything settled below it is then visible.
+        floor = self._sequence_floor() if self._sequence_floor else None
         async with connection(self._pool, self._acquire_timeout_s) as conn:
-            return await seats.inventory(conn)
+            return await seats.inventory(conn, event_id, floor)

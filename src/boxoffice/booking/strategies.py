@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
-from boxoffice.booking.domain import Booking, SeatOccupied, Strategy
+import asyncpg
+
+from boxoffice.booking.domain import Booking, SeatOccupied, SeatsTaken, Strategy
 from boxoffice.booking.locks import SeatLeases
-from boxoffice.storage import seats
+from boxoffice.storage import checkout, seats
 from boxoffice.storage.db import Pool, connection
 
 
@@ -15,43 +19,66 @@ class BookingStrategy(Protocol):
 
     async def book(self, seat_id: int, user_id: str) -> Booking: ...
 
+    def guard(self, seat_ids: Sequence[int]) -> AbstractAsyncContextManager[None]:
+        """Entered before a multi-seat change borrows a connection (REDIS: the seats' leases)."""
+        ...
 
-class AtomicStrategy:
-    """One conditional statement, one round trip, autocommit: the fastest correct claim."""
+    async def prepare(self, conn: asyncpg.Connection, seat_ids: Sequence[int]) -> None:
+        """Runs inside the multi-seat transaction before the conditional write (DB: ordered row locks)."""
+        ...
 
-    name = Strategy.ATOMIC
 
+@asynccontextmanager
+async def _no_guard() -> AsyncIterator[None]:
+    yield
+
+
+class _PooledStrategy:
     def __init__(self, pool: Pool, acquire_timeout_s: float) -> None:
         self._pool = pool
         self._acquire_timeout_s = acquire_timeout_s
+
+
+class _DatabaseArbitrated(_PooledStrategy):
+    """Multi-seat defaults: the ordered, guarded write in storage.checkout decides alone."""
+
+    def guard(self, seat_ids: Sequence[int]) -> AbstractAsyncContextManager[None]:
+        return _no_guard()
+
+    async def prepare(self, conn: asyncpg.Connection, seat_ids: Sequence[int]) -> None:
+        return None
+
+
+class AtomicStrategy(_DatabaseArbitrated):
+    """One conditional statement, one round trip, autocommit: the fastest correct claim."""
+
+    name = Strategy.ATOMIC
 
     async def book(self, seat_id: int, user_id: str) -> Booking:
         async with connection(self._pool, self._acquire_timeout_s) as conn:
             return await seats.claim(conn, seat_id, user_id, self.name)
 
 
-class RowLockStrategy:
+class RowLockStrategy(_DatabaseArbitrated):
     """PostgreSQL row lock (`SELECT ... FOR UPDATE`) inside a transaction, as in the original design."""
 
     name = Strategy.DB
-
-    def __init__(self, pool: Pool, acquire_timeout_s: float) -> None:
-        self._pool = pool
-        self._acquire_timeout_s = acquire_timeout_s
 
     async def book(self, seat_id: int, user_id: str) -> Booking:
         async with connection(self._pool, self._acquire_timeout_s) as conn:
             return await seats.claim_with_row_lock(conn, seat_id, user_id, self.name)
 
+    async def prepare(self, conn: asyncpg.Connection, seat_ids: Sequence[int]) -> None:
+        await checkout.lock_in_order(conn, seat_ids)
 
-class RedisLockStrategy:
+
+class RedisLockStrategy(_DatabaseArbitrated):
     """Fast-fail Redis lease so losers never reach the database; the conditional write still decides."""
 
     name = Strategy.REDIS
 
     def __init__(self, pool: Pool, acquire_timeout_s: float, leases: SeatLeases) -> None:
-        self._pool = pool
-        self._acquire_timeout_s = acquire_timeout_s
+        super().__init__(pool, acquire_timeout_s)
         self.leases = leases
 
     async def book(self, seat_id: int, user_id: str) -> Booking:
@@ -60,3 +87,13 @@ class RedisLockStrategy:
                 raise SeatOccupied(seat_id, "is being booked by another request")
             async with connection(self._pool, self._acquire_timeout_s) as conn:
                 return await seats.claim(conn, seat_id, user_id, self.name)
+
+    def guard(self, seat_ids: Sequence[int]) -> AbstractAsyncContextManager[None]:
+        return self._guard(seat_ids)
+
+    @asynccontextmanager
+    async def _guard(self, seat_ids: Sequence[int]) -> AsyncIterator[None]:
+        async with self.leases.hold_many(seat_ids) as contended:
+            if contended:
+                raise SeatsTaken(contended, "are being booked by another request")
+            yield

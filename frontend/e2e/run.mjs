@@ -1,0 +1,318 @@
+#!/usr/bin/env node
+/**
+ * End-to-end checks of the seat map in Debian's headless Chromium (npm playwright-core, no browser download),
+ * against a real `boxoffice serve`. Driven by tests/frontend/test_e2e.py, which starts the server, reads the
+ * JSON this prints on its last stdout line, and checks the database afterwards.
+ *
+ *   node e2e/run.mjs --base http://127.0.0.1:8080 --out ../test-artifacts/frontend [--live]
+ *
+ * --live: the server has the STOMP endpoint (/ws), so live-update scenarios run; without it they are skipped
+ * and every page is reloaded before its final state is read.
+ *
+ * The reconnect scenario needs the driver to restart the server: this script prints `PAUSE stop` and waits
+ * for a line on stdin once the server is down, then `PAUSE start` and waits again once it is back.
+ */
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import { chromium } from "playwright-core";
+
+const { values: args } = parseArgs({
+  options: {
+    base: { type: "string" },
+    out: { type: "string", default: "test-artifacts/frontend" },
+    live: { type: "boolean", default: false },
+    chromium: { type: "string", default: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium" },
+    "chaos-count": { type: "string", default: "100" },
+  },
+});
+if (!args.base) throw new Error("--base is required");
+const BASE = args.base.replace(/\/$/, "");
+const OUT = args.out;
+const LIVE = args.live;
+const CHAOS_N = Number(args["chaos-count"]);
+const WATCHDOG_MS = 200_000;
+const LIVE_LIMIT_MS = 2000;
+
+const log = (...a) => console.error("[e2e]", ...a);
+const stdin = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+/** Ask the driver to do something to the server and wait until it says it is done. */
+async function driver(request) {
+  console.log(`PAUSE ${request}`);
+  const answer = await stdin.next();
+  if (answer.done) throw new Error(`driver went away during "${request}"`);
+  return answer.value.trim();
+}
+const result = { live: LIVE, scenarios: {}, console: [] };
+const watchdog = setTimeout(() => {
+  console.error("[e2e] watchdog: giving up after", WATCHDOG_MS, "ms");
+  process.exit(3);
+}, WATCHDOG_MS);
+
+await mkdir(OUT, { recursive: true });
+const browser = await chromium.launch({
+  executablePath: args.chromium,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  timeout: 30_000,
+});
+
+/** A page in its own context (own localStorage), already named `user`. */
+async function openPage(user, viewport = { width: 1280, height: 900 }, extra = {}) {
+  const context = await browser.newContext({ viewport, ...extra });
+  await context.addInitScript((name) => {
+    window.localStorage.setItem("boxoffice.userId", name);
+  }, user);
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on("console", (m) => {
+    if (m.type() === "error" && result.console.length < 50) result.console.push(`${user}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => result.console.push(`${user}: pageerror ${e.message}`));
+  const started = Date.now();
+  await page.goto(BASE + "/", { waitUntil: "domcontentloaded" });
+  await page.waitForSelector("button[data-seat-id]");
+  const firstRenderMs = Date.now() - started;
+  if (LIVE) await page.waitForSelector('[data-testid="link-status"][data-status="live"]', { timeout: 10_000 });
+  return { page, context, firstRenderMs };
+}
+
+const seatSel = (number) => `button[data-seat-number="${number}"]`;
+const seatStatus = (page, number) => page.getAttribute(seatSel(number), "data-status");
+const shot = (page, name, fullPage = true) => page.screenshot({ path: join(OUT, name), fullPage });
+const text = async (page, testId) => (await page.textContent(`[data-testid="${testId}"]`))?.trim() ?? "";
+
+async function scenario(name, fn) {
+  const started = Date.now();
+  try {
+    result.scenarios[name] = { ok: true, ...(await fn()), ms: Date.now() - started };
+  } catch (err) {
+    result.scenarios[name] = { ok: false, error: String(err?.stack ?? err), ms: Date.now() - started };
+  }
+  log(name, JSON.stringify(result.scenarios[name]));
+}
+
+/** Every seat's status as this page shows it, keyed by seat number. */
+const pageView = (page) =>
+  page.$$eval("button[data-seat-id]", (els) => Object.fromEntries(els.map((e) => [e.dataset.seatNumber, e.dataset.status])));
+
+const alice = await openPage("alice");
+const bob = await openPage("bob");
+
+await scenario("load", async () => {
+  await shot(alice.page, "desktop-initial.png");
+  const seats = await alice.page.$$eval("button[data-seat-id]", (els) => els.length);
+  const tabStops = await alice.page.$$eval('button[data-seat-id][tabindex="0"]', (els) => els.length);
+  const countTotal = await text(alice.page, "count-total");
+  const firstSeatBox = await alice.page.locator(seatSel("A1")).boundingBox();
+  return { seats, tabStops, countTotal, firstRenderMs: alice.firstRenderMs, seatPx: firstSeatBox?.width ?? 0 };
+});
+
+await scenario("keyboard", async () => {
+  // Tab into the map (it is one tab stop), arrows to move, Enter to book: no mouse.
+  const page = alice.page;
+  let tabs = 0;
+  let entered = null;
+  while (tabs < 12 && !entered) {
+    await page.keyboard.press("Tab");
+    tabs += 1;
+    entered = await page.evaluate(() => document.activeElement?.getAttribute("data-seat-number") ?? null);
+  }
+  if (!entered) throw new Error("Tab never reached the seat map");
+  await page.keyboard.press("ArrowRight");
+  await page.keyboard.press("ArrowRight");
+  await page.keyboard.press("ArrowDown");
+  const focused = await page.evaluate(() => document.activeElement?.getAttribute("data-seat-number"));
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(
+    (n) => document.querySelector(`button[data-seat-number="${n}"]`)?.dataset.status === "BOOKED",
+    focused,
+  );
+  const label = await page.getAttribute(seatSel(focused), "aria-label");
+  return { tabs, entered, seat: focused, label };
+});
+
+const LIVE_SEAT = "C5";
+await scenario("live", async () => {
+  if (!LIVE) return { skipped: "server has no /ws route" };
+  // Bob's page timestamps the moment the seat turns BOOKED; alice clicks.
+  await bob.page.evaluate((sel) => {
+    const el = document.querySelector(sel);
+    window.__bookedAt = null;
+    new MutationObserver(() => {
+      if (el.dataset.status === "BOOKED" && window.__bookedAt === null) window.__bookedAt = Date.now();
+    }).observe(el, { attributes: true, attributeFilter: ["data-status"] });
+  }, seatSel(LIVE_SEAT));
+  const before = await seatStatus(bob.page, LIVE_SEAT);
+  const clickedAt = Date.now();
+  await alice.page.click(seatSel(LIVE_SEAT));
+  await bob.page.waitForFunction(() => window.__bookedAt !== null, null, { timeout: LIVE_LIMIT_MS + 3000 });
+  const latencyMs = (await bob.page.evaluate(() => window.__bookedAt)) - clickedAt;
+  await shot(bob.page, "live-other-page.png");
+  const bobLabel = await bob.page.getAttribute(seatSel(LIVE_SEAT), "aria-label");
+  const bobClass = await bob.page.getAttribute(seatSel(LIVE_SEAT), "class");
+  return { seat: LIVE_SEAT, before, latencyMs, limitMs: LIVE_LIMIT_MS, bobLabel, bobClass };
+});
+
+await scenario("conflict", async () => {
+  if (!LIVE) {
+    // Without live updates alice books first through her own page; bob's page still shows it free.
+    await alice.page.click(seatSel(LIVE_SEAT));
+    await alice.page.waitForFunction((sel) => document.querySelector(sel)?.dataset.status === "BOOKED", seatSel(LIVE_SEAT));
+  }
+  await bob.page.click(seatSel(LIVE_SEAT));
+  const toast = bob.page.locator('[data-testid="toast"][data-kind="error"]').first();
+  await toast.waitFor({ timeout: 5000 });
+  const toastText = (await toast.textContent())?.trim() ?? "";
+  const role = await toast.getAttribute("role");
+  await shot(bob.page, "conflict-toast.png", false);
+  return { seat: LIVE_SEAT, toastText, role };
+});
+
+const chaosSeats = { DB: "J10", REDIS: "J20", ATOMIC: "J30" };
+await scenario("chaos", async () => {
+  const page = alice.page;
+  await page.click('[data-testid="chaos-toggle"]', { force: true });
+  const runs = [];
+  for (const [strategy, number] of Object.entries(chaosSeats)) {
+    await page.click(`[data-testid="strategy-${strategy}"]`, { force: true });
+    await page.click(seatSel(number));
+    await page.fill('[data-testid="chaos-count"]', String(CHAOS_N));
+    await page.click('[data-testid="chaos-fire"]');
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid="chaos-result"]')?.textContent?.includes(`Seat ${n}`) &&
+        !document.querySelector('[data-testid="chaos-fire"]')?.disabled,
+      number,
+      { timeout: 60_000 },
+    );
+    runs.push({
+      strategy,
+      seat: number,
+      winners: Number(await text(page, "chaos-winners")),
+      conflicts: Number(await text(page, "chaos-conflicts")),
+      errors: Number(await text(page, "chaos-errors")),
+      winner: await text(page, "chaos-winner"),
+      p50: await text(page, "chaos-latency-p50"),
+      p95: await text(page, "chaos-latency-p95"),
+      max: await text(page, "chaos-latency-max"),
+    });
+    if (strategy === "REDIS") await shot(page, "chaos-result.png");
+  }
+  await page.click('[data-testid="chaos-toggle"]', { force: true });
+  await page.click('[data-testid="strategy-ATOMIC"]', { force: true });
+  return { requests: CHAOS_N, runs };
+});
+
+await scenario("burst", async () => {
+  if (!LIVE) return { skipped: "server has no /ws route" };
+  // 200 bookings by other clients straight at the API; bob's 2,000-seat page must follow without stalling.
+  const page = bob.page;
+  await page.evaluate(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longTasks.push(e.duration);
+    }).observe({ type: "longtask", buffered: false });
+  });
+  const view = await pageView(page);
+  const targets = Object.entries(view)
+    .filter(([, s]) => s === "AVAILABLE")
+    .map(([n]) => n)
+    .filter((n) => /^[P-Z]/.test(n))
+    .slice(0, 200);
+  const ids = await page.$$eval("button[data-seat-id]", (els, wanted) => {
+    const set = new Set(wanted);
+    return els.filter((e) => set.has(e.dataset.seatNumber)).map((e) => Number(e.dataset.seatId));
+  }, targets);
+  const started = Date.now();
+  const answers = await Promise.all(
+    ids.map((seatId, i) =>
+      fetch(`${BASE}/api/v1/bookings`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ seatId, userId: `burst-${i}` }),
+        signal: AbortSignal.timeout(20_000),
+      }).then((r) => r.status),
+    ),
+  );
+  const created = answers.filter((s) => s === 201).length;
+  await page.waitForFunction(
+    (wanted) => wanted.every((n) => document.querySelector(`button[data-seat-number="${n}"]`)?.dataset.status === "BOOKED"),
+    targets,
+    { timeout: 15_000, polling: 50 },
+  );
+  const convergedMs = Date.now() - started;
+  const longTasks = await page.evaluate(() => window.__longTasks);
+  await shot(page, "burst-2000-seats.png");
+  return {
+    bookings: ids.length,
+    created,
+    convergedMs,
+    longTasks: longTasks.length,
+    longestTaskMs: Math.round(Math.max(0, ...longTasks)),
+  };
+});
+
+await scenario("reconnect", async () => {
+  if (!LIVE) return { skipped: "server has no /ws route" };
+  const pages = [alice.page, bob.page];
+  const status = (page) => page.getAttribute('[data-testid="link-status"]', "data-status");
+  await driver("stop");
+  await Promise.all(
+    pages.map((p) => p.waitForSelector('[data-testid="link-status"][data-status="reconnecting"]', { timeout: 10_000 })),
+  );
+  const duringOutage = await Promise.all(pages.map(status));
+  await shot(bob.page, "reconnecting.png", false);
+  const restartedAt = Date.now();
+  // The driver restarts the server and books this seat before answering; no page was connected to see it.
+  const seat = await driver("start");
+  await Promise.all(
+    pages.map((p) =>
+      p.waitForFunction(
+        (n) =>
+          document.querySelector('[data-testid="link-status"]')?.dataset.status === "live" &&
+          document.querySelector(`button[data-seat-number="${n}"]`)?.dataset.status === "BOOKED",
+        seat,
+        { timeout: 40_000, polling: 100 },
+      ),
+    ),
+  );
+  return { seat, duringOutage, resyncedMs: Date.now() - restartedAt };
+});
+
+await scenario("phone", async () => {
+  const phone = await openPage("phoebe", { width: 390, height: 844 }, { isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const page = phone.page;
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const seatPx = (await page.locator(seatSel("A1")).boundingBox())?.width ?? 0;
+  await page.tap(seatSel("B2"));
+  await page.waitForFunction((sel) => document.querySelector(sel)?.dataset.status === "BOOKED", seatSel("B2"));
+  await page.locator('[data-testid="toast"]').first().waitFor();
+  await shot(page, "phone.png", false);
+  await shot(page, "phone-full.png", true);
+  await phone.context.close();
+  return { pageOverflowPx: overflow, seatPx, booked: "B2" };
+});
+
+await scenario("final", async () => {
+  // What each page shows at the end; the test compares it with the database.
+  if (!LIVE) {
+    await alice.page.reload();
+    await bob.page.reload();
+    await alice.page.waitForSelector("button[data-seat-id]");
+    await bob.page.waitForSelector("button[data-seat-id]");
+  } else {
+    await alice.page.waitForTimeout(500); // let the last events land
+  }
+  await shot(alice.page, "desktop-final.png");
+  return {
+    alice: await pageView(alice.page),
+    bob: await pageView(bob.page),
+    aliceCounts: { booked: await text(alice.page, "count-booked"), available: await text(alice.page, "count-available") },
+    status: await alice.page.getAttribute('[data-testid="link-status"]', "data-status"),
+  };
+});
+
+await browser.close();
+clearTimeout(watchdog);
+// Exit once the report is flushed (a pipe write is asynchronous); stdin stays open for the driver.
+process.stdout.write(JSON.stringify(result) + "\n", () => process.exit(0));

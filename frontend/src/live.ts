@@ -1,0 +1,72 @@
+/**
+ * The STOMP 1.2 link to `/topic/seats`: connects, reconnects with backoff, and reports each state change.
+ * It knows nothing about seats beyond parsing; ordering and resync live in `seatStore`.
+ */
+import { Client, ReconnectionTimeMode, type IFrame, type IMessage } from "@stomp/stompjs";
+import { parseSeatEvent } from "./seatStore";
+import type { SeatEvent } from "./types";
+
+export const SEATS_TOPIC = "/topic/seats";
+
+export type LinkStatus = "connecting" | "live" | "reconnecting";
+
+export interface LiveHandlers {
+  /** Called after every (re)connect once the subscription is sent: the moment to take a snapshot. */
+  onSubscribed: () => void;
+  onEvent: (event: SeatEvent) => void;
+  onStatus: (status: LinkStatus, detail?: string) => void;
+}
+
+export interface LiveOptions {
+  brokerURL: string;
+  /** Tests pass a Node WebSocket implementation here. */
+  webSocketFactory?: () => WebSocket;
+  reconnectDelayMs?: number;
+  maxReconnectDelayMs?: number;
+  heartbeatMs?: number;
+}
+
+/** `ws://host/ws` for the page's own origin (works behind the Vite proxy and the real server alike). */
+export function defaultBrokerURL(loc: Location = window.location): string {
+  const scheme = loc.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${loc.host}/ws`;
+}
+
+export interface LiveLink {
+  stop: () => Promise<void>;
+}
+
+export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveLink {
+  const client = new Client({
+    brokerURL: options.webSocketFactory ? undefined : options.brokerURL,
+    webSocketFactory: options.webSocketFactory,
+    reconnectDelay: options.reconnectDelayMs ?? 1000,
+    maxReconnectDelay: options.maxReconnectDelayMs ?? 15_000,
+    reconnectTimeMode: ReconnectionTimeMode.EXPONENTIAL,
+    heartbeatIncoming: options.heartbeatMs ?? 10_000,
+    heartbeatOutgoing: options.heartbeatMs ?? 10_000,
+    connectionTimeout: 8_000,
+    // Frames from a broken or hostile server must not grow without bound in the browser.
+    splitLargeFrames: false,
+    debug: () => {},
+  });
+
+  client.onConnect = () => {
+    client.subscribe(SEATS_TOPIC, (message: IMessage) => {
+      const event = parseSeatEvent(message.body);
+      if (event) handlers.onEvent(event);
+    });
+    handlers.onSubscribed();
+    handlers.onStatus("live");
+  };
+  client.onStompError = (frame: IFrame) => {
+    handlers.onStatus("reconnecting", frame.headers.message ?? "broker error");
+  };
+  client.onWebSocketClose = (event: CloseEvent) => {
+    if (client.active) handlers.onStatus("reconnecting", `connection closed (${event.code})`);
+  };
+
+  handlers.onStatus("connecting");
+  client.activate();
+  return { stop: () => client.deactivate() };
+}

@@ -1,0 +1,130 @@
+"""Liveness and readiness, each dependency probed under a short timeout.
+
+Readiness is DOWN while this worker has not finished migrating and seeding (including while it
+waits for another instance's migration) or while the database does not answer. Redis being
+down marks its component DOWN but keeps the instance ready, unless REDIS is the default
+strategy (then most bookings would fail).
+
+The database is probed on a dedicated connection, so a saturated pool under load does not read
+as an outage; results are cached briefly so a probe storm costs at most one round trip per
+second per worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from boxoffice.booking.domain import Strategy
+from boxoffice.observability.lifecycle import Bootstrap
+from boxoffice.settings import Settings
+from boxoffice.storage.db import Pool
+
+UP = "UP"
+DOWN = "DOWN"
+CACHE_S = 1.0
+
+
+@dataclass(frozen=True)
+class Component:
+    status: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def json(self) -> dict[str, Any]:
+        return {"status": self.status, "details": self.details} if self.details else {"status": self.status}
+
+
+@dataclass(frozen=True)
+class Report:
+    status: str
+    components: dict[str, Component]
+
+    def json(self) -> dict[str, Any]:
+        return {"status": self.status, "components": {k: c.json() for k, c in self.components.items()}}
+
+
+def _error(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        return "timed out"
+    return (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[:200]
+
+
+class HealthChecker:
+    def __init__(
+        self, settings: Settings, url: str, pool: Pool, redis: aioredis.Redis, bootstrap: Bootstrap
+    ) -> None:
+        self._settings = settings
+        self._url = url
+        self._pool = pool
+        self._redis = redis
+        self._bootstrap = bootstrap
+        self._timeout = settings.health_timeout_s
+        self._conn: asyncpg.Connection | None = None
+        self._lock = asyncio.Lock()
+        self._cached: Report | None = None
+        self._cached_at = 0.0
+
+    async def readiness(self) -> Report:
+        """Single-flight and cached: concurrent probes share one check."""
+        if self._fresh():
+            assert self._cached is not None
+            return self._cached
+        async with self._lock:
+            if not self._fresh():
+                self._cached = await self._check()
+                self._cached_at = time.monotonic()
+            assert self._cached is not None
+            return self._cached
+
+    def _fresh(self) -> bool:
+        return self._cached is not None and time.monotonic() - self._cached_at < CACHE_S
+
+    async def _check(self) -> Report:
+        db, redis = await asyncio.gather(self._db(), self._redis_component())
+        migrations = Component(UP if self._bootstrap.ready.is_set() else DOWN, self._bootstrap.details())
+        redis_required = self._settings.default_strategy is Strategy.REDIS
+        ready = db.status == UP and migrations.status == UP and (redis.status == UP or not redis_required)
+        return Report(UP if ready else DOWN, {"db": db, "migrations": migrations, "redis": redis})
+
+    async def _db(self) -> Component:
+        pool = {
+            "size": self._pool.get_size(),
+            "inUse": self._pool.get_size() - self._pool.get_idle_size(),
+            "max": self._settings.db_pool_max,
+        }
+        try:
+            await asyncio.wait_for(self._ping_db(), self._timeout)
+        except Exception as exc:
+            await self._drop_connection()
+            return Component(DOWN, {"error": _error(exc), "pool": pool})
+        return Component(UP, {"database": "PostgreSQL", "pool": pool})
+
+    async def _ping_db(self) -> None:
+        if self._conn is None or self._conn.is_closed():
+            self._conn = await asyncpg.connect(
+                self._url, timeout=self._timeout, server_settings={"application_name": "boxoffice-health"}
+            )
+        await self._conn.fetchval("SELECT 1")
+
+    async def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.terminate()
+
+    async def _redis_component(self) -> Component:
+        required = self._settings.default_strategy is Strategy.REDIS
+        try:
+            await asyncio.wait_for(self._redis.ping(), self._timeout)
+        except Exception as exc:
+            return Component(DOWN, {"error": _error(exc), "requiredForReadiness": required})
+        return Component(UP, {"requiredForReadiness": required})
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._drop_connection()

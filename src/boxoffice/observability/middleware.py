@@ -1,0 +1,134 @@
+"""One pure-ASGI layer for request ids, HTTP metrics, the optional access log and the start-up gate.
+
+Pure ASGI (not BaseHTTPMiddleware) keeps the per-request cost to a few microseconds; it sits
+outermost so 413s and other early refusals are counted and carry the request id too.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import orjson
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from boxoffice.observability import metrics
+from boxoffice.observability.logs import request_id
+
+log = logging.getLogger("boxoffice.access")
+
+HEADER = b"x-request-id"
+_VALID_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
+# The method is client-controlled text: anything unusual collapses into one label value.
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+UNMATCHED = "unmatched"
+ALWAYS_OPEN = "/actuator"
+
+
+def route_template(routes: list[BaseRoute], scope: Scope) -> str:
+    """`/api/v1/seats/{seat_id}` rather than the raw path, so label values stay bounded."""
+    route = scope.get("route")
+    if route is None:
+        route = next((r for r in routes if r.matches(scope)[0] is Match.FULL), None)
+    path = getattr(route, "path", None)
+    if not isinstance(path, str):
+        return UNMATCHED
+    return path or "/"  # a Mount at the root (the UI's static files) has the empty path
+
+
+class ObservabilityMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        routes: Callable[[], list[BaseRoute]],
+        ready: Callable[[], bool],
+        access_log: bool,
+    ) -> None:
+        self.app = app
+        self._routes = routes
+        self._ready = ready
+        self._access_log = access_log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        rid = _incoming_id(scope)
+        token = request_id.set(rid)
+        try:
+            if scope["type"] == "websocket":
+                if not self._ready() and not scope["path"].startswith(ALWAYS_OPEN):
+                    await send({"type": "websocket.close", "code": 1013, "reason": "starting"})
+                    return
+                await self.app(scope, receive, send)
+                return
+            await self._http(scope, receive, send, rid)
+        finally:
+            request_id.reset(token)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send, rid: str) -> None:
+        start = time.perf_counter()
+        status = 500
+        header = (HEADER, rid.encode())
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        try:
+            if not self._ready() and not scope["path"].startswith(ALWAYS_OPEN):
+                await _starting(scope, send_with_id)
+            else:
+                await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - start
+            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+            route = route_template(self._routes(), scope)
+            requests, latency = metrics.http_children(method, route, str(status))
+            requests.inc()
+            latency.observe(elapsed)
+            if self._access_log:
+                log.info("http_request method=%s route=%s path=%s status=%s duration_ms=%.2f",
+                         method, route, scope["path"], status, elapsed * 1000)
+            elif log.isEnabledFor(logging.DEBUG):
+                log.debug("http_request method=%s route=%s status=%s duration_ms=%.2f",
+                          method, route, status, elapsed * 1000)
+
+
+def _incoming_id(scope: Scope) -> str:
+    """Reuse a well-formed X-Request-ID from the caller (tracing across hops), else mint one."""
+    name: bytes
+    value: bytes
+    for name, value in scope["headers"]:
+        if name == HEADER:
+            if _VALID_ID.match(value):
+                return value.decode()
+            break
+    return uuid.uuid4().hex
+
+
+async def _starting(scope: Scope, send: Send) -> None:
+    """503 in the API's error shape until this worker has migrated and seeded."""
+    body = orjson.dumps({
+        "timestamp": datetime.now(UTC),
+        "status": 503,
+        "error": "STARTING",
+        "message": "The service is starting (database migrations or connection pending); retry shortly",
+        "path": scope["path"],
+    })
+    await send({
+        "type": "http.response.start",
+        "status": 503,
+        "headers": [(b"content-type", b"application/json"), (b"retry-after", b"1"),
+                    (b"content-length", str(len(body)).encode())],
+    })
+    await send({"type": "http.response.body", "body": body})

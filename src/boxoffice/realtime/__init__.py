@@ -1,0 +1,56 @@
+"""Real-time seat updates: STOMP 1.2 over WebSocket, fed by the transactional outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+
+from boxoffice.booking.service import BookingService
+from boxoffice.realtime.hub import Hub
+from boxoffice.realtime.relay import OutboxRelay, RedisDoorbell
+from boxoffice.settings import Settings
+
+
+@dataclass
+class Realtime:
+    hub: Hub
+    relay: OutboxRelay
+    doorbell: RedisDoorbell
+
+    async def stop(self) -> None:
+        await self.doorbell.stop()
+        await self.relay.stop()
+        await self.hub.stop()
+
+
+async def start_realtime(app: FastAPI, settings: Settings, database_url: str, redis: aioredis.Redis) -> Realtime:
+    """Start this process's hub, outbox relay and doorbell; expose them on `app.state`."""
+    hub = Hub(
+        queue_size=settings.ws_queue_size,
+        max_subscriptions=settings.ws_max_subscriptions,
+        max_connections=settings.ws_max_connections,
+        heartbeat_ms=settings.ws_heartbeat_ms,
+        send_timeout_s=settings.ws_send_timeout_s,
+    )
+    relay = OutboxRelay(
+        database_url,
+        hub,
+        poll_s=settings.relay_poll_ms / 1000,
+        batch=settings.relay_batch,
+        hole_grace_s=settings.relay_hole_grace_ms / 1000,
+    )
+    doorbell = RedisDoorbell(settings.redis_url, f"{settings.redis_key_prefix}seat-events", redis, relay.wake)
+    await relay.start()
+    hub.start()
+    doorbell.start()
+    booking: BookingService = app.state.booking
+    booking.on_booked(doorbell.ring)
+    # Until the relay has positioned its cursor the snapshot falls back to max(seq).
+    booking.sequence_floor(lambda: relay.cursor if relay.ready else None)
+    app.state.hub = hub
+    app.state.relay = relay
+    app.state.ws_origins = settings.ws_origins
+    app.state.ws_max_frame_bytes = settings.ws_max_frame_bytes
+    return Realtime(hub, relay, doorbell)

@@ -1,0 +1,208 @@
+"""The `/ws` WebSocket endpoint: STOMP 1.2 server side, subscribe-only.
+
+Clients CONNECT (or STOMP), SUBSCRIBE to `/topic/seats` and receive one MESSAGE per seat change.
+The server is a read-only broker: SEND and transactions are refused with ERROR.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from starlette.websockets import WebSocket
+
+from boxoffice import __version__
+from boxoffice.realtime.hub import (
+    CLOSE_POLICY,
+    CLOSE_PROTOCOL,
+    CLOSE_TOO_BIG,
+    CLOSE_TRY_AGAIN,
+    DESTINATIONS,
+    Hub,
+    Session,
+    Subscription,
+)
+from boxoffice.realtime.stomp import Frame, FrameParser, FrameTooLargeError, ProtocolError, encode
+
+log = logging.getLogger("boxoffice.realtime")
+
+STOMP_SUBPROTOCOLS = ("v12.stomp", "v11.stomp", "v10.stomp")
+ACK_MODES = frozenset({"auto", "client", "client-individual"})
+MAX_ID_LENGTH = 128
+
+
+class StompProtocol:
+    """Per-connection protocol state: the handshake, subscriptions and receipts."""
+
+    def __init__(self, hub: Hub, session: Session) -> None:
+        self.hub = hub
+        self.session = session
+        self._sub_numbers = 0
+
+    def handle(self, frame: Frame) -> None:
+        receipt = frame.headers.get("receipt")
+        if not self.session.connected:
+            if frame.command not in ("CONNECT", "STOMP"):
+                raise ProtocolError(f"expected CONNECT, got {frame.command}")
+            self._connect(frame)
+            return
+        command = frame.command
+        if command == "SUBSCRIBE":
+            self._subscribe(frame)
+        elif command == "UNSUBSCRIBE":
+            sub_id = _required(frame, "id")
+            if not self.hub.unsubscribe(self.session, sub_id):
+                raise ProtocolError(f"no subscription with id {sub_id[:MAX_ID_LENGTH]!r}")
+        elif command in ("ACK", "NACK"):
+            # Topic messages are not redelivered; sequence numbers and resync are the reliability layer.
+            _required(frame, "id")
+        elif command == "DISCONNECT":
+            if receipt is not None:
+                self.session.offer(encode("RECEIPT", [("receipt-id", receipt)]).decode())
+            self.session.finish()
+            return
+        elif command in ("CONNECT", "STOMP"):
+            raise ProtocolError("already connected")
+        else:
+            raise ProtocolError(f"{command} is not supported: this broker only delivers {', '.join(DESTINATIONS)}")
+        if receipt is not None:
+            self.session.offer(encode("RECEIPT", [("receipt-id", receipt)]).decode())
+
+    def _connect(self, frame: Frame) -> None:
+        versions = {v.strip() for v in frame.headers.get("accept-version", "1.0").split(",")}
+        if "1.2" not in versions:
+            raise ProtocolError("supported protocol versions are 1.2")
+        cx, cy = _heartbeat(frame.headers.get("heart-beat", "0,0"))
+        server_ms = self.hub.heartbeat_ms
+        # STOMP 1.2 negotiation: each direction beats at the slower of what one side can do and
+        # the other wants; 0 on either side switches that direction off.
+        self.session.send_interval = max(server_ms, cy) / 1000 if server_ms and cy else 0.0
+        self.session.recv_interval = max(cx, server_ms) / 1000 if server_ms and cx else 0.0
+        self.session.connected = True
+        headers = [
+            ("version", "1.2"),
+            ("heart-beat", f"{server_ms},{server_ms}"),
+            ("server", f"boxoffice/{__version__}"),
+            ("session", self.session.id),
+        ]
+        self.session.offer(encode("CONNECTED", headers).decode())
+
+    def _subscribe(self, frame: Frame) -> None:
+        sub_id = _required(frame, "id")
+        destination = _required(frame, "destination")
+        ack = frame.headers.get("ack", "auto")
+        if destination not in DESTINATIONS:
+            raise ProtocolError(f"unknown destination {destination[:MAX_ID_LENGTH]!r}")
+        if ack not in ACK_MODES:
+            raise ProtocolError(f"unknown ack mode {ack[:32]!r}")
+        if sub_id in self.session.subscriptions:
+            raise ProtocolError(f"subscription id {sub_id[:MAX_ID_LENGTH]!r} is already in use")
+        if len(self.session.subscriptions) >= self.hub.max_subscriptions:
+            raise ProtocolError(f"at most {self.hub.max_subscriptions} subscriptions per connection")
+        self._sub_numbers += 1
+        self.hub.subscribe(self.session, Subscription(sub_id, destination, ack, self._sub_numbers))
+
+
+def _required(frame: Frame, name: str) -> str:
+    value = frame.headers.get(name)
+    if not value:
+        raise ProtocolError(f"{frame.command} requires a '{name}' header")
+    if len(value) > MAX_ID_LENGTH:
+        raise ProtocolError(f"'{name}' header longer than {MAX_ID_LENGTH} characters")
+    return value
+
+
+def _heartbeat(value: str) -> tuple[int, int]:
+    parts = value.split(",")
+    if len(parts) != 2 or not all(p.strip().isdigit() and len(p.strip()) <= 9 for p in parts):
+        raise ProtocolError("heart-beat header must be two non-negative integers 'cx,cy'")
+    return int(parts[0]), int(parts[1])
+
+
+def origin_allowed(headers: Mapping[str, str], allowed: frozenset[str]) -> bool:
+    """Browsers always send Origin: accept same-origin pages and the allowlist ('*' for any).
+
+    Clients that send no Origin (services, CLI tools) are not subject to the browser's
+    cross-site rules and are accepted.
+    """
+    origin = headers.get("origin")
+    if origin is None or "*" in allowed or origin in allowed:
+        return True
+    host = headers.get("host", "")
+    return bool(host) and urlsplit(origin).netloc == host
+
+
+async def stomp_endpoint(websocket: WebSocket) -> None:
+    hub: Hub = websocket.app.state.hub
+    allowed: frozenset[str] = websocket.app.state.ws_origins
+    max_frame: int = websocket.app.state.ws_max_frame_bytes
+    if not origin_allowed(websocket.headers, allowed):
+        await websocket.close(CLOSE_POLICY)  # before accept: the handshake gets HTTP 403
+        return
+    if hub.full:
+        await websocket.close(CLOSE_TRY_AGAIN)
+        return
+    offered = websocket.scope.get("subprotocols", [])
+    await websocket.accept(subprotocol="v12.stomp" if "v12.stomp" in offered else None)
+
+    async def send(text: str) -> None:
+        await websocket.send({"type": "websocket.send", "text": text})
+
+    async def close(code: int) -> None:
+        await websocket.send({"type": "websocket.close", "code": code})
+
+    session = hub.open(send, close)
+    reader = asyncio.current_task()
+    reading = False
+    aborted = False
+
+    def abort() -> None:
+        # The writer gave up on the peer (or closed): stop waiting for input that may never come.
+        nonlocal aborted
+        aborted = True
+        if reading and reader is not None:
+            reader.cancel()
+
+    session.on_abort = abort
+    protocol = StompProtocol(hub, session)
+    parser = FrameParser(max_frame)
+    loop = asyncio.get_running_loop()
+    try:
+        while not session.closing:
+            reading = True
+            message = await websocket.receive()
+            reading = False
+            if message["type"] == "websocket.disconnect":
+                break
+            data: bytes | None = message.get("bytes")
+            if data is None:
+                data = (message.get("text") or "").encode()
+            session.last_recv = loop.time()
+            receipt: str | None = None
+            try:
+                for frame in parser.feed(data):
+                    receipt = frame.headers.get("receipt")
+                    protocol.handle(frame)
+                    receipt = None
+                    if session.closing:
+                        break
+            except FrameTooLargeError as exc:
+                session.fail(str(exc), CLOSE_TOO_BIG)
+            except ProtocolError as exc:
+                session.fail(str(exc), CLOSE_PROTOCOL, receipt_id=receipt)
+        reading = False
+        if session.closing and not aborted:
+            # Let the writer flush ERROR / RECEIPT and close the socket.
+            await session.writer
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if not aborted or task is None:
+            raise
+        task.uncancel()
+    finally:
+        session.on_abort = None
+        hub.discard(session)
+        if not session.writer.done():
+            session.writer.cancel()

@@ -1,0 +1,377 @@
+"""The SQL of checkout: multi-seat claims, holds, cancellation, the hold sweeper.
+
+Every multi-seat statement locks its rows in id order (`ORDER BY id FOR UPDATE`) before
+changing any, so overlapping requests queue instead of deadlocking, and changes all of them
+or none (a guard row decides). Callers run these inside a transaction and re-check the
+all-or-nothing count in Python, so a partial write can never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from boxoffice.booking.domain import (
+    Booking,
+    BookingNotActive,
+    BookingNotFound,
+    Cancellation,
+    Hold,
+    HoldExpired,
+    HoldNotActive,
+    HoldNotFound,
+    HoldState,
+    NotOwner,
+    SeatLimitExceeded,
+    SeatsNotFound,
+    SeatsTaken,
+    Strategy,
+)
+from boxoffice.storage.seats import AVAILABLE_SQL, SEAT_COLUMNS, seat_from_row
+
+_RETURNING = ", ".join(f"s.{c.strip()}" for c in SEAT_COLUMNS.split(","))
+
+# $1 sorted seat ids; $4 hold token: NULL claims free seats, a token claims only the seats that
+# token holds and that have not lapsed.
+_TARGET = f"""
+target AS (
+    SELECT id,
+           CASE WHEN $4::uuid IS NULL THEN {AVAILABLE_SQL}
+                ELSE status = 'HELD' AND hold_token = $4::uuid AND held_until >= clock_timestamp()
+           END AS free
+      FROM seats
+     WHERE id = ANY($1::int[])
+     ORDER BY id
+       FOR UPDATE
+), verdict AS (
+    SELECT count(*) = cardinality($1::int[]) AND coalesce(bool_and(free), FALSE) AS ok FROM target
+)"""
+
+_CLAIM_MANY = f"""
+WITH {_TARGET}, claimed AS (
+    UPDATE seats AS s
+       SET status = 'BOOKED', booked_by = $2, booked_at = clock_timestamp(), version = s.version + 1,
+           held_by = NULL, hold_token = NULL, held_until = NULL
+      FROM target AS t, verdict AS v
+     WHERE s.id = t.id AND t.free AND v.ok
+ RETURNING {_RETURNING}
+), booking AS (
+    INSERT INTO bookings (seat_id, user_id, strategy, created_at, hold_token)
+    SELECT id, booked_by, $3, booked_at, $4::uuid FROM claimed
+ RETURNING id, seat_id
+), event AS (
+    INSERT INTO seat_events (seat_id, version)
+    SELECT id, version FROM claimed ORDER BY id
+ RETURNING seq, seat_id
+)
+SELECT t.id AS target_id, t.free, b.id AS booking_id, e.seq, c.*
+  FROM target AS t
+  LEFT JOIN claimed AS c ON c.id = t.id
+  LEFT JOIN booking AS b ON b.seat_id = t.id
+  LEFT JOIN event AS e ON e.seat_id = t.id
+ ORDER BY t.id
+"""
+
+_HOLD = f"""
+WITH {_TARGET}, held AS (
+    UPDATE seats AS s
+       SET status = 'HELD', held_by = $2, hold_token = $3::uuid,
+           held_until = clock_timestamp() + make_interval(secs => $5), version = s.version + 1
+      FROM target AS t, verdict AS v
+     WHERE s.id = t.id AND t.free AND v.ok
+ RETURNING {_RETURNING}
+), hold AS (
+    INSERT INTO holds (token, user_id, seat_ids, expires_at)
+    SELECT $3::uuid, $2, $1::int[], max(held_until) FROM held HAVING count(*) > 0
+ RETURNING token
+), event AS (
+    INSERT INTO seat_events (seat_id, version)
+    SELECT id, version FROM held ORDER BY id
+ RETURNING seq, seat_id
+)
+SELECT t.id AS target_id, t.free, e.seq, c.*
+  FROM target AS t
+  LEFT JOIN held AS c ON c.id = t.id
+  LEFT JOIN event AS e ON e.seat_id = t.id
+ ORDER BY t.id
+"""
+
+_LOCK_IN_ORDER = "SELECT id FROM seats WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE"
+
+
+def _outcome(rows: Sequence[asyncpg.Record], seat_ids: Sequence[int], hold_token: UUID | None) -> None:
+    """Raise the precise failure when the guard refused (nothing was written then)."""
+    found = {r["target_id"] for r in rows}
+    missing = [i for i in seat_ids if i not in found]
+    if missing:
+        raise SeatsNotFound(missing)
+    taken = [r["target_id"] for r in rows if not r["free"]]
+    if taken:
+        raise HoldExpired(taken) if hold_token else SeatsTaken(taken)
+    if any(r["id"] is None for r in rows):
+        # The guard passed but a row was not written: never commit a partial claim.
+        raise SeatsTaken([r["target_id"] for r in rows if r["id"] is None])
+
+
+async def lock_in_order(conn: asyncpg.Connection, seat_ids: Sequence[int]) -> None:
+    """The DB strategy's explicit row locks, taken in id order so overlapping sets cannot deadlock."""
+    await conn.fetch(_LOCK_IN_ORDER, list(seat_ids))
+
+
+async def claim_many(
+    conn: asyncpg.Connection,
+    seat_ids: Sequence[int],
+    user_id: str,
+    strategy: Strategy,
+    hold_token: UUID | None = None,
+) -> list[Booking]:
+    """Book all of `seat_ids` (sorted, distinct) or none; must run inside a transaction."""
+    rows = await conn.fetch(_CLAIM_MANY, list(seat_ids), user_id, strategy.value, hold_token)
+    _outcome(rows, seat_ids, hold_token)
+    return [
+        Booking(booking_id=r["booking_id"], seat=seat_from_row(r), strategy=strategy, sequence=r["seq"])
+        for r in rows
+    ]
+
+
+async def place_hold(
+    conn: asyncpg.Connection, seat_ids: Sequence[int], user_id: str, token: UUID, ttl_s: float
+) -> Hold:
+    """Hold all of `seat_ids` or none; must run inside a transaction."""
+    rows = await conn.fetch(_HOLD, list(seat_ids), user_id, token, None, ttl_s)
+    _outcome(rows, seat_ids, None)
+    seats = [seat_from_row(r) for r in rows]
+    expires = max(s.held_until for s in seats if s.held_until is not None)
+    return Hold(
+        token=token,
+        user_id=user_id,
+        seats=seats,
+        state=HoldState.ACTIVE,
+        expires_at=expires,
+        sequence=max(r["seq"] for r in rows),
+    )
+
+
+_SEAT_COUNTS = """
+WITH adding AS (
+    SELECT event_id, count(*) AS n FROM seats WHERE id = ANY($2::int[]) GROUP BY event_id
+)
+SELECT a.event_id, a.n AS adding,
+       (SELECT count(*) FROM seats s
+         WHERE s.event_id = a.event_id
+           AND ((s.status = 'BOOKED' AND s.booked_by = $1)
+                OR (s.status = 'HELD' AND s.held_by = $1 AND s.held_until >= clock_timestamp()
+                    AND s.hold_token IS DISTINCT FROM $3::uuid))) AS current
+  FROM adding AS a
+"""
+
+
+async def enforce_seat_limit(
+    conn: asyncpg.Connection, user_id: str, seat_ids: Sequence[int], limit: int, except_token: UUID | None = None
+) -> None:
+    """Per-user, per-event cap on booked plus held seats (the hold being confirmed not counted twice).
+
+    Serialised per user by a transaction-scoped advisory lock taken before any seat lock, so two
+    parallel requests by one user cannot both pass the check.
+    """
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('boxoffice-user:' || $1, 0))", user_id)
+    for row in await conn.fetch(_SEAT_COUNTS, user_id, list(seat_ids), except_token):
+        if row["current"] + row["adding"] > limit:
+            raise SeatLimitExceeded(limit, row["current"])
+
+
+async def lock_hold(conn: asyncpg.Connection, token: UUID, user_id: str) -> asyncpg.Record:
+    """Lock the hold row (serialising confirm/extend/release of one hold) and check who may touch it."""
+    row = await conn.fetchrow("SELECT user_id, seat_ids, state FROM holds WHERE token = $1 FOR UPDATE", token)
+    if row is None:
+        raise HoldNotFound()
+    if row["user_id"] != user_id:
+        raise NotOwner("hold")
+    state = HoldState(row["state"])
+    if state is not HoldState.ACTIVE:
+        raise HoldNotActive(state)
+    return row
+
+
+async def end_hold(conn: asyncpg.Connection, token: UUID, state: HoldState) -> None:
+    await conn.execute(
+        "UPDATE holds SET state = $2, ended_at = clock_timestamp() WHERE token = $1", token, state.value
+    )
+
+
+_RELEASE = f"""
+WITH released AS (
+    UPDATE seats
+       SET status = 'AVAILABLE', held_by = NULL, hold_token = NULL, held_until = NULL, version = version + 1
+     WHERE hold_token = $1 AND status = 'HELD'
+ RETURNING {SEAT_COLUMNS}
+), event AS (
+    INSERT INTO seat_events (seat_id, version)
+    SELECT id, version FROM released ORDER BY id
+ RETURNING seq, seat_id
+)
+SELECT e.seq, r.* FROM released AS r JOIN event AS e ON e.seat_id = r.id ORDER BY r.id
+"""
+
+
+async def release_hold(conn: asyncpg.Connection, token: UUID, user_id: str) -> Hold:
+    """Free the seats this hold still has (lapsed ones too, so they read AVAILABLE at once)."""
+    hold = await lock_hold(conn, token, user_id)
+    await lock_in_order(conn, sorted(hold["seat_ids"]))
+    rows = await conn.fetch(_RELEASE, token)
+    await end_hold(conn, token, HoldState.RELEASED)
+    return Hold(
+        token=token,
+        user_id=user_id,
+        seats=[seat_from_row(r) for r in rows],
+        state=HoldState.RELEASED,
+        expires_at=await conn.fetchval("SELECT clock_timestamp()"),
+        sequence=max((r["seq"] for r in rows), default=0),
+    )
+
+
+_EXTEND = f"""
+WITH extended AS (
+    UPDATE seats
+       SET held_until = least(clock_timestamp() + make_interval(secs => $2), $3::timestamptz),
+           version = version + 1
+     WHERE hold_token = $1 AND status = 'HELD' AND held_until >= clock_timestamp()
+ RETURNING {SEAT_COLUMNS}
+), event AS (
+    INSERT INTO seat_events (seat_id, version)
+    SELECT id, version FROM extended ORDER BY id
+ RETURNING seq, seat_id
+)
+SELECT e.seq, r.* FROM extended AS r JOIN event AS e ON e.seat_id = r.id ORDER BY r.id
+"""
+
+
+async def extend_hold(conn: asyncpg.Connection, token: UUID, user_id: str, ttl_s: float, max_s: float) -> Hold:
+    """Push the expiry out by `ttl_s`, never beyond `max_s` after the hold began; all seats or none."""
+    hold = await lock_hold(conn, token, user_id)
+    seat_ids: list[int] = sorted(hold["seat_ids"])
+    await lock_in_order(conn, seat_ids)
+    cap = await conn.fetchval(
+        "SELECT created_at + make_interval(secs => $2) FROM holds WHERE token = $1", token, max_s
+    )
+    rows = await conn.fetch(_EXTEND, token, ttl_s, cap)
+    kept = {r["id"] for r in rows}
+    lost = [i for i in seat_ids if i not in kept]
+    if lost:
+        raise HoldExpired(lost)
+    seats = [seat_from_row(r) for r in rows]
+    expires = max(s.held_until for s in seats if s.held_until is not None)
+    await conn.execute("UPDATE holds SET expires_at = $2 WHERE token = $1", token, expires)
+    return Hold(
+        token=token,
+        user_id=user_id,
+        seats=seats,
+        state=HoldState.ACTIVE,
+        expires_at=expires,
+        sequence=max(r["seq"] for r in rows),
+    )
+
+
+async def get_hold(conn: asyncpg.Connection, token: UUID) -> Hold:
+    row = await conn.fetchrow("SELECT user_id, seat_ids, state, expires_at FROM holds WHERE token = $1", token)
+    if row is None:
+        raise HoldNotFound()
+    seats = await conn.fetch(
+        f"SELECT {SEAT_COLUMNS} FROM seats WHERE id = ANY($1::int[]) ORDER BY id", row["seat_ids"]
+    )
+    return Hold(
+        token=token,
+        user_id=row["user_id"],
+        seats=[seat_from_row(r) for r in seats],
+        state=HoldState(row["state"]),
+        expires_at=row["expires_at"],
+        sequence=0,
+    )
+
+
+_CANCEL_SEAT = f"""
+WITH freed AS (
+    UPDATE seats
+       SET status = 'AVAILABLE', booked_by = NULL, booked_at = NULL, version = version + 1
+     WHERE id = $1 AND status = 'BOOKED'
+ RETURNING {SEAT_COLUMNS}
+), event AS (
+    INSERT INTO seat_events (seat_id, version) SELECT id, version FROM freed RETURNING seq
+)
+SELECT (SELECT seq FROM event) AS seq, f.* FROM freed AS f
+"""
+
+
+async def cancel_booking(
+    conn: asyncpg.Connection, booking_id: int, user_id: str, reason: str | None
+) -> Cancellation:
+    """CONFIRMED -> CANCELLED (the row stays as the audit trail) and free the seat; in a transaction."""
+    booking = await conn.fetchrow(
+        "SELECT seat_id, user_id, status FROM bookings WHERE id = $1 FOR UPDATE", booking_id
+    )
+    if booking is None:
+        raise BookingNotFound(booking_id)
+    if booking["user_id"] != user_id:
+        raise NotOwner("booking")
+    if booking["status"] != "CONFIRMED":
+        raise BookingNotActive(booking_id)
+    cancelled_at = await conn.fetchval(
+        """
+        UPDATE bookings SET status = 'CANCELLED', cancelled_at = clock_timestamp(), cancelled_by = $2,
+                            cancel_reason = $3
+         WHERE id = $1 RETURNING cancelled_at
+        """,
+        booking_id,
+        user_id,
+        reason,
+    )
+    row = await conn.fetchrow(_CANCEL_SEAT, booking["seat_id"])
+    # The unique active-booking index and the seat row move together; anything else is corruption.
+    assert row is not None, f"booking {booking_id} was CONFIRMED but seat {booking['seat_id']} not BOOKED"
+    return Cancellation(
+        booking_id=booking_id,
+        seat=seat_from_row(row),
+        user_id=user_id,
+        cancelled_at=cancelled_at,
+        reason=reason,
+        sequence=row["seq"],
+    )
+
+
+async def booking_record(conn: asyncpg.Connection, booking_id: int) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        """
+        SELECT id, seat_id, user_id, strategy, status, created_at, hold_token, cancelled_at, cancelled_by,
+               cancel_reason
+          FROM bookings WHERE id = $1
+        """,
+        booking_id,
+    )
+    return dict(row) if row else None
+
+
+_SWEEP = """
+WITH lapsed AS (
+    SELECT id FROM seats
+     WHERE status = 'HELD' AND held_until < clock_timestamp()
+     ORDER BY id
+     LIMIT $1
+       FOR UPDATE SKIP LOCKED
+), freed AS (
+    UPDATE seats AS s
+       SET status = 'AVAILABLE', held_by = NULL, hold_token = NULL, held_until = NULL, version = s.version + 1
+      FROM lapsed AS l
+     WHERE s.id = l.id AND s.status = 'HELD' AND s.held_until < clock_timestamp()
+ RETURNING s.id, s.version
+)
+INSERT INTO seat_events (seat_id, version) SELECT id, version FROM freed ORDER BY id RETURNING seq
+"""
+
+
+async def sweep_lapsed_holds(conn: asyncpg.Connection, batch: int) -> int:
+    """Broadcast-only housekeeping: lapsed holds already count as free; this makes clients see it."""
+    rows = await conn.fetch(_SWEEP, batch)
+    return len(rows)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import asyncpg
+import httpx
+import psycopg
+
+# The machine's PostgreSQL (max_connections=100) is shared with other test runs: a connection
+# refused with "too many clients" is retried for a while instead of failing the test.
+_RETRY_S = 30.0
+
+
+def pg_connect(database_url: str) -> psycopg.Connection[tuple[Any, ...]]:
+    deadline = time.monotonic() + _RETRY_S
+    while True:
+        try:
+            return psycopg.connect(database_url, autocommit=True)
+        except psycopg.OperationalError as exc:
+            if "too many clients" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+async def apg_connect(database_url: str) -> asyncpg.Connection:
+    deadline = time.monotonic() + _RETRY_S
+    while True:
+        try:
+            return await asyncpg.connect(database_url)
+        except asyncpg.TooManyConnectionsError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+def free_seats(database_url: str, count: int) -> list[int]:
+    """Seats nobody has booked yet, so tests sharing one database never collide."""
+    with pg_connect(database_url) as conn:
+        rows = conn.execute("SELECT id FROM seats WHERE status = 'AVAILABLE' ORDER BY id LIMIT %s", (count,)).fetchall()
+    assert len(rows) == count, f"only {len(rows)} free seats left"
+    return [r[0] for r in rows]
+
+
+def db_seats(database_url: str) -> dict[int, tuple[Any, ...]]:
+    with pg_connect(database_url) as conn:
+        rows = conn.execute("SELECT id, status, booked_by, version FROM seats").fetchall()
+    return {r[0]: tuple(r) for r in rows}
+
+
+def book(base_url: str, seat_id: int, user: str = "alice") -> dict[str, Any]:
+    response = httpx.post(f"{base_url}/api/v1/bookings", json={"seatId": seat_id, "userId": user}, timeout=30)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def snapshot(base_url: str) -> dict[str, Any]:
+    body: dict[str, Any] = httpx.get(f"{base_url}/api/v1/seats", timeout=30).raise_for_status().json()
+    return body
+
+
+def assert_consecutive(sequences: list[int]) -> None:
+    assert sequences == list(range(sequences[0], sequences[0] + len(sequences))), sequences

@@ -1,0 +1,144 @@
+"""Several worker processes and several instances on one database: every subscriber sees every change."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from boxoffice.booking.domain import Strategy
+from boxoffice.storage.seats import claim
+from tests.realtime.client import SeatView, StompClient, comparable, ws_url
+from tests.realtime.conftest import realtime_env
+from tests.realtime.helpers import apg_connect, assert_consecutive, db_seats, free_seats
+from tests.support import ServerProcess, fresh_database
+
+
+@pytest.fixture
+def cluster_database() -> Iterator[str]:
+    with fresh_database("bo_rt_cluster") as url:
+        yield url
+
+
+async def book_all(base_url: str, seats: list[int], concurrency: int = 8, keepalive: bool = True) -> None:
+    """Book seats with bounded concurrency; without keep-alive every request may land on another worker."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency if keepalive else 0)
+    queue = list(seats)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
+
+        async def worker() -> None:
+            while queue:
+                seat = queue.pop()
+                for _ in range(100):  # the instance may be restarting: retry until it answers
+                    try:
+                        response = await http.post("/api/v1/bookings", json={"seatId": seat, "userId": f"u{seat}"})
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.1)
+                        continue
+                    if response.status_code == 503:  # the shared database is momentarily saturated
+                        await asyncio.sleep(0.2)
+                        continue
+                    assert response.status_code == 201, response.text
+                    break
+                else:
+                    raise AssertionError(f"seat {seat} could not be booked")
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+async def test_two_worker_processes_each_deliver_every_booking(cluster_database: str, artifacts: Path) -> None:
+    env = realtime_env(cluster_database)
+    with ServerProcess(env=env, args=["--workers", "2"], log_path=artifacts / "realtime-workers.log") as server:
+        by_worker: dict[str, list[StompClient]] = defaultdict(list)
+        extra: list[StompClient] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (len(by_worker) < 2 or min(map(len, by_worker.values())) < 2):
+            client = await StompClient.connect(ws_url(server.base_url))
+            assert client.connected is not None
+            worker = client.connected.headers["session"].split("-")[0]
+            (by_worker[worker] if len(by_worker[worker]) < 2 else extra).append(client)
+            if not by_worker[worker]:
+                del by_worker[worker]
+        assert len(by_worker) == 2, "connections never reached both workers"
+        for client in extra:
+            await client.close()
+        subscribers = [c for clients in by_worker.values() for c in clients]
+        for client in subscribers:
+            await client.subscribe()
+        seats = free_seats(cluster_database, 80)
+        await book_all(server.base_url, seats, keepalive=False)
+        for client in subscribers:
+            events = await client.messages(len(seats), wait_s=30)
+            assert_consecutive([e["sequence"] for e in events])
+            assert sorted(e["seatId"] for e in events) == sorted(seats)
+            await client.close()
+
+
+async def test_instances_share_changes_and_killed_instance_clients_resync(
+    cluster_database: str, artifacts: Path
+) -> None:
+    env = realtime_env(cluster_database)
+    a = ServerProcess(env=env, log_path=artifacts / "realtime-instance-a.log").start()
+    # B polls the outbox only once a minute: what reaches it sooner came through the Redis doorbell.
+    b_env = {**env, "BOXOFFICE_RELAY_POLL_MS": "60000"}
+    b = ServerProcess(env=b_env, log_path=artifacts / "realtime-instance-b.log").start()
+    try:
+        # 1. Bookings made through A reach B's subscribers, woken by the doorbell.
+        on_a = await StompClient.connect(ws_url(a.base_url))
+        on_b = await StompClient.connect(ws_url(b.base_url))
+        for client in (on_a, on_b):
+            await client.subscribe()
+        seats = free_seats(cluster_database, 30)
+        await book_all(a.base_url, seats)
+        for client in (on_a, on_b):
+            events = await client.messages(len(seats), wait_s=15)
+            assert_consecutive([e["sequence"] for e in events])
+            assert sorted(e["seatId"] for e in events) == sorted(seats)
+        # A commit that rings no doorbell (plain SQL) still reaches A's subscribers by polling.
+        [sql_seat] = free_seats(cluster_database, 1)
+        conn = await apg_connect(cluster_database)
+        try:
+            await claim(conn, sql_seat, "sql", Strategy.ATOMIC)
+        finally:
+            await conn.close()
+        [event] = await on_a.messages(1, wait_s=10)
+        assert event["seatId"] == sql_seat and event["sequence"] == events[-1]["sequence"] + 1
+        for client in (on_a, on_b):
+            await client.close()
+
+        # 2. Kill A (SIGKILL: no goodbye) while B keeps booking; A's clients reconnect and resync.
+        views = [SeatView(a.base_url) for _ in range(2)] + [SeatView(a.base_url, alternates=[b.base_url])]
+        for view in views:
+            await view.start()
+        seats = free_seats(cluster_database, 150)
+        end = time.monotonic() + 60
+        pumps = [asyncio.create_task(v.pump(end)) for v in views]
+        booking = asyncio.create_task(book_all(b.base_url, seats, concurrency=4))
+        await asyncio.sleep(0.5)
+        a.stop(signal.SIGKILL)
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(a.start)
+        await booking
+        # Every view must reach the database's state shortly after the last booking.
+        database = db_seats(cluster_database)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if all({s: comparable(x) for s, x in v.seats.items()} == database for v in views):
+                break
+            await asyncio.sleep(0.2)
+        for task in pumps:
+            task.cancel()
+        await asyncio.gather(*pumps, return_exceptions=True)
+        for view in views:
+            assert {s: comparable(x) for s, x in view.seats.items()} == database
+            assert view.reconnects >= 1 and view.resyncs >= 2
+            await view.close()
+    finally:
+        a.stop()
+        b.stop()

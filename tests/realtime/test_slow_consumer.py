@@ -1,0 +1,119 @@
+"""A client that stops reading is cut off; bookings and other subscribers do not wait for it."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import statistics
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from boxoffice.realtime.stomp import SERVER_COMMANDS, FrameParser, encode
+from tests.realtime.client import StompClient, ws_url
+from tests.realtime.conftest import realtime_env
+from tests.realtime.helpers import assert_consecutive, free_seats
+from tests.support import ServerProcess, fresh_database
+
+SUBSCRIPTIONS = 8
+SEATS_PER_ROUND = 300
+
+
+@pytest.fixture
+def slow_server(artifacts: Path) -> Iterator[tuple[ServerProcess, str]]:
+    with fresh_database("bo_rt_slow") as url:
+        env = realtime_env(
+            url,
+            BOXOFFICE_SEED_ROWS="40",
+            BOXOFFICE_WS_QUEUE_SIZE="16",
+            BOXOFFICE_WS_SEND_TIMEOUT_S="1",
+            BOXOFFICE_WS_MAX_SUBSCRIPTIONS=str(SUBSCRIPTIONS),
+        )
+        with ServerProcess(env=env, log_path=artifacts / "realtime-slow.log") as server:
+            yield server, url
+
+
+async def timed_bookings(base_url: str, seats: list[int]) -> list[float]:
+    limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
+
+        async def one(seat: int) -> float:
+            start = time.perf_counter()
+            for _ in range(50):
+                response = await http.post("/api/v1/bookings", json={"seatId": seat, "userId": "someone"})
+                if response.status_code != 503:  # 503: the shared database is saturated; retry
+                    break
+                await asyncio.sleep(0.2)
+            assert response.status_code == 201, response.text
+            return time.perf_counter() - start
+
+        return list(await asyncio.gather(*(one(s) for s in seats)))
+
+
+def describe(latencies: list[float]) -> str:
+    q = statistics.quantiles(latencies, n=100)
+    return f"p50={q[49] * 1000:.1f}ms p99={q[98] * 1000:.1f}ms"
+
+
+async def test_slow_consumer_is_dropped_without_delaying_bookings_or_others(
+    slow_server: tuple[ServerProcess, str],
+) -> None:
+    server, database = slow_server
+    fast = await StompClient.connect(ws_url(server.base_url))
+    await fast.subscribe()
+    baseline = await timed_bookings(server.base_url, free_seats(database, SEATS_PER_ROUND))
+    await fast.messages(SEATS_PER_ROUND, wait_s=30)
+
+    # The slow client: a tiny receive window and segment size, and it never reads after subscribing.
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
+    sock.connect(("127.0.0.1", server.port))
+    sock.setblocking(False)
+    slow = await connect(ws_url(server.base_url), sock=sock, max_queue=1, compression=None, ping_interval=None)
+    await slow.send(encode("CONNECT", [("accept-version", "1.2"), ("heart-beat", "0,0")]).decode())
+    for i in range(SUBSCRIPTIONS):
+        await slow.send(encode("SUBSCRIBE", [("id", f"s{i}"), ("destination", "/topic/seats")]).decode())
+    await asyncio.sleep(0.3)
+
+    seats = free_seats(database, SEATS_PER_ROUND)
+    with_slow = await timed_bookings(server.base_url, seats)
+    events = await fast.messages(SEATS_PER_ROUND, wait_s=30)
+    assert_consecutive([e["sequence"] for e in events])
+    assert sorted(e["seatId"] for e in events) == sorted(seats)
+    print(f"\nbooking latency without slow consumer {describe(baseline)}; with {describe(with_slow)}")
+
+    # Now the slow client reads what reached it: an in-order prefix, then the server's close.
+    parser = FrameParser(1 << 20, commands=SERVER_COMMANDS)
+    per_subscription: dict[str, list[int]] = {}
+    commands: list[str] = []
+    with pytest.raises(ConnectionClosed):
+        async with asyncio.timeout(30):
+            while True:
+                message = await slow.recv()
+                for frame in parser.feed(message.encode() if isinstance(message, str) else message):
+                    commands.append(frame.command)
+                    if frame.command == "MESSAGE":
+                        seq = orjson.loads(frame.body)["sequence"]
+                        per_subscription.setdefault(frame.headers["subscription"], []).append(seq)
+    received = sum(map(len, per_subscription.values()))
+    assert commands[0] == "CONNECTED"
+    assert received < SUBSCRIPTIONS * SEATS_PER_ROUND, "the slow consumer was never cut off"
+    for sequences in per_subscription.values():
+        if sequences:
+            assert_consecutive(sequences)
+
+    # The server still serves everyone else.
+    late = await StompClient.connect(ws_url(server.base_url))
+    await late.subscribe()
+    await timed_bookings(server.base_url, free_seats(database, 5))
+    assert len(await late.messages(5, wait_s=10)) == 5
+    assert len(await fast.messages(5, wait_s=10)) == 5
+    for client in (fast, late):
+        await client.close()
