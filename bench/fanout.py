@@ -44,14 +44,20 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
-def shard(url: str, count: int, expected: int, pipe: Connection) -> None:
+def shard(url: str, count: int, expected: int, compression: bool, pipe: Connection) -> None:
     """One client process: `count` subscribers; reports (seq, receive time) per message."""
     import uvloop
 
     async def main() -> None:
         conns = []
         for _ in range(count):
-            ws = await connect(url, compression=None, ping_interval=None, max_queue=None, open_timeout=60)
+            ws = await connect(
+                url,
+                compression="deflate" if compression else None,
+                ping_interval=None,
+                max_queue=None,
+                open_timeout=60,
+            )
             await ws.send(CONNECT)
             await ws.recv()
             await ws.send(SUBSCRIBE)
@@ -117,7 +123,7 @@ def main() -> None:
     parser.add_argument("--bookings", type=int, default=200)
     parser.add_argument("--rate", type=float, default=20.0, help="bookings per second")
     parser.add_argument("--client-processes", type=int, default=4)
-    parser.add_argument("--compression", action="store_true", help="enable permessage-deflate on the server")
+    parser.add_argument("--compression", action="store_true", help="permessage-deflate on server and clients")
     args = parser.parse_args()
     rows = max(1, -(-args.bookings // 50))
 
@@ -144,7 +150,9 @@ def main() -> None:
             pipes, procs = [], []
             for count in per:
                 mine, theirs = ctx.Pipe()
-                proc = ctx.Process(target=shard, args=(url, count, args.bookings, theirs), daemon=True)
+                proc = ctx.Process(
+                    target=shard, args=(url, count, args.bookings, args.compression, theirs), daemon=True
+                )
                 proc.start()
                 pipes.append(mine)
                 procs.append(proc)
@@ -164,8 +172,11 @@ def main() -> None:
 
     latencies = [(received - committed[seq]) * 1000 for seq, received in samples]
     last_per_event: dict[int, float] = {}
+    first_per_event: dict[int, float] = {}
     for seq, received in samples:
-        last_per_event[seq] = max(last_per_event.get(seq, 0.0), (received - committed[seq]) * 1000)
+        latency = (received - committed[seq]) * 1000
+        last_per_event[seq] = max(last_per_event.get(seq, 0.0), latency)
+        first_per_event[seq] = min(first_per_event.get(seq, latency), latency)
     expected = args.subscribers * args.bookings
     print(f"subscribers={args.subscribers} bookings={args.bookings} rate={args.rate}/s ({elapsed:.1f}s)")
     print(f"messages received {len(samples)}/{expected}")
@@ -176,6 +187,10 @@ def main() -> None:
     print(
         "commit -> subscriber latency: "
         f"p50={statistics.median(latencies):.1f}ms p99={pct(latencies, 99):.1f}ms max={max(latencies):.1f}ms"
+    )
+    print(
+        "commit -> first subscriber: "
+        f"p50={statistics.median(first_per_event.values()):.1f}ms p99={pct(list(first_per_event.values()), 99):.1f}ms"
     )
     print(
         "commit -> last of all subscribers: "

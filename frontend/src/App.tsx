@@ -130,7 +130,7 @@ export function App({ sync, book = bookSeat }: AppProps) {
               <p className="hidden text-xs text-slate-400 sm:block">One seat, one winner — live seat map</p>
             </div>
           </div>
-          <ConnectionStatus link={link} phase={state.phase} detail={linkDetail} />
+          <ConnectionStatus link={link} phase={state.phase} detail={linkDetail} resyncs={state.resyncs} />
         </div>
       </header>
 
@@ -161,7 +161,7 @@ export function App({ sync, book = bookSeat }: AppProps) {
             Stage
           </div>
           {state.layout ? (
-            <div className="-mx-1 overflow-x-auto px-1 pb-2">
+            <div data-testid="map-scroll" className="-mx-1 overflow-x-auto px-1 pb-2">
               <SeatMap
                 layout={state.layout}
                 seats={state.seats}

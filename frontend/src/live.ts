@@ -36,12 +36,17 @@ export interface LiveLink {
   stop: () => Promise<void>;
 }
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveLink {
+  const base = options.reconnectDelayMs ?? 1000;
+  const cap = options.maxReconnectDelayMs ?? 15_000;
+  let failedAttempts = 0;
   const client = new Client({
     brokerURL: options.webSocketFactory ? undefined : options.brokerURL,
     webSocketFactory: options.webSocketFactory,
-    reconnectDelay: options.reconnectDelayMs ?? 1000,
-    maxReconnectDelay: options.maxReconnectDelayMs ?? 15_000,
+    reconnectDelay: base,
+    maxReconnectDelay: cap,
     reconnectTimeMode: ReconnectionTimeMode.EXPONENTIAL,
     heartbeatIncoming: options.heartbeatMs ?? 10_000,
     heartbeatOutgoing: options.heartbeatMs ?? 10_000,
@@ -49,9 +54,15 @@ export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveL
     // Frames from a broken or hostile server must not grow without bound in the browser.
     splitLargeFrames: false,
     debug: () => {},
+    // stompjs backs off exponentially but in lockstep; a random extra wait spreads out the reconnects of
+    // every open page after a server restart.
+    beforeConnect: async () => {
+      if (failedAttempts > 0) await sleep(Math.random() * Math.min(cap, base * 2 ** failedAttempts) * 0.5);
+    },
   });
 
   client.onConnect = () => {
+    failedAttempts = 0;
     client.subscribe(SEATS_TOPIC, (message: IMessage) => {
       const event = parseSeatEvent(message.body);
       if (event) handlers.onEvent(event);
@@ -63,6 +74,7 @@ export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveL
     handlers.onStatus("reconnecting", frame.headers.message ?? "broker error");
   };
   client.onWebSocketClose = (event: CloseEvent) => {
+    failedAttempts += 1;
     if (client.active) handlers.onStatus("reconnecting", `connection closed (${event.code})`);
   };
 

@@ -101,6 +101,24 @@ describe("seatReducer", () => {
     expect(state.seats.get(a2.seatId)?.bookedBy).toBe("late");
   });
 
+  it("keeps unchanged seats and layout identical across a resnapshot", () => {
+    const first = liveAt(inv);
+    const later = structuredClone(inv);
+    later.sequence = 11;
+    later.seats[0] = { ...bookedEvent(a1, 11, "zed") };
+    const again = run(
+      [
+        { type: "resync", generation: 2 },
+        { type: "snapshot", generation: 2, inventory: later },
+      ],
+      first,
+    );
+    expect(again.layout).toBe(first.layout);
+    expect(again.seats.get(a2.seatId)).toBe(first.seats.get(a2.seatId));
+    expect(again.seats.get(a1.seatId)).not.toBe(first.seats.get(a1.seatId));
+    expect(again.seats.get(a1.seatId)?.bookedBy).toBe("zed");
+  });
+
   it("ignores a snapshot from an older request", () => {
     const state = run([
       { type: "resync", generation: 1 },

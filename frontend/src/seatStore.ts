@@ -104,12 +104,22 @@ function applyLive(state: SeatState, event: SeatEvent): SeatState {
   return { ...state, seats: merge(state.seats, event), sequence: event.sequence };
 }
 
+function sameSeat(a: Seat, b: Seat): boolean {
+  return a.version === b.version && a.status === b.status && a.bookedBy === b.bookedBy && a.seatNumber === b.seatNumber;
+}
+
 function applySnapshot(state: SeatState, inventory: Inventory): SeatState {
+  // Keep the objects of unchanged seats (and an unchanged layout), so a resync re-renders only what moved.
   const seats = new Map<number, Seat>();
-  for (const seat of inventory.seats) seats.set(seat.seatId, toSeat(seat));
+  for (const seat of inventory.seats) {
+    const known = state.seats.get(seat.seatId);
+    seats.set(seat.seatId, known && sameSeat(known, seat) ? known : toSeat(seat));
+  }
+  const layout =
+    state.layout && JSON.stringify(state.layout) === JSON.stringify(inventory.layout) ? state.layout : inventory.layout;
   let next: SeatState = {
     ...state,
-    layout: inventory.layout,
+    layout,
     seats,
     sequence: inventory.sequence,
     phase: "live",

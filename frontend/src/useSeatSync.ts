@@ -107,6 +107,8 @@ export function useSeatSync(options: SeatSyncOptions = {}): SeatSync {
     return () => {
       clearTimeout(retryTimer.current);
       clearTimeout(flushTimer.current);
+      flushTimer.current = undefined;
+      queue.current = [];
       inflight.current?.abort();
       void link.stop();
     };

@@ -11,7 +11,14 @@ LONG_USER = "u" * 65
 Case = tuple[str, bytes, dict[str, str], int, str, str]
 
 CASES: list[Case] = [
-    ("missing seatId", b'{"userId": "u-1"}', JSON, 422, "VALIDATION_FAILED", "seatId: Field required"),
+    (
+        "missing seatId",
+        b'{"userId": "u-1"}',
+        JSON,
+        422,
+        "VALIDATION_FAILED",
+        "one of seatId, seatIds or holdToken is required",
+    ),
     ("missing userId", b'{"seatId": 1}', JSON, 422, "VALIDATION_FAILED", "userId: Field required"),
     ("seatId as string", b'{"seatId": "1", "userId": "u"}', JSON, 422, "VALIDATION_FAILED", "seatId"),
     ("seatId as float", b'{"seatId": 1.5, "userId": "u"}', JSON, 422, "VALIDATION_FAILED", "seatId"),

@@ -24,6 +24,11 @@ async def test_inventory_describes_layout(client: httpx.AsyncClient) -> None:
         "bookedBy": None,
         "bookedAt": None,
         "version": first["version"],
+        "eventId": 1,
+        "held": False,
+        "heldUntil": None,
+        "category": None,
+        "priceCents": None,
     }
     assert isinstance(body["sequence"], int)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from pathlib import Path
 
 import httpx
 import pytest
@@ -144,6 +145,27 @@ def test_route_template_of_a_root_mount() -> None:
     routes = [Route("/api/v1/seats/{seat_id}", endpoint=lambda r: None),
               Mount("/", app=StaticFiles(directory=".", check_dir=False))]
     scope = {"type": "http", "path": "/api/v1/seats/12", "method": "GET", "root_path": ""}
-    assert route_template(routes, scope) == "/api/v1/seats/{seat_id}"
-    assert route_template(routes, {**scope, "path": "/assets/index-abc123.js"}) == "/"
-    assert route_template(routes[:1], {**scope, "path": "/nope"}) == "unmatched"
+    assert route_template(routes, scope, 200) == "/api/v1/seats/{seat_id}"
+    assert route_template(routes, scope, 404) == "/api/v1/seats/{seat_id}"
+    assert route_template(routes, {**scope, "path": "/assets/index-abc123.js"}, 200) == "/"
+    assert route_template(routes, {**scope, "path": "/assets/missing.js"}, 404) == "unmatched"
+    assert route_template(routes[:1], {**scope, "path": "/nope"}, 404) == "unmatched"
+
+
+async def test_actuator_routes_win_over_a_root_mount(tmp_path: Path) -> None:
+    """Whatever order the factory wires things in, a catch-all UI mount cannot shadow `/actuator`."""
+    from fastapi import FastAPI
+    from starlette.staticfiles import StaticFiles
+
+    from boxoffice.observability import wiring
+    from boxoffice.settings import Settings
+
+    (tmp_path / "index.html").write_text("ui")
+    app = FastAPI()
+    app.mount("/", StaticFiles(directory=tmp_path, html=True))
+    wiring.install(app, Settings(database_url="postgresql://unused"))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        assert (await client.get("/actuator/health/liveness")).json() == {"status": "UP"}
+        assert (await client.get("/actuator/prometheus")).status_code == 200
+        assert (await client.get("/")).text == "ui"  # the UI loads while the API is still starting
+        assert (await client.get("/api/v1/seats")).status_code == 503

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from boxoffice.realtime.stomp import SERVER_COMMANDS, Frame, FrameParser, encode
 
@@ -186,7 +186,7 @@ class SeatView:
                 frame = await self._client.next_frame(min(0.2, max(0.01, until - time.monotonic())))
             except TimeoutError:
                 continue
-            except (ClosedError, OSError, ConnectionClosed, httpx.HTTPError):
+            except (ClosedError, OSError, WebSocketException, httpx.HTTPError):
                 await self._drop()
                 await asyncio.sleep(0.2)
                 continue

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.exceptions import InvalidStatus
 
 from boxoffice.booking.domain import Strategy
 from boxoffice.storage.seats import claim
+from boxoffice.storage.seed import Layout, seed
 from tests.realtime.client import SeatView, StompClient, comparable, ws_url
 from tests.realtime.conftest import realtime_env
 from tests.realtime.helpers import apg_connect, assert_consecutive, db_seats, free_seats
@@ -59,7 +61,11 @@ async def test_two_worker_processes_each_deliver_every_booking(cluster_database:
         extra: list[StompClient] = []
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and (len(by_worker) < 2 or min(map(len, by_worker.values())) < 2):
-            client = await StompClient.connect(ws_url(server.base_url))
+            try:
+                client = await StompClient.connect(ws_url(server.base_url))
+            except InvalidStatus:  # the other worker is still starting (1013 before accept)
+                await asyncio.sleep(0.2)
+                continue
             assert client.connected is not None
             worker = client.connected.headers["session"].split("-")[0]
             (by_worker[worker] if len(by_worker[worker]) < 2 else extra).append(client)
@@ -142,3 +148,27 @@ async def test_instances_share_changes_and_killed_instance_clients_resync(
     finally:
         a.stop()
         b.stop()
+
+
+async def test_a_reset_inventory_restarts_the_stream(cluster_database: str, artifacts: Path) -> None:
+    """`boxoffice seed --reset` restarts sequence numbers: subscribers are told to resync, and the
+    relay follows the new numbering instead of waiting for values above its old cursor."""
+    with ServerProcess(env=realtime_env(cluster_database), log_path=artifacts / "realtime-reset.log") as server:
+        before = await StompClient.connect(ws_url(server.base_url))
+        await before.subscribe()
+        await book_all(server.base_url, free_seats(cluster_database, 5))
+        assert len(await before.messages(5)) == 5
+        conn = await apg_connect(cluster_database)
+        try:
+            await seed(conn, Layout.grid(5, 5), reset=True)
+        finally:
+            await conn.close()
+        error = await before.next_frame(wait_s=10)
+        assert error.command == "ERROR" and "reset" in error.headers["message"]
+        after = await StompClient.connect(ws_url(server.base_url))
+        await after.subscribe()
+        await book_all(server.base_url, [1, 2, 3])
+        events = await after.messages(3, wait_s=10)
+        assert [e["sequence"] for e in events] == [1, 2, 3]
+        await after.close()
+        await before.close()

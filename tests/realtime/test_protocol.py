@@ -6,13 +6,14 @@ import asyncio
 import itertools
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import orjson
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.realtime.client import ClosedError, StompClient, ws_url
-from tests.realtime.conftest import ALLOWED_ORIGIN, HEARTBEAT_MS, MAX_FRAME, MAX_SUBSCRIPTIONS
+from tests.realtime.conftest import ALLOWED_ORIGIN, HEARTBEAT_MS, MAX_FRAME, MAX_SUBSCRIPTIONS, realtime_env
 from tests.realtime.helpers import book, free_seats, snapshot
 from tests.support import ServerProcess
 
@@ -249,3 +250,23 @@ async def test_origin_allowlist(rt_server: ServerProcess) -> None:
     for origin in (ALLOWED_ORIGIN, rt_server.base_url, None):
         client = await StompClient.connect(url, origin=origin)
         await client.close()
+
+
+async def test_connection_limit_per_process(rt_database: str, artifacts: Path) -> None:
+    env = realtime_env(rt_database, BOXOFFICE_WS_MAX_CONNECTIONS="3")
+    with ServerProcess(env=env, log_path=artifacts / "realtime-limit.log") as server:
+        url = ws_url(server.base_url)
+        clients = [await StompClient.connect(url) for _ in range(3)]
+        with pytest.raises(InvalidStatus) as refused:
+            await StompClient.open(url)
+        assert refused.value.response.status_code == 403
+        await clients.pop().close()
+        for _ in range(50):  # the server notices the close asynchronously
+            try:
+                clients.append(await StompClient.connect(url))
+                break
+            except InvalidStatus:
+                await asyncio.sleep(0.1)
+        assert len(clients) == 3
+        for client in clients:
+            await client.close()

@@ -68,7 +68,9 @@ def test_database_refuses_a_second_active_booking(url: str) -> None:
         conn.execute("INSERT INTO bookings (seat_id, user_id, strategy) VALUES (1, 'a', 'DB')")
         with pytest.raises(psycopg.errors.UniqueViolation):
             conn.execute("INSERT INTO bookings (seat_id, user_id, strategy) VALUES (1, 'b', 'DB')")
-        conn.execute("UPDATE bookings SET status = 'CANCELLED'")
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute("UPDATE bookings SET status = 'CANCELLED'")  # a cancellation needs its audit trail
+        conn.execute("UPDATE bookings SET status = 'CANCELLED', cancelled_at = now(), cancelled_by = 'a'")
         conn.execute("INSERT INTO bookings (seat_id, user_id, strategy) VALUES (1, 'b', 'DB')")
         with pytest.raises(psycopg.errors.CheckViolation):
             conn.execute("UPDATE seats SET status = 'BOOKED' WHERE id = 1")  # booked without an owner

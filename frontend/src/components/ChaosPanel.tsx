@@ -16,7 +16,7 @@ export interface ChaosPanelProps {
   onFire: () => void;
 }
 
-const ms = (v: number) => `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`;
+export const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`);
 
 function Stat({ label, value, testId, tone = "text-slate-100" }: { label: string; value: string; testId: string; tone?: string }) {
   return (
@@ -32,11 +32,14 @@ function Stat({ label, value, testId, tone = "text-slate-100" }: { label: string
 export function ChaosPanel(p: ChaosPanelProps) {
   const countId = useId();
   const n = clampChaosCount(Number(p.count));
+  const raced = p.result !== null && p.target !== null && p.result.seatId === p.target.seatId;
   const problem = !p.target
     ? "Click a seat on the map to target it."
-    : p.target.status !== "AVAILABLE"
-      ? `Seat ${p.target.seatNumber} is already taken: every request will get 409. Pick a green seat.`
-      : null;
+    : p.target.status === "AVAILABLE"
+      ? null
+      : raced
+        ? `Seat ${p.target.seatNumber} has its winner. Click another green seat to race again.`
+        : `Seat ${p.target.seatNumber} is already taken: every request will get 409. Pick a green seat.`;
   const r = p.result;
   const errorCount = r ? Object.values(r.errors).reduce((a, b) => a + b, 0) : 0;
   return (
@@ -117,7 +120,7 @@ export function ChaosPanel(p: ChaosPanelProps) {
                   testId="chaos-winners"
                   tone={r.winners.length === 1 ? "text-emerald-300" : "text-rose-300"}
                 />
-                <Stat label="409s" value={String(r.conflicts)} testId="chaos-conflicts" />
+                <Stat label="Got 409" value={String(r.conflicts)} testId="chaos-conflicts" />
                 <Stat label="Errors" value={String(errorCount)} testId="chaos-errors" tone={errorCount ? "text-amber-300" : "text-slate-100"} />
               </dl>
               <dl className="grid grid-cols-4 gap-2 text-center" aria-label="Latency">

@@ -1,9 +1,9 @@
 /**
  * The seat map, drawn from the API's layout (sections, row labels, columns) rather than a fixed grid.
  *
- * Performance on large maps: each seat is a memoized button whose props change only when that seat
- * changes, and clicks and arrow keys are handled once on the map (event delegation), so an update to one
- * seat re-renders one button. Keyboard: one seat is in the tab order (roving tabindex); arrows, Home and
+ * Performance on large maps: rows and seats are memoized, and a seat's props change only when that seat
+ * changes; clicks and arrow keys are handled once on the map (event delegation). An update to one seat
+ * re-renders one row's memo check and one button. Keyboard: one seat is in the tab order (roving tabindex); arrows, Home and
  * End move within a section; Enter or Space activates.
  */
 import { memo, useCallback, useMemo, useRef, useState, type FocusEvent, type KeyboardEvent, type MouseEvent } from "react";
@@ -78,6 +78,59 @@ const SeatButton = memo(function SeatButton({ seat, me, tabbable, selected, pend
     </button>
   );
 });
+
+interface SeatRowProps {
+  row: string;
+  /** The row's cells in column order; undefined is a gap in the layout. */
+  seats: (Seat | undefined)[];
+  me: string;
+  tabbableId: number | null;
+  selectedId: number | null;
+  /** Pending seat ids of this row, as a comparable string. */
+  pendingKey: string;
+  pending: ReadonlySet<number>;
+  onSeatRender?: (seatId: number) => void;
+}
+
+/** A row re-renders only when one of its seats, or its focus/selection/pending state, changed. */
+function sameRow(a: SeatRowProps, b: SeatRowProps): boolean {
+  return (
+    a.row === b.row &&
+    a.me === b.me &&
+    a.tabbableId === b.tabbableId &&
+    a.selectedId === b.selectedId &&
+    a.pendingKey === b.pendingKey &&
+    a.onSeatRender === b.onSeatRender &&
+    a.seats.length === b.seats.length &&
+    a.seats.every((seat, i) => seat === b.seats[i])
+  );
+}
+
+const SeatRow = memo(function SeatRow({ row, seats, me, tabbableId, selectedId, pending, onSeatRender }: SeatRowProps) {
+  // A fragment: label and seats are direct children of the section's CSS grid.
+  return (
+    <>
+      <span aria-hidden="true" className="seat-row-label">
+        {row}
+      </span>
+      {seats.map((seat, c) =>
+        seat ? (
+          <SeatButton
+            key={seat.seatId}
+            seat={seat}
+            me={me}
+            tabbable={seat.seatId === tabbableId}
+            selected={seat.seatId === selectedId}
+            pending={pending.has(seat.seatId)}
+            onRender={onSeatRender}
+          />
+        ) : (
+          <span key={`gap${c}`} aria-hidden="true" />
+        ),
+      )}
+    </>
+  );
+}, sameRow);
 
 const NO_PENDING: ReadonlySet<number> = new Set();
 
@@ -184,26 +237,23 @@ export function SeatMap({ layout, seats, me, onActivate, selectedId = null, pend
                 {c + 1}
               </span>
             ))}
-            {section.rows.map((row, r) => [
-              <span key={`r${row}`} aria-hidden="true" className="seat-row-label">
-                {row}
-              </span>,
-              ...(section.cells[r] ?? []).map((id, c) => {
-                const seat = id === null ? undefined : seats.get(id);
-                if (!seat) return <span key={`g${r}-${c}`} aria-hidden="true" />;
-                return (
-                  <SeatButton
-                    key={seat.seatId}
-                    seat={seat}
-                    me={me}
-                    tabbable={seat.seatId === tabbableId}
-                    selected={seat.seatId === selectedId}
-                    pending={pending.has(seat.seatId)}
-                    onRender={onSeatRender}
-                  />
-                );
-              }),
-            ])}
+            {section.rows.map((row, r) => {
+              const ids = section.cells[r] ?? [];
+              const has = (id: number | null) => id !== null && ids.includes(id);
+              return (
+                <SeatRow
+                  key={row}
+                  row={row}
+                  seats={ids.map((id) => (id === null ? undefined : seats.get(id)))}
+                  me={me}
+                  tabbableId={has(tabbableId) ? tabbableId : null}
+                  selectedId={has(selectedId) ? selectedId : null}
+                  pendingKey={ids.filter((id) => id !== null && pending.has(id)).join(",")}
+                  pending={pending}
+                  onSeatRender={onSeatRender}
+                />
+              );
+            })}
           </div>
         </section>
       ))}

@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from starlette.routing import WebSocketRoute
 
 from boxoffice import __version__
 from boxoffice.api import checkout, errors, events
@@ -27,7 +28,7 @@ from boxoffice.booking.strategies import AtomicStrategy, BookingStrategy, RedisL
 from boxoffice.observability import wiring
 from boxoffice.observability.lifecycle import open_pool
 from boxoffice.realtime import start_realtime
-from boxoffice.realtime.endpoint import stomp_endpoint
+from boxoffice.realtime.endpoint import StompEndpoint
 from boxoffice.settings import Settings, get_settings
 from boxoffice.storage.sweeper import run_sweeper
 
@@ -88,7 +89,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             per_ip=settings.rate_limit_per_ip,
             per_user=settings.rate_limit_per_user,
         )
-        sweeper = asyncio.create_task(run_sweeper(pool, settings))
         runtime = await wiring.start(app, settings, settings.database_url, pool, redis)
         realtime = await start_realtime(app, settings, settings.database_url, redis)
         sweeper = asyncio.create_task(run_sweeper(pool, settings))
@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.include_router(router)
-    app.add_api_websocket_route("/ws", stomp_endpoint)
+    app.router.routes.append(WebSocketRoute("/ws", StompEndpoint()))  # STOMP over WebSocket, raw ASGI
     app.include_router(checkout.router)
     app.include_router(events.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

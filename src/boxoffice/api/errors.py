@@ -104,15 +104,17 @@ def validation_message(exc: ValidationError | RequestValidationError) -> tuple[i
         return 400, "MALFORMED_JSON", "Request body must be a JSON object"
     parts = []
     for e in errors[:5]:
-        field = ".".join(str(p) for p in e["loc"] if p != "body") or "body"
+        field = ".".join(str(p) for p in e["loc"] if p != "body")
         msg = e["msg"]
-        if e["type"] == "extra_forbidden":
+        if e["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")
+        elif e["type"] == "extra_forbidden":
             msg = "Unknown field"
         elif e["type"] == "enum":
             msg = f"Unknown strategy; expected one of {e.get('ctx', {}).get('expected', '')}"
         elif e["type"] == "string_pattern_mismatch":
             msg = "Must not contain control characters"
-        parts.append(f"{field}: {msg}")
+        parts.append(f"{field}: {msg}" if field else msg)
     return 422, "VALIDATION_FAILED", "; ".join(parts)
 
 

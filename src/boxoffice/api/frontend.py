@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.responses import Response
+from starlette.routing import Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocketClose
@@ -35,6 +36,17 @@ class FrontendFiles(StaticFiles):
         return response
 
 
+# Paths the UI never answers: they fall through to the router, whose 404/405 use the API's error body.
+RESERVED_PREFIXES = ("/api/", "/actuator/", "/ws", "/docs", "/openapi.json")
+
+
+class FrontendMount(Mount):
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope.get("path", "").startswith(RESERVED_PREFIXES):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
 def frontend_dir() -> Path:
     """`BOXOFFICE_FRONTEND_DIST` when set (installed deployments), else the repository's build output."""
     configured = os.environ.get("BOXOFFICE_FRONTEND_DIST")
@@ -46,5 +58,5 @@ def mount_frontend(app: FastAPI, directory: Path | None = None) -> bool:
     directory = directory or frontend_dir()
     if not (directory / "index.html").is_file():
         return False
-    app.mount("/", FrontendFiles(directory=directory, html=True), name="frontend")
+    app.router.routes.append(FrontendMount("/", app=FrontendFiles(directory=directory, html=True), name="frontend"))
     return True

@@ -138,7 +138,10 @@ class Bootstrap:
         layout = Layout.grid(self._settings.seed_rows, self._settings.seed_cols)
         conn = await asyncpg.connect(self._url, timeout=MIGRATION_CONNECT_TIMEOUT_S)
         try:
-            inserted = await seed(conn, layout)
+            # seed() locks the seats table to serialise seeders; skip it (and the lock, which would
+            # stall running instances' bookings) when the inventory already exists.
+            populated = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM seats)")
+            inserted = 0 if populated else await seed(conn, layout)
         finally:
             await conn.close()
         if inserted:

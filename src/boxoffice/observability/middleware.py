@@ -27,10 +27,12 @@ _VALID_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
 # The method is client-controlled text: anything unusual collapses into one label value.
 _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 UNMATCHED = "unmatched"
-ALWAYS_OPEN = "/actuator"
+# Until this worker has migrated and seeded, the API and WebSockets answer "starting";
+# health, metrics and the static UI (which retries its API calls) are served regardless.
+GATED_PREFIX = "/api"
 
 
-def route_template(routes: list[BaseRoute], scope: Scope) -> str:
+def route_template(routes: list[BaseRoute], scope: Scope, status: int) -> str:
     """`/api/v1/seats/{seat_id}` rather than the raw path, so label values stay bounded."""
     route = scope.get("route")
     if route is None:
@@ -38,7 +40,11 @@ def route_template(routes: list[BaseRoute], scope: Scope) -> str:
     path = getattr(route, "path", None)
     if not isinstance(path, str):
         return UNMATCHED
-    return path or "/"  # a Mount at the root (the UI's static files) has the empty path
+    if not path:
+        # The UI's static files are mounted at the root and catch every other path: their 404s
+        # are unknown paths like any other.
+        return UNMATCHED if status == 404 else "/"
+    return path
 
 
 class ObservabilityMiddleware:
@@ -63,7 +69,7 @@ class ObservabilityMiddleware:
         token = request_id.set(rid)
         try:
             if scope["type"] == "websocket":
-                if not self._ready() and not scope["path"].startswith(ALWAYS_OPEN):
+                if not self._ready():
                     await send({"type": "websocket.close", "code": 1013, "reason": "starting"})
                     return
                 await self.app(scope, receive, send)
@@ -85,14 +91,14 @@ class ObservabilityMiddleware:
             await send(message)
 
         try:
-            if not self._ready() and not scope["path"].startswith(ALWAYS_OPEN):
+            if not self._ready() and scope["path"].startswith(GATED_PREFIX):
                 await _starting(scope, send_with_id)
             else:
                 await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - start
             method = scope["method"] if scope["method"] in _METHODS else "OTHER"
-            route = route_template(self._routes(), scope)
+            route = route_template(self._routes(), scope, status)
             requests, latency = metrics.http_children(method, route, str(status))
             requests.inc()
             latency.observe(elapsed)

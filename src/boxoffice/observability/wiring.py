@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -18,14 +17,16 @@ from boxoffice.observability.middleware import ObservabilityMiddleware
 from boxoffice.settings import Settings
 from boxoffice.storage.db import Pool
 
-log = logging.getLogger(__name__)
-
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Logging, `/actuator` routes and the outermost middleware; call last in the factory."""
     configure_logging(settings.log_level, settings.log_format)
     metrics.init_series()
+    # First in the route table, so a catch-all mounted earlier (the UI at `/`) cannot shadow them.
+    routes = app.router.routes
+    existing = len(routes)
     app.include_router(router)
+    routes[:] = routes[existing:] + routes[:existing]
 
     def ready() -> bool:
         bootstrap: lifecycle.Bootstrap | None = getattr(app.state, "bootstrap", None)

@@ -7,11 +7,10 @@ The server is a read-only broker: SEND and transactions are refused with ERROR.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from starlette.websockets import WebSocket
+from starlette.types import Receive, Scope, Send
 
 from boxoffice import __version__
 from boxoffice.realtime.hub import (
@@ -26,9 +25,6 @@ from boxoffice.realtime.hub import (
 )
 from boxoffice.realtime.stomp import Frame, FrameParser, FrameTooLargeError, ProtocolError, encode
 
-log = logging.getLogger("boxoffice.realtime")
-
-STOMP_SUBPROTOCOLS = ("v12.stomp", "v11.stomp", "v10.stomp")
 ACK_MODES = frozenset({"auto", "client", "client-individual"})
 MAX_ID_LENGTH = 128
 
@@ -134,24 +130,39 @@ def origin_allowed(headers: Mapping[str, str], allowed: frozenset[str]) -> bool:
     return bool(host) and urlsplit(origin).netloc == host
 
 
-async def stomp_endpoint(websocket: WebSocket) -> None:
-    hub: Hub = websocket.app.state.hub
-    allowed: frozenset[str] = websocket.app.state.ws_origins
-    max_frame: int = websocket.app.state.ws_max_frame_bytes
-    if not origin_allowed(websocket.headers, allowed):
-        await websocket.close(CLOSE_POLICY)  # before accept: the handshake gets HTTP 403
+class StompEndpoint:
+    """The `/ws` route as a plain ASGI app (not a function taking Starlette's `WebSocket`).
+
+    An idle connection then holds only this coroutine and its session, not the WebSocket wrapper
+    and its session frames.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await stomp_endpoint(scope, receive, send)
+
+
+async def stomp_endpoint(scope: Scope, receive: Receive, asgi_send: Send) -> None:
+    state = scope["app"].state
+    hub: Hub = state.hub
+    max_frame: int = state.ws_max_frame_bytes
+    if (await receive())["type"] != "websocket.connect":
+        return
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    if not origin_allowed(headers, state.ws_origins):
+        await asgi_send({"type": "websocket.close", "code": CLOSE_POLICY})  # before accept: HTTP 403
         return
     if hub.full:
-        await websocket.close(CLOSE_TRY_AGAIN)
+        await asgi_send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
         return
-    offered = websocket.scope.get("subprotocols", [])
-    await websocket.accept(subprotocol="v12.stomp" if "v12.stomp" in offered else None)
+    del headers  # nothing in it is needed for the connection's lifetime
+    offered = scope.get("subprotocols", [])
+    await asgi_send({"type": "websocket.accept", "subprotocol": "v12.stomp" if "v12.stomp" in offered else None})
 
     async def send(text: str) -> None:
-        await websocket.send({"type": "websocket.send", "text": text})
+        await asgi_send({"type": "websocket.send", "text": text})
 
     async def close(code: int) -> None:
-        await websocket.send({"type": "websocket.close", "code": code})
+        await asgi_send({"type": "websocket.close", "code": code})
 
     session = hub.open(send, close)
     reader = asyncio.current_task()
@@ -172,7 +183,7 @@ async def stomp_endpoint(websocket: WebSocket) -> None:
     try:
         while not session.closing:
             reading = True
-            message = await websocket.receive()
+            message = await receive()
             reading = False
             if message["type"] == "websocket.disconnect":
                 break

@@ -270,6 +270,11 @@ class Hub:
                 for event in batch:
                     session.offer(sub.message(event))
 
+    def reset(self) -> None:
+        """The outbox was reset: sequence numbers restart, so every subscriber must resnapshot."""
+        for session in list(self._subscribers):
+            session.fail("seat data was reset; reconnect and resynchronise", CLOSE_TRY_AGAIN)
+
     def start(self) -> None:
         self._ticker = asyncio.get_running_loop().create_task(self._tick_loop())
 

@@ -160,6 +160,9 @@ class OutboxRelay:
         assert conn is not None
         while True:
             rows = await conn.fetch(_READ, self.cursor, self._batch)
+            if not rows:
+                await self._check_reset(conn)
+                return None
             ready = 0
             for row in rows:
                 if row["seq"] != self.cursor + ready + 1:
@@ -196,6 +199,15 @@ class OutboxRelay:
             self._deliver(settled)
             self.cursor = hole.top
             self._hole = None
+
+    async def _check_reset(self, conn: asyncpg.Connection) -> None:
+        """`seed --reset` restarts the sequence: follow it, and make every client resynchronise."""
+        top = await conn.fetchval("SELECT COALESCE(max(seq), 0) FROM seat_events")
+        if top < self.cursor:
+            log.warning("relay: outbox sequence went back from %d to %d (reset); clients must resync", self.cursor, top)
+            self.cursor = top
+            self._hole = None
+            self._hub.reset()
 
     def _deliver(self, rows: Sequence[asyncpg.Record]) -> None:
         if not rows:
