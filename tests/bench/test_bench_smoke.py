@@ -26,6 +26,8 @@ def test_tiny_bench_reports_every_scenario(tmp_path: Path) -> None:
             "-m",
             "boxoffice.bench",
             "--tiny",
+            "--pool-size",
+            "4",
             "--json",
             str(out),
             "--admin-url",

@@ -30,6 +30,9 @@ def start_server(artifacts: Path, request: pytest.FixtureRequest) -> Iterator[Se
             "BOXOFFICE_SEED_ROWS": "10",
             "BOXOFFICE_SEED_COLS": "40",
             "BOXOFFICE_LOG_LEVEL": "WARNING",
+            # Small pools: the shared PostgreSQL's 100 connections serve every helper's tests at once.
+            "BOXOFFICE_DB_POOL_MAX": "6",
+            "BOXOFFICE_DB_POOL_MIN": "1",
             **{f"BOXOFFICE_{k.upper()}": v for k, v in settings.items()},
         }
         log = artifacts / f"fault-{request.node.name}.log"

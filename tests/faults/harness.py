@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import random
-import signal
 import subprocess
 import time
 import uuid
@@ -37,6 +35,7 @@ class Op:
     kind: str = "invoke"
     status: int | None = None
     error: str | None = None
+    message: str | None = None
     retry_after: str | None = None
     latency_s: float = 0.0
 
@@ -69,8 +68,9 @@ async def book(client: httpx.AsyncClient, op: Op, history: History) -> Op:
     op.status = response.status_code
     op.retry_after = response.headers.get("retry-after")
     if response.status_code >= 400:
-        with contextlib.suppress(ValueError):
-            op.error = response.json().get("error")
+        with contextlib.suppress(ValueError, AttributeError):
+            body = response.json()
+            op.error, op.message = body.get("error"), body.get("message")
     if response.status_code == 201:
         op.kind = "ok"
     elif response.status_code < 500 or (response.status_code == 503 and op.error in DEFINITE_503):
@@ -108,6 +108,18 @@ async def load(
         await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
+def connect(database_url: str, autocommit: bool = False) -> psycopg.Connection:
+    """Connect for checking, waiting out a shared server that is briefly at max_connections."""
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            return psycopg.connect(database_url, autocommit=autocommit)
+        except psycopg.OperationalError as exc:
+            if "too many clients" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def check_invariants(database_url: str, history: History) -> None:
     """One winner per seat; every 201 in the database; every booking acknowledged once or explained."""
     assert all(op.kind != "invoke" for op in history.ops), "an operation never completed"
@@ -116,7 +128,7 @@ def check_invariants(database_url: str, history: History) -> None:
     for op in history.ops:
         if op.status == 503:
             assert op.retry_after and op.retry_after.isdigit(), f"503 without Retry-After: {op}"
-    with psycopg.connect(database_url) as conn:
+    with connect(database_url) as conn:
         rows = conn.execute("SELECT seat_id, user_id FROM bookings WHERE status = 'CONFIRMED'").fetchall()
         disagree = conn.execute(
             "SELECT count(*) FROM seats s FULL JOIN (SELECT * FROM bookings WHERE status = 'CONFIRMED') b"
@@ -142,7 +154,7 @@ def assert_no_idle_transactions(database_url: str, timeout_s: float = 5.0) -> No
     """The app must never leave a pooled session `idle in transaction` (it would hold row locks)."""
     name = database_url.rsplit("/", 1)[1]
     deadline = time.monotonic() + timeout_s
-    with psycopg.connect(database_url, autocommit=True) as conn:
+    with connect(database_url, autocommit=True) as conn:
         while True:
             row = conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = 'boxoffice'"
@@ -175,7 +187,7 @@ async def assert_recovers(
 @contextlib.contextmanager
 def held_row_locks(database_url: str, seat_ids: list[int]) -> Iterator[psycopg.Connection]:
     """A slow transaction: holds the seats' row locks until the block ends."""
-    with psycopg.connect(database_url) as conn:
+    with connect(database_url) as conn:
         conn.execute("SELECT id FROM seats WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (seat_ids,))
         try:
             yield conn
@@ -213,11 +225,8 @@ class PrivateRedis:
         subprocess.run(["redis-cli", "-p", str(self.port), "flushall"], check=True, capture_output=True)
 
 
-def children(pid: int) -> list[int]:
+def workers(pid: int) -> list[int]:
+    """uvicorn's worker processes under the supervisor `pid` (not multiprocessing's resource tracker)."""
     import psutil
 
-    return [p.pid for p in psutil.Process(pid).children(recursive=False)]
-
-
-def signal_pid(pid: int, sig: signal.Signals) -> None:
-    os.kill(pid, sig)
+    return [p.pid for p in psutil.Process(pid).children() if "spawn_main" in " ".join(p.cmdline())]

@@ -33,7 +33,7 @@ class Sizes:
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(1000, 4_000, 1_000, 2_000, 5, 64)
+        return cls(1000, 3_000, 1_000, 1_000, 5, 64)
 
     @classmethod
     def tiny(cls) -> Sizes:
