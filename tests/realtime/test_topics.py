@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +64,8 @@ def free_seats_of(database_url: str, event_id: int, count: int) -> list[int]:
     return [r[0] for r in rows]
 
 
-async def frames(client: StompClient, count: int) -> list[tuple[dict[str, str], dict[str, Any]]]:
-    out = []
+async def frames(client: StompClient, count: int) -> list[tuple[Mapping[str, str], dict[str, Any]]]:
+    out: list[tuple[Mapping[str, str], dict[str, Any]]] = []
     for _ in range(count):
         frame = await client.next_frame(30)
         assert frame.command == "MESSAGE", frame
