@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import orjson
 import pytest
 
 from boxoffice.booking.domain import DEFAULT_EVENT_ID
+from boxoffice.realtime.hub import Event, Hub, Subscription
 from tests.realtime.client import SeatView, StompClient, comparable, without_sequences, ws_url
 from tests.realtime.conftest import realtime_env
 from tests.realtime.helpers import book, pg_connect
@@ -210,3 +211,48 @@ async def test_largest_event_id_is_a_valid_topic(rt_server: ServerProcess) -> No
         assert (await client.next_frame()).headers["receipt-id"] == "gone"
     finally:
         await client.close()
+
+
+async def test_hub_index_follows_unsubscribe_and_disconnect() -> None:
+    """Two subscriptions to one event on a session: dropping one keeps the other fed; dropping all stops it."""
+    hub = Hub(queue_size=100, max_subscriptions=5, max_connections=10, heartbeat_ms=0, send_timeout_s=5)
+    sent: dict[str, list[str]] = {"a": [], "b": []}
+
+    async def closed(_: int) -> None:
+        return None
+
+    def sink(name: str) -> Callable[[str], Awaitable[None]]:
+        async def send(text: str) -> None:
+            sent[name].append(text)
+
+        return send
+
+    a, b = hub.open(sink("a"), closed), hub.open(sink("b"), closed)
+    hub.subscribe(a, Subscription("s1", "/topic/seats", DEFAULT_EVENT_ID, "auto", 1))
+    hub.subscribe(a, Subscription("s2", "/topic/events/1/seats", DEFAULT_EVENT_ID, "auto", 2))
+    hub.subscribe(a, Subscription("s3", "/topic/events/7/seats", 7, "auto", 3))
+    hub.subscribe(b, Subscription("t", "/topic/events/7/seats", 7, "auto", 1))
+
+    async def publish(seq: int, event_id: int) -> list[str]:
+        before = {name: len(frames) for name, frames in sent.items()}
+        hub.publish([Event.from_json(seq, event_id, b"{}")])
+        await asyncio.sleep(0.05)
+        return [
+            f"{name}:{frame.split('subscription:')[1].split(chr(10))[0]}"
+            for name, frames in sent.items()
+            for frame in frames[before[name] :]
+        ]
+
+    assert sorted(await publish(1, DEFAULT_EVENT_ID)) == ["a:s1", "a:s2"]
+    assert sorted(await publish(2, 7)) == ["a:s3", "b:t"]
+    assert await publish(3, 8) == []
+    assert hub.unsubscribe(a, "s1")
+    assert await publish(4, DEFAULT_EVENT_ID) == ["a:s2"]
+    assert hub.unsubscribe(a, "s2")
+    assert await publish(5, DEFAULT_EVENT_ID) == []
+    hub.discard(b)
+    assert await publish(6, 7) == ["a:s3"]
+    hub.unsubscribe_all(a)
+    assert await publish(7, 7) == [] and hub.subscriber_count == 0
+    assert not hub._by_event, "the per-event index keeps no session without a subscription"
+    await hub.stop()
