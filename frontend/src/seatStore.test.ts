@@ -62,6 +62,46 @@ describe("seatReducer", () => {
     expect(done.buffer).toHaveLength(0);
   });
 
+  it("with prevSequence, skipped values (other events' changes) are no gap", () => {
+    const state = run(
+      [
+        { type: "event", event: { ...bookedEvent(a1, 15, "ann"), prevSequence: 10 } },
+        { type: "event", event: { ...bookedEvent(b3, 21, "bob"), prevSequence: 15 } },
+      ],
+      liveAt(inv),
+    );
+    expect(state.phase).toBe("live");
+    expect(state.sequence).toBe(21);
+    expect(state.seats.get(b3.seatId)?.bookedBy).toBe("bob");
+  });
+
+  it("with prevSequence, goes stale when the previous change on the topic was missed", () => {
+    const state = run(
+      [
+        { type: "event", event: { ...bookedEvent(a1, 15, "ann"), prevSequence: 7 } },
+        { type: "event", event: { ...bookedEvent(b3, 21, "bob"), prevSequence: 18 } },
+      ],
+      liveAt(inv),
+    );
+    expect(state.phase).toBe("stale");
+    expect(state.staleReason).toBe("gap: missed sequence 18 (seen up to 15)");
+    expect(state.seats.get(b3.seatId)?.status).toBe("AVAILABLE");
+  });
+
+  it("with prevSequence, replays buffered events after a snapshot whose sequence is not one of the topic's", () => {
+    const state = run([
+      { type: "resync", generation: 1 },
+      { type: "event", event: { ...bookedEvent(a2, 9, "covered"), prevSequence: 4 } },
+      { type: "event", event: { ...bookedEvent(a1, 14, "first"), prevSequence: 9 } },
+      { type: "event", event: { ...bookedEvent(b3, 17, "second"), prevSequence: 14 } },
+      { type: "snapshot", generation: 1, inventory: inv },
+    ]);
+    expect(state.phase).toBe("live");
+    expect(state.sequence).toBe(17);
+    expect(state.seats.get(a1.seatId)?.bookedBy).toBe("first");
+    expect(state.seats.get(b3.seatId)?.bookedBy).toBe("second");
+  });
+
   it("goes stale on a sequence gap, naming it", () => {
     const state = seatReducer(liveAt(inv), { type: "event", event: bookedEvent(a1, 12) });
     expect(state.phase).toBe("stale");
@@ -198,8 +238,14 @@ describe("parseSeatEvent", () => {
   it("accepts a seat plus sequence", () => {
     expect(parseSeatEvent(JSON.stringify({ ...seat, sequence: 3 }))).toEqual({ ...seat, sequence: 3 });
   });
+  it("keeps prevSequence when present", () => {
+    const body = JSON.stringify({ ...seat, sequence: 9, prevSequence: 4 });
+    expect(parseSeatEvent(body)).toEqual({ ...seat, sequence: 9, prevSequence: 4 });
+  });
   it.each([
     ["not json", "{"],
+    ["fractional prevSequence", JSON.stringify({ ...seat, sequence: 2, prevSequence: 0.5 })],
+    ["string prevSequence", JSON.stringify({ ...seat, sequence: 2, prevSequence: "1" })],
     ["not an object", "42"],
     ["no sequence", JSON.stringify(seat)],
     ["string id", JSON.stringify({ ...seat, seatId: "1", sequence: 1 })],

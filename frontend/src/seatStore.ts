@@ -4,6 +4,8 @@
  * The algorithm: subscribe to `/topic/seats` first, then load a snapshot "as of sequence N", then apply
  * only events after N, in order. Events that arrive while the snapshot loads are buffered. Any hole in the
  * sequence (a lost message, a reconnect) makes the state stale, and the caller takes a new snapshot.
+ * The topic carries only the default event's changes, so holes are found by `prevSequence` (the previous
+ * change on the topic must already be reflected) rather than by expecting `sequence + 1`.
  * A seat is replaced only by a newer version, so duplicates and late echoes never move it backwards.
  *
  * Everything here is pure: React drives it through `useReducer`, tests drive it directly.
@@ -97,7 +99,11 @@ function applyLive(state: SeatState, event: SeatEvent): SeatState {
     const seats = state.seats.has(event.seatId) ? merge(state.seats, event) : state.seats;
     return seats === state.seats ? state : { ...state, seats };
   }
-  if (event.sequence !== state.sequence + 1) {
+  if (event.prevSequence !== undefined) {
+    if (event.prevSequence > state.sequence) {
+      return stale(state, `gap: missed sequence ${event.prevSequence} (seen up to ${state.sequence})`);
+    }
+  } else if (event.sequence !== state.sequence + 1) {
     return stale(state, `gap: expected sequence ${state.sequence + 1}, got ${event.sequence}`);
   }
   if (!state.seats.has(event.seatId)) return stale(state, `unknown seat ${event.seatId}`);
@@ -211,6 +217,7 @@ export function parseSeatEvent(body: string): SeatEvent | null {
   const ok =
     isInt(v.seatId) &&
     isInt(v.sequence) &&
+    (v.prevSequence === undefined || isInt(v.prevSequence)) &&
     isInt(v.version) &&
     isStr(v.seatNumber) &&
     isStr(v.section) &&
@@ -235,5 +242,6 @@ export function parseSeatEvent(body: string): SeatEvent | null {
     booked: v.booked as boolean,
     bookedBy: (v.bookedBy as string | null | undefined) ?? null,
     bookedAt: (v.bookedAt as string | null | undefined) ?? null,
+    ...(isInt(v.prevSequence) ? { prevSequence: v.prevSequence } : {}),
   };
 }

@@ -42,6 +42,12 @@ export interface Inventory {
 /** One `/topic/seats` message: the seat as it is now plus its place in the global change order. */
 export interface SeatEvent extends Seat {
   sequence: number;
+  /**
+   * The sequence of the previous change on the same topic (event). A topic skips other events'
+   * sequence values, so this, not `sequence - 1`, says whether something was missed.
+   * Absent from servers that predate per-event topics.
+   */
+  prevSequence?: number;
 }
 
 export interface Booking extends Seat {

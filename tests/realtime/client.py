@@ -133,6 +133,8 @@ class SeatView:
     """The client algorithm the UI follows: subscribe, snapshot, apply newer deltas, resync on gaps."""
 
     base_url: str
+    topic: str = "/topic/seats"
+    snapshot_path: str = "/api/v1/seats"
     seats: dict[int, dict[str, Any]] = field(default_factory=dict)
     sequence: int = 0
     resyncs: int = 0
@@ -150,12 +152,12 @@ class SeatView:
     async def _connect(self, base_url: str) -> None:
         self.current = base_url
         self._client = await StompClient.connect(ws_url(base_url))
-        await self._client.subscribe()
+        await self._client.subscribe(destination=self.topic)
         await self._snapshot()
 
     async def _snapshot(self) -> None:
         async with httpx.AsyncClient(base_url=self.current, timeout=10) as http:
-            inventory = (await http.get("/api/v1/seats")).raise_for_status().json()
+            inventory = (await http.get(self.snapshot_path)).raise_for_status().json()
         self.seats = {s["seatId"]: s for s in inventory["seats"]}
         self.sequence = inventory["sequence"]
         self.resyncs += 1
@@ -165,13 +167,14 @@ class SeatView:
         seq = event["sequence"]
         if seq <= self.sequence:
             return True
-        if seq != self.sequence + 1:
+        # A topic carries one event's changes: the previous one must be something already seen.
+        if event["prevSequence"] > self.sequence:
             self.gaps += 1
             return False
         self.sequence = seq
         known = self.seats.get(event["seatId"])
         if known is None or event["version"] > known["version"]:
-            self.seats[event["seatId"]] = {k: v for k, v in event.items() if k != "sequence"}
+            self.seats[event["seatId"]] = without_sequences(event)
             self.applied += 1
         return True
 
@@ -208,6 +211,11 @@ class SeatView:
     async def close(self) -> None:
         if self._client is not None:
             await self._client.close()
+
+
+def without_sequences(message: dict[str, Any]) -> dict[str, Any]:
+    """A MESSAGE body reduced to the seat it describes (what the snapshot lists)."""
+    return {k: v for k, v in message.items() if k not in ("sequence", "prevSequence")}
 
 
 def comparable(seat: dict[str, Any]) -> tuple[Any, ...]:

@@ -1,6 +1,7 @@
 """The `/ws` WebSocket endpoint: STOMP 1.2 server side, subscribe-only.
 
-Clients CONNECT (or STOMP), SUBSCRIBE to `/topic/seats` and receive one MESSAGE per seat change.
+Clients CONNECT (or STOMP), SUBSCRIBE to `/topic/seats` (the default event) or
+`/topic/events/{eventId}/seats` and receive one MESSAGE per seat change of that event.
 The server is a read-only broker: SEND and transactions are refused with ERROR.
 """
 
@@ -18,10 +19,11 @@ from boxoffice.realtime.hub import (
     CLOSE_PROTOCOL,
     CLOSE_TOO_BIG,
     CLOSE_TRY_AGAIN,
-    DESTINATIONS,
+    DESTINATIONS_HELP,
     Hub,
     Session,
     Subscription,
+    topic_event_id,
 )
 from boxoffice.realtime.stomp import Frame, FrameParser, FrameTooLargeError, ProtocolError, encode
 
@@ -62,7 +64,7 @@ class StompProtocol:
         elif command in ("CONNECT", "STOMP"):
             raise ProtocolError("already connected")
         else:
-            raise ProtocolError(f"{command} is not supported: this broker only delivers {', '.join(DESTINATIONS)}")
+            raise ProtocolError(f"{command} is not supported: this broker only delivers {DESTINATIONS_HELP}")
         if receipt is not None:
             self.session.offer(encode("RECEIPT", [("receipt-id", receipt)]).decode())
 
@@ -89,8 +91,12 @@ class StompProtocol:
         sub_id = _required(frame, "id")
         destination = _required(frame, "destination")
         ack = frame.headers.get("ack", "auto")
-        if destination not in DESTINATIONS:
-            raise ProtocolError(f"unknown destination {destination[:MAX_ID_LENGTH]!r}")
+        event_id = topic_event_id(destination)
+        if event_id is None:
+            raise ProtocolError(
+                f"unknown destination {destination[:MAX_ID_LENGTH]!r}: subscribe to {DESTINATIONS_HELP}"
+                " (eventId a positive 32-bit integer)"
+            )
         if ack not in ACK_MODES:
             raise ProtocolError(f"unknown ack mode {ack[:32]!r}")
         if sub_id in self.session.subscriptions:
@@ -98,7 +104,7 @@ class StompProtocol:
         if len(self.session.subscriptions) >= self.hub.max_subscriptions:
             raise ProtocolError(f"at most {self.hub.max_subscriptions} subscriptions per connection")
         self._sub_numbers += 1
-        self.hub.subscribe(self.session, Subscription(sub_id, destination, ack, self._sub_numbers))
+        self.hub.subscribe(self.session, Subscription(sub_id, destination, event_id, ack, self._sub_numbers))
 
 
 def _required(frame: Frame, name: str) -> str:

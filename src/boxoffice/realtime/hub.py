@@ -17,13 +17,35 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from boxoffice.booking.domain import DEFAULT_EVENT_ID
 from boxoffice.observability.metrics import WS_MESSAGES_DROPPED, WS_MESSAGES_SENT, WS_SESSIONS
 from boxoffice.realtime.stomp import error_frame, escape
 
 log = logging.getLogger("boxoffice.realtime")
 
 SEATS_TOPIC = "/topic/seats"
-DESTINATIONS = frozenset({SEATS_TOPIC})
+"""The default event's seats (kept for clients from before events existed)."""
+EVENT_TOPIC_PREFIX = "/topic/events/"
+EVENT_TOPIC_SUFFIX = "/seats"
+DESTINATIONS_HELP = f"{SEATS_TOPIC} and {EVENT_TOPIC_PREFIX}{{eventId}}{EVENT_TOPIC_SUFFIX}"
+_INT4_MAX = 2**31 - 1
+
+
+def topic_event_id(destination: str) -> int | None:
+    """The event a destination carries, or None if it is not one of ours.
+
+    Only the canonical spelling of a positive int4 is accepted, so one event has one topic name.
+    """
+    if destination == SEATS_TOPIC:
+        return DEFAULT_EVENT_ID
+    if not (destination.startswith(EVENT_TOPIC_PREFIX) and destination.endswith(EVENT_TOPIC_SUFFIX)):
+        return None
+    digits = destination[len(EVENT_TOPIC_PREFIX) : -len(EVENT_TOPIC_SUFFIX)]
+    if not (0 < len(digits) <= 10 and digits.isascii() and digits.isdigit() and digits[0] != "0"):
+        return None
+    event_id = int(digits)
+    return event_id if event_id <= _INT4_MAX else None
+
 
 # Close codes (RFC 6455): protocol error, policy violation, message too big, try again later.
 CLOSE_NORMAL = 1000
@@ -41,20 +63,22 @@ class Event:
     """One outbox row, encoded once and shared by every subscriber's MESSAGE frame."""
 
     seq: int
+    event_id: int
     tail: str
     """`\\ncontent-length:N\\n\\n<json>\\0`: everything after the per-subscription headers."""
 
     @classmethod
-    def from_json(cls, seq: int, body: bytes) -> Event:
-        return cls(seq, f"\ncontent-length:{len(body)}\n\n{body.decode()}\x00")
+    def from_json(cls, seq: int, event_id: int, body: bytes) -> Event:
+        return cls(seq, event_id, f"\ncontent-length:{len(body)}\n\n{body.decode()}\x00")
 
 
 class Subscription:
-    __slots__ = ("_head", "_mid_suffix", "ack", "destination", "id")
+    __slots__ = ("_head", "_mid_suffix", "ack", "destination", "event_id", "id")
 
-    def __init__(self, sub_id: str, destination: str, ack: str, number: int) -> None:
+    def __init__(self, sub_id: str, destination: str, event_id: int, ack: str, number: int) -> None:
         self.id = sub_id
         self.destination = destination
+        self.event_id = event_id
         self.ack = ack
         self._head = (
             f"MESSAGE\nsubscription:{escape(sub_id)}\ndestination:{escape(destination)}"
@@ -222,6 +246,8 @@ class Hub:
         self.sessions: set[Session] = set()
         # Insertion-ordered set of sessions holding at least one subscription.
         self._subscribers: dict[Session, None] = {}
+        # Event id -> sessions subscribed to it: a change is offered only to its event's subscribers.
+        self._by_event: dict[int, dict[Session, None]] = {}
         self.token = secrets.token_hex(4)
         self._ids = itertools.count(1)
         self._ticker: asyncio.Task[None] | None = None
@@ -245,16 +271,30 @@ class Hub:
     def subscribe(self, session: Session, sub: Subscription) -> None:
         session.subscriptions[sub.id] = sub
         self._subscribers[session] = None
+        self._by_event.setdefault(sub.event_id, {})[session] = None
 
     def unsubscribe(self, session: Session, sub_id: str) -> bool:
-        found = session.subscriptions.pop(sub_id, None) is not None
+        sub = session.subscriptions.pop(sub_id, None)
+        if sub is None:
+            return False
+        if not any(s.event_id == sub.event_id for s in session.subscriptions.values()):
+            self._forget(session, sub.event_id)
         if not session.subscriptions:
             self._subscribers.pop(session, None)
-        return found
+        return True
 
     def unsubscribe_all(self, session: Session) -> None:
+        for event_id in {s.event_id for s in session.subscriptions.values()}:
+            self._forget(session, event_id)
         session.subscriptions.clear()
         self._subscribers.pop(session, None)
+
+    def _forget(self, session: Session, event_id: int) -> None:
+        sessions = self._by_event.get(event_id)
+        if sessions is not None:
+            sessions.pop(session, None)
+            if not sessions:
+                del self._by_event[event_id]
 
     @property
     def subscriber_count(self) -> int:
@@ -262,13 +302,15 @@ class Hub:
 
     def publish(self, events: Iterable[Event]) -> None:
         """Fan out in sequence order; never awaits, so no client can stall the caller."""
-        batch = list(events)
-        if not batch:
-            return
-        for session in list(self._subscribers):
-            for sub in list(session.subscriptions.values()):
-                for event in batch:
-                    session.offer(sub.message(event))
+        by_event: dict[int, list[Event]] = {}
+        for event in events:
+            by_event.setdefault(event.event_id, []).append(event)
+        for event_id, batch in by_event.items():
+            for session in list(self._by_event.get(event_id, ())):
+                for sub in list(session.subscriptions.values()):
+                    if sub.event_id == event_id:
+                        for event in batch:
+                            session.offer(sub.message(event))
 
     def reset(self) -> None:
         """The outbox was reset: sequence numbers restart, so every subscriber must resnapshot."""

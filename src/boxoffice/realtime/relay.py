@@ -10,6 +10,11 @@ before N. The relay delivers only the contiguous run after its cursor. A hole th
 settled, not guessed: every transaction that could still insert a row into `seat_events` holds
 its RowExclusiveLock (taken before the identity value is drawn). Once all holders seen after the
 hole appeared have ended, a re-read shows each missing seq either committed or gone for good.
+
+Topics: each event's changes go to its own topic, so a subscriber sees only some sequence values.
+Every message carries `prevSequence`, the sequence of the previous change of the same event (this
+relay delivers in sequence order, so it knows). A client that has seen everything up to L has
+missed nothing iff `prevSequence <= L`; a snapshot's `sequence` is such an L.
 """
 
 from __future__ import annotations
@@ -60,9 +65,10 @@ class _Hole:
     writers: frozenset[str] | None = None
 
 
-def event_from_row(row: asyncpg.Record) -> Event:
-    body = orjson.dumps({**seat_json(seat_from_row(row)), "sequence": row["seq"]})
-    return Event.from_json(row["seq"], body)
+def event_from_row(row: asyncpg.Record, prev: int) -> Event:
+    seat = seat_from_row(row)
+    body = orjson.dumps({**seat_json(seat), "sequence": row["seq"], "prevSequence": prev})
+    return Event.from_json(row["seq"], seat.event_id, body)
 
 
 class OutboxRelay:
@@ -90,6 +96,10 @@ class OutboxRelay:
         """Every seq <= cursor has been delivered or is known never to commit."""
         self.skipped = 0
         self._positioned = False
+        self._floor = 0
+        """Where this relay started reading: an event with no change seen since changed at or below it."""
+        self._last: dict[int, int] = {}
+        """Event id -> sequence of its latest change delivered."""
 
     async def start(self) -> None:
         """Position the cursor now if the database answers; otherwise the relay keeps trying in
@@ -105,7 +115,8 @@ class OutboxRelay:
     async def _position(self) -> None:
         conn = self._conn if self._conn is not None and not self._conn.is_closed() else await self._connect()
         top = await conn.fetchval("SELECT COALESCE(max(seq), 0) FROM seat_events")
-        self.cursor = max(0, top - STARTUP_WINDOW)
+        self.cursor = self._floor = max(0, top - STARTUP_WINDOW)
+        self._last.clear()
         self._positioned = True
 
     def wake(self) -> None:
@@ -205,14 +216,20 @@ class OutboxRelay:
         top = await conn.fetchval("SELECT COALESCE(max(seq), 0) FROM seat_events")
         if top < self.cursor:
             log.warning("relay: outbox sequence went back from %d to %d (reset); clients must resync", self.cursor, top)
-            self.cursor = top
+            self.cursor = self._floor = top
+            self._last.clear()
             self._hole = None
             self._hub.reset()
 
     def _deliver(self, rows: Sequence[asyncpg.Record]) -> None:
         if not rows:
             return
-        self._hub.publish(event_from_row(r) for r in rows)
+        events = []
+        for row in rows:
+            event = event_from_row(row, self._last.get(row["event_id"], self._floor))
+            self._last[event.event_id] = event.seq
+            events.append(event)
+        self._hub.publish(events)
         self.cursor = rows[-1]["seq"]
 
 
