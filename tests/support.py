@@ -22,6 +22,18 @@ ADMIN_URL = os.environ.get("BOXOFFICE_TEST_ADMIN_URL", "postgresql://postgres@12
 REDIS_URL = os.environ.get("BOXOFFICE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
+def pg_connect(database_url: str, autocommit: bool = True, retry_s: float = 30.0) -> psycopg.Connection:
+    """Connect for checking, waiting out a server that is briefly at max_connections."""
+    deadline = time.monotonic() + retry_s
+    while True:
+        try:
+            return psycopg.connect(database_url, autocommit=autocommit)
+        except psycopg.OperationalError as exc:
+            if "too many clients" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import httpx
 import psycopg
 
-from tests.support import ServerProcess, free_port
+from tests.support import ServerProcess, free_port, pg_connect
 
 ServerFactory = Callable[..., ServerProcess]
 
@@ -109,15 +109,7 @@ async def load(
 
 
 def connect(database_url: str, autocommit: bool = False) -> psycopg.Connection:
-    """Connect for checking, waiting out a shared server that is briefly at max_connections."""
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            return psycopg.connect(database_url, autocommit=autocommit)
-        except psycopg.OperationalError as exc:
-            if "too many clients" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+    return pg_connect(database_url, autocommit=autocommit, retry_s=15)
 
 
 def check_invariants(database_url: str, history: History) -> None:

@@ -6,22 +6,12 @@ from typing import Any
 
 import asyncpg
 import httpx
-import psycopg
+
+from tests.support import pg_connect
 
 # The machine's PostgreSQL (max_connections=100) is shared with other test runs: a connection
 # refused with "too many clients" is retried for a while instead of failing the test.
 _RETRY_S = 30.0
-
-
-def pg_connect(database_url: str) -> psycopg.Connection[tuple[Any, ...]]:
-    deadline = time.monotonic() + _RETRY_S
-    while True:
-        try:
-            return psycopg.connect(database_url, autocommit=True)
-        except psycopg.OperationalError as exc:
-            if "too many clients" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 async def apg_connect(database_url: str) -> asyncpg.Connection:

@@ -10,8 +10,8 @@ import httpx
 from boxoffice.booking.domain import Strategy
 from boxoffice.storage.seats import claim
 from tests.realtime.client import SeatView, StompClient, comparable, ws_url
-from tests.realtime.helpers import apg_connect, assert_consecutive, db_seats, free_seats, pg_connect, snapshot
-from tests.support import ServerProcess
+from tests.realtime.helpers import apg_connect, assert_consecutive, db_seats, free_seats, snapshot
+from tests.support import ServerProcess, pg_connect
 
 
 async def race_bookings(base_url: str, seats: list[int], users_per_seat: int = 2) -> dict[int, tuple[str, int]]:

@@ -18,8 +18,8 @@ from boxoffice.booking.domain import DEFAULT_EVENT_ID
 from boxoffice.realtime.hub import Event, Hub, Subscription
 from tests.realtime.client import SeatView, StompClient, comparable, without_sequences, ws_url
 from tests.realtime.conftest import realtime_env
-from tests.realtime.helpers import book, pg_connect
-from tests.support import ServerProcess, fresh_database
+from tests.realtime.helpers import book
+from tests.support import ServerProcess, fresh_database, pg_connect
 
 ADMIN_TOKEN = "topics-admin-" + "t" * 24
 
