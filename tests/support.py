@@ -84,7 +84,8 @@ class ServerProcess:
 
     def start(self, timeout_s: float = 60.0) -> ServerProcess:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        env.update({"BOXOFFICE_PORT": str(self.port), "BOXOFFICE_REDIS_URL": REDIS_URL})
+        # One worker unless a test asks for more (`--workers N`): the default follows the core count.
+        env.update({"BOXOFFICE_PORT": str(self.port), "BOXOFFICE_REDIS_URL": REDIS_URL, "BOXOFFICE_WORKERS": "1"})
         env.update(self.env)
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
