@@ -36,6 +36,15 @@ _RETURNING = ", ".join(f"s.{c.strip()}" for c in SEAT_COLUMNS.split(","))
 
 # $1 sorted seat ids; $4 hold token: NULL claims free seats, a token claims only the seats that
 # token holds and that have not lapsed.
+def _append_events(changed: str) -> str:
+    """The outbox CTE: one `seat_events` row per seat the `changed` CTE wrote, in the same statement."""
+    return f"""event AS (
+    INSERT INTO seat_events (seat_id, version)
+    SELECT id, version FROM {changed} ORDER BY id
+ RETURNING seq, seat_id
+)"""
+
+
 _TARGET = f"""
 target AS (
     SELECT id,
@@ -62,11 +71,7 @@ WITH {_TARGET}, claimed AS (
     INSERT INTO bookings (seat_id, user_id, strategy, created_at, hold_token)
     SELECT id, booked_by, $3, booked_at, $4::uuid FROM claimed
  RETURNING id, seat_id
-), event AS (
-    INSERT INTO seat_events (seat_id, version)
-    SELECT id, version FROM claimed ORDER BY id
- RETURNING seq, seat_id
-)
+), {_append_events('claimed')}
 SELECT t.id AS target_id, t.free, b.id AS booking_id, e.seq, c.*
   FROM target AS t
   LEFT JOIN claimed AS c ON c.id = t.id
@@ -87,11 +92,7 @@ WITH {_TARGET}, held AS (
     INSERT INTO holds (token, user_id, seat_ids, expires_at)
     SELECT $3::uuid, $2, $1::int[], max(held_until) FROM held HAVING count(*) > 0
  RETURNING token
-), event AS (
-    INSERT INTO seat_events (seat_id, version)
-    SELECT id, version FROM held ORDER BY id
- RETURNING seq, seat_id
-)
+), {_append_events('held')}
 SELECT t.id AS target_id, t.free, e.seq, c.*
   FROM target AS t
   LEFT JOIN held AS c ON c.id = t.id
@@ -212,11 +213,7 @@ WITH released AS (
        SET status = 'AVAILABLE', held_by = NULL, hold_token = NULL, held_until = NULL, version = version + 1
      WHERE hold_token = $1 AND status = 'HELD'
  RETURNING {SEAT_COLUMNS}
-), event AS (
-    INSERT INTO seat_events (seat_id, version)
-    SELECT id, version FROM released ORDER BY id
- RETURNING seq, seat_id
-)
+), {_append_events('released')}
 SELECT e.seq, r.* FROM released AS r JOIN event AS e ON e.seat_id = r.id ORDER BY r.id
 """
 
@@ -244,11 +241,7 @@ WITH extended AS (
            version = version + 1
      WHERE hold_token = $1 AND status = 'HELD' AND held_until >= clock_timestamp()
  RETURNING {SEAT_COLUMNS}
-), event AS (
-    INSERT INTO seat_events (seat_id, version)
-    SELECT id, version FROM extended ORDER BY id
- RETURNING seq, seat_id
-)
+), {_append_events('extended')}
 SELECT e.seq, r.* FROM extended AS r JOIN event AS e ON e.seat_id = r.id ORDER BY r.id
 """
 
