@@ -59,11 +59,20 @@ def fresh_database(prefix: str = "bo_test") -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def reset_inventory(database_url: str) -> None:
-    """Make every seat available again and forget bookings, keeping the layout."""
+def reset_inventory(database_url: str, *, from_scratch: bool = False) -> None:
+    """Every seat AVAILABLE again, no bookings, holds, idempotency keys or change events; layout kept.
+
+    `from_scratch` also puts versions back to 0 and restarts the sequences, so tests that compare
+    versions or sequences start equal; otherwise versions move forward, as a live relay expects.
+    """
+    restart = " RESTART IDENTITY" if from_scratch else ""
+    version = "0" if from_scratch else "version + 1"
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("TRUNCATE seat_events, bookings")
-        conn.execute("UPDATE seats SET status = 'AVAILABLE', booked_by = NULL, booked_at = NULL, version = version + 1")
+        conn.execute(f"TRUNCATE seat_events, bookings, holds, idempotency_keys{restart}")
+        conn.execute(
+            "UPDATE seats SET status = 'AVAILABLE', booked_by = NULL, booked_at = NULL, held_by = NULL,"
+            f" hold_token = NULL, held_until = NULL, version = {version}"
+        )
 
 
 @dataclass

@@ -7,10 +7,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 
-from tests.support import ServerProcess, fresh_database
+from tests.support import ServerProcess, fresh_database, reset_inventory
 
 HOLD_TTL_S = 3.0
 HOLD_MAX_S = 6.0
@@ -22,12 +21,7 @@ CHECKOUT_PREFIX = f"bo-co-{uuid.uuid4().hex[:8]}:"
 
 def reset_checkout(database_url: str) -> None:
     """Every seat AVAILABLE at version 0, no bookings, holds, keys or events: each test starts equal."""
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("TRUNCATE seat_events, bookings, holds, idempotency_keys RESTART IDENTITY")
-        conn.execute(
-            "UPDATE seats SET status = 'AVAILABLE', booked_by = NULL, booked_at = NULL, held_by = NULL,"
-            " hold_token = NULL, held_until = NULL, version = 0"
-        )
+    reset_inventory(database_url, from_scratch=True)
 
 
 def start(env: dict[str, str], database_url: str, log: Path) -> ServerProcess:

@@ -14,20 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import psycopg
 
-from tests.support import ServerProcess, fresh_database
+from tests.support import ServerProcess, fresh_database, reset_inventory
 
 N = 3000
-
-
-def reset(url: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("TRUNCATE seat_events, bookings, holds, idempotency_keys")
-        conn.execute(
-            "UPDATE seats SET status = 'AVAILABLE', booked_by = NULL, booked_at = NULL, held_by = NULL,"
-            " hold_token = NULL, held_until = NULL"
-        )
 
 
 async def run(
@@ -72,25 +62,25 @@ async def main() -> None:
                           f"  x{seats / seconds / base:4.2f}  {codes}")
 
                 for strategy in ("ATOMIC", "DB", "REDIS"):
-                    reset(url)
+                    reset_inventory(url)
                     single = [{"seatId": i, "userId": f"u{i}", "strategy": strategy} for i in range(1, N + 1)]
                     dt, codes = await run(c, single)
                     line(f"{strategy} seatId (original call)", N, N, dt, codes)
-                    reset(url)
+                    reset_inventory(url)
                     quads = [
                         {"seatIds": [i, i + 1, i + 2, i + 3], "userId": f"u{i}", "strategy": strategy}
                         for i in range(1, N, 4)
                     ]
                     dt, codes = await run(c, quads)
                     line(f"{strategy} seatIds x4", N // 4, N, dt, codes)
-                reset(url)
+                reset_inventory(url)
                 dt, codes = await run(
                     c,
                     [{"seatId": i, "userId": f"u{i}"} for i in range(1, N + 1)],
                     headers=lambda b: {"Idempotency-Key": f"k{b['seatId']}"},
                 )
                 line("ATOMIC seatId + Idempotency-Key", N, N, dt, codes)
-                reset(url)
+                reset_inventory(url)
                 pairs = [{"seatIds": [i, i + 1], "userId": f"u{i}"} for i in range(1, N, 2)]
                 dt, codes = await run(c, pairs, path="/api/v1/holds")
                 line("holds x2", N // 2, N, dt, codes)
