@@ -161,8 +161,7 @@ async def create_booking(request: Request) -> Response:
         done = await checkout.book([payload.seatId], user, payload.strategy, conn=conn)
         return Outcome(201, booking_json(done[0]), done)
 
-    fingerprint = {"path": request.url.path, "user": user, "body": payload.model_dump(mode="json")}
-    return await respond(request, "POST /api/v1/bookings", fingerprint, work)
+    return await respond(request, "POST /api/v1/bookings", user, payload, work)
 
 
 @router.post("/holds", status_code=201, openapi_extra=request_body(HoldRequest))
@@ -176,8 +175,7 @@ async def create_hold(request: Request) -> Response:
         hold = await checkout.hold(payload.seatIds, user, payload.strategy, conn=conn)
         return Outcome(201, hold_json(hold), changed=True)
 
-    fingerprint = {"path": request.url.path, "user": user, "body": payload.model_dump(mode="json")}
-    return await respond(request, "POST /api/v1/holds", fingerprint, work)
+    return await respond(request, "POST /api/v1/holds", user, payload, work)
 
 
 @router.get("/holds/{token}")
@@ -196,8 +194,7 @@ async def _change_hold(request: Request, token: UUID, action: str) -> Response:
     async def work(conn: asyncpg.Connection | None) -> Outcome:
         return Outcome(200, hold_json(await change(token, user, conn=conn)), changed=True)
 
-    fingerprint = {"path": request.url.path, "user": user}
-    return await respond(request, f"POST /api/v1/holds/{action}", fingerprint, work)
+    return await respond(request, f"POST /api/v1/holds/{action}", user, None, work)
 
 
 @router.post("/holds/{token}/extend", openapi_extra=request_body(OwnerRequest, required=False))
@@ -221,8 +218,7 @@ async def cancel_booking(booking_id: BookingIdPath, request: Request) -> Respons
         cancellation = await checkout.cancel(booking_id, user, payload.reason, conn=conn)
         return Outcome(200, cancellation_json(cancellation), changed=True)
 
-    fingerprint = {"path": request.url.path, "user": user, "body": payload.model_dump(mode="json")}
-    return await respond(request, "POST /api/v1/bookings/cancel", fingerprint, work)
+    return await respond(request, "POST /api/v1/bookings/cancel", user, payload, work)
 
 
 @router.get("/bookings/{booking_id}")

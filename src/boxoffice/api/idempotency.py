@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 import orjson
 from fastapi import Request
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from boxoffice.api.errors import ApiError, describe, error_body
@@ -48,11 +49,11 @@ async def _counted(work: Work, conn: asyncpg.Connection | None) -> Outcome:
         raise
 
 
-async def respond(request: Request, scope: str, fingerprint: object, work: Work) -> Response:
+async def respond(request: Request, scope: str, user: str, payload: BaseModel | None, work: Work) -> Response:
     """Run `work` once per key: on a connection whose transaction also stores the answer.
 
-    `fingerprint` is everything that defines the request (validated body, user, path); the same
-    key with a different fingerprint is a client bug (422), never a silent replay.
+    The request's fingerprint (path, user, validated body) is only computed when a key is given;
+    the same key with a different fingerprint is a client bug (422), never a silent replay.
     """
     service: BookingService = request.app.state.booking
     key = request.headers.get("idempotency-key")
@@ -61,6 +62,9 @@ async def respond(request: Request, scope: str, fingerprint: object, work: Work)
         return _json(orjson.dumps(outcome.payload), outcome.status)
     if not KEY_PATTERN.match(key):
         raise ApiError(422, "VALIDATION_FAILED", "Idempotency-Key: must be 1-128 visible ASCII characters")
+    fingerprint: dict[str, object] = {"path": request.url.path, "user": user}
+    if payload is not None:
+        fingerprint["body"] = payload.model_dump(mode="json")
     digest = hashlib.sha256(orjson.dumps(fingerprint, option=orjson.OPT_SORT_KEYS)).digest()
     settings = request.app.state.settings
     committed: list[Booking] = []
