@@ -22,8 +22,8 @@ def install(app: FastAPI, settings: Settings) -> None:
     """Logging, `/actuator` routes and the outermost middleware; call last in the factory."""
     configure_logging(settings.log_level, settings.log_format)
     metrics.init_series()
-    # Known before the pool exists: a worker is counted live as soon as it has metric files, so its
-    # share of the capacity must be there from that moment on (no half-counted replacement worker).
+    # Known before the pool exists: a worker counts as live once its metric files exist (at import),
+    # so export its share of the capacity as early as possible rather than at the first pool sample.
     metrics.DB_POOL_MAX.set(settings.db_pool_max)
     # First in the route table, so a catch-all mounted earlier (the UI at `/`) cannot shadow them.
     routes = app.router.routes
