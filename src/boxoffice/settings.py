@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from boxoffice.booking.domain import Strategy
+from boxoffice.domain import Strategy
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 

@@ -11,9 +11,9 @@ import psycopg
 import pytest
 
 from boxoffice.api.app import redis_client
-from boxoffice.booking.domain import SeatOccupied, Strategy
 from boxoffice.booking.locks import SeatLeases
 from boxoffice.booking.strategies import RedisLockStrategy
+from boxoffice.domain import SeatOccupied, Strategy
 from boxoffice.settings import Settings
 from boxoffice.storage import seats
 from boxoffice.storage.db import Pool, connection, create_pool

@@ -6,9 +6,9 @@ import asyncpg
 import pytest
 
 from boxoffice.booking.checkout import CheckoutPolicy, CheckoutService
-from boxoffice.booking.domain import SeatsTaken, Strategy
 from boxoffice.booking.service import BookingService
 from boxoffice.booking.strategies import AtomicStrategy, BookingStrategy
+from boxoffice.domain import SeatsTaken, Strategy
 from tests.features.conftest import reset_checkout
 from tests.support import ServerProcess
 

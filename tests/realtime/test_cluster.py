@@ -13,7 +13,7 @@ import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from boxoffice.booking.domain import Strategy
+from boxoffice.domain import Strategy
 from boxoffice.storage.seats import claim
 from boxoffice.storage.seed import Layout, seed
 from tests.realtime.client import SeatView, StompClient, comparable, ws_url

@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from boxoffice.booking.domain import Strategy
+from boxoffice.domain import Strategy
 from boxoffice.storage.seats import claim
 from tests.realtime.client import SeatView, StompClient, comparable, ws_url
 from tests.realtime.helpers import apg_connect, assert_consecutive, db_seats, free_seats, snapshot

@@ -14,7 +14,7 @@ import httpx
 import orjson
 import pytest
 
-from boxoffice.booking.domain import DEFAULT_EVENT_ID
+from boxoffice.domain import DEFAULT_EVENT_ID
 from boxoffice.realtime.hub import Event, Hub, Subscription
 from tests.realtime.client import SeatView, StompClient, comparable, without_sequences, ws_url
 from tests.realtime.conftest import realtime_env

@@ -21,10 +21,10 @@ from boxoffice.api.limits import BodyLimitMiddleware
 from boxoffice.api.ratelimit import RateLimiter
 from boxoffice.api.routes import router
 from boxoffice.booking.checkout import CheckoutPolicy, CheckoutService
-from boxoffice.booking.domain import Strategy
 from boxoffice.booking.locks import SeatLeases
 from boxoffice.booking.service import BookingService
 from boxoffice.booking.strategies import AtomicStrategy, BookingStrategy, RedisLockStrategy, RowLockStrategy
+from boxoffice.domain import Strategy
 from boxoffice.observability import wiring
 from boxoffice.observability.lifecycle import open_pool
 from boxoffice.realtime import start_realtime

@@ -13,7 +13,7 @@ import jwt
 from fastapi import Request
 
 from boxoffice.api.errors import ApiError
-from boxoffice.booking.domain import MAX_USER_ID_LENGTH
+from boxoffice.domain import MAX_USER_ID_LENGTH
 from boxoffice.settings import Settings
 
 MAX_TOKEN_BYTES = 4096

@@ -25,8 +25,8 @@ from boxoffice.api.schemas import (
     seat_json,
 )
 from boxoffice.booking.checkout import CheckoutService
-from boxoffice.booking.domain import Booking, BookingNotFound, Cancellation, Hold
 from boxoffice.booking.service import BookingService
+from boxoffice.domain import Booking, BookingNotFound, Cancellation, Hold
 from boxoffice.storage import checkout as checkout_store
 from boxoffice.storage.db import connection
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from boxoffice.booking.domain import (
+from boxoffice.domain import (
     BookingError,
     BookingNotActive,
     BookingNotFound,

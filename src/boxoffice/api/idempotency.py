@@ -16,8 +16,8 @@ from starlette.responses import Response
 
 from boxoffice.api.errors import ApiError, describe, error_body
 from boxoffice.api.ratelimit import RATE_LIMITED
-from boxoffice.booking.domain import Booking, BookingError, SeatLimitExceeded
 from boxoffice.booking.service import BookingService
+from boxoffice.domain import Booking, BookingError, SeatLimitExceeded
 from boxoffice.storage import idempotency as store
 from boxoffice.storage.db import connection
 

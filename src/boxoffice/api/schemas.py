@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
-from boxoffice.booking.domain import (
+from boxoffice.domain import (
     MAX_SEAT_ID,
     MAX_SEATS_PER_REQUEST,
     MAX_USER_ID_LENGTH,

@@ -28,7 +28,7 @@ from boxoffice.bench.scenarios import (
     spread_calls,
     verify,
 )
-from boxoffice.booking.domain import Strategy
+from boxoffice.domain import Strategy
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SCENARIOS = ("hot-seat", "spread", "sell-out")

@@ -14,7 +14,7 @@ import asyncpg
 import psutil  # type: ignore[import-untyped]
 
 from boxoffice.bench.client import UNKNOWN, Call, Outcome, run_calls
-from boxoffice.booking.domain import BookingError, Strategy
+from boxoffice.domain import BookingError, Strategy
 from boxoffice.storage import seats
 
 

@@ -14,8 +14,8 @@ from uuid import UUID
 
 import asyncpg
 
-from boxoffice.booking.domain import Booking, Cancellation, Hold, HoldSeatsMismatch, HoldState, Strategy
 from boxoffice.booking.service import BookingService
+from boxoffice.domain import Booking, Cancellation, Hold, HoldSeatsMismatch, HoldState, Strategy
 from boxoffice.storage import checkout
 from boxoffice.storage.db import Pool, connection
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from redis.exceptions import LockNotOwnedError, RedisError
 
-from boxoffice.booking.domain import LockServiceUnavailable
+from boxoffice.domain import LockServiceUnavailable
 from boxoffice.observability.metrics import LOCK_ACQUIRE, LOCK_FAILURES
 
 log = logging.getLogger(__name__)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from boxoffice.booking.domain import DEFAULT_EVENT_ID, Booking, Inventory, Strategy
 from boxoffice.booking.strategies import BookingStrategy
+from boxoffice.domain import DEFAULT_EVENT_ID, Booking, Inventory, Strategy
 from boxoffice.observability.metrics import record_booking
 from boxoffice.storage import seats
 from boxoffice.storage.db import Pool, connection

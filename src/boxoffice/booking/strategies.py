@@ -8,8 +8,8 @@ from typing import Protocol
 
 import asyncpg
 
-from boxoffice.booking.domain import Booking, SeatOccupied, SeatsTaken, Strategy
 from boxoffice.booking.locks import SeatLeases
+from boxoffice.domain import Booking, SeatOccupied, SeatsTaken, Strategy
 from boxoffice.storage import checkout, seats
 from boxoffice.storage.db import Pool, connection
 

@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 import redis.asyncio as aioredis
 
-from boxoffice.booking.domain import Strategy
+from boxoffice.domain import Strategy
 from boxoffice.observability.lifecycle import Bootstrap
 from boxoffice.settings import Settings
 from boxoffice.storage.db import Pool

@@ -14,7 +14,7 @@ from functools import cache
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from boxoffice.booking.domain import SeatNotFound, SeatOccupied, Strategy, Unavailable
+from boxoffice.domain import SeatNotFound, SeatOccupied, Strategy, Unavailable
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
-from boxoffice.booking.domain import DEFAULT_EVENT_ID
+from boxoffice.domain import DEFAULT_EVENT_ID
 from boxoffice.observability.metrics import WS_MESSAGES_DROPPED, WS_MESSAGES_SENT, WS_SESSIONS
 from boxoffice.realtime.stomp import error_frame, escape
 

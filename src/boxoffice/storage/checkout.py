@@ -14,7 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
-from boxoffice.booking.domain import (
+from boxoffice.domain import (
     Booking,
     BookingNotActive,
     BookingNotFound,

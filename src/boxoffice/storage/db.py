@@ -8,7 +8,7 @@ from typing import cast
 
 import asyncpg
 
-from boxoffice.booking.domain import DatabaseBusy, DatabaseUnavailable, SeatOccupied
+from boxoffice.domain import DatabaseBusy, DatabaseUnavailable, SeatOccupied
 from boxoffice.settings import Settings
 
 Pool = asyncpg.Pool

@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from boxoffice.booking.domain import (
+from boxoffice.domain import (
     DEFAULT_EVENT_ID,
     Booking,
     Inventory,

@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from boxoffice.booking.domain import BookingError
+from boxoffice.domain import BookingError
 from boxoffice.settings import Settings
 from boxoffice.storage import checkout, idempotency
 from boxoffice.storage.db import Pool, connection
