@@ -24,8 +24,8 @@ from starlette.requests import Request
 from boxoffice.api.auth import Authenticator
 from boxoffice.api.errors import ApiError
 from boxoffice.settings import Settings
-from tests.features.conftest import ADMIN_TOKEN, JWT_SECRET, client_for, reset_checkout, start
-from tests.features.helpers import assert_consistent, gate_all, rows
+from tests.helpers import assert_consistent, gate_all, rows
+from tests.shared import ADMIN_TOKEN, JWT_SECRET, client_for, reset_checkout, start
 from tests.support import REDIS_URL, ServerProcess, fresh_database
 
 PREFIX = f"bo-rl-{uuid.uuid4().hex[:8]}:"

@@ -9,7 +9,7 @@ from boxoffice.booking.checkout import CheckoutPolicy, CheckoutService
 from boxoffice.booking.service import BookingService
 from boxoffice.booking.strategies import AtomicStrategy, BookingStrategy
 from boxoffice.domain import SeatsTaken, Strategy
-from tests.features.conftest import reset_checkout
+from tests.shared import reset_checkout
 from tests.support import ServerProcess
 
 

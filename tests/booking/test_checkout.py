@@ -12,8 +12,8 @@ import httpx
 import pytest
 import redis
 
-from tests.features.conftest import CHECKOUT_PREFIX, HOLD_MAX_S, HOLD_TTL_S
-from tests.features.helpers import assert_consistent, booked_by, gate_all, rows
+from tests.helpers import assert_consistent, booked_by, gate_all, rows
+from tests.shared import CHECKOUT_PREFIX, HOLD_MAX_S, HOLD_TTL_S
 from tests.support import REDIS_URL
 
 STRATEGIES = ["ATOMIC", "DB", "REDIS"]

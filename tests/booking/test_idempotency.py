@@ -7,8 +7,8 @@ from functools import partial
 
 import httpx
 
-from tests.features.conftest import IDEMPOTENCY_TTL_S
-from tests.features.helpers import assert_consistent, gate_all, rows
+from tests.helpers import assert_consistent, gate_all, rows
+from tests.shared import IDEMPOTENCY_TTL_S
 
 
 async def test_parallel_retries_return_one_outcome(co: httpx.AsyncClient, checkout_db: str) -> None:

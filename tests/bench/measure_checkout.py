@@ -1,6 +1,6 @@
 """Throughput of the checkout paths relative to the original single-seat call (not a test).
 
-Run: `.venv/bin/python -m tests.features.measure_checkout`. One server, its own database, 64
+Run: `.venv/bin/python -m tests.bench.measure_checkout`. One server, its own database, 64
 concurrent clients, every request on a distinct free seat (no contention). On a shared machine only
 the ratios between lines mean something.
 """

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.features.conftest import ADMIN_TOKEN
-from tests.features.helpers import assert_consistent, rows
+from tests.helpers import assert_consistent, rows
+from tests.shared import ADMIN_TOKEN
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 

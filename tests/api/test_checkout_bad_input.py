@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.features.helpers import rows
+from tests.helpers import rows
 
 BAD_BOOKINGS = [
     ({"seatIds": [], "userId": "u"}, 422),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 
 from boxoffice.storage.migrate import alembic_config, upgrade
-from tests.features.helpers import rows
+from tests.helpers import rows
 from tests.support import fresh_database
 
 

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.features.conftest import client_for, start
 from tests.realtime.client import StompClient, ws_url
+from tests.shared import client_for, start
 from tests.support import ServerProcess, fresh_database
 
 
