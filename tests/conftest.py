@@ -1,25 +1,20 @@
+"""Fixtures every suite can use: the server factory, and the servers several suites share.
+
+`server_factory` starts servers for one test, `module_servers` and `session_servers` for a module or
+the whole session (per xdist worker); all are the same `ServerFactory`, which stops its servers and
+drops its databases at teardown.
+"""
+
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.shared import (
-    ADMIN_TOKEN,
-    CHECKOUT_PREFIX,
-    HOLD_MAX_S,
-    HOLD_TTL_S,
-    IDEMPOTENCY_TTL_S,
-    client_for,
-    reset_checkout,
-    start,
-)
-from tests.support import ServerProcess, fresh_database, reset_inventory
-
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+from tests.shared import CHECKOUT, client_for, reset_checkout
+from tests.support import ARTIFACTS, ServerFactory, ServerProcess, reset_inventory
 
 
 @pytest.fixture(scope="session")
@@ -28,24 +23,36 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    with fresh_database() as url:
-        yield url
+@pytest.fixture
+def server_factory(artifacts: Path, request: pytest.FixtureRequest) -> Iterator[ServerFactory]:
+    """Real servers with this test's settings (`server_factory(hold_ttl_s=3)`), stopped when it ends."""
+    with ServerFactory(artifacts, request.node.name) as factory:
+        yield factory
+
+
+@pytest.fixture(scope="module")
+def module_servers(artifacts: Path, request: pytest.FixtureRequest) -> Iterator[ServerFactory]:
+    with ServerFactory(artifacts, request.node.name.removesuffix(".py")) as factory:
+        yield factory
 
 
 @pytest.fixture(scope="session")
-def server(database_url: str, artifacts: Path) -> Iterator[ServerProcess]:
+def session_servers(artifacts: Path) -> Iterator[ServerFactory]:
+    with ServerFactory(artifacts, "session") as factory:
+        yield factory
+
+
+@pytest.fixture(scope="session")
+def database_url(session_servers: ServerFactory) -> str:
+    return session_servers.database("bo_core")
+
+
+@pytest.fixture(scope="session")
+def server(session_servers: ServerFactory, database_url: str) -> ServerProcess:
     """One real server (uvicorn, asyncpg pool, Redis) for the session, on its own database."""
-    env = {
-        "DATABASE_URL": database_url,
-        "BOXOFFICE_REDIS_KEY_PREFIX": f"bo-test-{uuid.uuid4().hex[:8]}:",
-        "BOXOFFICE_SEED_ROWS": "20",
-        "BOXOFFICE_SEED_COLS": "25",
-        "BOXOFFICE_DB_POOL_MAX": "20",
-    }
-    with ServerProcess(env=env, log_path=artifacts / "server.log") as proc:
-        yield proc
+    return session_servers(
+        database_url=database_url, log="core", seed_rows=20, seed_cols=25, db_pool_max=20, db_acquire_timeout_s=10
+    )
 
 
 @pytest.fixture
@@ -62,28 +69,14 @@ async def client(clean: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
-def checkout_db() -> Iterator[str]:
-    with fresh_database("bo_checkout") as url:
-        yield url
+def checkout_db(session_servers: ServerFactory) -> str:
+    return session_servers.database("bo_checkout")
 
 
 @pytest.fixture(scope="session")
-def checkout_server(checkout_db: str, artifacts: Path) -> Iterator[ServerProcess]:
+def checkout_server(session_servers: ServerFactory, checkout_db: str) -> ServerProcess:
     """Sweeper OFF: every expiry assertion here proves claims need no background job."""
-    env = {
-        "BOXOFFICE_REDIS_KEY_PREFIX": CHECKOUT_PREFIX,
-        "BOXOFFICE_HOLD_TTL_S": str(HOLD_TTL_S),
-        "BOXOFFICE_HOLD_MAX_S": str(HOLD_MAX_S),
-        "BOXOFFICE_HOLD_SWEEP_INTERVAL_S": "0",
-        "BOXOFFICE_IDEMPOTENCY_TTL_S": str(IDEMPOTENCY_TTL_S),
-        "BOXOFFICE_REDIS_LOCK_WAIT_MS": "200",
-        "BOXOFFICE_ADMIN_TOKEN": ADMIN_TOKEN,
-    }
-    server = start(env, checkout_db, artifacts / "checkout-server.log")
-    try:
-        yield server
-    finally:
-        server.stop()
+    return session_servers(database_url=checkout_db, log="checkout", settings=CHECKOUT)
 
 
 @pytest.fixture

@@ -1,25 +1,33 @@
-"""Test infrastructure: throwaway databases and real server processes."""
+"""Test infrastructure: throwaway databases, real server processes and the factory that starts them."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
 
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+"""Server logs and other evidence a failed run leaves behind (ignored by git)."""
 ADMIN_URL = os.environ.get("BOXOFFICE_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BOXOFFICE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+MIGRATION_LOCK_KEY = 0x626F786F
+"""The advisory lock `boxoffice/storage/migrations/env.py` takes so that instances migrate one at a time."""
+START_TIMEOUT_S = 120.0
+"""A busy machine (CI on 2 cores, other suites in parallel) can take a while to start a server."""
 
 
 def pg_connect(database_url: str, autocommit: bool = True, retry_s: float = 30.0) -> psycopg.Connection:
@@ -91,7 +99,7 @@ class ServerProcess:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout_s: float = 60.0) -> ServerProcess:
+    def start(self, timeout_s: float = START_TIMEOUT_S) -> ServerProcess:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         # One worker unless a test asks for more (`--workers N`): the default follows the core count.
         env.update({"BOXOFFICE_PORT": str(self.port), "BOXOFFICE_REDIS_URL": REDIS_URL, "BOXOFFICE_WORKERS": "1"})
@@ -109,7 +117,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}; log: {self.log_path}")
             try:
-                if httpx.get(f"{self.base_url}{self.ready_path}", timeout=1).status_code == 200:
+                if httpx.get(f"{self.base_url}{self.ready_path}", timeout=5).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
@@ -117,7 +125,7 @@ class ServerProcess:
         self.stop()
         raise TimeoutError(f"server did not answer within {timeout_s}s; log: {self.log_path}")
 
-    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 20.0) -> int | None:
+    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 30.0) -> int | None:
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else None
         with contextlib.suppress(ProcessLookupError):
@@ -135,28 +143,89 @@ class ServerProcess:
         self.stop()
 
 
-async def race(
-    client: httpx.AsyncClient, requests: list[dict[str, object]], concurrency: int | None = None
-) -> list[httpx.Response]:
-    """Fire requests together (a barrier releases them at once), at most `concurrency` in flight.
+Setting = str | int | float | bool
+StartServer = Callable[..., ServerProcess]
 
-    httpx's pool degrades badly with thousands of queued requests, so large runs cap the
-    in-flight count instead of queueing inside the client.
+
+def setting_env(settings: Mapping[str, Setting]) -> dict[str, str]:
+    """`hold_ttl_s=3` -> `BOXOFFICE_HOLD_TTL_S=3`: keyword names follow `boxoffice.settings.Settings`."""
+    return {
+        f"BOXOFFICE_{name.upper()}": (str(v).lower() if isinstance(v, bool) else str(v)) for name, v in settings.items()
+    }
+
+
+class ServerFactory:
+    """Starts real `boxoffice serve` processes with per-test settings; `close()` stops them all and
+    drops every database it created (servers first, so nothing is connected any more).
+
+    Each server gets, unless told otherwise: a fresh database, a Redis key prefix of its own, one
+    worker and a small pool (many servers share one PostgreSQL), and a log file in `test-artifacts/`.
     """
-    gate = asyncio.Event()
-    slots = asyncio.Semaphore(concurrency or len(requests))
 
-    async def one(body: dict[str, object]) -> httpx.Response:
-        await gate.wait()
-        async with slots:
-            return await client.post("/api/v1/bookings", json=body)
+    DEFAULTS: Mapping[str, Setting] = {"workers": 1, "db_pool_min": 1, "db_pool_max": 5}
 
-    tasks = [asyncio.create_task(one(b)) for b in requests]
-    await asyncio.sleep(0)
-    gate.set()
-    # Wait for every request, even after a failure, so no straggler lands in the next test.
-    results = await asyncio.gather(*tasks, return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return [r for r in results if isinstance(r, httpx.Response)]
+    def __init__(self, artifacts: Path, name: str) -> None:
+        self._stack = contextlib.ExitStack()
+        self._artifacts = artifacts
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        self._name = re.sub(r"[^\w.-]+", "_", f"{name}-{worker}" if worker else name)[:150]
+        self._logs: Counter[str] = Counter()
+
+    def __enter__(self) -> ServerFactory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def database(self, prefix: str = "bo_test") -> str:
+        """A fresh, empty database, dropped when the factory closes."""
+        return self._stack.enter_context(fresh_database(prefix))
+
+    def __call__(
+        self,
+        *args: str,
+        database_url: str | None = None,
+        embedded: bool = False,
+        log: str = "server",
+        ready_path: str = "/api/v1/seats",
+        env: Mapping[str, str] | None = None,
+        settings: Mapping[str, Setting] | None = None,
+        **overrides: Setting,
+    ) -> ServerProcess:
+        """Start a server and wait until `ready_path` answers 200.
+
+        `args` go to `boxoffice serve` (e.g. "--workers", "2"). `settings` (a suite's preset) and then
+        `overrides` are `Settings` field names: `server_factory(settings=REALTIME, ws_max_connections=3)`.
+        `env` sets other variables (e.g. PROMETHEUS_MULTIPROC_DIR). With `embedded=True` there is no
+        DATABASE_URL: `serve` runs its embedded PostgreSQL.
+        """
+        full = {
+            **self.DEFAULTS,
+            "redis_key_prefix": f"bo-test-{uuid.uuid4().hex[:8]}:",
+            **(settings or {}),
+            **overrides,
+        }
+        environment = setting_env(full)
+        if not embedded:
+            environment["DATABASE_URL"] = database_url or self.database()
+        environment.update(env or {})
+        server = ServerProcess(env=environment, args=list(args), log_path=self._log_path(log), ready_path=ready_path)
+        return self._stack.enter_context(server)
+
+    def configured(self, settings: Mapping[str, Setting] | None = None, **defaults: Any) -> StartServer:
+        """This factory with a suite's preset `settings` and default arguments; a call's own win."""
+
+        def start(*args: str, **kwargs: Any) -> ServerProcess:
+            overrides = {**defaults, **kwargs}
+            return self(*args, settings={**(settings or {}), **overrides.pop("settings", {})}, **overrides)
+
+        return start
+
+    def _log_path(self, log: str) -> Path:
+        stem = f"{self._name}-{log}"
+        self._logs[stem] += 1
+        count = self._logs[stem]
+        return self._artifacts / (f"{stem}.log" if count == 1 else f"{stem}-{count}.log")
