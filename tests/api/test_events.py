@@ -1,38 +1,16 @@
-"""Events and venues: admin API, layout file CLI, per-event seat maps; the default event unchanged."""
+"""Events and venues: the admin API and per-event seat maps; the default event unchanged."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.helpers import assert_consistent, rows
-from tests.shared import ADMIN_TOKEN
+from tests.shared import ADMIN_TOKEN, layout
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
-def layout(**overrides: Any) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "slug": f"jazz-{uuid.uuid4().hex[:8]}",
-        "name": "Jazz Night",
-        "venue": "Blue Hall",
-        "startsAt": "2026-12-24T20:00:00Z",
-        "categories": {"VIP": {"priceCents": 9000}, "STD": {"priceCents": 4500}},
-        "sections": [
-            {"name": "Stalls", "rows": 3, "columns": 4, "category": "STD", "rowCategories": {"A": "VIP"}},
-            {"name": "Balcony", "rows": 2, "columns": 5, "category": "STD"},
-        ],
-    }
-    spec.update(overrides)
-    return spec
 
 
 async def test_admin_creates_event_with_its_own_seat_map(co: httpx.AsyncClient, checkout_db: str) -> None:
@@ -96,26 +74,3 @@ async def test_admin_api_needs_the_admin_token(co: httpx.AsyncClient) -> None:
     assert (await co.get("/api/v1/events/999999/seats")).status_code == 404
     assert (await co.get("/api/v1/events/0")).status_code == 422
     assert (await co.get(f"/api/v1/events/{2**31}/seats")).status_code == 422
-
-
-def test_cli_creates_event_from_layout_file(checkout_db: str, tmp_path: Path) -> None:
-    spec = layout(sections=[{"name": "Main", "rows": 2, "columns": 3, "category": "VIP"}])
-    path = tmp_path / "event.json"
-    path.write_text(json.dumps(spec))
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
-    env["DATABASE_URL"] = checkout_db
-    done = subprocess.run(
-        [sys.executable, "-m", "boxoffice.cli", "event", "create", "--layout", str(path)],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "with 6 seats" in done.stdout
-    created = rows(checkout_db, "SELECT e.id, count(s.id) AS n, min(s.price_cents) AS p FROM events e"
-                   " JOIN seats s ON s.event_id = e.id WHERE e.slug = %s GROUP BY e.id", spec["slug"])
-    assert created[0]["n"] == 6 and created[0]["p"] == 9000
-    path.write_text(json.dumps({**spec, "slug": "x y"}))
-    bad = subprocess.run(
-        [sys.executable, "-m", "boxoffice.cli", "event", "create", "--layout", str(path)],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
-    )
-    assert bad.returncode == 2 and "invalid layout" in bad.stderr

@@ -25,7 +25,7 @@ def url() -> Iterator[str]:
 def cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {"DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
     return subprocess.run(
-        [sys.executable, "-m", "boxoffice.cli", *args], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "boxoffice.cli", *args], env=env, capture_output=True, text=True, timeout=120
     )
 
 
