@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from tests.support import ServerProcess, fresh_database, reset_inventory
+from tests.support import ARTIFACTS, ServerFactory, reset_inventory
 
 N = 3000
 
@@ -42,48 +41,44 @@ async def run(
 
 
 async def main() -> None:
-    with fresh_database("bo_measure") as url:
-        env = {
-            "DATABASE_URL": url,
-            "BOXOFFICE_SEED_ROWS": "100",
-            "BOXOFFICE_SEED_COLS": "100",
-            "BOXOFFICE_REDIS_KEY_PREFIX": f"bo-m-{uuid.uuid4().hex[:6]}:",
-            "BOXOFFICE_HOLD_SWEEP_INTERVAL_S": "0",
-        }
-        with ServerProcess(env=env) as server:
-            limits = httpx.Limits(max_connections=100)
-            async with httpx.AsyncClient(base_url=server.base_url, limits=limits, timeout=30) as c:
-                base = 0.0
+    with ServerFactory(ARTIFACTS, "measure_checkout") as servers:
+        url = servers.database("bo_measure")
+        server = servers(database_url=url, seed_rows=100, seed_cols=100, hold_sweep_interval_s=0, db_pool_max=20)
+        limits = httpx.Limits(max_connections=100)
+        async with httpx.AsyncClient(base_url=server.base_url, limits=limits, timeout=30) as c:
+            base = 0.0
 
-                def line(label: str, requests: int, seats: int, seconds: float, codes: dict[int, int]) -> None:
-                    nonlocal base
-                    base = base or seats / seconds
-                    print(f"{label:34} {requests / seconds:7.0f} req/s {seats / seconds:7.0f} seats/s"
-                          f"  x{seats / seconds / base:4.2f}  {codes}")
-
-                for strategy in ("ATOMIC", "DB", "REDIS"):
-                    reset_inventory(url)
-                    single = [{"seatId": i, "userId": f"u{i}", "strategy": strategy} for i in range(1, N + 1)]
-                    dt, codes = await run(c, single)
-                    line(f"{strategy} seatId (original call)", N, N, dt, codes)
-                    reset_inventory(url)
-                    quads = [
-                        {"seatIds": [i, i + 1, i + 2, i + 3], "userId": f"u{i}", "strategy": strategy}
-                        for i in range(1, N, 4)
-                    ]
-                    dt, codes = await run(c, quads)
-                    line(f"{strategy} seatIds x4", N // 4, N, dt, codes)
-                reset_inventory(url)
-                dt, codes = await run(
-                    c,
-                    [{"seatId": i, "userId": f"u{i}"} for i in range(1, N + 1)],
-                    headers=lambda b: {"Idempotency-Key": f"k{b['seatId']}"},
+            def line(label: str, requests: int, seats: int, seconds: float, codes: dict[int, int]) -> None:
+                nonlocal base
+                base = base or seats / seconds
+                print(
+                    f"{label:34} {requests / seconds:7.0f} req/s {seats / seconds:7.0f} seats/s"
+                    f"  x{seats / seconds / base:4.2f}  {codes}"
                 )
-                line("ATOMIC seatId + Idempotency-Key", N, N, dt, codes)
+
+            for strategy in ("ATOMIC", "DB", "REDIS"):
                 reset_inventory(url)
-                pairs = [{"seatIds": [i, i + 1], "userId": f"u{i}"} for i in range(1, N, 2)]
-                dt, codes = await run(c, pairs, path="/api/v1/holds")
-                line("holds x2", N // 2, N, dt, codes)
+                single = [{"seatId": i, "userId": f"u{i}", "strategy": strategy} for i in range(1, N + 1)]
+                dt, codes = await run(c, single)
+                line(f"{strategy} seatId (original call)", N, N, dt, codes)
+                reset_inventory(url)
+                quads = [
+                    {"seatIds": [i, i + 1, i + 2, i + 3], "userId": f"u{i}", "strategy": strategy}
+                    for i in range(1, N, 4)
+                ]
+                dt, codes = await run(c, quads)
+                line(f"{strategy} seatIds x4", N // 4, N, dt, codes)
+            reset_inventory(url)
+            dt, codes = await run(
+                c,
+                [{"seatId": i, "userId": f"u{i}"} for i in range(1, N + 1)],
+                headers=lambda b: {"Idempotency-Key": f"k{b['seatId']}"},
+            )
+            line("ATOMIC seatId + Idempotency-Key", N, N, dt, codes)
+            reset_inventory(url)
+            pairs = [{"seatIds": [i, i + 1], "userId": f"u{i}"} for i in range(1, N, 2)]
+            dt, codes = await run(c, pairs, path="/api/v1/holds")
+            line("holds x2", N // 2, N, dt, codes)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -12,14 +12,25 @@ import httpx
 import pytest
 import redis
 
-from tests.helpers import assert_consistent, booked_by, gate_all, rows
+from tests.helpers import assert_consistent, booked_by, eventually, gate_all, rows, until
 from tests.shared import CHECKOUT_PREFIX, HOLD_MAX_S, HOLD_TTL_S
 from tests.support import REDIS_URL
 
 STRATEGIES = ["ATOMIC", "DB", "REDIS"]
 
 
-def book(client: httpx.AsyncClient, seat_ids: list[int], user: str, strategy: str) -> partial[object]:
+async def hold_state(client: httpx.AsyncClient, token: str, state: str) -> bool:
+    return bool((await client.get(f"/api/v1/holds/{token}")).json()["state"] == state)
+
+
+def db_clock_past(database_url: str, instant: datetime) -> bool:
+    """The database's clock (which decides expiries) has passed `instant`."""
+    return bool(rows(database_url, "SELECT now() > %s AS past", instant)[0]["past"])
+
+
+def book(
+    client: httpx.AsyncClient, seat_ids: list[int], user: str, strategy: str
+) -> Callable[[], Awaitable[httpx.Response]]:
     body = {"seatIds": seat_ids, "userId": user, "strategy": strategy}
     return partial(client.post, "/api/v1/bookings", json=body)
 
@@ -34,7 +45,7 @@ async def test_overlapping_multi_seat_bookings_one_buyer_gets_all(
         base = 1 + round_no * 10
         alice = [base + 3, base + 2, base + 1]  # reversed order: would deadlock without ordered locking
         bob = [base + 1, base + 2, base + 4]
-        ra, rb = await gate_all([book(co, alice, "alice", strategy), book(co, bob, "bob", strategy)])  # type: ignore[list-item]
+        ra, rb = await gate_all([book(co, alice, "alice", strategy), book(co, bob, "bob", strategy)])
         statuses = sorted([ra.status_code, rb.status_code])
         assert statuses == [201, 409], (ra.text, rb.text)
         winner, loser, win_seats, lose_seats = (
@@ -61,7 +72,7 @@ async def test_many_buyers_random_overlaps_never_split_a_request(
     for round_no in range(6):
         pool = list(range(1 + round_no * 12, 13 + round_no * 12))
         wants = {f"u{i}": rng.sample(pool, rng.choice([3, 4])) for i in range(8)}
-        responses = await gate_all([book(co, s, u, strategy) for u, s in wants.items()])  # type: ignore[misc]
+        responses = await gate_all([book(co, s, u, strategy) for u, s in wants.items()])
         by_user = dict(zip(wants, responses, strict=True))
         assert {r.status_code for r in responses} <= {201, 409}, [r.text for r in responses]
         winners = {u for u, r in by_user.items() if r.status_code == 201}
@@ -101,8 +112,9 @@ async def test_overlapping_holds_one_holder_gets_all(co: httpx.AsyncClient, chec
         ra, rb = await gate_all([partial(hold, co, a, "amy", strategy), partial(hold, co, b, "bo", strategy)])
         assert sorted([ra.status_code, rb.status_code]) == [201, 409], (ra.text, rb.text)
         won = ra if ra.status_code == 201 else rb
-        held = rows(checkout_db, "SELECT id, held_by FROM seats WHERE status = 'HELD' AND id BETWEEN %s AND %s",
-                    base, base + 9)
+        held = rows(
+            checkout_db, "SELECT id, held_by FROM seats WHERE status = 'HELD' AND id BETWEEN %s AND %s", base, base + 9
+        )
         assert sorted(r["id"] for r in held) == sorted(won.json()["seatIds"])
         assert {r["held_by"] for r in held} == {won.json()["userId"]}
     assert_consistent(checkout_db)
@@ -138,7 +150,6 @@ async def test_hold_blocks_others_then_confirms(co: httpx.AsyncClient, checkout_
 async def test_extend_and_release(co: httpx.AsyncClient, checkout_db: str) -> None:
     r = await hold(co, [41, 42, 43], "jo", "db")  # strategy names are case-insensitive, as for bookings
     token, first = r.json()["holdToken"], datetime.fromisoformat(r.json()["expiresAt"])
-    await asyncio.sleep(0.3)
     ext = await co.post(f"/api/v1/holds/{token}/extend", json={"userId": "jo"})
     assert ext.status_code == 200, ext.text
     assert datetime.fromisoformat(ext.json()["expiresAt"]) > first
@@ -154,32 +165,35 @@ async def test_extend_and_release(co: httpx.AsyncClient, checkout_db: str) -> No
 async def test_extension_is_capped_and_lapsed_hold_cannot_extend(co: httpx.AsyncClient, checkout_db: str) -> None:
     """Extensions never push a hold past HOLD_MAX_S after it began; once it lapses it stays lapsed."""
     r = await hold(co, [51], "lee")
-    token = r.json()["holdToken"]
+    token, first = r.json()["holdToken"], datetime.fromisoformat(r.json()["expiresAt"])
     created = rows(checkout_db, "SELECT created_at FROM holds WHERE token = %s", token)[0]["created_at"]
     cap = created + timedelta(seconds=HOLD_MAX_S)
-    expiries = []
-    deadline = time.monotonic() + HOLD_MAX_S + HOLD_TTL_S + 3
-    while time.monotonic() < deadline:
-        await asyncio.sleep(0.6)
-        ext = await co.post(f"/api/v1/holds/{token}/extend", json={"userId": "lee"})
-        if ext.status_code != 200:
-            break
-        expiries.append(datetime.fromisoformat(ext.json()["expiresAt"]))
-    assert ext.status_code == 409 and ext.json()["error"] == "HOLD_EXPIRED", ext.text
-    assert expiries and max(expiries) <= cap
-    assert cap in expiries, "the last extensions should have been cut to the cap"
+
+    async def extend() -> httpx.Response:
+        return await co.post(f"/api/v1/holds/{token}/extend", json={"userId": "lee"})
+
+    early = await extend()
+    assert early.status_code == 200, early.text
+    assert first < datetime.fromisoformat(early.json()["expiresAt"]) <= cap
+    # From HOLD_MAX_S - HOLD_TTL_S after it began, a full extension would pass the cap: it is cut to it.
+    await until(lambda: db_clock_past(checkout_db, cap - timedelta(seconds=HOLD_TTL_S)), what="the cap in reach")
+    late = await extend()
+    assert late.status_code == 200, late.text
+    assert datetime.fromisoformat(late.json()["expiresAt"]) == cap
+    await eventually(lambda: hold_state(co, token, "EXPIRED"), what="the hold to lapse at its cap")
+    lapsed = await extend()
+    assert lapsed.status_code == 409 and lapsed.json()["error"] == "HOLD_EXPIRED", lapsed.text
     assert (await co.post("/api/v1/bookings", json={"holdToken": token, "userId": "lee"})).status_code == 409
 
 
 async def test_expired_hold_frees_seats_without_any_sweeper(co: httpx.AsyncClient, checkout_db: str) -> None:
     r = await hold(co, [61, 62], "max")
     token = r.json()["holdToken"]
-    await asyncio.sleep(HOLD_TTL_S + 0.2)
+    await eventually(lambda: hold_state(co, token, "EXPIRED"), what="the hold to lapse")
     # The sweeper is off: the row still says HELD, yet every claim treats it as free.
     assert {x["status"] for x in rows(checkout_db, "SELECT status FROM seats WHERE id IN (61, 62)")} == {"HELD"}
     seats = {s["seatId"]: s for s in (await co.get("/api/v1/seats")).json()["seats"]}
     assert seats[61]["status"] == "AVAILABLE" and seats[61]["heldUntil"] is None
-    assert (await co.get(f"/api/v1/holds/{token}")).json()["state"] == "EXPIRED"
     late = await co.post("/api/v1/bookings", json={"holdToken": token, "userId": "max"})
     assert late.status_code == 409 and late.json()["error"] == "HOLD_EXPIRED"
     assert sorted(late.json()["seatIds"]) == [61, 62]
@@ -190,29 +204,27 @@ async def test_expired_hold_frees_seats_without_any_sweeper(co: httpx.AsyncClien
 
 async def test_hold_expiry_races_with_confirm(co: httpx.AsyncClient, checkout_db: str) -> None:
     """Confirm fired around the expiry instant while a rival hammers the same seats: per round,
-    exactly one of them owns both seats, never a mix and never both."""
+    exactly one of them owns both seats, never a mix and never both. The rounds run at once."""
     outcomes = {"holder": 0, "rival": 0}
-    for round_no, offset in enumerate([-0.06, -0.02, 0.0, 0.01, 0.03, 0.08]):
+
+    async def one_round(round_no: int, offset: float) -> None:
         seats = [71 + 2 * round_no, 72 + 2 * round_no]
         r = await hold(co, seats, "olga")
         token = r.json()["holdToken"]
-        # Aim at the database's expiry instant (same host clock), not at when the answer arrived.
+        # Aim at the database's expiry instant (same host clock), not at when the answer arrived:
+        # this sleep is the race being set up, not a wait for a result.
         expires = datetime.fromisoformat(r.json()["expiresAt"])
         await asyncio.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds() + offset))
-
-        async def rival(seats: list[int]) -> list[httpx.Response]:
-            seen = []
-            for _ in range(40):
-                resp = await co.post("/api/v1/bookings", json={"seatIds": seats, "userId": "pete", "strategy": "DB"})
-                seen.append(resp)
-                if resp.status_code == 201:
-                    break
-                await asyncio.sleep(0.005)
-            return seen
-
-        confirm, rival_seen = await asyncio.gather(
-            co.post("/api/v1/bookings", json={"holdToken": token, "userId": "olga"}), rival(seats)
-        )
+        confirming = asyncio.create_task(co.post("/api/v1/bookings", json={"holdToken": token, "userId": "olga"}))
+        rival_seen = []
+        while True:  # until it wins, or has tried once after the confirm was answered
+            answered = confirming.done()
+            resp = await co.post("/api/v1/bookings", json={"seatIds": seats, "userId": "pete", "strategy": "DB"})
+            rival_seen.append(resp)
+            if resp.status_code == 201 or answered:
+                break
+            await asyncio.sleep(0.005)
+        confirm = await confirming
         owners = booked_by(checkout_db, seats)
         rival_won = any(x.status_code == 201 for x in rival_seen)
         if confirm.status_code == 201:
@@ -223,6 +235,8 @@ async def test_hold_expiry_races_with_confirm(co: httpx.AsyncClient, checkout_db
             assert rival_won and set(owners.values()) == {"pete"}
             outcomes["rival"] += 1
         assert all(x.status_code in (201, 409) for x in rival_seen)
+
+    await asyncio.gather(*(one_round(n, offset) for n, offset in enumerate([-0.06, -0.02, 0.0, 0.01, 0.03, 0.08])))
     print(f"expiry race outcomes: {outcomes}")
     assert_consistent(checkout_db)
 
@@ -240,8 +254,9 @@ async def test_cancellation_audit_trail(co: httpx.AsyncClient, checkout_db: str)
     assert (await co.post("/api/v1/bookings/999999/cancel", json={"userId": "quinn"})).status_code == 404
     rebook = await co.post("/api/v1/bookings", json={"seatId": 81, "userId": "rita"})
     assert rebook.status_code == 201
-    trail = rows(checkout_db, "SELECT user_id, status, cancelled_by, cancel_reason FROM bookings WHERE seat_id = 81"
-                 " ORDER BY id")
+    trail = rows(
+        checkout_db, "SELECT user_id, status, cancelled_by, cancel_reason FROM bookings WHERE seat_id = 81 ORDER BY id"
+    )
     assert trail == [
         {"user_id": "quinn", "status": "CANCELLED", "cancelled_by": "quinn", "cancel_reason": "plans changed"},
         {"user_id": "rita", "status": "CONFIRMED", "cancelled_by": None, "cancel_reason": None},
@@ -258,7 +273,7 @@ async def test_cancel_races_with_rebooking(co: httpx.AsyncClient, checkout_db: s
     booking_id = (await co.post("/api/v1/bookings", json={"seatId": 91, "userId": "sam"})).json()["bookingId"]
     calls = [partial(co.post, f"/api/v1/bookings/{booking_id}/cancel", json={"userId": "sam"})]
     calls += [partial(co.post, "/api/v1/bookings", json={"seatId": 91, "userId": f"g{i}"}) for i in range(10)]
-    responses = await gate_all(calls)  # type: ignore[arg-type]
+    responses = await gate_all(calls)
     assert responses[0].status_code == 200
     winners = [r for r in responses[1:] if r.status_code == 201]
     assert len(winners) <= 1 and all(r.status_code in (201, 409) for r in responses[1:])
@@ -279,7 +294,7 @@ async def test_rivals_hammering_held_seats_never_fail_a_live_hold(co: httpx.Asyn
             partial(co.post, "/api/v1/bookings", json={"seatIds": seats, "userId": f"r{i}", "strategy": "REDIS"})
             for i in range(20)
         ]
-        confirm, *rivals = await gate_all(calls)  # type: ignore[arg-type]
+        confirm, *rivals = await gate_all(calls)
         assert confirm.status_code == 201, confirm.text
         assert {r.status_code for r in rivals} == {409}
         assert set(booked_by(checkout_db, seats).values()) == {"holder"}

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 
 import httpx
 
-from tests.helpers import assert_consistent, gate_all, rows
+from tests.helpers import assert_consistent, gate_all, rows, until
 from tests.shared import IDEMPOTENCY_TTL_S
 
 
@@ -15,7 +14,7 @@ async def test_parallel_retries_return_one_outcome(co: httpx.AsyncClient, checko
     """12 copies of one request with one key at the same instant: one booking, 12 identical answers."""
     body = {"seatIds": [3, 4], "userId": "ada", "strategy": "REDIS"}
     calls = [partial(co.post, "/api/v1/bookings", json=body, headers={"Idempotency-Key": "pay-1"}) for _ in range(12)]
-    responses = await gate_all(calls)  # type: ignore[arg-type]
+    responses = await gate_all(calls)
     assert {r.status_code for r in responses} == {201}, [r.text for r in responses]
     assert len({r.content for r in responses}) == 1
     assert sum(r.headers.get("idempotent-replayed") == "true" for r in responses) == 11
@@ -30,7 +29,7 @@ async def test_competing_keys_keep_their_first_answer(co: httpx.AsyncClient, che
     for user in ("bea", "cal"):
         body = {"seatId": 7, "userId": user}
         calls += [partial(co.post, "/api/v1/bookings", json=body, headers={"Idempotency-Key": f"k-{user}"})] * 5
-    responses = await gate_all(calls)  # type: ignore[arg-type]
+    responses = await gate_all(calls)
     first, second = responses[:5], responses[5:]
     assert len({r.content for r in first}) == 1 and len({r.content for r in second}) == 1
     assert sorted([first[0].status_code, second[0].status_code]) == [201, 409]
@@ -65,7 +64,12 @@ async def test_idempotent_holds_and_expiry_of_keys(co: httpx.AsyncClient, checko
     assert len(rows(checkout_db, "SELECT token FROM holds")) == 1
     token = first.json()["holdToken"]
     await co.post(f"/api/v1/holds/{token}/release", json={"userId": "fay"})
-    await asyncio.sleep(IDEMPOTENCY_TTL_S + 0.3)
+    await until(
+        lambda: rows(checkout_db, "SELECT bool_and(expires_at < clock_timestamp()) AS lapsed FROM idempotency_keys")[0][
+            "lapsed"
+        ],
+        what=f"the key to lapse ({IDEMPOTENCY_TTL_S} s)",
+    )
     # The key lapsed: the same request is a new request now.
     fresh = await co.post("/api/v1/holds", json={"seatIds": [21, 22], "userId": "fay"}, headers=h)
     assert fresh.status_code == 201 and fresh.json()["holdToken"] != token
@@ -96,12 +100,17 @@ async def test_retry_after_unknown_outcome_books_once(co: httpx.AsyncClient, che
         assert final.json()["bookings"][0]["bookedBy"] == f"w{i}"
     booked = rows(checkout_db, "SELECT seat_id, user_id FROM bookings ORDER BY seat_id")
     assert booked == [{"seat_id": 101 + i, "user_id": f"w{i}"} for i in range(20)]
-    await asyncio.sleep(0.5)
-    stuck = rows(
-        checkout_db,
-        "SELECT state FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'boxoffice'"
-        " AND state LIKE 'idle in transaction%%'",
+    # An abandoned request's handler may still be finishing: wait for every session to leave its transaction.
+    await until(
+        lambda: (
+            not rows(
+                checkout_db,
+                "SELECT state FROM pg_stat_activity WHERE datname = current_database()"
+                " AND application_name = 'boxoffice' AND state LIKE 'idle in transaction%%'",
+            )
+        ),
+        5,  # well under the server's 10 s idle_in_transaction_session_timeout, which would hide a leak
+        what="no session of the app idle in a transaction",
     )
-    assert stuck == []
     print(f"requests abandoned by the client before an answer: {unknown}/20")
     assert_consistent(checkout_db)

@@ -9,7 +9,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.support import race
+from tests.helpers import race
 
 STRATEGIES = ["ATOMIC", "DB", "REDIS"]
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import psycopg
 import pytest
+from redis.asyncio import Redis
 
 from boxoffice.api.app import redis_client
 from boxoffice.booking.locks import SeatLeases
@@ -18,7 +18,12 @@ from boxoffice.settings import Settings
 from boxoffice.storage import seats
 from boxoffice.storage.db import Pool, connection, create_pool
 from boxoffice.storage.migrate import upgrade
-from tests.support import REDIS_URL, ServerProcess, free_port, fresh_database
+from tests.helpers import eventually
+from tests.support import REDIS_URL, ServerFactory, free_port, fresh_database
+
+
+async def expired(redis: Redis, key: str) -> bool:
+    return await redis.exists(key) == 0
 
 
 @pytest.fixture
@@ -51,7 +56,8 @@ async def test_expired_lease_holder_cannot_double_book(seeded_url: str, pool: Po
     try:
         async with stale.hold(5) as held:
             assert held
-            await asyncio.sleep(0.5)  # the pause: the lease expires meanwhile
+            # The pause: the holder does nothing until its lease has expired.
+            await eventually(lambda: expired(redis, stale.key(5)), what="the stale lease to expire")
             async with fresh.hold(6) as other_held:  # unrelated seat: leases are per seat
                 assert other_held
             booking = await newcomer.book(5, "newcomer")
@@ -85,7 +91,7 @@ async def test_stale_release_keeps_newer_lease(seeded_url: str) -> None:
     try:
         async with stale.hold(2) as held:
             assert held
-            await asyncio.sleep(0.3)
+            await eventually(lambda: expired(redis, stale.key(2)), what="the stale lease to expire")
             assert await fresh_ctx.__aenter__()
             newer = await redis.get(stale.key(2))
             assert newer is not None
@@ -97,22 +103,19 @@ async def test_stale_release_keeps_newer_lease(seeded_url: str) -> None:
         await redis.aclose()
 
 
-def test_redis_down_is_503_and_other_strategies_still_work(database_url: str) -> None:
-    closed = f"redis://127.0.0.1:{free_port()}/0"
-    with fresh_database() as url:
-        env = {"DATABASE_URL": url, "BOXOFFICE_REDIS_URL": closed, "BOXOFFICE_DEFAULT_STRATEGY": "REDIS"}
-        with ServerProcess(env=env) as srv, httpx.Client(base_url=srv.base_url, timeout=10) as c:
-            for body in ({"seatId": 1, "userId": "u"}, {"seatId": 1, "userId": "u", "strategy": "REDIS"}):
-                resp = c.post("/api/v1/bookings", json=body)
-                assert resp.status_code == 503, resp.text
-                assert resp.headers["retry-after"] == "1"
-                assert resp.json()["error"] == "REDIS_UNAVAILABLE"
-                assert "Redis is unavailable" in resp.json()["message"]
-            with psycopg.connect(url) as conn:
-                assert conn.execute("SELECT count(*) FROM bookings").fetchone() == (0,)
-            assert (
-                c.post("/api/v1/bookings", json={"seatId": 1, "userId": "u", "strategy": "ATOMIC"}).status_code == 201
-            )
-            assert c.post("/api/v1/bookings", json={"seatId": 2, "userId": "u", "strategy": "DB"}).status_code == 201
-            resp = c.post("/api/v1/bookings", json={"seatId": 1, "userId": "v", "strategy": "DB"})
-            assert resp.status_code == 409
+def test_redis_down_is_503_and_other_strategies_still_work(server_factory: ServerFactory) -> None:
+    url = server_factory.database()
+    srv = server_factory(database_url=url, redis_url=f"redis://127.0.0.1:{free_port()}/0", default_strategy="REDIS")
+    with httpx.Client(base_url=srv.base_url, timeout=30) as c:
+        for body in ({"seatId": 1, "userId": "u"}, {"seatId": 1, "userId": "u", "strategy": "REDIS"}):
+            resp = c.post("/api/v1/bookings", json=body)
+            assert resp.status_code == 503, resp.text
+            assert resp.headers["retry-after"] == "1"
+            assert resp.json()["error"] == "REDIS_UNAVAILABLE"
+            assert "Redis is unavailable" in resp.json()["message"]
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT count(*) FROM bookings").fetchone() == (0,)
+        assert c.post("/api/v1/bookings", json={"seatId": 1, "userId": "u", "strategy": "ATOMIC"}).status_code == 201
+        assert c.post("/api/v1/bookings", json={"seatId": 2, "userId": "u", "strategy": "DB"}).status_code == 201
+        resp = c.post("/api/v1/bookings", json={"seatId": 1, "userId": "v", "strategy": "DB"})
+        assert resp.status_code == 409
