@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from boxoffice.realtime.stomp import SERVER_COMMANDS, Frame, FrameParser, encode
+from tests.helpers import DEADLINE_S
 
 
 def ws_url(base_url: str) -> str:
@@ -51,7 +52,7 @@ class StompClient:
             subprotocols=list(subprotocols) or None,  # type: ignore[arg-type]
             origin=origin,  # type: ignore[arg-type]
             compression=None,
-            open_timeout=20,
+            open_timeout=DEADLINE_S,
             max_size=1 << 22,
             ping_interval=None,
             **kwargs,
@@ -89,7 +90,7 @@ class StompClient:
     async def send_raw(self, data: str | bytes) -> None:
         await self.ws.send(data)
 
-    async def next_frame(self, wait_s: float = 10.0) -> Frame:
+    async def next_frame(self, wait_s: float = DEADLINE_S) -> Frame:
         get = asyncio.ensure_future(self.frames.get())
         done, _ = await asyncio.wait({get, self._reader}, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED)
         if get in done:
@@ -107,7 +108,7 @@ class StompClient:
         frame = await self.next_frame()
         assert frame.command == "RECEIPT" and frame.headers["receipt-id"] == receipt, frame
 
-    async def messages(self, count: int, wait_s: float = 30.0) -> list[dict[str, Any]]:
+    async def messages(self, count: int, wait_s: float = DEADLINE_S) -> list[dict[str, Any]]:
         """The next `count` MESSAGE bodies (fails on any other frame)."""
         out: list[dict[str, Any]] = []
         deadline = time.monotonic() + wait_s
@@ -117,7 +118,7 @@ class StompClient:
             out.append(orjson.loads(frame.body))
         return out
 
-    async def wait_closed(self, wait_s: float = 10.0) -> None:
+    async def wait_closed(self, wait_s: float = DEADLINE_S) -> None:
         await asyncio.wait_for(asyncio.shield(self._reader), wait_s)
 
     async def close(self) -> None:
@@ -156,7 +157,7 @@ class SeatView:
         await self._snapshot()
 
     async def _snapshot(self) -> None:
-        async with httpx.AsyncClient(base_url=self.current, timeout=10) as http:
+        async with httpx.AsyncClient(base_url=self.current, timeout=30) as http:
             inventory = (await http.get(self.snapshot_path)).raise_for_status().json()
         self.seats = {s["seatId"]: s for s in inventory["seats"]}
         self.sequence = inventory["sequence"]
@@ -201,6 +202,13 @@ class SeatView:
                     await self._snapshot()
                 except httpx.HTTPError:
                     await self._drop()
+
+    async def pump_until(self, done: Callable[[], bool], timeout_s: float = DEADLINE_S, what: str = "") -> None:
+        """Apply events (reconnecting as needed) until `done()` holds; fail after `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        while not done():
+            assert time.monotonic() < deadline, f"timed out after {timeout_s}s waiting for {what or done}"
+            await self.pump(min(deadline, time.monotonic() + 0.2))
 
     async def _drop(self) -> None:
         if self._client is not None:

@@ -7,7 +7,23 @@ from typing import Any
 import asyncpg
 import httpx
 
-from tests.support import pg_connect
+from tests.support import Setting, pg_connect
+
+HEARTBEAT_MS = 400
+MAX_FRAME = 2048
+MAX_SUBSCRIPTIONS = 3
+ALLOWED_ORIGIN = "http://allowed.example"
+
+REALTIME: dict[str, Setting] = {
+    "seed_rows": 20,
+    "seed_cols": 25,
+    "ws_heartbeat_ms": HEARTBEAT_MS,
+    "ws_max_frame_bytes": MAX_FRAME,
+    "ws_max_subscriptions": MAX_SUBSCRIPTIONS,
+    "ws_allowed_origins": ALLOWED_ORIGIN,
+    "log_level": "WARNING",
+}
+"""Short heart-beats and small limits, so the tests can reach them."""
 
 # The machine's PostgreSQL (max_connections=100) is shared with other test runs: a connection
 # refused with "too many clients" is retried for a while instead of failing the test.
@@ -31,6 +47,16 @@ def free_seats(database_url: str, count: int) -> list[int]:
         rows = conn.execute("SELECT id FROM seats WHERE status = 'AVAILABLE' ORDER BY id LIMIT %s", (count,)).fetchall()
     assert len(rows) == count, f"only {len(rows)} free seats left"
     return [r[0] for r in rows]
+
+
+def booked_count(database_url: str, seat_ids: list[int]) -> int:
+    with pg_connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM seats WHERE id = ANY(%s) AND status = 'BOOKED'", (seat_ids,)
+        ).fetchone()
+    assert row is not None
+    count: int = row[0]
+    return count
 
 
 def db_seats(database_url: str) -> dict[int, tuple[Any, ...]]:

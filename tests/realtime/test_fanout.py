@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 
 import httpx
+import pytest
 
 from boxoffice.domain import Strategy
 from boxoffice.storage.seats import claim
+from tests.helpers import DEADLINE_S
 from tests.realtime.client import SeatView, StompClient, comparable, ws_url
 from tests.realtime.helpers import apg_connect, assert_consecutive, db_seats, free_seats, snapshot
 from tests.support import ServerProcess, pg_connect
@@ -17,17 +20,17 @@ from tests.support import ServerProcess, pg_connect
 async def race_bookings(base_url: str, seats: list[int], users_per_seat: int = 2) -> dict[int, tuple[str, int]]:
     """Book every seat from several users at once; returns seat -> (winner, sequence)."""
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as http:
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=120) as http:
         gate = asyncio.Event()
 
         async def one(seat: int, user: str) -> httpx.Response:
             await gate.wait()
-            for _ in range(50):
+            deadline = time.monotonic() + DEADLINE_S
+            while True:
                 response = await http.post("/api/v1/bookings", json={"seatId": seat, "userId": user})
-                if response.status_code != 503:  # 503: the shared database is saturated; retry
-                    break
+                if response.status_code != 503 or time.monotonic() > deadline:  # 503: the database is busy
+                    return response
                 await asyncio.sleep(0.2)
-            return response
 
         tasks = [asyncio.create_task(one(s, f"u{s}-{i}")) for s in seats for i in range(users_per_seat)]
         await asyncio.sleep(0)
@@ -51,7 +54,7 @@ async def test_every_booking_reaches_every_subscriber_gap_free(rt_server: Server
     seats = free_seats(rt_database, 120)
     winners = await race_bookings(rt_server.base_url, seats)
     for client in subscribers:
-        events = await client.messages(len(seats), wait_s=30)
+        events = await client.messages(len(seats))
         sequences = [e["sequence"] for e in events]
         assert_consecutive(sequences)
         assert sorted(sequences) == sorted(seq for _, seq in winners.values())
@@ -73,10 +76,14 @@ async def test_snapshot_plus_deltas_converges_while_booking(rt_server: ServerPro
         views.append(view)
         await asyncio.sleep(0.05)
     await booking
-    await asyncio.gather(*(v.pump(time.monotonic() + 1.5) for v in views))
     database = db_seats(rt_database)
+
+    def matches(view: SeatView) -> bool:
+        return {sid: comparable(s) for sid, s in view.seats.items()} == database
+
+    await asyncio.gather(*(v.pump_until(partial(matches, v), what="the view to match the database") for v in views))
     for view in views:
-        assert {sid: comparable(s) for sid, s in view.seats.items()} == database
+        assert matches(view)
         assert view.gaps == 0 and view.reconnects == 0
         await view.close()
 
@@ -91,7 +98,7 @@ async def test_a_change_committed_without_any_doorbell_is_delivered(rt_server: S
         booking = await claim(conn, seat, "sql-user", Strategy.ATOMIC)
     finally:
         await conn.close()
-    [event] = await client.messages(1, wait_s=5)
+    [event] = await client.messages(1)
     assert event["seatId"] == seat and event["sequence"] == booking.sequence
     await client.close()
 
@@ -109,15 +116,16 @@ async def test_an_in_flight_sequence_value_holds_back_later_ones(rt_server: Serv
         held = await claim(slow, slow_seat, "slow", Strategy.ATOMIC)
         committed = await claim(fast, fast_seat, "fast", Strategy.ATOMIC)
         assert committed.sequence == held.sequence + 1
-        await asyncio.sleep(0.6)  # several poll intervals and hole checks
-        assert client.frames.empty(), "the relay delivered past an in-flight sequence value"
+        # Nothing may arrive while N is in flight: several poll intervals and hole checks pass.
+        with pytest.raises(TimeoutError):
+            await client.next_frame(wait_s=0.6)
         inventory = snapshot(rt_server.base_url)
         assert inventory["sequence"] == held.sequence - 1
         await tx.commit()
     finally:
         await slow.close()
         await fast.close()
-    events = await client.messages(2, wait_s=5)
+    events = await client.messages(2)
     assert [(e["seatId"], e["sequence"]) for e in events] == [
         (slow_seat, held.sequence),
         (fast_seat, committed.sequence),
@@ -141,17 +149,17 @@ async def test_a_rolled_back_sequence_value_is_settled_not_waited_on_forever(
         await tx.start()
         rolled_back = await claim(doomed, lost_seat, "never", Strategy.ATOMIC)
         kept = await claim(other, kept_seat, "kept", Strategy.ATOMIC)
-        await asyncio.sleep(0.3)
-        assert client.frames.empty()
+        with pytest.raises(TimeoutError):  # held back while the doomed value is in flight
+            await client.next_frame(wait_s=0.3)
         await tx.rollback()
     finally:
         await doomed.close()
         await other.close()
-    [event] = await client.messages(1, wait_s=5)
+    [event] = await client.messages(1)
     assert (event["seatId"], event["sequence"]) == (kept_seat, kept.sequence)
     assert kept.sequence == rolled_back.sequence + 1
     # The resynchronising client sees the hole as a gap, re-snapshots and converges.
-    await view.pump(time.monotonic() + 1.0)
+    await view.pump_until(lambda: view.sequence >= kept.sequence, what="the view to pass the rolled-back value")
     assert view.seats[kept_seat]["bookedBy"] == "kept"
     assert view.seats[lost_seat]["status"] == "AVAILABLE"
     assert view.sequence >= kept.sequence

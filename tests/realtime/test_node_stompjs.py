@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.realtime.client import without_sequences, ws_url
-from tests.realtime.conftest import HEARTBEAT_MS
-from tests.realtime.helpers import assert_consecutive, book, free_seats, snapshot
+from tests.realtime.helpers import HEARTBEAT_MS, assert_consecutive, book, free_seats, snapshot
 from tests.support import ServerProcess
 
 NODE_DIR = Path(__file__).resolve().parent.parent / "node"

@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
@@ -17,38 +16,33 @@ import pytest
 from boxoffice.domain import DEFAULT_EVENT_ID
 from boxoffice.realtime.hub import Event, Hub, Subscription
 from tests.realtime.client import SeatView, StompClient, comparable, without_sequences, ws_url
-from tests.realtime.conftest import realtime_env
-from tests.realtime.helpers import book
-from tests.support import ServerProcess, fresh_database, pg_connect
+from tests.realtime.helpers import REALTIME, book
+from tests.support import ServerFactory, ServerProcess, pg_connect
 
 ADMIN_TOKEN = "topics-admin-" + "t" * 24
 
 
 @pytest.fixture(scope="module")
-def topics(artifacts: Path) -> Iterator[tuple[ServerProcess, str, int]]:
+def topics(module_servers: ServerFactory) -> tuple[ServerProcess, str, int]:
     """A server on its own database with a second event (so no other test sees its changes)."""
-    with (
-        fresh_database("bo_topics") as url,
-        ServerProcess(
-            env=realtime_env(url, BOXOFFICE_ADMIN_TOKEN=ADMIN_TOKEN), log_path=artifacts / "realtime-topics.log"
-        ) as proc,
-    ):
-        spec = {
-            "slug": f"topics-{uuid.uuid4().hex[:8]}",
-            "name": "Topics Night",
-            "venue": "Hall",
-            "sections": [{"name": "Main", "rows": 4, "columns": 10}],
-        }
-        created = httpx.post(
-            f"{proc.base_url}/api/v1/admin/events",
-            json=spec,
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-            timeout=30,
-        )
-        assert created.status_code == 201, created.text
-        event_id = created.json()["eventId"]
-        assert event_id != DEFAULT_EVENT_ID
-        yield proc, url, event_id
+    url = module_servers.database("bo_topics")
+    proc = module_servers(database_url=url, admin_token=ADMIN_TOKEN, settings=REALTIME)
+    spec = {
+        "slug": f"topics-{uuid.uuid4().hex[:8]}",
+        "name": "Topics Night",
+        "venue": "Hall",
+        "sections": [{"name": "Main", "rows": 4, "columns": 10}],
+    }
+    created = httpx.post(
+        f"{proc.base_url}/api/v1/admin/events",
+        json=spec,
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    event_id = created.json()["eventId"]
+    assert event_id != DEFAULT_EVENT_ID
+    return proc, url, event_id
 
 
 def event_snapshot(base_url: str, event_id: int) -> dict[str, Any]:
@@ -68,7 +62,7 @@ def free_seats_of(database_url: str, event_id: int, count: int) -> list[int]:
 async def frames(client: StompClient, count: int) -> list[tuple[Mapping[str, str], dict[str, Any]]]:
     out: list[tuple[Mapping[str, str], dict[str, Any]]] = []
     for _ in range(count):
-        frame = await client.next_frame(30)
+        frame = await client.next_frame()
         assert frame.command == "MESSAGE", frame
         out.append((frame.headers, orjson.loads(frame.body)))
     return out
@@ -151,9 +145,7 @@ async def test_views_of_two_events_never_see_false_gaps(topics: tuple[ServerProc
         return [book(base, seat, f"w{seat}") for seat in chunk]
 
     async def pump_until_done(view: SeatView, last: int) -> None:
-        deadline = time.monotonic() + 30
-        while view.sequence < last and time.monotonic() < deadline:
-            await view.pump(time.monotonic() + 0.2)
+        await view.pump_until(lambda: view.sequence >= last, what=f"the view to reach sequence {last}")
 
     try:
         pumps = [asyncio.ensure_future(view.pump(time.monotonic() + 2)) for view in views.values()]
