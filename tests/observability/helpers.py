@@ -10,18 +10,15 @@ import shutil
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
 import httpx
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support import free_port
-
-T = TypeVar("T")
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -36,7 +33,7 @@ def parse(text: str) -> Samples:
 
 
 def scrape(base_url: str) -> Samples:
-    response = httpx.get(f"{base_url}/actuator/prometheus", timeout=10)
+    response = httpx.get(f"{base_url}/actuator/prometheus", timeout=30)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain")
     return parse(response.text)
@@ -50,26 +47,19 @@ def names(samples: Samples) -> set[str]:
     return {name for name, _ in samples}
 
 
-def wait_for(probe: Callable[[], T | None], timeout_s: float, what: str, interval_s: float = 0.2) -> T:
-    """Poll until `probe` returns something truthy; bounded in time."""
-    deadline = time.monotonic() + timeout_s
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval_s)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}; last: {last!r}")
-
-
 def readiness(base_url: str) -> httpx.Response:
-    return httpx.get(f"{base_url}/actuator/health/readiness", timeout=10)
+    return httpx.get(f"{base_url}/actuator/health/readiness", timeout=30)
+
+
+def mmap_file(path: Path, read_mode: bool = False) -> Any:
+    """One worker's metric file, through prometheus_client's (untyped) MmapedDict."""
+    return MmapedDict(str(path), read_mode=read_mode)  # type: ignore[no-untyped-call]
 
 
 def file_samples(path: Path) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     """Samples one worker wrote to its own mmap file (to prove a scrape adds the workers up)."""
     out = {}
-    mapped = MmapedDict(str(path), read_mode=True)
+    mapped = mmap_file(path, read_mode=True)
     try:
         for key, val, _ in mapped.read_all_values():
             _, name, labels, _ = json.loads(key)
@@ -191,7 +181,7 @@ class PrivatePostgres:
         cmd = [str(self.BIN / args[0]), *args[1:]]
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        subprocess.run(cmd, check=True, capture_output=True, timeout=60)
+        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
 
     def __enter__(self) -> PrivatePostgres:
         if os.geteuid() == 0:

@@ -30,7 +30,9 @@ def test_metric_name_extraction() -> None:
     expr = 'histogram_quantile(0.99, sum by (le, strategy) (rate(booking_duration_seconds_bucket{job="a b"}[1m])))'
     assert dashboard.metric_names(expr) == {"booking_duration_seconds_bucket"}
     assert dashboard.metric_names("sum(db_pool_connections_in_use) / sum(db_pool_connections_max)") == {
-        "db_pool_connections_in_use", "db_pool_connections_max"}
+        "db_pool_connections_in_use",
+        "db_pool_connections_max",
+    }
 
 
 def test_dashboard_is_valid_and_covers_the_required_views() -> None:
@@ -52,7 +54,7 @@ def test_dashboard_is_valid_and_covers_the_required_views() -> None:
 
 async def test_every_dashboard_metric_is_exported(clean: ServerProcess) -> None:
     """After wins, conflicts and a contended lease, every name the dashboard queries is in the exposition."""
-    async with httpx.AsyncClient(base_url=clean.base_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=clean.base_url, timeout=30) as client:
         assert (await client.post("/api/v1/bookings", json={"seatId": 1, "userId": "a"})).status_code == 201
         assert (await client.post("/api/v1/bookings", json={"seatId": 1, "userId": "b"})).status_code == 409
         with redis_lease(REDIS_URL, f"{clean.env['BOXOFFICE_REDIS_KEY_PREFIX']}lock:seat:2"):
@@ -95,8 +97,9 @@ def test_prometheus_config_targets_the_app() -> None:
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.skip("promtool (Debian package prometheus) is not installed")
-    result = subprocess.run([promtool, "check", "config", str(DEPLOY / "prometheus.yml")],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [promtool, "check", "config", str(DEPLOY / "prometheus.yml")], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -31,8 +31,9 @@ def parse_logfmt(line: str) -> dict[str, str]:
 def test_logfmt_is_one_line_with_quoting_and_request_id() -> None:
     token = request_id.set("req-123")
     try:
-        line = LogfmtFormatter().format(record('lease_lost seat_id=%s note="%s"', 7, "a\nb", strategy="REDIS",
-                                               exc=True))
+        line = LogfmtFormatter().format(
+            record('lease_lost seat_id=%s note="%s"', 7, "a\nb", strategy="REDIS", exc=True)
+        )
     finally:
         request_id.reset(token)
     assert "\n" not in line
@@ -61,7 +62,7 @@ def run_python(code: str, env: dict[str, str] | None = None) -> str:
 
     full_env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
     full_env.update(env or {})
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full_env, timeout=60)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full_env, timeout=120)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 

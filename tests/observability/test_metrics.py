@@ -10,14 +10,19 @@ import httpx
 import pytest
 
 from boxoffice.booking.locks import SeatLeases
+from tests.helpers import race
 from tests.observability.helpers import redis_lease, scrape, value
-from tests.support import REDIS_URL, ServerProcess, race
+from tests.support import REDIS_URL, ServerProcess
 
 BOOK = "/api/v1/bookings"
 
 
-def delta(before: dict[tuple[str, frozenset[tuple[str, str]]], float], after: dict[
-    tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str) -> float:
+def delta(
+    before: dict[tuple[str, frozenset[tuple[str, str]]], float],
+    after: dict[tuple[str, frozenset[tuple[str, str]]], float],
+    name: str,
+    **labels: str,
+) -> float:
     return value(after, name, **labels) - value(before, name, **labels)
 
 
@@ -35,8 +40,9 @@ async def test_win_conflict_and_not_found_are_counted(client: httpx.AsyncClient,
     assert delta(before, after, "booking_duration_seconds_count", strategy="ATOMIC") == 3
     for status in ("201", "409", "404"):
         assert delta(before, after, "http_requests_total", method="POST", route=BOOK, status=status) == 1
-        assert delta(before, after, "http_request_duration_seconds_count", method="POST", route=BOOK,
-                     status=status) == 1
+        assert (
+            delta(before, after, "http_request_duration_seconds_count", method="POST", route=BOOK, status=status) == 1
+        )
 
 
 @pytest.mark.parametrize("strategy", ["ATOMIC", "DB", "REDIS"])
@@ -125,12 +131,13 @@ async def test_request_id_is_echoed_or_minted(client: httpx.AsyncClient) -> None
     assert given.headers["x-request-id"] == "trace-42.a:b"
     minted = await client.get("/api/v1/seats")
     assert len(minted.headers["x-request-id"]) == 32
-    for bad in ("has spaces", "x" * 129, "quote\"d"):
+    for bad in ("has spaces", "x" * 129, 'quote"d'):
         replaced = await client.get("/api/v1/seats", headers={"X-Request-ID": bad})
         assert replaced.headers["x-request-id"] != bad
         assert len(replaced.headers["x-request-id"]) == 32
-    too_large = await client.post(BOOK, content=b"{" + b" " * 10_000 + b"}",
-                                  headers={"content-type": "application/json", "X-Request-ID": "big-1"})
+    too_large = await client.post(
+        BOOK, content=b"{" + b" " * 10_000 + b"}", headers={"content-type": "application/json", "X-Request-ID": "big-1"}
+    )
     assert too_large.status_code == 413
     assert too_large.headers["x-request-id"] == "big-1"
 
@@ -142,8 +149,10 @@ def test_route_template_of_a_root_mount() -> None:
 
     from boxoffice.observability.middleware import route_template
 
-    routes = [Route("/api/v1/seats/{seat_id}", endpoint=lambda r: None),
-              Mount("/", app=StaticFiles(directory=".", check_dir=False))]
+    routes = [
+        Route("/api/v1/seats/{seat_id}", endpoint=lambda r: None),
+        Mount("/", app=StaticFiles(directory=".", check_dir=False)),
+    ]
     scope = {"type": "http", "path": "/api/v1/seats/12", "method": "GET", "root_path": ""}
     assert route_template(routes, scope, 200) == "/api/v1/seats/{seat_id}"
     assert route_template(routes, scope, 404) == "/api/v1/seats/{seat_id}"
