@@ -1,42 +1,22 @@
+"""Fault cases start their own servers (several per case at times) on their own database."""
+
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack
-from pathlib import Path
 
 import pytest
 
-from tests.faults.harness import ServerFactory
-from tests.support import ServerProcess, fresh_database
+from tests.support import ServerFactory, Setting, StartServer
+
+FAULTS: dict[str, Setting] = {"seed_rows": 10, "seed_cols": 40, "log_level": "WARNING", "db_pool_max": 6}
 
 
 @pytest.fixture
-def fault_db() -> Iterator[str]:
-    with fresh_database("bo_fault") as url:
-        yield url
+def fault_db(server_factory: ServerFactory) -> str:
+    return server_factory.database("bo_fault")
 
 
 @pytest.fixture
-def start_server(artifacts: Path, request: pytest.FixtureRequest) -> Iterator[ServerFactory]:
-    """Start real servers with per-test settings; all are stopped when the test ends."""
-    stack = ExitStack()
-    prefix = f"bo-fault-{uuid.uuid4().hex[:8]}:"
-
-    def start(database_url: str, *args: str, **settings: str) -> ServerProcess:
-        env = {
-            "DATABASE_URL": database_url,
-            "BOXOFFICE_REDIS_KEY_PREFIX": prefix,
-            "BOXOFFICE_SEED_ROWS": "10",
-            "BOXOFFICE_SEED_COLS": "40",
-            "BOXOFFICE_LOG_LEVEL": "WARNING",
-            # Small pools: the shared PostgreSQL's 100 connections serve every helper's tests at once.
-            "BOXOFFICE_DB_POOL_MAX": "6",
-            "BOXOFFICE_DB_POOL_MIN": "1",
-            **{f"BOXOFFICE_{k.upper()}": v for k, v in settings.items()},
-        }
-        log = artifacts / f"fault-{request.node.name}.log"
-        return stack.enter_context(ServerProcess(env=env, args=list(args), log_path=log))
-
-    with stack:
-        yield start
+def start_server(server_factory: ServerFactory) -> StartServer:
+    """Servers with the fault cases' settings; one Redis prefix per case, as instances of one deployment."""
+    return server_factory.configured(redis_key_prefix=f"bo-fault-{uuid.uuid4().hex[:8]}:", settings=FAULTS)

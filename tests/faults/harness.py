@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 import httpx
 import psycopg
 
-from tests.support import ServerProcess, free_port, pg_connect
-
-ServerFactory = Callable[..., ServerProcess]
+from tests.helpers import DEADLINE_S, wait_for
+from tests.support import free_port, pg_connect
 
 DEFINITE_503 = {"DATABASE_BUSY", "REDIS_UNAVAILABLE"}
 
@@ -52,6 +51,17 @@ class History:
 
     def summary(self) -> str:
         return f"kinds={dict(self.kinds())} statuses={dict(self.statuses())}"
+
+
+def answered(history: History) -> int:
+    """Operations that have an outcome (ok, fail or unknown) so far."""
+    return sum(op.kind != "invoke" for op in history.ops)
+
+
+def progress(history: History, more: int) -> Callable[[], bool]:
+    """A probe that turns true once `more` operations than now have an outcome."""
+    target = answered(history) + more
+    return lambda: answered(history) >= target
 
 
 async def book(client: httpx.AsyncClient, op: Op, history: History) -> Op:
@@ -90,17 +100,23 @@ async def load(
     concurrency: int = 30,
     timeout_s: float = 15.0,
     pace_s: float = 0.0,
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """`count` bookings on random seats from `concurrency` clients; `pace_s` spreads them over time."""
+    """`count` bookings on random seats from `concurrency` clients; `pace_s` spreads them over time.
+
+    With `stop`, the load runs until the event is set (`count` is then only a cap): the test injects
+    its fault while requests are in flight, however fast or slow the machine is today.
+    """
     rng = random.Random()
     tag = uuid.uuid4().hex[:6]
-    ops = [Op(rng.choice(seats), f"u-{tag}-{i}", rng.choice(strategies)) for i in range(count)]
-    queue = iter(ops)
+    queue = (Op(rng.choice(seats), f"u-{tag}-{i}", rng.choice(strategies)) for i in range(count))
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base_url, timeout=timeout_s, limits=limits) as client:
 
         async def worker() -> None:
             for op in queue:
+                if stop is not None and stop.is_set():
+                    return
                 await book(client, op, history)
                 if pace_s:
                     await asyncio.sleep(pace_s)
@@ -143,7 +159,11 @@ def check_invariants(database_url: str, history: History) -> None:
 
 
 def assert_no_idle_transactions(database_url: str, timeout_s: float = 5.0) -> None:
-    """The app must never leave a pooled session `idle in transaction` (it would hold row locks)."""
+    """The app must never leave a pooled session `idle in transaction` (it would hold row locks).
+
+    The wait stays well under the server's 10 s idle_in_transaction_session_timeout, which would
+    end a leaked transaction and hide the leak.
+    """
     name = database_url.rsplit("/", 1)[1]
     deadline = time.monotonic() + timeout_s
     with connect(database_url, autocommit=True) as conn:
@@ -160,11 +180,11 @@ def assert_no_idle_transactions(database_url: str, timeout_s: float = 5.0) -> No
 
 
 async def assert_recovers(
-    base_url: str, seats: range, strategies: tuple[str, ...], history: History, within_s: float = 20.0
+    base_url: str, seats: range, strategies: tuple[str, ...], history: History, within_s: float = DEADLINE_S
 ) -> None:
     """Without a restart, fresh bookings on untouched seats succeed again within a bounded time."""
     deadline = time.monotonic() + within_s
-    async with httpx.AsyncClient(base_url=base_url, timeout=5) as client:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         for i, seat in enumerate(seats):
             strategy = strategies[i % len(strategies)]
             while True:
@@ -203,10 +223,8 @@ class PrivateRedis:
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
-        while subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True).stdout != b"PONG\n":
-            assert time.monotonic() < deadline, "private redis did not start"
-            time.sleep(0.05)
+        ping = ["redis-cli", "-p", str(self.port), "ping"]
+        wait_for(lambda: subprocess.run(ping, capture_output=True).stdout == b"PONG\n", what="private redis to start")
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -219,6 +237,31 @@ class PrivateRedis:
 
 def workers(pid: int) -> list[int]:
     """uvicorn's worker processes under the supervisor `pid` (not multiprocessing's resource tracker)."""
-    import psutil
+    import psutil  # type: ignore[import-untyped]
 
     return [p.pid for p in psutil.Process(pid).children() if "spawn_main" in " ".join(p.cmdline())]
+
+
+def lease_count(redis_url: str, prefix: str) -> int:
+    """Seat leases currently held in Redis under `prefix`."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        return sum(1 for _ in client.scan_iter(f"{prefix}lock:seat:*", count=1000))
+    finally:
+        client.close()
+
+
+def app_sessions(database_url: str, condition: str) -> int:
+    """The app's pooled sessions on this test's database that match `condition` (SQL on pg_stat_activity)."""
+    name = database_url.rsplit("/", 1)[1]
+    with connect(database_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = 'boxoffice'"
+            f" AND {condition}",
+            (name,),
+        ).fetchone()
+    assert row is not None
+    count: int = row[0]
+    return count

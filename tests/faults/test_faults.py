@@ -10,32 +10,33 @@ import asyncio
 import os
 import signal
 import socket
-import time
 
 import httpx
-import pytest
 
 from boxoffice.bench.env import PrivatePostgres
 from tests.faults.harness import (
     History,
     Op,
     PrivateRedis,
-    ServerFactory,
+    app_sessions,
     assert_no_idle_transactions,
     assert_recovers,
     book,
     check_invariants,
     connect,
     held_row_locks,
+    lease_count,
     load,
+    progress,
     workers,
 )
+from tests.helpers import DEADLINE_S, until, wait_for
+from tests.support import REDIS_URL, StartServer
 
 LOAD_SEATS = range(1, 301)
 RECOVERY_SEATS = range(301, 311)
 ALL = ("ATOMIC", "DB", "REDIS")
-
-pytestmark = pytest.mark.timeout(120)
+LOCK_WAIT = "wait_event_type = 'Lock'"
 
 
 def finish(database_url: str, history: History) -> None:
@@ -44,11 +45,12 @@ def finish(database_url: str, history: History) -> None:
     assert_no_idle_transactions(database_url)
 
 
-async def test_worker_sigkill_mid_load(fault_db: str, start_server: ServerFactory) -> None:
-    server = start_server(fault_db, "--workers", "2")
+async def test_worker_sigkill_mid_load(fault_db: str, start_server: StartServer) -> None:
+    server = start_server("--workers", "2", database_url=fault_db)
     assert server.proc is not None
-    before = workers(server.proc.pid)
-    assert len(before) == 2, before
+    pid = server.proc.pid
+    # Both workers answer `/api` before the supervisor lists them all: wait for two.
+    before = wait_for(lambda: pids if len(pids := workers(pid)) == 2 else None, what="two workers")
     history = History()
     loader = asyncio.create_task(load(server.base_url, LOAD_SEATS, 900, ALL, history, concurrency=40))
     while sum(op.kind != "invoke" for op in history.ops) < 150:  # kill while requests are in flight
@@ -60,36 +62,35 @@ async def test_worker_sigkill_mid_load(fault_db: str, start_server: ServerFactor
     assert history.kinds()["ok"] > 0, history.summary()
     await assert_recovers(server.base_url, RECOVERY_SEATS, ALL, history)
     # The supervisor replaces the dead worker: the server recovers without an operator restart.
-    deadline = time.monotonic() + 15
-    while victim in (alive := workers(server.proc.pid)) or len(alive) < 2:
-        assert time.monotonic() < deadline, f"worker not replaced: {alive}"
-        await asyncio.sleep(0.2)
+    await until(lambda: victim not in (alive := workers(pid)) and len(alive) == 2, what="the worker's replacement")
     finish(fault_db, history)
 
 
-async def test_sigstop_longer_than_lease_does_not_double_book(fault_db: str, start_server: ServerFactory) -> None:
+async def test_sigstop_longer_than_lease_does_not_double_book(fault_db: str, start_server: StartServer) -> None:
     """A takes 20 Redis leases, freezes past their expiry, and B books the same seats meanwhile.
 
     A's pool has 5 connections: 5 of its claims already wait inside PostgreSQL when it freezes
     (they commit while A sleeps), 15 are frozen before reaching it. B must find its leases expired,
     lose the first 5 and win the 15; A, resumed, must be refused those 15 by the database.
     """
-    lease = {"redis_lock_lease_ms": "300", "redis_lock_wait_ms": "0"}
-    a = start_server(fault_db, db_pool_max="5", db_acquire_timeout_s="10", **lease)
-    b = start_server(fault_db, **lease)
+    lease = {"redis_lock_lease_ms": 300, "redis_lock_wait_ms": 0}
+    a = start_server(database_url=fault_db, db_pool_max=5, db_acquire_timeout_s=60, log="a", **lease)
+    b = start_server(database_url=fault_db, log="b", **lease)
     assert a.proc is not None
+    prefix = a.env["BOXOFFICE_REDIS_KEY_PREFIX"]
     seats = list(range(1, 21))
     history = History()
     async with (
-        httpx.AsyncClient(base_url=a.base_url, timeout=20) as ca,
-        httpx.AsyncClient(base_url=b.base_url, timeout=20) as cb,
+        httpx.AsyncClient(base_url=a.base_url, timeout=2 * DEADLINE_S) as ca,
+        httpx.AsyncClient(base_url=b.base_url, timeout=DEADLINE_S) as cb,
     ):
         with held_row_locks(fault_db, seats):
             a_tasks = [asyncio.create_task(book(ca, Op(s, f"a-{s}", "REDIS"), history)) for s in seats]
-            await asyncio.sleep(0.5)  # A now holds every lease; 5 claims wait on the row locks
+            # A's pool is full: 5 claims wait on the row locks, the rest (past their leases) on the pool.
+            await until(lambda: app_sessions(fault_db, LOCK_WAIT) == 5, what="5 of A's claims on the row locks")
             os.killpg(a.proc.pid, signal.SIGSTOP)
         try:
-            await asyncio.sleep(0.6)  # A's leases expire while A is frozen
+            await until(lambda: lease_count(REDIS_URL, prefix) == 0, what="A's leases to expire while A is frozen")
             b_ops = await asyncio.gather(*(book(cb, Op(s, f"b-{s}", "REDIS"), history) for s in seats))
         finally:
             os.killpg(a.proc.pid, signal.SIGCONT)
@@ -104,21 +105,26 @@ async def test_sigstop_longer_than_lease_does_not_double_book(fault_db: str, sta
     finish(fault_db, history)
 
 
-async def test_redis_flushall_stop_and_restart(fault_db: str, start_server: ServerFactory) -> None:
+async def test_redis_flushall_stop_and_restart(fault_db: str, start_server: StartServer) -> None:
     redis = PrivateRedis()
     redis.start()
     try:
-        server = start_server(fault_db, redis_url=redis.url, redis_timeout_s="0.3")
+        server = start_server(database_url=fault_db, redis_url=redis.url, redis_timeout_s=0.3)
         history = History()
+        stop = asyncio.Event()
         loader = asyncio.create_task(
-            load(server.base_url, LOAD_SEATS, 900, ("REDIS",), history, concurrency=20, pace_s=0.02)
+            load(server.base_url, LOAD_SEATS, 20_000, ("REDIS",), history, concurrency=20, pace_s=0.02, stop=stop)
         )
-        await asyncio.sleep(0.4)
+        await until(lambda: history.kinds()["ok"] >= 10, what="bookings before the fault")
         redis.flushall()  # every lease vanishes at once
-        await asyncio.sleep(0.3)
+        await until(progress(history, 20), what="bookings with every lease gone")
         redis.stop()
-        await asyncio.sleep(0.8)
+        mark = len(history.ops)
+        await until(lambda: any(op.status == 503 for op in history.ops[mark:]), what="503s while Redis is down")
         redis.start()
+        mark = len(history.ops)
+        await until(lambda: any(op.kind == "ok" for op in history.ops[mark:]), what="bookings after the restart")
+        stop.set()
         await loader
         statuses = history.statuses()
         assert statuses[201] > 0, history.summary()
@@ -130,20 +136,24 @@ async def test_redis_flushall_stop_and_restart(fault_db: str, start_server: Serv
         redis.stop()
 
 
-async def test_postgres_restart_during_load(start_server: ServerFactory) -> None:
+async def test_postgres_restart_during_load(start_server: StartServer) -> None:
     pg = PrivatePostgres(options="-c fsync=off")
     try:
         pg.init()
         pg.start()
-        server = start_server(pg.url, db_acquire_timeout_s="1", db_pool_max="10")
+        server = start_server(database_url=pg.url, db_acquire_timeout_s=1, db_pool_max=10)
         history = History()
+        stop = asyncio.Event()
+        strategies = ("ATOMIC", "DB")
         loader = asyncio.create_task(
-            load(server.base_url, LOAD_SEATS, 800, ("ATOMIC", "DB"), history, concurrency=20, pace_s=0.02)
+            load(server.base_url, LOAD_SEATS, 20_000, strategies, history, concurrency=20, pace_s=0.02, stop=stop)
         )
-        await asyncio.sleep(0.4)
+        await until(lambda: history.kinds()["ok"] >= 10, what="bookings before the fault")
         await asyncio.to_thread(pg.stop)
-        await asyncio.sleep(0.5)
+        mark = len(history.ops)
+        await until(lambda: any(op.status == 503 for op in history.ops[mark:]), what="503s while PostgreSQL is down")
         await asyncio.to_thread(pg.start)
+        stop.set()
         await loader
         assert history.statuses()[503] > 0, history.summary()
         await assert_recovers(server.base_url, RECOVERY_SEATS, ALL, history)
@@ -152,15 +162,19 @@ async def test_postgres_restart_during_load(start_server: ServerFactory) -> None
         pg.destroy()
 
 
-async def test_backends_terminated_during_load(fault_db: str, start_server: ServerFactory) -> None:
-    server = start_server(fault_db)
+async def test_backends_terminated_during_load(fault_db: str, start_server: StartServer) -> None:
+    server = start_server(database_url=fault_db)
     name = fault_db.rsplit("/", 1)[1]
     history = History()
-    loader = asyncio.create_task(load(server.base_url, LOAD_SEATS, 900, ALL, history, concurrency=30, pace_s=0.01))
+    stop = asyncio.Event()
+    loader = asyncio.create_task(
+        load(server.base_url, LOAD_SEATS, 20_000, ALL, history, concurrency=30, pace_s=0.01, stop=stop)
+    )
     killed = 0
     with connect(fault_db, autocommit=True) as admin:
         for _ in range(4):
-            await asyncio.sleep(0.25)
+            # Each round: some bookings go through, then the backends die.
+            await until(progress(history, 25), what="bookings between terminations")
             # Only this test's database, only the app's sessions.
             rows = admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
@@ -168,6 +182,8 @@ async def test_backends_terminated_during_load(fault_db: str, start_server: Serv
                 (name,),
             ).fetchall()
             killed += len(rows)
+    await until(progress(history, 25), what="bookings after the last termination")
+    stop.set()
     await loader
     assert killed > 0
     assert history.kinds()["ok"] > 0, history.summary()
@@ -175,34 +191,33 @@ async def test_backends_terminated_during_load(fault_db: str, start_server: Serv
     finish(fault_db, history)
 
 
-async def test_slow_database_answers_503_promptly(fault_db: str, start_server: ServerFactory) -> None:
-    server = start_server(fault_db, db_lock_timeout_ms="300", db_statement_timeout_ms="1000")
+async def test_slow_database_answers_503_promptly(fault_db: str, start_server: StartServer) -> None:
+    """The row locks are held until every answer is in: a 503 DATABASE_BUSY proves the server gave up
+    on its own (lock_timeout), where a waiting server would answer only after the locks go."""
+    server = start_server(database_url=fault_db, db_lock_timeout_ms=300, db_statement_timeout_ms=1000)
     locked = list(range(1, 11))
     history = History()
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE_S) as client:
         with held_row_locks(fault_db, locked):
-            started = time.monotonic()
             ops = await asyncio.gather(
                 *(book(client, Op(s, f"slow-{s}-{st}", st), history) for s in locked for st in ALL),
                 *(book(client, Op(s, f"free-{s}", "ATOMIC"), history) for s in range(50, 60)),
             )
-            elapsed = time.monotonic() - started
     on_locked = [op for op in ops if op.seat_id in locked]
     assert all(op.status == 503 and op.error == "DATABASE_BUSY" for op in on_locked), history.summary()
-    # Each waited about lock_timeout, far less than the 10 s client timeout or the lock holder's life.
-    assert max(op.latency_s for op in on_locked) < 5.0 and elapsed < 8.0
+    print(f"\nanswered while locked after at most {max(op.latency_s for op in on_locked):.2f}s")
     assert all(op.status == 201 for op in ops if op.seat_id not in locked)
     await assert_recovers(server.base_url, range(1, 11), ALL, history)
     finish(fault_db, history)
 
 
-async def test_pool_exhaustion_sheds_load(fault_db: str, start_server: ServerFactory) -> None:
+async def test_pool_exhaustion_sheds_load(fault_db: str, start_server: StartServer) -> None:
     server = start_server(
-        fault_db, db_pool_max="2", db_pool_min="1", db_acquire_timeout_s="0.2", db_lock_timeout_ms="1500"
+        database_url=fault_db, db_pool_max=2, db_pool_min=1, db_acquire_timeout_s=0.2, db_lock_timeout_ms=1500
     )
     history = History()
     limits = httpx.Limits(max_connections=200)
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE_S, limits=limits) as client:
         with held_row_locks(fault_db, [1, 2]):
             ops = await asyncio.gather(
                 *(book(client, Op(1 + i % 2, f"flood-{i}", ("ATOMIC", "DB")[i % 2]), history) for i in range(200))
@@ -210,14 +225,15 @@ async def test_pool_exhaustion_sheds_load(fault_db: str, start_server: ServerFac
     assert all(op.status == 503 for op in ops), history.summary()
     errors = {op.error for op in ops}
     assert errors <= {"DATABASE_BUSY"}, errors
-    # Shed, not queued: nobody waited for the lock holder, and everyone was told when to retry.
-    assert max(op.latency_s for op in ops) < 8.0
+    # Shed, not queued: every answer came while the locks were still held (a request queued behind
+    # them would have waited for the block to end), and everyone was told when to retry.
+    print(f"\nshed after at most {max(op.latency_s for op in ops):.2f}s")
     await assert_recovers(server.base_url, RECOVERY_SEATS, ALL, history)
     finish(fault_db, history)
 
 
-async def test_clients_disconnecting_mid_request(fault_db: str, start_server: ServerFactory) -> None:
-    server = start_server(fault_db, db_lock_timeout_ms="3000")
+async def test_clients_disconnecting_mid_request(fault_db: str, start_server: StartServer) -> None:
+    server = start_server(database_url=fault_db, db_lock_timeout_ms=3000)
     seats = list(range(1, 31))
     history = History()
     async with httpx.AsyncClient(base_url=server.base_url, timeout=0.3) as impatient:
@@ -230,18 +246,17 @@ async def test_clients_disconnecting_mid_request(fault_db: str, start_server: Se
                         b"POST /api/v1/bookings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                         b'Content-Length: 100\r\n\r\n{"seatId": 1'
                     )
-            await asyncio.sleep(0.3)
     assert history.kinds() == {"unknown": len(seats) * 3}, history.summary()
-    # Their handlers ran on after the disconnect; give them time to finish, then everything must add up.
-    await asyncio.sleep(1.0)
+    # Their handlers ran on after the disconnect; once the app's sessions are idle, everything must add up.
+    await until(lambda: app_sessions(fault_db, "state <> 'idle'") == 0, what="the abandoned handlers to finish")
     await assert_recovers(server.base_url, RECOVERY_SEATS, ALL, history)
     finish(fault_db, history)
 
 
-async def test_duplicate_retries_book_once(fault_db: str, start_server: ServerFactory) -> None:
-    server = start_server(fault_db)
+async def test_duplicate_retries_book_once(fault_db: str, start_server: StartServer) -> None:
+    server = start_server(database_url=fault_db)
     history = History()
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
         for i, strategy in enumerate(ALL):
             seat = 100 + i
             same = [Op(seat, f"retry-{strategy}", strategy) for _ in range(10)]

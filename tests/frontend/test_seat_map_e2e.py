@@ -13,8 +13,6 @@ import shutil
 import socket
 import subprocess
 import threading
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.support import ServerProcess, fresh_database
+from tests.support import ServerFactory, ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
@@ -113,7 +111,7 @@ def drive(cmd: list[str], server: ServerProcess, log_path: Path) -> dict[str, An
                     # Booked while no page is connected: only a resync after reconnecting can show it.
                     seat_id = seat_id_of(server, OUTAGE_SEAT)
                     body = {"seatId": seat_id, "userId": "walk-in"}
-                    response = httpx.post(f"{server.base_url}/api/v1/bookings", json=body, timeout=10)
+                    response = httpx.post(f"{server.base_url}/api/v1/bookings", json=body, timeout=30)
                     assert response.status_code == 201, response.text
                     answer = OUTAGE_SEAT
                 else:
@@ -132,34 +130,26 @@ def drive(cmd: list[str], server: ServerProcess, log_path: Path) -> dict[str, An
 
 
 def seat_id_of(server: ServerProcess, number: str) -> int:
-    seats = httpx.get(f"{server.base_url}/api/v1/seats", timeout=10).json()["seats"]
+    seats = httpx.get(f"{server.base_url}/api/v1/seats", timeout=30).json()["seats"]
     return next(int(s["seatId"]) for s in seats if s["seatNumber"] == number)
 
 
 @pytest.fixture(scope="module")
-def e2e(artifacts: Path) -> Iterator[E2E]:
+def e2e(artifacts: Path, module_servers: ServerFactory) -> E2E:
     prerequisites()
     out = artifacts / "frontend"
     out.mkdir(exist_ok=True)
-    env = {
-        "BOXOFFICE_REDIS_KEY_PREFIX": f"bo-fe-{uuid.uuid4().hex[:8]}:",
-        "BOXOFFICE_SEED_ROWS": str(ROWS),
-        "BOXOFFICE_SEED_COLS": str(COLS),
-        "BOXOFFICE_DB_POOL_MAX": "20",
-    }
-    with (
-        fresh_database("bo_fe") as url,
-        ServerProcess(env={**env, "DATABASE_URL": url}, log_path=out / "server.log") as server,
-    ):
-        live = has_stomp_endpoint(server.base_url)
-        cmd = ["node", "e2e/run.mjs", "--base", server.base_url, "--out", str(out)]
-        cmd += ["--chaos-count", str(CHAOS_REQUESTS)]
-        if live:
-            cmd.append("--live")
-        report = drive(cmd, server, out / "e2e.log")
-        (out / "e2e-result.json").write_text(json.dumps(report, indent=2))
-        seats, bookings = database_state(url)
-    yield E2E(live, report["scenarios"], report["console"], seats, bookings)
+    url = module_servers.database("bo_fe")
+    server = module_servers(database_url=url, seed_rows=ROWS, seed_cols=COLS, db_pool_max=20)
+    live = has_stomp_endpoint(server.base_url)
+    cmd = ["node", "e2e/run.mjs", "--base", server.base_url, "--out", str(out)]
+    cmd += ["--chaos-count", str(CHAOS_REQUESTS)]
+    if live:
+        cmd.append("--live")
+    report = drive(cmd, server, out / "e2e.log")
+    (out / "e2e-result.json").write_text(json.dumps(report, indent=2))
+    seats, bookings = database_state(url)
+    return E2E(live, report["scenarios"], report["console"], seats, bookings)
 
 
 def booked_by(e2e: E2E, seat: str) -> list[str]:
