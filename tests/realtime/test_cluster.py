@@ -14,8 +14,9 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from boxoffice.domain import Strategy
+from boxoffice.layouts import Layout
 from boxoffice.storage.seats import claim
-from boxoffice.storage.seed import Layout, seed
+from boxoffice.storage.seed import seed
 from tests.realtime.client import SeatView, StompClient, comparable, ws_url
 from tests.realtime.conftest import realtime_env
 from tests.realtime.helpers import apg_connect, assert_consecutive, db_seats, free_seats
