@@ -96,8 +96,8 @@ export interface paths {
         put?: never;
         /**
          * Create Booking
-         * @description Book one seat (or several, or a hold's seats: see api/checkout.py); exactly one of many
-         *     concurrent requests for a seat gets 201.
+         * @description Book one seat (`seatId`, the original call), several (`seatIds`, all or nothing) or a hold's
+         *     seats (`holdToken`); exactly one of many concurrent requests for a seat gets 201.
          */
         post: operations["create_booking_api_v1_bookings_post"];
         delete?: never;
@@ -106,7 +106,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/seats": {
+    "/api/v1/bookings/{booking_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -114,12 +114,32 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Seats
-         * @description The seat inventory plus the layout a client needs to draw it.
+         * Get Booking
+         * @description A booking's record, cancelled or not (the audit trail).
          */
-        get: operations["list_seats_api_v1_seats_get"];
+        get: operations["get_booking_api_v1_bookings__booking_id__get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{booking_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Booking
+         * @description The owner cancels: the booking row turns CANCELLED (kept as the audit trail), the seat is free.
+         */
+        post: operations["cancel_booking_api_v1_bookings__booking_id__cancel_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -172,7 +192,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Extend Hold */
+        /**
+         * Extend Hold
+         * @description Push the expiry out by the hold TTL, never past the hold's maximum life.
+         */
         post: operations["extend_hold_api_v1_holds__token__extend_post"];
         delete?: never;
         options?: never;
@@ -189,7 +212,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Release Hold */
+        /**
+         * Release Hold
+         * @description Free the held seats at once.
+         */
         post: operations["release_hold_api_v1_holds__token__release_post"];
         delete?: never;
         options?: never;
@@ -197,27 +223,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/bookings/{booking_id}/cancel": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Cancel Booking
-         * @description The owner cancels: the booking row turns CANCELLED (kept as the audit trail), the seat is free.
-         */
-        post: operations["cancel_booking_api_v1_bookings__booking_id__cancel_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/bookings/{booking_id}": {
+    "/api/v1/seats": {
         parameters: {
             query?: never;
             header?: never;
@@ -225,10 +231,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get Booking
-         * @description A booking's record, cancelled or not (the audit trail).
+         * List Seats
+         * @description The seat inventory plus the layout a client needs to draw it, and a safe resume `sequence`.
          */
-        get: operations["get_booking_api_v1_bookings__booking_id__get"];
+        get: operations["list_seats_api_v1_seats_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -355,6 +361,64 @@ export interface components {
             /** Sequence */
             sequence: number;
         };
+        /** BookingRecordOut */
+        BookingRecordOut: {
+            /** Bookingid */
+            bookingId: number;
+            /** Seatid */
+            seatId: number;
+            /** Userid */
+            userId: string;
+            /** Strategy */
+            strategy: string;
+            /** Status */
+            status: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /** Holdtoken */
+            holdToken: string | null;
+            /** Cancelledat */
+            cancelledAt: string | null;
+            /** Cancelledby */
+            cancelledBy: string | null;
+            /** Cancelreason */
+            cancelReason: string | null;
+        };
+        /** BookingsOut */
+        BookingsOut: {
+            /** Userid */
+            userId: string;
+            /** Holdtoken */
+            holdToken: string | null;
+            /** Seatids */
+            seatIds: number[];
+            /** Bookings */
+            bookings: components["schemas"]["BookingOut"][];
+            /** Sequence */
+            sequence: number;
+        };
+        /** CancellationOut */
+        CancellationOut: {
+            /** Bookingid */
+            bookingId: number;
+            /** Status */
+            status: string;
+            /** Cancelledby */
+            cancelledBy: string;
+            /**
+             * Cancelledat
+             * Format: date-time
+             */
+            cancelledAt: string;
+            /** Reason */
+            reason: string | null;
+            seat: components["schemas"]["SeatOut"];
+            /** Sequence */
+            sequence: number;
+        };
         /** ErrorOut */
         ErrorOut: {
             /**
@@ -371,10 +435,69 @@ export interface components {
             /** Path */
             path: string;
         };
+        /** EventInventoryOut */
+        EventInventoryOut: {
+            layout: components["schemas"]["LayoutOut"];
+            /** Sequence */
+            sequence: number;
+            /** Seats */
+            seats: components["schemas"]["SeatOut"][];
+            event: components["schemas"]["EventOut"];
+        };
+        /** EventListOut */
+        EventListOut: {
+            /** Events */
+            events: components["schemas"]["EventOut"][];
+        };
+        /** EventOut */
+        EventOut: {
+            /** Eventid */
+            eventId: number;
+            /** Slug */
+            slug: string;
+            /** Name */
+            name: string;
+            /** Venue */
+            venue: string;
+            /** Startsat */
+            startsAt: string | null;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /** Seatcount */
+            seatCount: number;
+            /** Seatspath */
+            seatsPath: string;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** HoldOut */
+        HoldOut: {
+            /**
+             * Holdtoken
+             * Format: uuid
+             */
+            holdToken: string;
+            /** Userid */
+            userId: string;
+            /** State */
+            state: string;
+            /**
+             * Expiresat
+             * Format: date-time
+             */
+            expiresAt: string;
+            /** Seatids */
+            seatIds: number[];
+            /** Seats */
+            seats: components["schemas"]["SeatOut"][];
+            /** Sequence */
+            sequence: number;
         };
         /** InventoryOut */
         InventoryOut: {
@@ -585,146 +708,6 @@ export interface operations {
                     /** Userid */
                     userId?: string | null;
                     /** @description Locking strategy; the deployment default when omitted. */
-                    strategy?: components["schemas"]["Strategy"] | null;
-                };
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BookingOut"];
-                };
-            };
-            /** @description Malformed JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description jwt auth mode: missing or invalid bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description jwt auth mode: userId differs from the token subject; or not the hold's owner */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unknown seat */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Seat already booked (SEAT_OCCUPIED); seats taken (SEATS_TAKEN, seatIds); HOLD_EXPIRED */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Body is not application/json */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Invalid field; Idempotency-Key reused with a different body */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Rate limited; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Database or Redis unavailable or busy; see Retry-After */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    list_seats_api_v1_seats_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["InventoryOut"];
-                };
-            };
-        };
-    };
-    create_hold_api_v1_holds_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** Seatids */
-                    seatIds: number[];
-                    /** Userid */
-                    userId?: string | null;
                     strategy?: ("DB" | "REDIS" | "ATOMIC") | null;
                 };
             };
@@ -736,17 +719,107 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["BookingOut"] | components["schemas"]["BookingsOut"];
+                };
+            };
+            /** @description MALFORMED_JSON: The body is missing, not JSON, or not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description USER_MISMATCH: userId differs from the authenticated user; NOT_OWNER: The hold or booking belongs to another user */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description SEAT_NOT_FOUND: Unknown seat; SEATS_NOT_FOUND: Some of the seats do not exist (seatIds); HOLD_NOT_FOUND: Unknown hold */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description SEAT_OCCUPIED: The seat is booked or held by someone else; SEATS_TAKEN: Some seats are booked or held; nothing was changed (seatIds); HOLD_EXPIRED: The hold lapsed; nothing was changed (seatIds); HOLD_NOT_ACTIVE: The hold was already confirmed or released; SEAT_LIMIT_EXCEEDED: The per-user seat cap for the event is reached */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: The body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: The body must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it); IDEMPOTENCY_KEY_REUSED: The Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description RATE_LIMITED: Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description DATABASE_BUSY: Lock wait or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
     };
-    get_hold_api_v1_holds__token__get: {
+    get_booking_api_v1_bookings__booking_id__get: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                token: string;
+                booking_id: number;
             };
             cookie?: never;
         };
@@ -758,83 +831,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["BookingRecordOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description BOOKING_NOT_FOUND: Unknown booking */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    extend_hold_api_v1_holds__token__extend_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                token: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    /** Userid */
-                    userId?: string | null;
-                };
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    release_hold_api_v1_holds__token__release_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                token: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    /** Userid */
-                    userId?: string | null;
-                };
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Validation Error */
@@ -874,7 +880,248 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["CancellationOut"];
+                };
+            };
+            /** @description MALFORMED_JSON: The body is missing, not JSON, or not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description USER_MISMATCH: userId differs from the authenticated user; NOT_OWNER: The hold or booking belongs to another user */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description BOOKING_NOT_FOUND: Unknown booking */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description BOOKING_NOT_ACTIVE: The booking is already cancelled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: The body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: The body must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it); IDEMPOTENCY_KEY_REUSED: The Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description RATE_LIMITED: Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description DATABASE_BUSY: Lock wait or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    create_hold_api_v1_holds_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Seatids */
+                    seatIds: number[];
+                    /** Userid */
+                    userId?: string | null;
+                    strategy?: ("DB" | "REDIS" | "ATOMIC") | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HoldOut"];
+                };
+            };
+            /** @description MALFORMED_JSON: The body is missing, not JSON, or not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description USER_MISMATCH: userId differs from the authenticated user */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description SEATS_NOT_FOUND: Some of the seats do not exist (seatIds) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description SEATS_TAKEN: Some seats are booked or held; nothing was changed (seatIds); SEAT_LIMIT_EXCEEDED: The per-user seat cap for the event is reached */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: The body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: The body must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it); IDEMPOTENCY_KEY_REUSED: The Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description RATE_LIMITED: Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description DATABASE_BUSY: Lock wait or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_hold_api_v1_holds__token__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HoldOut"];
+                };
+            };
+            /** @description HOLD_NOT_FOUND: Unknown hold */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Validation Error */
@@ -888,13 +1135,249 @@ export interface operations {
             };
         };
     };
-    get_booking_api_v1_bookings__booking_id__get: {
+    extend_hold_api_v1_holds__token__extend_post: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                booking_id: number;
+                token: string;
             };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Userid */
+                    userId?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HoldOut"];
+                };
+            };
+            /** @description MALFORMED_JSON: The body is missing, not JSON, or not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description USER_MISMATCH: userId differs from the authenticated user; NOT_OWNER: The hold or booking belongs to another user */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description HOLD_NOT_FOUND: Unknown hold */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description HOLD_NOT_ACTIVE: The hold was already confirmed or released; HOLD_EXPIRED: The hold lapsed; nothing was changed (seatIds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: The body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: The body must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it); IDEMPOTENCY_KEY_REUSED: The Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description RATE_LIMITED: Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description DATABASE_BUSY: Lock wait or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    release_hold_api_v1_holds__token__release_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Userid */
+                    userId?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HoldOut"];
+                };
+            };
+            /** @description MALFORMED_JSON: The body is missing, not JSON, or not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description USER_MISMATCH: userId differs from the authenticated user; NOT_OWNER: The hold or booking belongs to another user */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description HOLD_NOT_FOUND: Unknown hold */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description HOLD_NOT_ACTIVE: The hold was already confirmed or released; HOLD_EXPIRED: The hold lapsed; nothing was changed (seatIds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: The body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: The body must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it); IDEMPOTENCY_KEY_REUSED: The Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description RATE_LIMITED: Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description DATABASE_BUSY: Lock wait or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_seats_api_v1_seats_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -905,16 +1388,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["InventoryOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description DATABASE_BUSY: Lock wait or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; see Retry-After */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -934,7 +1417,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["EventListOut"];
                 };
             };
         };
@@ -956,7 +1439,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["EventOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Validation Error */
@@ -987,7 +1479,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["EventInventoryOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Validation Error */
@@ -1051,7 +1552,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["EventOut"];
+                };
+            };
+            /** @description MALFORMED_JSON: The body is missing, not JSON, or not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description ADMIN_DISABLED: The admin API is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_EXISTS: An event with this slug exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };

@@ -76,9 +76,7 @@ async def _sample_pool_forever(db: Database) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    if not settings.database_url:
-        raise RuntimeError("DATABASE_URL is not set; start with `boxoffice serve` for an embedded database")
-    url = settings.database_url
+    url = settings.database_url or ""  # checked when serving starts: the OpenAPI document needs none
     configure_logging(settings.log_level, settings.log_format)
     metrics.init_series()
     # A worker counts as live once its metric files exist (at import), so export its share of the
@@ -89,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not url:
+            raise RuntimeError("DATABASE_URL is not set; start with `boxoffice serve` for an embedded database")
         tasks = [asyncio.create_task(bootstrap.run(), name="boxoffice-bootstrap")]
         db = Database(await open_pool(settings, url), settings.db_acquire_timeout_s, settings.db_pool_max)
         redis = redis_client(settings)
