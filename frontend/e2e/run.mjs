@@ -347,6 +347,8 @@ await scenario("states", async () => {
           seatId: id, seatNumber: `${sec.name}-${row}${c}`, section: sec.name, row, rowIndex: r + 1, column: c,
           status, booked: status === "BOOKED", bookedBy: status === "BOOKED" ? (id === 20 ? "vera" : "x") : null,
           bookedAt: status === "BOOKED" ? "2026-11-25T01:00:00Z" : null, version: 1,
+          held: status === "HELD", heldUntil: status === "HELD" ? "2026-11-25T01:05:00Z" : null,
+          eventId: 1, category: null, priceCents: null,
         });
       }
     }

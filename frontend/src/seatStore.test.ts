@@ -238,6 +238,10 @@ describe("parseSeatEvent", () => {
   it("accepts a seat plus sequence", () => {
     expect(parseSeatEvent(JSON.stringify({ ...seat, sequence: 3 }))).toEqual({ ...seat, sequence: 3 });
   });
+  it("keeps a hold and the seat's category and price", () => {
+    const held = { ...seat, status: "HELD", held: true, heldUntil: "2026-11-25T01:05:00Z", category: "VIP", priceCents: 9000 };
+    expect(parseSeatEvent(JSON.stringify({ ...held, sequence: 4 }))).toEqual({ ...held, sequence: 4 });
+  });
   it("keeps prevSequence when present", () => {
     const body = JSON.stringify({ ...seat, sequence: 9, prevSequence: 4 });
     expect(parseSeatEvent(body)).toEqual({ ...seat, sequence: 9, prevSequence: 4 });
@@ -251,6 +255,10 @@ describe("parseSeatEvent", () => {
     ["string id", JSON.stringify({ ...seat, seatId: "1", sequence: 1 })],
     ["fractional sequence", JSON.stringify({ ...seat, sequence: 1.5 })],
     ["bad bookedBy", JSON.stringify({ ...seat, sequence: 1, bookedBy: 7 })],
+    ["no held", JSON.stringify({ ...seat, sequence: 1, held: undefined })],
+    ["numeric heldUntil", JSON.stringify({ ...seat, sequence: 1, heldUntil: 5 })],
+    ["no eventId", JSON.stringify({ ...seat, sequence: 1, eventId: undefined })],
+    ["fractional priceCents", JSON.stringify({ ...seat, sequence: 1, priceCents: 12.5 })],
   ])("rejects %s", (_, body) => {
     expect(parseSeatEvent(body)).toBeNull();
   });

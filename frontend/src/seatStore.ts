@@ -74,21 +74,30 @@ function merge(seats: ReadonlyMap<number, Seat>, seat: Seat): ReadonlyMap<number
   return next;
 }
 
+/** Every field of a seat: tsc checks it against the generated wire type, so a field added or dropped there fails the build. */
+const SEAT_KEYS = {
+  seatId: true,
+  seatNumber: true,
+  section: true,
+  row: true,
+  rowIndex: true,
+  column: true,
+  status: true,
+  booked: true,
+  bookedBy: true,
+  bookedAt: true,
+  version: true,
+  held: true,
+  heldUntil: true,
+  eventId: true,
+  category: true,
+  priceCents: true,
+} as const satisfies Record<keyof Seat, true>;
+const SEAT_FIELDS = Object.keys(SEAT_KEYS) as (keyof Seat)[];
+
 /** Strip event/booking extras so a seat object only carries seat fields. */
 function toSeat(s: Seat): Seat {
-  return {
-    seatId: s.seatId,
-    seatNumber: s.seatNumber,
-    section: s.section,
-    row: s.row,
-    rowIndex: s.rowIndex,
-    column: s.column,
-    status: s.status,
-    booked: s.booked,
-    bookedBy: s.bookedBy,
-    bookedAt: s.bookedAt,
-    version: s.version,
-  };
+  return Object.fromEntries(SEAT_FIELDS.map((k) => [k, s[k]])) as Seat;
 }
 
 /** Apply one in-order event on a live state; returns a stale state on a hole or an impossible event. */
@@ -110,8 +119,9 @@ function applyLive(state: SeatState, event: SeatEvent): SeatState {
   return { ...state, seats: merge(state.seats, event), sequence: event.sequence };
 }
 
+/** Field by field, so no wire field stays stale (a lapsed hold changes status, held and heldUntil at the same version). */
 function sameSeat(a: Seat, b: Seat): boolean {
-  return a.version === b.version && a.status === b.status && a.bookedBy === b.bookedBy && a.seatNumber === b.seatNumber;
+  return SEAT_FIELDS.every((k) => a[k] === b[k]);
 }
 
 function applySnapshot(state: SeatState, inventory: Inventory): SeatState {
@@ -203,6 +213,7 @@ export function countSeats(seats: ReadonlyMap<number, Seat>): SeatCounts {
 
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
 const isStr = (v: unknown): v is string => typeof v === "string";
+const isNullOr = <T>(v: unknown, is: (v: unknown) => v is T): v is T | null => v === null || is(v);
 
 /** A STOMP message body as a seat event, or null when it is not one (never trust the wire). */
 export function parseSeatEvent(body: string): SeatEvent | null {
@@ -227,7 +238,12 @@ export function parseSeatEvent(body: string): SeatEvent | null {
     isStr(v.status) &&
     typeof v.booked === "boolean" &&
     (v.bookedBy === null || v.bookedBy === undefined || isStr(v.bookedBy)) &&
-    (v.bookedAt === null || v.bookedAt === undefined || isStr(v.bookedAt));
+    (v.bookedAt === null || v.bookedAt === undefined || isStr(v.bookedAt)) &&
+    typeof v.held === "boolean" &&
+    isNullOr(v.heldUntil, isStr) &&
+    isInt(v.eventId) &&
+    isNullOr(v.category, isStr) &&
+    isNullOr(v.priceCents, isInt);
   if (!ok) return null;
   return {
     seatId: v.seatId as number,
@@ -242,6 +258,11 @@ export function parseSeatEvent(body: string): SeatEvent | null {
     booked: v.booked as boolean,
     bookedBy: (v.bookedBy as string | null | undefined) ?? null,
     bookedAt: (v.bookedAt as string | null | undefined) ?? null,
+    held: v.held as boolean,
+    heldUntil: v.heldUntil as string | null,
+    eventId: v.eventId as number,
+    category: v.category as string | null,
+    priceCents: v.priceCents as number | null,
     ...(isInt(v.prevSequence) ? { prevSequence: v.prevSequence } : {}),
   };
 }

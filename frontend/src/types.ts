@@ -1,45 +1,33 @@
-/** Wire shapes of the Box Office API (camelCase JSON), as the backend sends them. */
+/**
+ * Wire shapes of the Box Office API (camelCase JSON) under the names the UI uses.
+ *
+ * The HTTP shapes are aliases of ./api-types.ts, generated from the backend's OpenAPI document
+ * (`scripts/openapi`; tests fail when either file is stale), so they cannot drift from the server.
+ * Only what that document does not describe is written by hand below: the STOMP messages, and the
+ * endpoints that answer raw JSON without a response model (holds, events, a booking's record),
+ * which the UI does not call yet; add their types here, next to the generated ones, when it does.
+ */
+import type { components } from "./api-types";
 
-export type Strategy = "DB" | "REDIS" | "ATOMIC";
-export const STRATEGIES: readonly Strategy[] = ["DB", "REDIS", "ATOMIC"];
+type Schemas = components["schemas"];
 
-/** Known today are AVAILABLE and BOOKED; the engine may add more (e.g. HELD), so keep it open. */
-export type SeatStatus = "AVAILABLE" | "BOOKED" | "HELD" | (string & {});
+export type Strategy = Schemas["Strategy"];
+/** Every strategy exactly once, in display order: tsc fails if the backend adds or drops one. */
+const STRATEGY_SET: Record<Strategy, true> = { DB: true, REDIS: true, ATOMIC: true };
+export const STRATEGIES = Object.keys(STRATEGY_SET) as readonly Strategy[];
 
-export interface Seat {
-  seatId: number;
-  seatNumber: string;
-  section: string;
-  row: string;
-  rowIndex: number;
-  column: number;
-  status: SeatStatus;
-  booked: boolean;
-  bookedBy: string | null;
-  bookedAt: string | null;
-  version: number;
-}
+/** `status` is an open string on the wire (AVAILABLE, BOOKED, HELD today); `held`/`heldUntil` describe a live hold. */
+export type Seat = Schemas["SeatOut"];
+export type Section = Schemas["SectionOut"];
+export type Layout = Schemas["LayoutOut"];
+export type Inventory = Schemas["InventoryOut"];
+export type Booking = Schemas["BookingOut"];
+export type ApiErrorBody = Schemas["ErrorOut"];
 
-export interface Section {
-  name: string;
-  rows: string[];
-  columns: number;
-}
-
-export interface Layout {
-  sections: Section[];
-  rows: number;
-  columns: number;
-  seatCount: number;
-}
-
-export interface Inventory {
-  layout: Layout;
-  sequence: number;
-  seats: Seat[];
-}
-
-/** One `/topic/seats` message: the seat as it is now plus its place in the global change order. */
+/**
+ * Hand-written (STOMP, not in the OpenAPI document): one `/topic/seats` message, the seat as it is
+ * now (the same JSON as a Seat) plus its place in the global change order.
+ */
 export interface SeatEvent extends Seat {
   sequence: number;
   /**
@@ -48,18 +36,4 @@ export interface SeatEvent extends Seat {
    * Absent from servers that predate per-event topics.
    */
   prevSequence?: number;
-}
-
-export interface Booking extends Seat {
-  bookingId: number;
-  strategy: Strategy;
-  sequence: number;
-}
-
-export interface ApiErrorBody {
-  timestamp: string;
-  status: number;
-  error: string;
-  message: string;
-  path: string;
 }

@@ -16,11 +16,13 @@ import uvicorn
 
 from boxoffice.bench.runner import bench
 from boxoffice.cli_events import events_app
+from boxoffice.layouts import Layout
 from boxoffice.observability.logs import configure_logging
 from boxoffice.observability.metrics_dir import metrics_directory
 from boxoffice.settings import Settings, get_settings
+from boxoffice.storage import embedded
 from boxoffice.storage import migrate as migrations
-from boxoffice.storage.seed import Layout, seed
+from boxoffice.storage.seed import seed
 
 app = typer.Typer(help="Box Office: high-concurrency seat booking.", no_args_is_help=True)
 app.add_typer(events_app, name="event")
@@ -29,15 +31,6 @@ log = logging.getLogger("boxoffice")
 
 def _configure_logging(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_format)
-
-
-def _database_url(settings: Settings) -> str:
-    """The configured database, or an embedded one started in `data_dir`."""
-    if settings.database_url:
-        return settings.database_url
-    from boxoffice.storage import embedded
-
-    return embedded.start(settings.data_dir)
 
 
 async def _seed(url: str, layout: Layout, reset: bool) -> int:
@@ -53,7 +46,7 @@ def migrate() -> None:
     """Apply database migrations (Alembic) up to the latest revision."""
     settings = get_settings()
     _configure_logging(settings)
-    migrations.upgrade(_database_url(settings))
+    migrations.upgrade(embedded.database_url(settings))
     typer.echo("migrations applied")
 
 
@@ -67,7 +60,7 @@ def seed_command(
     """Create the seat inventory (only when there is none, unless --reset)."""
     settings = get_settings()
     _configure_logging(settings)
-    url = _database_url(settings)
+    url = embedded.database_url(settings)
     migrations.upgrade(url)
     chosen = Layout.from_file(layout) if layout else Layout.grid(rows, cols)
     inserted = asyncio.run(_seed(url, chosen, reset))
@@ -89,7 +82,7 @@ def serve(
     _configure_logging(settings)
     # Before anything imports prometheus_client, so every worker counts into shared files.
     with metrics_directory():
-        url = _database_url(settings)
+        url = embedded.database_url(settings)
         # Worker processes build their settings from the environment: hand them the resolved URL.
         os.environ["DATABASE_URL"] = url
         get_settings.cache_clear()
@@ -97,7 +90,7 @@ def serve(
         # atexit stop the embedded PostgreSQL cleanly (and the metrics directory be removed).
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         uvicorn.run(
-            "boxoffice.api.app:create_app",
+            "boxoffice.server:create_app",
             factory=True,
             host=host or settings.host,
             port=port or settings.port,

@@ -4,35 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 import asyncpg
 import typer
 from pydantic import ValidationError
 
+from boxoffice.booking.events import EventService
+from boxoffice.domain import Event, EventExists
+from boxoffice.layouts import EventSpec
 from boxoffice.settings import get_settings
+from boxoffice.storage import embedded
 from boxoffice.storage import migrate as migrations
-from boxoffice.storage import venues
+from boxoffice.storage.db import Database
 
+T = TypeVar("T")
 events_app = typer.Typer(help="Events and their seat maps.", no_args_is_help=True)
 
 
-def _url() -> str:
-    settings = get_settings()
-    if settings.database_url:
-        return settings.database_url
-    from boxoffice.storage import embedded
-
-    return embedded.start(settings.data_dir)
-
-
-async def _with_conn(url: str, action: Any) -> Any:
-    conn = await asyncpg.connect(url)
+async def _with_events(url: str, action: Callable[[EventService], Awaitable[T]]) -> T:
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=1)
     try:
-        return await action(conn)
+        return await action(EventService(Database(pool, acquire_timeout_s=30, pool_max=1)))
     finally:
-        await conn.close()
+        await pool.close()
 
 
 @events_app.command("create")
@@ -41,22 +38,22 @@ def create(
 ) -> None:
     """Create an event and its seat map from a layout file (same format as POST /api/v1/admin/events)."""
     try:
-        spec = venues.EventSpec.from_file(layout)
+        spec = EventSpec.from_file(layout)
     except (ValidationError, json.JSONDecodeError) as exc:
         typer.echo(f"invalid layout {layout}: {exc}", err=True)
         raise typer.Exit(2) from exc
-    url = _url()
+    url = embedded.database_url(get_settings())
     migrations.upgrade(url)
     try:
-        event = asyncio.run(_with_conn(url, lambda conn: venues.create_event(conn, spec)))
-    except venues.EventExists as exc:
+        event: Event = asyncio.run(_with_events(url, lambda events: events.create(spec)))
+    except EventExists as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
-    typer.echo(f"created event {event['id']} ({event['slug']}) with {event['seat_count']} seats")
+    typer.echo(f"created event {event.id} ({event.slug}) with {event.seat_count} seats")
 
 
 @events_app.command("list")
 def list_events() -> None:
-    url = _url()
-    for e in asyncio.run(_with_conn(url, venues.list_events)):
-        typer.echo(f"{e['id']}\t{e['slug']}\t{e['seat_count']} seats\t{e['name']} @ {e['venue']}")
+    url = embedded.database_url(get_settings())
+    for e in asyncio.run(_with_events(url, lambda events: events.list())):
+        typer.echo(f"{e.id}\t{e.slug}\t{e.seat_count} seats\t{e.name} @ {e.venue}")

@@ -101,6 +101,35 @@ class Cancellation:
 
 
 @dataclass(frozen=True, slots=True)
+class BookingRecord:
+    """A booking as stored, cancelled or not: the audit trail."""
+
+    booking_id: int
+    seat_id: int
+    user_id: str
+    strategy: str
+    status: str
+    created_at: datetime
+    hold_token: UUID | None
+    cancelled_at: datetime | None
+    cancelled_by: str | None
+    cancel_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One performance at one venue, with its own seat map."""
+
+    id: int
+    slug: str
+    name: str
+    venue: str
+    starts_at: datetime | None
+    created_at: datetime
+    seat_count: int
+
+
+@dataclass(frozen=True, slots=True)
 class SectionLayout:
     name: str
     rows: list[str]
@@ -134,25 +163,21 @@ class SeatOccupied(BookingError):
 class Unavailable(BookingError):
     """A dependency could not answer in time; the client may retry after `retry_after_s`."""
 
-    code = "SERVICE_UNAVAILABLE"
-
     def __init__(self, message: str, retry_after_s: int = 1) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
 
 
 class DatabaseUnavailable(Unavailable):
-    code = "DATABASE_UNAVAILABLE"
+    """The database could not be reached."""
 
 
 class DatabaseBusy(Unavailable):
     """Lock or statement timeout, or the pool is exhausted: shed load instead of queueing."""
 
-    code = "DATABASE_BUSY"
-
 
 class LockServiceUnavailable(Unavailable):
-    code = "REDIS_UNAVAILABLE"
+    """Redis could not be reached for a seat lease."""
 
 
 class SeatsNotFound(SeatNotFound):
@@ -180,8 +205,6 @@ class HoldNotFound(BookingError):
 
 class HoldExpired(SeatsTaken):
     """The hold lapsed (some of its seats may already belong to others); nothing was changed."""
-
-    code = "HOLD_EXPIRED"
 
     def __init__(self, seat_ids: list[int]) -> None:
         super().__init__(seat_ids, "are no longer held by this hold (it expired)")
@@ -215,6 +238,23 @@ class NotOwner(BookingError):
 
     def __init__(self, what: str) -> None:
         super().__init__(f"This {what} belongs to another user")
+
+
+class EventNotFound(BookingError):
+    def __init__(self, event_id: int) -> None:
+        super().__init__(f"Event {event_id} does not exist")
+
+
+class EventExists(BookingError):
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"An event with slug {slug!r} already exists")
+
+
+class IdempotencyKeyReused(BookingError):
+    """The same Idempotency-Key came with a different request: a client bug, never a silent replay."""
+
+    def __init__(self) -> None:
+        super().__init__("Idempotency-Key was already used with a different request")
 
 
 class SeatLimitExceeded(BookingError):

@@ -111,7 +111,6 @@ class Settings(BaseSettings):
     seed_rows: int = Field(default=10, ge=1, le=200)
     seed_cols: int = Field(default=10, ge=1, le=200)
 
-
     @model_validator(mode="after")
     def _auth_complete(self) -> Settings:
         if self.auth_mode == "jwt" and not (self.jwt_secret or self.jwt_public_key):

@@ -104,13 +104,13 @@ def test_public_key_mode_refuses_algorithm_confusion() -> None:
     assert auth.user(_request(f"bearer {good}"), "ula") == "ula"
     with pytest.raises(ApiError) as mismatch:
         auth.user(_request(f"Bearer {good}"), "vic")
-    assert mismatch.value.status == 403
+    assert mismatch.value.code.status == 403
     # The classic attack: HMAC the token with the (public) PEM as if it were a shared secret.
     signing_input = _b64(b'{"alg":"HS256","typ":"JWT"}') + "." + _b64(orjson.dumps({"sub": "ula", "exp": 2**32}))
     mac = hmac.new(public_pem.encode(), signing_input.encode(), hashlib.sha256).digest()
     with pytest.raises(ApiError) as confused:
         auth.user(_request(f"Bearer {signing_input}.{_b64(mac)}"), None)
-    assert confused.value.status == 401
+    assert confused.value.code.status == 401
 
 
 def test_jwt_mode_needs_a_key() -> None:

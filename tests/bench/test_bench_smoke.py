@@ -12,8 +12,9 @@ import pytest
 
 from boxoffice.bench.client import Call, Outcome
 from boxoffice.bench.scenarios import Result, verify
+from boxoffice.layouts import Layout
 from boxoffice.storage import migrate
-from boxoffice.storage.seed import Layout, seed
+from boxoffice.storage.seed import seed
 from tests.support import ADMIN_URL, REDIS_URL, fresh_database
 
 

@@ -1,16 +1,21 @@
-"""Change listeners (the realtime doorbell) hear every committed seat change, not only bookings."""
+"""Change listeners (the realtime doorbell) hear every committed seat change, and only after commit."""
 
 from __future__ import annotations
 
 import asyncpg
 import pytest
 
-from boxoffice.booking.checkout import CheckoutPolicy, CheckoutService
-from boxoffice.booking.service import BookingService
-from boxoffice.booking.strategies import AtomicStrategy, BookingStrategy
+from boxoffice.booking import strategies
+from boxoffice.booking.holds import HoldService
+from boxoffice.booking.idempotency import Answer, IdempotencyService
+from boxoffice.booking.locks import SeatLeases
+from boxoffice.booking.service import BookingService, CheckoutPolicy, SeatChanges
 from boxoffice.domain import SeatsTaken, Strategy
+from boxoffice.server import redis_client
+from boxoffice.settings import Settings
+from boxoffice.storage.db import Database
 from tests.shared import reset_checkout
-from tests.support import ServerProcess
+from tests.support import REDIS_URL, ServerProcess
 
 
 async def test_every_committed_change_rings_once_and_failures_stay_silent(
@@ -20,23 +25,40 @@ async def test_every_committed_change_rings_once_and_failures_stay_silent(
     reset_checkout(checkout_db)
     pool = await asyncpg.create_pool(checkout_db, min_size=1, max_size=2)
     assert pool is not None
+    redis = redis_client(Settings(redis_url=REDIS_URL))
     try:
-        strategies: dict[Strategy, BookingStrategy] = {Strategy.ATOMIC: AtomicStrategy(pool, 2.0)}
-        booking = BookingService(pool, strategies, Strategy.ATOMIC, 2.0)
-        checkout = CheckoutService(pool, booking, CheckoutPolicy(60, 120, 0), 2.0)
+        db = Database(pool, acquire_timeout_s=2.0, pool_max=2)
+        leases = SeatLeases(redis, prefix="bo-listeners:", lease_s=5, wait_s=0)
+        chosen = strategies.standard(db, leases, Strategy.ATOMIC)
+        policy = CheckoutPolicy(60, 120, 0)
+        changes = SeatChanges()
+        bookings = BookingService(db, chosen, policy, changes)
+        holds = HoldService(db, chosen, policy, changes)
         rings: list[str] = []
-        booked: list[int] = []
-        booking.on_seats_changed(lambda: rings.append("change"))
-        booking.on_booked(lambda b: booked.append(b.seat.id))
+        changes.subscribe(lambda: rings.append("change"))
 
-        hold = await checkout.hold([1, 2], "lia")
-        await checkout.extend(hold.token, "lia")
-        await checkout.release(hold.token, "lia")
-        done = await checkout.book([1, 2], "lia")
-        await checkout.cancel(done[0].booking_id, "lia", None)
-        assert rings == ["change"] * 5 and booked == [1, 2]
+        hold = await holds.hold([1, 2], "lia")
+        await holds.extend(hold.token, "lia")
+        await holds.release(hold.token, "lia")
+        done = await bookings.book_seats([1, 2], "lia")
+        await bookings.cancel(done[0].booking_id, "lia", None)
+        await bookings.book_seat(5, "lia")
+        assert rings == ["change"] * 6
         with pytest.raises(SeatsTaken):
-            await checkout.book([2, 3], "max")
-        assert rings == ["change"] * 5, "a refused change must not ring"
+            await bookings.book_seats([2, 3], "max")
+        assert rings == ["change"] * 6, "a refused change must not ring"
+
+        # Inside an idempotency key's transaction the ring waits for that transaction's commit.
+        idempotency = IdempotencyService(db, ttl_s=60)
+        heard_inside: list[int] = []
+
+        async def work() -> Answer:
+            await bookings.book_seat(7, "lia")
+            heard_inside.append(len(rings))
+            return Answer(201, b"{}")
+
+        await idempotency.once("test", "key-1", b"fp", work)
+        assert heard_inside == [6] and rings == ["change"] * 7
     finally:
+        await redis.aclose()
         await pool.close()

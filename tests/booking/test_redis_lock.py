@@ -10,13 +10,13 @@ import psycopg
 import pytest
 from redis.asyncio import Redis
 
-from boxoffice.api.app import redis_client
 from boxoffice.booking.locks import SeatLeases
 from boxoffice.booking.strategies import RedisLockStrategy
 from boxoffice.domain import SeatOccupied, Strategy
+from boxoffice.server import redis_client
 from boxoffice.settings import Settings
 from boxoffice.storage import seats
-from boxoffice.storage.db import Pool, connection, create_pool
+from boxoffice.storage.db import Database, create_pool
 from boxoffice.storage.migrate import upgrade
 from tests.helpers import eventually
 from tests.support import REDIS_URL, ServerFactory, free_port, fresh_database
@@ -39,20 +39,20 @@ def seeded_url() -> Iterator[str]:
 
 
 @pytest.fixture
-async def pool(seeded_url: str) -> AsyncIterator[Pool]:
+async def db(seeded_url: str) -> AsyncIterator[Database]:
     p = await create_pool(Settings(database_url=seeded_url), seeded_url)
-    yield p
+    yield Database(p, acquire_timeout_s=2, pool_max=20)
     await p.close()
 
 
-async def test_expired_lease_holder_cannot_double_book(seeded_url: str, pool: Pool) -> None:
+async def test_expired_lease_holder_cannot_double_book(seeded_url: str, db: Database) -> None:
     settings = Settings(database_url=seeded_url, redis_url=REDIS_URL)
     redis = redis_client(settings)
     prefix = f"bo-test-{uuid.uuid4().hex[:8]}:"
     # Two instances share Redis; the first is "paused" past its 200 ms lease.
     stale = SeatLeases(redis, prefix=prefix, lease_s=0.2, wait_s=0)
     fresh = SeatLeases(redis, prefix=prefix, lease_s=5, wait_s=0)
-    newcomer = RedisLockStrategy(pool, 2, fresh)
+    newcomer = RedisLockStrategy(db, fresh)
     try:
         async with stale.hold(5) as held:
             assert held
@@ -66,7 +66,7 @@ async def test_expired_lease_holder_cannot_double_book(seeded_url: str, pool: Po
                 assert newcomer_holds
                 # The stale holder resumes and writes: the conditional write refuses it.
                 with pytest.raises(SeatOccupied):
-                    async with connection(pool, 2) as conn:
+                    async with db.connection() as conn:
                         await seats.claim(conn, 5, "stale-holder", Strategy.REDIS)
                 # Its release must not delete the newcomer's lease (token-checked compare-and-delete).
                 key = stale.key(5)

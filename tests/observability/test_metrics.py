@@ -147,7 +147,7 @@ def test_route_template_of_a_root_mount() -> None:
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
-    from boxoffice.observability.middleware import route_template
+    from boxoffice.api.middleware import route_template
 
     routes = [
         Route("/api/v1/seats/{seat_id}", endpoint=lambda r: None),
@@ -161,20 +161,18 @@ def test_route_template_of_a_root_mount() -> None:
     assert route_template(routes[:1], {**scope, "path": "/nope"}, 404) == "unmatched"
 
 
-async def test_actuator_routes_win_over_a_root_mount(tmp_path: Path) -> None:
-    """Whatever order the factory wires things in, a catch-all UI mount cannot shadow `/actuator`."""
-    from fastapi import FastAPI
-    from starlette.staticfiles import StaticFiles
-
-    from boxoffice.observability import wiring
+async def test_actuator_and_api_routes_win_over_the_root_mount(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The UI is mounted at `/` and catches every other path; it never shadows `/actuator` or `/api`."""
+    from boxoffice.server import create_app
     from boxoffice.settings import Settings
 
     (tmp_path / "index.html").write_text("ui")
-    app = FastAPI()
-    app.mount("/", StaticFiles(directory=tmp_path, html=True))
-    wiring.install(app, Settings(database_url="postgresql://unused"))
+    monkeypatch.setenv("BOXOFFICE_FRONTEND_DIST", str(tmp_path))
+    app = create_app(Settings(database_url="postgresql://unused"))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         assert (await client.get("/actuator/health/liveness")).json() == {"status": "UP"}
-        assert (await client.get("/actuator/prometheus")).status_code == 200
         assert (await client.get("/")).text == "ui"  # the UI loads while the API is still starting
-        assert (await client.get("/api/v1/seats")).status_code == 503
+        starting = await client.get("/api/v1/seats")
+        assert starting.status_code == 503 and starting.json()["error"] == "STARTING"
+        missing = await client.get("/api/v1/nope")
+        assert missing.status_code == 503, "the API prefix is gated, never answered by the UI"

@@ -13,8 +13,9 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from boxoffice.domain import Strategy
+from boxoffice.layouts import Layout
 from boxoffice.storage.seats import claim
-from boxoffice.storage.seed import Layout, seed
+from boxoffice.storage.seed import seed
 from tests.helpers import DEADLINE_S, eventually
 from tests.realtime.client import SeatView, StompClient, comparable, ws_url
 from tests.realtime.helpers import apg_connect, assert_consecutive, booked_count, db_seats, free_seats

@@ -11,8 +11,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from boxoffice.layouts import row_label
 from boxoffice.storage.migrate import upgrade
-from boxoffice.storage.seed import row_label
 from tests.support import fresh_database
 
 

@@ -45,7 +45,7 @@ def test_sweeper_releases_lapsed_holds_into_the_outbox(server_factory: ServerFac
 
 
 @pytest.mark.xfail(
-    reason="src/boxoffice/storage/sweeper.py: run_sweeper catches only BookingError, so the first sweep that"
+    reason="src/boxoffice/booking/sweeper.py: Sweeper.run catches only BookingError, so the first sweep that"
     " fails otherwise (UndefinedTableError while the schema is not migrated yet) ends the task for good",
     strict=False,
 )

@@ -39,6 +39,11 @@ export function makeInventory(sections: SectionSpec[] = [{ name: "Main", rows: 3
           bookedBy: null,
           bookedAt: null,
           version: 0,
+          held: false,
+          heldUntil: null,
+          eventId: 1,
+          category: null,
+          priceCents: null,
         });
       }
     }

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 
 import jwt
-from fastapi import Request
+from starlette.requests import Request
 
-from boxoffice.api.errors import ApiError
+from boxoffice.api.errors import UNAUTHENTICATED, USER_MISMATCH, VALIDATION_FAILED, ApiError
+from boxoffice.api.http import bearer_token
 from boxoffice.domain import MAX_USER_ID_LENGTH
 from boxoffice.settings import Settings
 
@@ -34,19 +35,18 @@ class Authenticator:
     def user(self, request: Request, claimed: str | None) -> str:
         if self.mode == "open":
             if claimed is None:
-                raise ApiError(422, "VALIDATION_FAILED", "userId: Field required")
+                raise ApiError(VALIDATION_FAILED, "userId: Field required")
             return claimed
-        subject = self._subject(request.headers.get("authorization"))
+        subject = self._subject(bearer_token(request))
         if claimed is not None and claimed != subject:
-            raise ApiError(403, "USER_MISMATCH", "userId does not match the authenticated user")
+            raise ApiError(USER_MISMATCH, "userId does not match the authenticated user")
         return subject
 
-    def _subject(self, header: str | None) -> str:
-        if not header or not header[:7].lower() == "bearer ":
-            raise ApiError(401, "UNAUTHENTICATED", "A bearer token is required", _CHALLENGE)
-        token = header[7:].strip()
+    def _subject(self, token: str | None) -> str:
+        if not token:
+            raise ApiError(UNAUTHENTICATED, "A bearer token is required", _CHALLENGE)
         if len(token) > MAX_TOKEN_BYTES:
-            raise ApiError(401, "UNAUTHENTICATED", "Bearer token too large", _CHALLENGE)
+            raise ApiError(UNAUTHENTICATED, "Bearer token too large", _CHALLENGE)
         try:
             claims = jwt.decode(
                 token,
@@ -58,10 +58,10 @@ class Authenticator:
                 options={"require": ["sub", "exp"], "verify_aud": self._audience is not None},
             )
         except jwt.ExpiredSignatureError as exc:
-            raise ApiError(401, "UNAUTHENTICATED", "Bearer token expired", _CHALLENGE) from exc
+            raise ApiError(UNAUTHENTICATED, "Bearer token expired", _CHALLENGE) from exc
         except jwt.InvalidTokenError as exc:
-            raise ApiError(401, "UNAUTHENTICATED", f"Invalid bearer token: {exc}", _CHALLENGE) from exc
+            raise ApiError(UNAUTHENTICATED, f"Invalid bearer token: {exc}", _CHALLENGE) from exc
         subject = claims.get("sub")
         if not isinstance(subject, str) or not _SUBJECT.match(subject):
-            raise ApiError(401, "UNAUTHENTICATED", "Token subject is not a valid user id", _CHALLENGE)
+            raise ApiError(UNAUTHENTICATED, "Token subject is not a valid user id", _CHALLENGE)
         return subject

@@ -1,107 +1,185 @@
-"""One error body for every failure: `{timestamp, status, error, message, path}`."""
+"""Every error the API answers, in one table, and one body for all: `{timestamp, status, error, message, path}`."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from boxoffice.domain import (
-    BookingError,
-    BookingNotActive,
-    BookingNotFound,
-    HoldExpired,
-    HoldNotActive,
-    HoldNotFound,
-    HoldSeatsMismatch,
-    NotOwner,
-    SeatLimitExceeded,
-    SeatNotFound,
-    SeatOccupied,
-    SeatsNotFound,
-    SeatsTaken,
-    Unavailable,
-)
+from boxoffice import domain
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    status: int
+    error: str
+    meaning: str
+
+
+# The table: every `error` value a client can see, its status, and what it means.
+MALFORMED_JSON = Code(400, "MALFORMED_JSON", "The body is missing, not JSON, or not a JSON object")
+BAD_REQUEST = Code(400, "BAD_REQUEST", "The request is malformed")
+UNAUTHENTICATED = Code(401, "UNAUTHENTICATED", "A valid bearer token is required")
+ADMIN_DISABLED = Code(403, "ADMIN_DISABLED", "The admin API is disabled")
+USER_MISMATCH = Code(403, "USER_MISMATCH", "userId differs from the authenticated user")
+NOT_OWNER = Code(403, "NOT_OWNER", "The hold or booking belongs to another user")
+NOT_FOUND = Code(404, "NOT_FOUND", "No such path")
+SEAT_NOT_FOUND = Code(404, "SEAT_NOT_FOUND", "Unknown seat")
+SEATS_NOT_FOUND = Code(404, "SEATS_NOT_FOUND", "Some of the seats do not exist (seatIds)")
+HOLD_NOT_FOUND = Code(404, "HOLD_NOT_FOUND", "Unknown hold")
+BOOKING_NOT_FOUND = Code(404, "BOOKING_NOT_FOUND", "Unknown booking")
+EVENT_NOT_FOUND = Code(404, "EVENT_NOT_FOUND", "Unknown event")
+METHOD_NOT_ALLOWED = Code(405, "METHOD_NOT_ALLOWED", "Method not allowed on this path")
+SEAT_OCCUPIED = Code(409, "SEAT_OCCUPIED", "The seat is booked or held by someone else")
+SEATS_TAKEN = Code(409, "SEATS_TAKEN", "Some seats are booked or held; nothing was changed (seatIds)")
+HOLD_EXPIRED = Code(409, "HOLD_EXPIRED", "The hold lapsed; nothing was changed (seatIds)")
+HOLD_NOT_ACTIVE = Code(409, "HOLD_NOT_ACTIVE", "The hold was already confirmed or released")
+BOOKING_NOT_ACTIVE = Code(409, "BOOKING_NOT_ACTIVE", "The booking is already cancelled")
+SEAT_LIMIT_EXCEEDED = Code(409, "SEAT_LIMIT_EXCEEDED", "The per-user seat cap for the event is reached")
+EVENT_EXISTS = Code(409, "EVENT_EXISTS", "An event with this slug exists")
+PAYLOAD_TOO_LARGE = Code(413, "PAYLOAD_TOO_LARGE", "The body exceeds the size limit")
+UNSUPPORTED_MEDIA_TYPE = Code(415, "UNSUPPORTED_MEDIA_TYPE", "The body must be application/json")
+VALIDATION_FAILED = Code(422, "VALIDATION_FAILED", "A field is invalid (the message names it)")
+IDEMPOTENCY_KEY_REUSED = Code(422, "IDEMPOTENCY_KEY_REUSED", "The Idempotency-Key came with another request")
+RATE_LIMITED = Code(429, "RATE_LIMITED", "Too many requests; see Retry-After")
+INTERNAL_ERROR = Code(500, "INTERNAL_ERROR", "An unexpected failure")
+STARTING = Code(503, "STARTING", "The service is starting; see Retry-After")
+SERVICE_UNAVAILABLE = Code(503, "SERVICE_UNAVAILABLE", "A dependency is unavailable; see Retry-After")
+DATABASE_UNAVAILABLE = Code(503, "DATABASE_UNAVAILABLE", "The database is unreachable; see Retry-After")
+DATABASE_BUSY = Code(503, "DATABASE_BUSY", "Lock wait or pool exhausted; nothing was changed; see Retry-After")
+REDIS_UNAVAILABLE = Code(503, "REDIS_UNAVAILABLE", "Redis is unreachable (REDIS strategy); see Retry-After")
+
+# What any write endpoint may answer besides its own refusals.
+WRITE_ERRORS = (
+    MALFORMED_JSON,
+    UNAUTHENTICATED,
+    USER_MISMATCH,
+    PAYLOAD_TOO_LARGE,
+    UNSUPPORTED_MEDIA_TYPE,
+    VALIDATION_FAILED,
+    IDEMPOTENCY_KEY_REUSED,
+    RATE_LIMITED,
+    DATABASE_BUSY,
+    DATABASE_UNAVAILABLE,
+    REDIS_UNAVAILABLE,
+)
+
+# Domain failures, most specific class first: the first match decides the answer.
+_DOMAIN: list[tuple[type[domain.BookingError], Code]] = [
+    (domain.HoldExpired, HOLD_EXPIRED),
+    (domain.SeatsTaken, SEATS_TAKEN),
+    (domain.SeatOccupied, SEAT_OCCUPIED),
+    (domain.SeatsNotFound, SEATS_NOT_FOUND),
+    (domain.SeatNotFound, SEAT_NOT_FOUND),
+    (domain.HoldNotFound, HOLD_NOT_FOUND),
+    (domain.HoldNotActive, HOLD_NOT_ACTIVE),
+    (domain.HoldSeatsMismatch, VALIDATION_FAILED),
+    (domain.BookingNotFound, BOOKING_NOT_FOUND),
+    (domain.BookingNotActive, BOOKING_NOT_ACTIVE),
+    (domain.NotOwner, NOT_OWNER),
+    (domain.SeatLimitExceeded, SEAT_LIMIT_EXCEEDED),
+    (domain.EventNotFound, EVENT_NOT_FOUND),
+    (domain.EventExists, EVENT_EXISTS),
+    (domain.IdempotencyKeyReused, IDEMPOTENCY_KEY_REUSED),
+    (domain.DatabaseBusy, DATABASE_BUSY),
+    (domain.DatabaseUnavailable, DATABASE_UNAVAILABLE),
+    (domain.LockServiceUnavailable, REDIS_UNAVAILABLE),
+    (domain.Unavailable, SERVICE_UNAVAILABLE),
+]
+_HTTP = {400: BAD_REQUEST, 404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 413: PAYLOAD_TOO_LARGE}
 
 
 class ApiError(Exception):
     """A client mistake detected by the API layer itself."""
 
-    def __init__(self, status: int, error: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, code: Code, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status = status
-        self.error = error
+        self.code = code
         self.message = message
         self.headers = headers
 
 
-def error_body(
-    request: Request, status: int, error: str, message: str, extra: dict[str, object] | None = None
-) -> bytes:
+class ErrorOut(BaseModel):
+    timestamp: datetime
+    status: int
+    error: str
+    message: str
+    path: str
+
+
+def responses(*codes: Code) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for a route: each status with the error codes it can carry."""
+    by_status: dict[int, list[Code]] = {}
+    for code in codes:
+        by_status.setdefault(code.status, []).append(code)
+    return {
+        status: {"model": ErrorOut, "description": "; ".join(f"{c.error}: {c.meaning}" for c in group)}
+        for status, group in sorted(by_status.items())
+    }
+
+
+def error_body(path: str, code: Code, message: str, extra: dict[str, object] | None = None) -> bytes:
     body = {
         "timestamp": datetime.now(UTC),
-        "status": status,
-        "error": error,
+        "status": code.status,
+        "error": code.error,
         "message": message,
-        "path": request.url.path,
+        "path": path,
         **(extra or {}),
     }
     return orjson.dumps(body)
 
 
 def error_response(
-    request: Request,
-    status: int,
-    error: str,
+    path: str,
+    code: Code,
     message: str,
     headers: dict[str, str] | None = None,
     extra: dict[str, object] | None = None,
 ) -> Response:
-    body = error_body(request, status, error, message, extra)
-    return Response(body, status_code=status, media_type="application/json", headers=headers)
+    body = error_body(path, code, message, extra)
+    return Response(body, status_code=code.status, media_type="application/json", headers=headers)
 
 
-# Most specific first: the first matching class decides the status and error code.
-_BOOKING_ERRORS: list[tuple[type[BookingError], int, str]] = [
-    (HoldExpired, 409, "HOLD_EXPIRED"),
-    (SeatsTaken, 409, "SEATS_TAKEN"),
-    (SeatOccupied, 409, "SEAT_OCCUPIED"),
-    (SeatsNotFound, 404, "SEATS_NOT_FOUND"),
-    (SeatNotFound, 404, "SEAT_NOT_FOUND"),
-    (HoldNotFound, 404, "HOLD_NOT_FOUND"),
-    (HoldNotActive, 409, "HOLD_NOT_ACTIVE"),
-    (HoldSeatsMismatch, 422, "VALIDATION_FAILED"),
-    (BookingNotFound, 404, "BOOKING_NOT_FOUND"),
-    (BookingNotActive, 409, "BOOKING_NOT_ACTIVE"),
-    (NotOwner, 403, "NOT_OWNER"),
-    (SeatLimitExceeded, 409, "SEAT_LIMIT_EXCEEDED"),
-]
+def describe(exc: domain.BookingError) -> tuple[Code, dict[str, object], dict[str, str] | None]:
+    """(code, extra body fields, headers) of a domain failure."""
+    code = next((c for cls, c in _DOMAIN if isinstance(exc, cls)), INTERNAL_ERROR)
+    seat_ids = getattr(exc, "seat_ids", None)
+    extra: dict[str, object] = {"seatIds": seat_ids} if seat_ids is not None else {}
+    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, domain.Unavailable) else None
+    return code, extra, headers
 
 
-def describe(exc: BookingError) -> tuple[int, str, dict[str, object]] | None:
-    """(status, error code, extra body fields) of a final outcome; None for retryable or unknown failures."""
-    for cls, status, code in _BOOKING_ERRORS:
-        if isinstance(exc, cls):
-            seat_ids = getattr(exc, "seat_ids", None)
-            return status, code, ({"seatIds": seat_ids} if seat_ids is not None else {})
-    return None
+def is_final(exc: domain.BookingError) -> bool:
+    """A refusal to store behind an idempotency key; retryable failures (503) are not final."""
+    return not isinstance(exc, domain.Unavailable) and describe(exc)[0] is not INTERNAL_ERROR
 
 
-def validation_message(exc: ValidationError | RequestValidationError) -> tuple[int, str, str]:
+def domain_error_response(path: str, exc: domain.BookingError) -> Response:
+    code, extra, headers = describe(exc)
+    if code is INTERNAL_ERROR:
+        log.error("unmapped booking error %r", exc)
+        return error_response(path, code, "Unexpected booking failure")
+    return error_response(path, code, str(exc), headers, extra)
+
+
+def validation_message(exc: ValidationError | RequestValidationError) -> tuple[Code, str]:
     """Name the first offending field precisely; malformed JSON is 400, a bad value 422."""
     errors = exc.errors()
     if any(e["type"] == "json_invalid" for e in errors):
-        return 400, "MALFORMED_JSON", "Request body is not valid JSON"
+        return MALFORMED_JSON, "Request body is not valid JSON"
     if any(e["type"] in ("model_type", "model_attributes_type") for e in errors):
-        return 400, "MALFORMED_JSON", "Request body must be a JSON object"
+        return MALFORMED_JSON, "Request body must be a JSON object"
     parts = []
     for e in errors[:5]:
         field = ".".join(str(p) for p in e["loc"] if p != "body")
@@ -115,42 +193,31 @@ def validation_message(exc: ValidationError | RequestValidationError) -> tuple[i
         elif e["type"] == "string_pattern_mismatch":
             msg = "Must not contain control characters"
         parts.append(f"{field}: {msg}" if field else msg)
-    return 422, "VALIDATION_FAILED", "; ".join(parts)
-
-
-_STATUS_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+    return VALIDATION_FAILED, "; ".join(parts)
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
-        return error_response(request, exc.status, exc.error, exc.message, exc.headers)
+        return error_response(request.url.path, exc.code, exc.message, exc.headers)
 
     @app.exception_handler(ValidationError)
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ValidationError | RequestValidationError)
-        status, error, message = validation_message(exc)
-        return error_response(request, status, error, message)
+        code, message = validation_message(exc)
+        return error_response(request.url.path, code, message)
 
-    @app.exception_handler(BookingError)
-    async def booking_error(request: Request, exc: BookingError) -> Response:
-        described = describe(exc)
-        if described is not None:
-            status, code, extra = described
-            return error_response(request, status, code, str(exc), extra=extra)
-        if isinstance(exc, Unavailable):
-            headers = {"Retry-After": str(exc.retry_after_s)}
-            return error_response(request, 503, exc.code, str(exc), headers)
-        log.error("unmapped booking error %r", exc)
-        return error_response(request, 500, "INTERNAL_ERROR", "Unexpected booking failure")
+    @app.exception_handler(domain.BookingError)
+    async def booking_error(request: Request, exc: domain.BookingError) -> Response:
+        return domain_error_response(request.url.path, exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        error = _STATUS_CODES.get(exc.status_code, "HTTP_ERROR")
-        return error_response(request, exc.status_code, error, str(exc.detail))
+        code = _HTTP.get(exc.status_code, Code(exc.status_code, "HTTP_ERROR", ""))
+        return error_response(request.url.path, code, str(exc.detail))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url.path)
-        return error_response(request, 500, "INTERNAL_ERROR", "Internal server error")
+        return error_response(request.url.path, INTERNAL_ERROR, "Internal server error")

@@ -12,18 +12,13 @@ import math
 import time
 
 import redis.asyncio as aioredis
-from fastapi import Request
-from prometheus_client import Counter
 from redis.exceptions import RedisError
+from starlette.requests import Request
 
-from boxoffice.api.errors import ApiError
+from boxoffice.api.errors import RATE_LIMITED, ApiError
+from boxoffice.observability.metrics import RATE_LIMIT_FALLBACK, RATE_LIMITED_TOTAL
 
 log = logging.getLogger(__name__)
-
-RATE_LIMITED = Counter(
-    "rate_limited", "Requests refused by a limit, by kind: ip, user (429) or seats (per-user seat cap, 409).", ["kind"]
-)
-RATE_LIMIT_FALLBACK = Counter("rate_limit_fallback", "Rate-limit checks answered in-process because Redis failed.")
 
 _HIT = """
 local n = redis.call('INCR', KEYS[1])
@@ -67,10 +62,10 @@ class RateLimiter:
             RATE_LIMIT_FALLBACK.inc()
             count, ttl_ms = self._local_hit(key)
         if int(count) > limit:
-            RATE_LIMITED.labels(kind).inc()
+            RATE_LIMITED_TOTAL.labels(kind).inc()
             retry = max(1, math.ceil(int(ttl_ms) / 1000))
             message = f"Too many requests for this {kind}; retry in {retry}s"
-            raise ApiError(429, "RATE_LIMITED", message, {"Retry-After": str(retry)})
+            raise ApiError(RATE_LIMITED, message, {"Retry-After": str(retry)})
 
     def _local_hit(self, key: str) -> tuple[int, int]:
         now = time.monotonic()

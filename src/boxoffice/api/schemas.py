@@ -1,8 +1,7 @@
-"""Wire shapes of the public API (camelCase JSON), kept apart from domain types."""
+"""Request bodies of the public API (camelCase JSON); answers are shaped in `boxoffice.wire`."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -12,10 +11,6 @@ from boxoffice.domain import (
     MAX_SEAT_ID,
     MAX_SEATS_PER_REQUEST,
     MAX_USER_ID_LENGTH,
-    Booking,
-    Inventory,
-    Seat,
-    SeatStatus,
     Strategy,
 )
 
@@ -74,100 +69,26 @@ class BookingRequest(BaseModel):
         return self
 
 
-class SeatOut(BaseModel):
-    seatId: int
-    seatNumber: str
-    section: str
-    row: str
-    rowIndex: int
-    column: int
-    status: str
-    booked: bool
-    bookedBy: str | None
-    bookedAt: datetime | None
-    version: int
-    held: bool
-    heldUntil: datetime | None
-    eventId: int
-    category: str | None
-    priceCents: int | None
+class HoldRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    seatIds: SeatIds
+    userId: UserId | None = None
+    strategy: StrategyName = None
+
+    @model_validator(mode="after")
+    def _distinct(self) -> HoldRequest:
+        distinct_seat_ids(self.seatIds)
+        return self
 
 
-class BookingOut(SeatOut):
-    bookingId: int
-    strategy: Strategy
-    sequence: int
+class OwnerRequest(BaseModel):
+    """Body of extend/release: who asks (open mode); may be empty in jwt mode."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    userId: UserId | None = None
 
 
-class SectionOut(BaseModel):
-    name: str
-    rows: list[str]
-    columns: int
-
-
-class LayoutOut(BaseModel):
-    sections: list[SectionOut]
-    rows: int
-    columns: int
-    seatCount: int
-
-
-class InventoryOut(BaseModel):
-    layout: LayoutOut
-    sequence: int
-    seats: list[SeatOut]
-
-
-class ErrorOut(BaseModel):
-    timestamp: datetime
-    status: int
-    error: str
-    message: str
-    path: str
-
-
-def seat_json(seat: Seat) -> dict[str, Any]:
-    """A lapsed hold is shown as AVAILABLE (claims treat it so); the holder's id is not published."""
-    status = seat.effective_status
-    held = status is SeatStatus.HELD
-    return {
-        "seatId": seat.id,
-        "seatNumber": seat.seat_number,
-        "section": seat.section,
-        "row": seat.row_label,
-        "rowIndex": seat.row,
-        "column": seat.column,
-        "status": status.value,
-        "booked": seat.booked,
-        "bookedBy": seat.booked_by,
-        "bookedAt": seat.booked_at,
-        "version": seat.version,
-        "held": held,
-        "heldUntil": seat.held_until if held else None,
-        "eventId": seat.event_id,
-        "category": seat.category,
-        "priceCents": seat.price_cents,
-    }
-
-
-def booking_json(booking: Booking) -> dict[str, Any]:
-    return {
-        **seat_json(booking.seat),
-        "bookingId": booking.booking_id,
-        "strategy": booking.strategy.value,
-        "sequence": booking.sequence,
-    }
-
-
-def inventory_json(inventory: Inventory) -> dict[str, Any]:
-    sections = [{"name": s.name, "rows": s.rows, "columns": s.columns} for s in inventory.sections]
-    return {
-        "layout": {
-            "sections": sections,
-            "rows": max((len(s.rows) for s in inventory.sections), default=0),
-            "columns": max((s.columns for s in inventory.sections), default=0),
-            "seatCount": len(inventory.seats),
-        },
-        "sequence": inventory.sequence,
-        "seats": [seat_json(s) for s in inventory.seats],
-    }
+class CancelRequest(OwnerRequest):
+    reason: Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] | None = None

@@ -179,7 +179,14 @@ async def raw_limit(
     but the claim itself is timed.
     """
     conns = [await asyncpg.connect(database_url) for _ in range(connections)]
-    claim = seats.claim_with_row_lock if strategy is Strategy.DB else seats.claim
+
+    async def claim(conn: asyncpg.Connection, seat_id: int, user_id: str) -> None:
+        if strategy is Strategy.DB:
+            async with conn.transaction():
+                await seats.claim_with_row_lock(conn, seat_id, user_id, strategy)
+        else:
+            await seats.claim(conn, seat_id, user_id, strategy)
+
     outcomes: list[Outcome] = []
     work = iter(calls)
 
@@ -187,7 +194,7 @@ async def raw_limit(
         for call in work:
             start = time.perf_counter()
             try:
-                await claim(conn, call.seat_id, call.user_id, strategy)
+                await claim(conn, call.seat_id, call.user_id)
                 status = 201
             except BookingError:
                 status = 409

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
@@ -11,7 +11,7 @@ import asyncpg
 from boxoffice.booking.locks import SeatLeases
 from boxoffice.domain import Booking, SeatOccupied, SeatsTaken, Strategy
 from boxoffice.storage import checkout, seats
-from boxoffice.storage.db import Pool, connection
+from boxoffice.storage.db import Database
 
 
 class BookingStrategy(Protocol):
@@ -33,14 +33,11 @@ async def _no_guard() -> AsyncIterator[None]:
     yield
 
 
-class _PooledStrategy:
-    def __init__(self, pool: Pool, acquire_timeout_s: float) -> None:
-        self._pool = pool
-        self._acquire_timeout_s = acquire_timeout_s
-
-
-class _DatabaseArbitrated(_PooledStrategy):
+class _DatabaseArbitrated:
     """Multi-seat defaults: the ordered, guarded write in storage.checkout decides alone."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     def guard(self, seat_ids: Sequence[int]) -> AbstractAsyncContextManager[None]:
         return _no_guard()
@@ -55,7 +52,7 @@ class AtomicStrategy(_DatabaseArbitrated):
     name = Strategy.ATOMIC
 
     async def book(self, seat_id: int, user_id: str) -> Booking:
-        async with connection(self._pool, self._acquire_timeout_s) as conn:
+        async with self._db.atomic() as conn:
             return await seats.claim(conn, seat_id, user_id, self.name)
 
 
@@ -65,7 +62,7 @@ class RowLockStrategy(_DatabaseArbitrated):
     name = Strategy.DB
 
     async def book(self, seat_id: int, user_id: str) -> Booking:
-        async with connection(self._pool, self._acquire_timeout_s) as conn:
+        async with self._db.transaction() as conn:
             return await seats.claim_with_row_lock(conn, seat_id, user_id, self.name)
 
     async def prepare(self, conn: asyncpg.Connection, seat_ids: Sequence[int]) -> None:
@@ -77,15 +74,15 @@ class RedisLockStrategy(_DatabaseArbitrated):
 
     name = Strategy.REDIS
 
-    def __init__(self, pool: Pool, acquire_timeout_s: float, leases: SeatLeases) -> None:
-        super().__init__(pool, acquire_timeout_s)
+    def __init__(self, db: Database, leases: SeatLeases) -> None:
+        super().__init__(db)
         self.leases = leases
 
     async def book(self, seat_id: int, user_id: str) -> Booking:
         async with self.leases.hold(seat_id) as held:
             if not held:
                 raise SeatOccupied(seat_id, "is being booked by another request")
-            async with connection(self._pool, self._acquire_timeout_s) as conn:
+            async with self._db.atomic() as conn:
                 return await seats.claim(conn, seat_id, user_id, self.name)
 
     def guard(self, seat_ids: Sequence[int]) -> AbstractAsyncContextManager[None]:
@@ -97,3 +94,25 @@ class RedisLockStrategy(_DatabaseArbitrated):
             if contended:
                 raise SeatsTaken(contended, "are being booked by another request")
             yield
+
+
+class Strategies:
+    """The strategies of this deployment and the one used when a request names none."""
+
+    def __init__(self, strategies: Mapping[Strategy, BookingStrategy], default: Strategy) -> None:
+        self._strategies = dict(strategies)
+        self.default = default
+
+    def get(self, name: Strategy | None = None) -> BookingStrategy:
+        return self._strategies[name or self.default]
+
+
+def standard(db: Database, leases: SeatLeases, default: Strategy) -> Strategies:
+    return Strategies(
+        {
+            Strategy.ATOMIC: AtomicStrategy(db),
+            Strategy.DB: RowLockStrategy(db),
+            Strategy.REDIS: RedisLockStrategy(db, leases),
+        },
+        default,
+    )

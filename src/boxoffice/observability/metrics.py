@@ -33,6 +33,11 @@ WS_MESSAGES_DROPPED = Counter(
     "websocket_messages_dropped", "Messages dropped for slow consumers (they must resync).", ["reason"]
 )
 
+RATE_LIMITED_TOTAL = Counter(
+    "rate_limited", "Requests refused by a limit, by kind: ip, user (429) or seats (per-user seat cap, 409).", ["kind"]
+)
+RATE_LIMIT_FALLBACK = Counter("rate_limit_fallback", "Rate-limit checks answered in-process because Redis failed.")
+
 HTTP_REQUESTS = Counter(
     "http_requests", "HTTP requests by method, route template and status.", ["method", "route", "status"]
 )
@@ -45,9 +50,7 @@ HTTP_LATENCY = Histogram(
 DB_POOL_IN_USE = Gauge(
     "db_pool_connections_in_use", "Database connections lent out by the pools.", multiprocess_mode="livesum"
 )
-DB_POOL_SIZE = Gauge(
-    "db_pool_connections_open", "Database connections open in the pools.", multiprocess_mode="livesum"
-)
+DB_POOL_SIZE = Gauge("db_pool_connections_open", "Database connections open in the pools.", multiprocess_mode="livesum")
 DB_POOL_MAX = Gauge(
     "db_pool_connections_max", "Configured pool capacity (summed over workers).", multiprocess_mode="livesum"
 )

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
-from fastapi import FastAPI
 
-from boxoffice.booking.service import BookingService
 from boxoffice.realtime.hub import Hub
 from boxoffice.realtime.relay import OutboxRelay, RedisDoorbell
 from boxoffice.settings import Settings
@@ -19,14 +17,18 @@ class Realtime:
     relay: OutboxRelay
     doorbell: RedisDoorbell
 
+    def floor(self) -> int | None:
+        """Where the relay has settled the outbox (None until it has positioned its cursor)."""
+        return self.relay.cursor if self.relay.ready else None
+
     async def stop(self) -> None:
         await self.doorbell.stop()
         await self.relay.stop()
         await self.hub.stop()
 
 
-async def start_realtime(app: FastAPI, settings: Settings, database_url: str, redis: aioredis.Redis) -> Realtime:
-    """Start this process's hub, outbox relay and doorbell; expose them on `app.state`."""
+async def start_realtime(settings: Settings, database_url: str, redis: aioredis.Redis) -> Realtime:
+    """Start this process's hub, outbox relay and doorbell; ring `doorbell.ring` after every commit."""
     hub = Hub(
         queue_size=settings.ws_queue_size,
         max_subscriptions=settings.ws_max_subscriptions,
@@ -45,13 +47,4 @@ async def start_realtime(app: FastAPI, settings: Settings, database_url: str, re
     await relay.start()
     hub.start()
     doorbell.start()
-    booking: BookingService = app.state.booking
-    # Every committed seat change (bookings, holds, releases, cancellations, sweeps) rings.
-    booking.on_seats_changed(doorbell.ring)
-    # Until the relay has positioned its cursor the snapshot falls back to max(seq).
-    booking.sequence_floor(lambda: relay.cursor if relay.ready else None)
-    app.state.hub = hub
-    app.state.relay = relay
-    app.state.ws_origins = settings.ws_origins
-    app.state.ws_max_frame_bytes = settings.ws_max_frame_bytes
     return Realtime(hub, relay, doorbell)

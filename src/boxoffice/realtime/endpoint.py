@@ -140,21 +140,28 @@ class StompEndpoint:
     """The `/ws` route as a plain ASGI app (not a function taking Starlette's `WebSocket`).
 
     An idle connection then holds only this coroutine and its session, not the WebSocket wrapper
-    and its session frames.
+    and its session frames. The hub is attached when the process starts serving.
     """
 
+    def __init__(self, origins: frozenset[str], max_frame_bytes: int) -> None:
+        self.origins = origins
+        self.max_frame_bytes = max_frame_bytes
+        self.hub: Hub | None = None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await stomp_endpoint(scope, receive, send)
+        if self.hub is None:
+            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
+            return
+        await stomp_endpoint(self.hub, self.origins, self.max_frame_bytes, scope, receive, send)
 
 
-async def stomp_endpoint(scope: Scope, receive: Receive, asgi_send: Send) -> None:
-    state = scope["app"].state
-    hub: Hub = state.hub
-    max_frame: int = state.ws_max_frame_bytes
+async def stomp_endpoint(
+    hub: Hub, origins: frozenset[str], max_frame: int, scope: Scope, receive: Receive, asgi_send: Send
+) -> None:
     if (await receive())["type"] != "websocket.connect":
         return
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-    if not origin_allowed(headers, state.ws_origins):
+    if not origin_allowed(headers, origins):
         await asgi_send({"type": "websocket.close", "code": CLOSE_POLICY})  # before accept: HTTP 403
         return
     if hub.full:

@@ -31,27 +31,13 @@ import asyncpg
 import orjson
 import redis.asyncio as aioredis
 
-from boxoffice.api.schemas import seat_json
+from boxoffice import wire
 from boxoffice.realtime.hub import Event, Hub
-from boxoffice.storage.seats import SEAT_COLUMNS, seat_from_row
+from boxoffice.storage import outbox
+from boxoffice.storage.outbox import SeatChange
 
 log = logging.getLogger("boxoffice.realtime")
 
-_COLUMNS = ", ".join(f"s.{c}" for c in SEAT_COLUMNS.split(", "))
-_READ = f"""
-SELECT e.seq, {_COLUMNS} FROM seat_events e JOIN seats s ON s.id = e.seat_id
- WHERE e.seq > $1 ORDER BY e.seq LIMIT $2
-"""
-_READ_RANGE = f"""
-SELECT e.seq, {_COLUMNS} FROM seat_events e JOIN seats s ON s.id = e.seat_id
- WHERE e.seq > $1 AND e.seq <= $2 ORDER BY e.seq
-"""
-_WRITERS = """
-SELECT virtualtransaction FROM pg_locks
- WHERE locktype = 'relation' AND mode = 'RowExclusiveLock' AND granted
-   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-   AND relation = 'seat_events'::regclass
-"""
 # Events replayed (to nobody) at start-up so that a row committed late by a transaction that was
 # in flight when this process started is not skipped.
 STARTUP_WINDOW = 1000
@@ -65,10 +51,9 @@ class _Hole:
     writers: frozenset[str] | None = None
 
 
-def event_from_row(row: asyncpg.Record, prev: int) -> Event:
-    seat = seat_from_row(row)
-    body = orjson.dumps({**seat_json(seat), "sequence": row["seq"], "prevSequence": prev})
-    return Event.from_json(row["seq"], seat.event_id, body)
+def event_from_change(change: SeatChange, prev: int) -> Event:
+    body = orjson.dumps(wire.seat_change_json(change.seat, change.seq, prev))
+    return Event.from_json(change.seq, change.seat.event_id, body)
 
 
 class OutboxRelay:
@@ -114,8 +99,7 @@ class OutboxRelay:
 
     async def _position(self) -> None:
         conn = self._conn if self._conn is not None and not self._conn.is_closed() else await self._connect()
-        top = await conn.fetchval("SELECT COALESCE(max(seq), 0) FROM seat_events")
-        self.cursor = self._floor = max(0, top - STARTUP_WINDOW)
+        self.cursor = self._floor = max(0, await outbox.top(conn) - STARTUP_WINDOW)
         self._last.clear()
         self._positioned = True
 
@@ -132,12 +116,7 @@ class OutboxRelay:
                 await self._conn.close(timeout=2)
 
     async def _connect(self) -> asyncpg.Connection:
-        self._conn = await asyncpg.connect(
-            self._url,
-            timeout=5,
-            command_timeout=10,
-            server_settings={"application_name": "boxoffice-relay", "statement_timeout": "5000"},
-        )
+        self._conn = await outbox.connect(self._url)
         return self._conn
 
     async def _run(self) -> None:
@@ -170,13 +149,13 @@ class OutboxRelay:
         conn = self._conn
         assert conn is not None
         while True:
-            rows = await conn.fetch(_READ, self.cursor, self._batch)
+            rows = await outbox.read_after(conn, self.cursor, self._batch)
             if not rows:
                 await self._check_reset(conn)
                 return None
             ready = 0
             for row in rows:
-                if row["seq"] != self.cursor + ready + 1:
+                if row.seq != self.cursor + ready + 1:
                     break
                 ready += 1
             self._deliver(rows[:ready])
@@ -185,7 +164,7 @@ class OutboxRelay:
                 if len(rows) < self._batch:
                     return None
                 continue
-            first, top, now = self.cursor + 1, rows[-1]["seq"], time.monotonic()
+            first, top, now = self.cursor + 1, rows[-1].seq, time.monotonic()
             hole = self._hole
             if hole is None or hole.first != first:
                 self._hole = _Hole(first, now, top)
@@ -193,16 +172,16 @@ class OutboxRelay:
             if hole.writers is None:
                 if now - hole.since < self._hole_grace_s:
                     return self._hole_recheck_s
-                hole.writers = frozenset(r[0] for r in await conn.fetch(_WRITERS))
+                hole.writers = await outbox.writers(conn)
                 hole.top = top
                 if hole.writers:
                     return self._hole_recheck_s
             else:
-                current = {r[0] for r in await conn.fetch(_WRITERS)}
+                current = await outbox.writers(conn)
                 if hole.writers & current:
                     return self._hole_recheck_s
             # Every transaction that could still commit a seq <= hole.top has ended.
-            settled = await conn.fetch(_READ_RANGE, self.cursor, hole.top)
+            settled = await outbox.read_range(conn, self.cursor, hole.top)
             missing = hole.top - self.cursor - len(settled)
             if missing:
                 self.skipped += missing
@@ -213,7 +192,7 @@ class OutboxRelay:
 
     async def _check_reset(self, conn: asyncpg.Connection) -> None:
         """`seed --reset` restarts the sequence: follow it, and make every client resynchronise."""
-        top = await conn.fetchval("SELECT COALESCE(max(seq), 0) FROM seat_events")
+        top = await outbox.top(conn)
         if top < self.cursor:
             log.warning("relay: outbox sequence went back from %d to %d (reset); clients must resync", self.cursor, top)
             self.cursor = self._floor = top
@@ -221,16 +200,16 @@ class OutboxRelay:
             self._hole = None
             self._hub.reset()
 
-    def _deliver(self, rows: Sequence[asyncpg.Record]) -> None:
-        if not rows:
+    def _deliver(self, changes: Sequence[SeatChange]) -> None:
+        if not changes:
             return
         events = []
-        for row in rows:
-            event = event_from_row(row, self._last.get(row["event_id"], self._floor))
+        for change in changes:
+            event = event_from_change(change, self._last.get(change.seat.event_id, self._floor))
             self._last[event.event_id] = event.seq
             events.append(event)
         self._hub.publish(events)
-        self.cursor = rows[-1]["seq"]
+        self.cursor = changes[-1].seq
 
 
 class RedisDoorbell:

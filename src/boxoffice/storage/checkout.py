@@ -9,7 +9,6 @@ all-or-nothing count in Python, so a partial write can never commit.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -18,6 +17,7 @@ from boxoffice.domain import (
     Booking,
     BookingNotActive,
     BookingNotFound,
+    BookingRecord,
     Cancellation,
     Hold,
     HoldExpired,
@@ -33,6 +33,7 @@ from boxoffice.domain import (
 from boxoffice.storage.seats import AVAILABLE_SQL, SEAT_COLUMNS, seat_from_row
 
 _RETURNING = ", ".join(f"s.{c.strip()}" for c in SEAT_COLUMNS.split(","))
+
 
 # $1 sorted seat ids; $4 hold token: NULL claims free seats, a token claims only the seats that
 # token holds and that have not lapsed.
@@ -71,7 +72,7 @@ WITH {_TARGET}, claimed AS (
     INSERT INTO bookings (seat_id, user_id, strategy, created_at, hold_token)
     SELECT id, booked_by, $3, booked_at, $4::uuid FROM claimed
  RETURNING id, seat_id
-), {_append_events('claimed')}
+), {_append_events("claimed")}
 SELECT t.id AS target_id, t.free, b.id AS booking_id, e.seq, c.*
   FROM target AS t
   LEFT JOIN claimed AS c ON c.id = t.id
@@ -92,7 +93,7 @@ WITH {_TARGET}, held AS (
     INSERT INTO holds (token, user_id, seat_ids, expires_at)
     SELECT $3::uuid, $2, $1::int[], max(held_until) FROM held HAVING count(*) > 0
  RETURNING token
-), {_append_events('held')}
+), {_append_events("held")}
 SELECT t.id AS target_id, t.free, e.seq, c.*
   FROM target AS t
   LEFT JOIN held AS c ON c.id = t.id
@@ -133,8 +134,7 @@ async def claim_many(
     rows = await conn.fetch(_CLAIM_MANY, list(seat_ids), user_id, strategy.value, hold_token)
     _outcome(rows, seat_ids, hold_token)
     return [
-        Booking(booking_id=r["booking_id"], seat=seat_from_row(r), strategy=strategy, sequence=r["seq"])
-        for r in rows
+        Booking(booking_id=r["booking_id"], seat=seat_from_row(r), strategy=strategy, sequence=r["seq"]) for r in rows
     ]
 
 
@@ -202,9 +202,7 @@ async def lock_hold(conn: asyncpg.Connection, token: UUID, user_id: str) -> asyn
 
 
 async def end_hold(conn: asyncpg.Connection, token: UUID, state: HoldState) -> None:
-    await conn.execute(
-        "UPDATE holds SET state = $2, ended_at = clock_timestamp() WHERE token = $1", token, state.value
-    )
+    await conn.execute("UPDATE holds SET state = $2, ended_at = clock_timestamp() WHERE token = $1", token, state.value)
 
 
 _RELEASE = f"""
@@ -213,7 +211,7 @@ WITH released AS (
        SET status = 'AVAILABLE', held_by = NULL, hold_token = NULL, held_until = NULL, version = version + 1
      WHERE hold_token = $1 AND status = 'HELD'
  RETURNING {SEAT_COLUMNS}
-), {_append_events('released')}
+), {_append_events("released")}
 SELECT e.seq, r.* FROM released AS r JOIN event AS e ON e.seat_id = r.id ORDER BY r.id
 """
 
@@ -241,7 +239,7 @@ WITH extended AS (
            version = version + 1
      WHERE hold_token = $1 AND status = 'HELD' AND held_until >= clock_timestamp()
  RETURNING {SEAT_COLUMNS}
-), {_append_events('extended')}
+), {_append_events("extended")}
 SELECT e.seq, r.* FROM extended AS r JOIN event AS e ON e.seat_id = r.id ORDER BY r.id
 """
 
@@ -251,9 +249,7 @@ async def extend_hold(conn: asyncpg.Connection, token: UUID, user_id: str, ttl_s
     hold = await lock_hold(conn, token, user_id)
     seat_ids: list[int] = sorted(hold["seat_ids"])
     await lock_in_order(conn, seat_ids)
-    cap = await conn.fetchval(
-        "SELECT created_at + make_interval(secs => $2) FROM holds WHERE token = $1", token, max_s
-    )
+    cap = await conn.fetchval("SELECT created_at + make_interval(secs => $2) FROM holds WHERE token = $1", token, max_s)
     rows = await conn.fetch(_EXTEND, token, ttl_s, cap)
     kept = {r["id"] for r in rows}
     lost = [i for i in seat_ids if i not in kept]
@@ -275,9 +271,7 @@ async def get_hold(conn: asyncpg.Connection, token: UUID) -> Hold:
     )
     if row is None:
         raise HoldNotFound()
-    seats = await conn.fetch(
-        f"SELECT {SEAT_COLUMNS} FROM seats WHERE id = ANY($1::int[]) ORDER BY id", row["seat_ids"]
-    )
+    seats = await conn.fetch(f"SELECT {SEAT_COLUMNS} FROM seats WHERE id = ANY($1::int[]) ORDER BY id", row["seat_ids"])
     return Hold(
         token=token,
         user_id=row["user_id"],
@@ -301,13 +295,9 @@ SELECT (SELECT seq FROM event) AS seq, f.* FROM freed AS f
 """
 
 
-async def cancel_booking(
-    conn: asyncpg.Connection, booking_id: int, user_id: str, reason: str | None
-) -> Cancellation:
+async def cancel_booking(conn: asyncpg.Connection, booking_id: int, user_id: str, reason: str | None) -> Cancellation:
     """CONFIRMED -> CANCELLED (the row stays as the audit trail) and free the seat; in a transaction."""
-    booking = await conn.fetchrow(
-        "SELECT seat_id, user_id, status FROM bookings WHERE id = $1 FOR UPDATE", booking_id
-    )
+    booking = await conn.fetchrow("SELECT seat_id, user_id, status FROM bookings WHERE id = $1 FOR UPDATE", booking_id)
     if booking is None:
         raise BookingNotFound(booking_id)
     if booking["user_id"] != user_id:
@@ -337,7 +327,7 @@ async def cancel_booking(
     )
 
 
-async def booking_record(conn: asyncpg.Connection, booking_id: int) -> dict[str, Any] | None:
+async def booking_record(conn: asyncpg.Connection, booking_id: int) -> BookingRecord | None:
     row = await conn.fetchrow(
         """
         SELECT id, seat_id, user_id, strategy, status, created_at, hold_token, cancelled_at, cancelled_by,
@@ -346,7 +336,20 @@ async def booking_record(conn: asyncpg.Connection, booking_id: int) -> dict[str,
         """,
         booking_id,
     )
-    return dict(row) if row else None
+    if row is None:
+        return None
+    return BookingRecord(
+        booking_id=row["id"],
+        seat_id=row["seat_id"],
+        user_id=row["user_id"],
+        strategy=row["strategy"],
+        status=row["status"],
+        created_at=row["created_at"],
+        hold_token=row["hold_token"],
+        cancelled_at=row["cancelled_at"],
+        cancelled_by=row["cancelled_by"],
+        cancel_reason=row["cancel_reason"],
+    )
 
 
 _SWEEP = """

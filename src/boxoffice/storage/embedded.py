@@ -7,6 +7,8 @@ from pathlib import Path
 
 import psycopg
 
+from boxoffice.settings import Settings
+
 log = logging.getLogger(__name__)
 
 DATABASE = "boxoffice"
@@ -29,3 +31,8 @@ def start(data_dir: Path) -> str:
     url = server.get_uri(DATABASE)
     log.info("embedded_postgres_started data_dir=%s", data_dir)
     return url
+
+
+def database_url(settings: Settings) -> str:
+    """The configured database, or the embedded one started in `data_dir`."""
+    return settings.database_url or start(settings.data_dir)

@@ -94,14 +94,13 @@ async def claim(conn: asyncpg.Connection, seat_id: int, user_id: str, strategy: 
 
 
 async def claim_with_row_lock(conn: asyncpg.Connection, seat_id: int, user_id: str, strategy: Strategy) -> Booking:
-    """The original design: lock the row, check it, then write; all in one transaction."""
-    async with conn.transaction():
-        row = await conn.fetchrow(_LOCK_ROW, seat_id)
-        if row is None:
-            raise SeatNotFound(seat_id)
-        if not row["free"]:
-            raise SeatOccupied(seat_id, "is held by another buyer" if row["status"] == "HELD" else "is already booked")
-        return await claim(conn, seat_id, user_id, strategy)
+    """The original design: lock the row, check it, then write; the caller's transaction spans both."""
+    row = await conn.fetchrow(_LOCK_ROW, seat_id)
+    if row is None:
+        raise SeatNotFound(seat_id)
+    if not row["free"]:
+        raise SeatOccupied(seat_id, "is held by another buyer" if row["status"] == "HELD" else "is already booked")
+    return await claim(conn, seat_id, user_id, strategy)
 
 
 # The end of the gap-free run of visible sequence values after $1: values in flight (drawn but
@@ -114,21 +113,21 @@ SELECT COALESCE(max(seq), $1) FROM (
 
 
 async def inventory(conn: asyncpg.Connection, event_id: int = DEFAULT_EVENT_ID, floor: int | None = None) -> Inventory:
-    """A consistent snapshot of one event's seats and a sequence it fully includes.
+    """A snapshot of one event's seats and a sequence it fully includes; run it in a repeatable-read
+    transaction so both reads see one moment.
 
     `floor` is a position below which every sequence value is settled (the real-time relay's
     cursor). With it, the returned sequence is a safe resume point: every change up to it is in
     the snapshot and every later one will be delivered.
     """
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
-        rows = await conn.fetch(
-            f"SELECT {SEAT_COLUMNS} FROM seats WHERE event_id = $1 ORDER BY section_order, row_idx, col_idx",
-            event_id,
-        )
-        if floor is None:
-            sequence = await conn.fetchval("SELECT COALESCE(max(seq), 0) FROM seat_events")
-        else:
-            sequence = await conn.fetchval(_CONTIGUOUS, floor)
+    rows = await conn.fetch(
+        f"SELECT {SEAT_COLUMNS} FROM seats WHERE event_id = $1 ORDER BY section_order, row_idx, col_idx",
+        event_id,
+    )
+    if floor is None:
+        sequence = await conn.fetchval("SELECT COALESCE(max(seq), 0) FROM seat_events")
+    else:
+        sequence = await conn.fetchval(_CONTIGUOUS, floor)
     seats = [seat_from_row(r) for r in rows]
     return Inventory(seats=seats, sections=_layout(seats), sequence=sequence)
 

@@ -2,57 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import asyncpg
-from pydantic import BaseModel, ConfigDict, Field
 
-MAX_SEATS = 100_000
-
-
-class SectionSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=40)
-    rows: int = Field(ge=1, le=500)
-    columns: int = Field(ge=1, le=500)
-
-
-class Layout(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    sections: list[SectionSpec] = Field(min_length=1, max_length=50)
-
-    @classmethod
-    def grid(cls, rows: int, columns: int) -> Layout:
-        return cls(sections=[SectionSpec(name="Main", rows=rows, columns=columns)])
-
-    @classmethod
-    def from_file(cls, path: Path) -> Layout:
-        return cls.model_validate(json.loads(path.read_text()))
-
-    def seat_count(self) -> int:
-        return sum(s.rows * s.columns for s in self.sections)
-
-
-def row_label(index: int) -> str:
-    """1 -> A, 26 -> Z, 27 -> AA: the spreadsheet convention venues use."""
-    label = ""
-    while index > 0:
-        index, rem = divmod(index - 1, 26)
-        label = chr(ord("A") + rem) + label
-    return label
-
-
-def seat_rows(layout: Layout) -> list[tuple[str, str, int, str, int, int]]:
-    prefix = len(layout.sections) > 1
-    out = []
-    for order, section in enumerate(layout.sections):
-        for r in range(1, section.rows + 1):
-            label = row_label(r)
-            for c in range(1, section.columns + 1):
-                number = f"{section.name}-{label}{c}" if prefix else f"{label}{c}"
-                out.append((number, section.name, order, label, r, c))
-    return out
+from boxoffice.layouts import MAX_SEATS, Layout, seat_rows
 
 
 async def seed(conn: asyncpg.Connection, layout: Layout, *, reset: bool = False) -> int:

@@ -4,60 +4,50 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.responses import Response
 
-from boxoffice.observability import lifecycle, multiprocess
-from boxoffice.observability.health import UP, HealthChecker, Report
+from boxoffice.api.deps import ApiDep, Health
+from boxoffice.api.http import json_response
+from boxoffice.health import UP, Report
+from boxoffice.observability import multiprocess
 
 router = APIRouter(prefix="/actuator", tags=["actuator"])
 
 _HEALTH: dict[int | str, dict[str, Any]] = {200: {"description": "UP"}, 503: {"description": "DOWN"}}
+_NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _json(payload: dict[str, Any], status: int) -> Response:
-    return Response(orjson.dumps(payload), status_code=status, media_type="application/json",
-                    headers={"Cache-Control": "no-store"})
-
-
-def _checker(request: Request) -> HealthChecker:
-    checker: HealthChecker = request.app.state.health
-    return checker
-
-
-def _status(report: Report) -> int:
-    return 200 if report.status == UP else 503
+def _answer(body: dict[str, Any], report: Report) -> Response:
+    return json_response(body, 200 if report.status == UP else 503, _NO_STORE)
 
 
 @router.get("/health", responses=_HEALTH)
-async def health(request: Request) -> Response:
+async def health(checker: Health) -> Response:
     """Overall state: the readiness verdict plus every component and both probe states."""
-    report = await _checker(request).readiness()
+    report = await checker.readiness()
     body = report.json()
     body["components"]["livenessState"] = {"status": UP}
     body["components"]["readinessState"] = {"status": report.status}
-    return _json(body, _status(report))
+    return _answer(body, report)
 
 
 @router.get("/health/liveness", responses=_HEALTH)
 async def liveness() -> Response:
     """UP whenever the event loop answers: dependencies never fail liveness (restarts would not fix them)."""
-    return _json({"status": UP}, 200)
+    return json_response({"status": UP}, 200, _NO_STORE)
 
 
 @router.get("/health/readiness", responses=_HEALTH)
-async def readiness(request: Request) -> Response:
+async def readiness(checker: Health) -> Response:
     """Whether this instance should get traffic: migrated, database answering, Redis if required."""
-    report = await _checker(request).readiness()
-    return _json(report.json(), _status(report))
+    report = await checker.readiness()
+    return _answer(report.json(), report)
 
 
 @router.get("/prometheus", response_class=Response)
-async def prometheus(request: Request) -> Response:
+async def prometheus(api: ApiDep) -> Response:
     """Prometheus text format, summed over every worker process of this server."""
-    pool = getattr(request.app.state, "pool", None)
-    if pool is not None:
-        lifecycle.sample_pool(pool, request.app.state.settings)
+    api.sample_metrics()
     data, content_type = multiprocess.exposition()
     return Response(data, media_type=content_type)

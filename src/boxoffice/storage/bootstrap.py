@@ -19,11 +19,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
-from boxoffice.observability import metrics
+from boxoffice.layouts import Layout
 from boxoffice.settings import Settings
 from boxoffice.storage import migrate
 from boxoffice.storage.db import Pool, create_pool
-from boxoffice.storage.seed import Layout, seed
+from boxoffice.storage.seed import seed
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,6 @@ T = TypeVar("T")
 
 MIGRATION_CONNECT_TIMEOUT_S = 5
 POOL_CONNECT_TIMEOUT_S = 5.0
-POOL_SAMPLE_INTERVAL_S = 1.0
 RETRY_MAX_S = 5.0
 
 _CONNECT_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
@@ -118,8 +117,12 @@ class Bootstrap:
             except Exception as exc:
                 self.error = _describe(exc)
                 self.state = "RETRYING"
-                log.warning("startup_retry step=migrate_and_seed attempt=%s retry_in_s=%s error=%s",
-                            self.attempts, delay, self.error)
+                log.warning(
+                    "startup_retry step=migrate_and_seed attempt=%s retry_in_s=%s error=%s",
+                    self.attempts,
+                    delay,
+                    self.error,
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
                 continue
@@ -146,17 +149,3 @@ class Bootstrap:
             await conn.close()
         if inserted:
             log.info("seeded seats=%s", inserted)
-
-
-def sample_pool(pool: Pool, settings: Settings) -> None:
-    """Pool gauges for this worker (livesum adds the workers up)."""
-    size = pool.get_size()
-    metrics.DB_POOL_SIZE.set(size)
-    metrics.DB_POOL_IN_USE.set(size - pool.get_idle_size())
-    metrics.DB_POOL_MAX.set(settings.db_pool_max)
-
-
-async def sample_pool_forever(pool: Pool, settings: Settings) -> None:
-    while True:
-        sample_pool(pool, settings)
-        await asyncio.sleep(POOL_SAMPLE_INTERVAL_S)

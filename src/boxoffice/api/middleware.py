@@ -1,4 +1,4 @@
-"""One pure-ASGI layer for request ids, HTTP metrics, the optional access log and the start-up gate.
+"""Pure-ASGI layers: request ids, HTTP metrics, the optional access log and the start-up gate; the body limit.
 
 Pure ASGI (not BaseHTTPMiddleware) keeps the per-request cost to a few microseconds; it sits
 outermost so 413s and other early refusals are counted and carry the request id too.
@@ -11,12 +11,11 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 
-import orjson
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from boxoffice.api import errors
 from boxoffice.observability import metrics
 from boxoffice.observability.logs import request_id
 
@@ -103,11 +102,18 @@ class ObservabilityMiddleware:
             requests.inc()
             latency.observe(elapsed)
             if self._access_log:
-                log.info("http_request method=%s route=%s path=%s status=%s duration_ms=%.2f",
-                         method, route, scope["path"], status, elapsed * 1000)
+                log.info(
+                    "http_request method=%s route=%s path=%s status=%s duration_ms=%.2f",
+                    method,
+                    route,
+                    scope["path"],
+                    status,
+                    elapsed * 1000,
+                )
             elif log.isEnabledFor(logging.DEBUG):
-                log.debug("http_request method=%s route=%s status=%s duration_ms=%.2f",
-                          method, route, status, elapsed * 1000)
+                log.debug(
+                    "http_request method=%s route=%s status=%s duration_ms=%.2f", method, route, status, elapsed * 1000
+                )
 
 
 def _incoming_id(scope: Scope) -> str:
@@ -124,17 +130,51 @@ def _incoming_id(scope: Scope) -> str:
 
 async def _starting(scope: Scope, send: Send) -> None:
     """503 in the API's error shape until this worker has migrated and seeded."""
-    body = orjson.dumps({
-        "timestamp": datetime.now(UTC),
-        "status": 503,
-        "error": "STARTING",
-        "message": "The service is starting (database migrations or connection pending); retry shortly",
-        "path": scope["path"],
-    })
-    await send({
-        "type": "http.response.start",
-        "status": 503,
-        "headers": [(b"content-type", b"application/json"), (b"retry-after", b"1"),
-                    (b"content-length", str(len(body)).encode())],
-    })
+    message = "The service is starting (database migrations or connection pending); retry shortly"
+    body = errors.error_body(scope["path"], errors.STARTING, message)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"retry-after", b"1"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies over `max_bytes`, by declared Content-Length or by counting chunked input.
+
+    The error is raised when the endpoint reads the body, so the app's error handler answers it.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_bytes
+        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        declared_too_large = declared is not None and (not declared.isdigit() or int(declared) > limit)
+        received = 0
+        too_large = f"Request body exceeds {limit} bytes"
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            if declared_too_large:
+                raise errors.ApiError(errors.PAYLOAD_TOO_LARGE, too_large)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise errors.ApiError(errors.PAYLOAD_TOO_LARGE, too_large)
+            return message
+
+        await self.app(scope, limited_receive, send)

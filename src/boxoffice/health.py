@@ -13,18 +13,16 @@ second per worker.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
 import redis.asyncio as aioredis
 
 from boxoffice.domain import Strategy
-from boxoffice.observability.lifecycle import Bootstrap
 from boxoffice.settings import Settings
-from boxoffice.storage.db import Pool
+from boxoffice.storage.bootstrap import Bootstrap
+from boxoffice.storage.db import Database, Probe
 
 UP = "UP"
 DOWN = "DOWN"
@@ -56,16 +54,13 @@ def _error(exc: BaseException) -> str:
 
 
 class HealthChecker:
-    def __init__(
-        self, settings: Settings, url: str, pool: Pool, redis: aioredis.Redis, bootstrap: Bootstrap
-    ) -> None:
+    def __init__(self, settings: Settings, url: str, db: Database, redis: aioredis.Redis, bootstrap: Bootstrap) -> None:
         self._settings = settings
-        self._url = url
-        self._pool = pool
+        self._db = db
         self._redis = redis
         self._bootstrap = bootstrap
         self._timeout = settings.health_timeout_s
-        self._conn: asyncpg.Connection | None = None
+        self._probe = Probe(url, settings.health_timeout_s)
         self._lock = asyncio.Lock()
         self._cached: Report | None = None
         self._cached_at = 0.0
@@ -86,36 +81,20 @@ class HealthChecker:
         return self._cached is not None and time.monotonic() - self._cached_at < CACHE_S
 
     async def _check(self) -> Report:
-        db, redis = await asyncio.gather(self._db(), self._redis_component())
+        db, redis = await asyncio.gather(self._database_component(), self._redis_component())
         migrations = Component(UP if self._bootstrap.ready.is_set() else DOWN, self._bootstrap.details())
         redis_required = self._settings.default_strategy is Strategy.REDIS
         ready = db.status == UP and migrations.status == UP and (redis.status == UP or not redis_required)
         return Report(UP if ready else DOWN, {"db": db, "migrations": migrations, "redis": redis})
 
-    async def _db(self) -> Component:
-        pool = {
-            "size": self._pool.get_size(),
-            "inUse": self._pool.get_size() - self._pool.get_idle_size(),
-            "max": self._settings.db_pool_max,
-        }
+    async def _database_component(self) -> Component:
+        pool = self._db.stats()
         try:
-            await asyncio.wait_for(self._ping_db(), self._timeout)
+            await asyncio.wait_for(self._probe.ping(), self._timeout)
         except Exception as exc:
-            await self._drop_connection()
+            self._probe.drop()
             return Component(DOWN, {"error": _error(exc), "pool": pool})
         return Component(UP, {"database": "PostgreSQL", "pool": pool})
-
-    async def _ping_db(self) -> None:
-        if self._conn is None or self._conn.is_closed():
-            self._conn = await asyncpg.connect(
-                self._url, timeout=self._timeout, server_settings={"application_name": "boxoffice-health"}
-            )
-        await self._conn.fetchval("SELECT 1")
-
-    async def _drop_connection(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.terminate()
 
     async def _redis_component(self) -> Component:
         required = self._settings.default_strategy is Strategy.REDIS
@@ -125,6 +104,5 @@ class HealthChecker:
             return Component(DOWN, {"error": _error(exc), "requiredForReadiness": required})
         return Component(UP, {"requiredForReadiness": required})
 
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await self._drop_connection()
+    def close(self) -> None:
+        self._probe.drop()

@@ -1,0 +1,86 @@
+"""`/api/v1/bookings`: book one seat, several seats or a hold's seats; read and cancel a booking."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from starlette.responses import Response
+
+from boxoffice import wire
+from boxoffice.api import errors
+from boxoffice.api.deps import ApiDep, Bookings
+from boxoffice.api.http import json_response, read_body, request_body
+from boxoffice.api.idempotency import respond
+from boxoffice.api.schemas import BookingRequest, CancelRequest
+
+router = APIRouter(prefix="/api/v1", tags=["bookings"])
+
+BookingIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+@router.post(
+    "/bookings",
+    status_code=201,
+    response_model=wire.BookingOut | wire.BookingsOut,
+    responses=errors.responses(
+        *errors.WRITE_ERRORS,
+        errors.SEAT_NOT_FOUND,
+        errors.SEATS_NOT_FOUND,
+        errors.HOLD_NOT_FOUND,
+        errors.NOT_OWNER,
+        errors.SEAT_OCCUPIED,
+        errors.SEATS_TAKEN,
+        errors.HOLD_EXPIRED,
+        errors.HOLD_NOT_ACTIVE,
+        errors.SEAT_LIMIT_EXCEEDED,
+    ),
+    openapi_extra=request_body(BookingRequest),
+)
+async def create_booking(request: Request, api: ApiDep) -> Response:
+    """Book one seat (`seatId`, the original call), several (`seatIds`, all or nothing) or a hold's
+    seats (`holdToken`); exactly one of many concurrent requests for a seat gets 201."""
+    payload = BookingRequest.model_validate_json(await read_body(request))
+    user = await api.identify(request, payload.userId)
+    bookings = api.bookings
+
+    async def work() -> tuple[int, Any]:
+        if payload.holdToken is not None:
+            done = await bookings.confirm(payload.holdToken, user, payload.seatIds, payload.strategy)
+            return 201, wire.bookings_json(done, user, payload.holdToken)
+        if payload.seatIds is not None:
+            done = await bookings.book_seats(payload.seatIds, user, payload.strategy)
+            return 201, wire.bookings_json(done, user, None)
+        assert payload.seatId is not None
+        return 201, wire.booking_json(await bookings.book_seat(payload.seatId, user, payload.strategy))
+
+    return await respond(api, request, "POST /api/v1/bookings", user, payload, work)
+
+
+@router.get(
+    "/bookings/{booking_id}",
+    response_model=wire.BookingRecordOut,
+    responses=errors.responses(errors.BOOKING_NOT_FOUND),
+)
+async def get_booking(booking_id: BookingIdPath, bookings: Bookings) -> Response:
+    """A booking's record, cancelled or not (the audit trail)."""
+    return json_response(wire.booking_record_json(await bookings.get(booking_id)))
+
+
+@router.post(
+    "/bookings/{booking_id}/cancel",
+    response_model=wire.CancellationOut,
+    responses=errors.responses(
+        *errors.WRITE_ERRORS, errors.BOOKING_NOT_FOUND, errors.NOT_OWNER, errors.BOOKING_NOT_ACTIVE
+    ),
+    openapi_extra=request_body(CancelRequest, required=False),
+)
+async def cancel_booking(booking_id: BookingIdPath, request: Request, api: ApiDep) -> Response:
+    """The owner cancels: the booking row turns CANCELLED (kept as the audit trail), the seat is free."""
+    payload = CancelRequest.model_validate_json(await read_body(request, required=False))
+    user = await api.identify(request, payload.userId)
+
+    async def work() -> tuple[int, Any]:
+        return 200, wire.cancellation_json(await api.bookings.cancel(booking_id, user, payload.reason))
+
+    return await respond(api, request, "POST /api/v1/bookings/cancel", user, payload, work)

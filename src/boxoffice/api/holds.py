@@ -1,0 +1,80 @@
+"""`/api/v1/holds`: keep seats for a checkout, then confirm (POST /bookings), extend or release them."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from boxoffice import wire
+from boxoffice.api import errors
+from boxoffice.api.deps import ApiDep, Holds
+from boxoffice.api.http import json_response, read_body, request_body
+from boxoffice.api.idempotency import respond
+from boxoffice.api.schemas import HoldRequest, OwnerRequest
+
+router = APIRouter(prefix="/api/v1", tags=["holds"])
+_CHANGE_ERRORS = errors.responses(
+    *errors.WRITE_ERRORS, errors.HOLD_NOT_FOUND, errors.NOT_OWNER, errors.HOLD_NOT_ACTIVE, errors.HOLD_EXPIRED
+)
+
+
+@router.post(
+    "/holds",
+    status_code=201,
+    response_model=wire.HoldOut,
+    responses=errors.responses(
+        *errors.WRITE_ERRORS, errors.SEATS_NOT_FOUND, errors.SEATS_TAKEN, errors.SEAT_LIMIT_EXCEEDED
+    ),
+    openapi_extra=request_body(HoldRequest),
+)
+async def create_hold(request: Request, api: ApiDep) -> Response:
+    """Hold seats for a checkout: all or none; the token confirms, extends or releases them."""
+    payload = HoldRequest.model_validate_json(await read_body(request))
+    user = await api.identify(request, payload.userId)
+
+    async def work() -> tuple[int, Any]:
+        return 201, wire.hold_json(await api.holds.hold(payload.seatIds, user, payload.strategy))
+
+    return await respond(api, request, "POST /api/v1/holds", user, payload, work)
+
+
+@router.get("/holds/{token}", response_model=wire.HoldOut, responses=errors.responses(errors.HOLD_NOT_FOUND))
+async def get_hold(token: UUID, holds: Holds) -> Response:
+    return json_response(wire.hold_json(await holds.get(token)))
+
+
+async def _change(request: Request, api: ApiDep, token: UUID, action: str) -> Response:
+    """Extend or release: the owner acts on its hold, idempotently when a key is given."""
+    payload = OwnerRequest.model_validate_json(await read_body(request, required=False))
+    user = await api.identify(request, payload.userId)
+    change = api.holds.extend if action == "extend" else api.holds.release
+
+    async def work() -> tuple[int, Any]:
+        return 200, wire.hold_json(await change(token, user))
+
+    return await respond(api, request, f"POST /api/v1/holds/{action}", user, None, work)
+
+
+@router.post(
+    "/holds/{token}/extend",
+    response_model=wire.HoldOut,
+    responses=_CHANGE_ERRORS,
+    openapi_extra=request_body(OwnerRequest, required=False),
+)
+async def extend_hold(token: UUID, request: Request, api: ApiDep) -> Response:
+    """Push the expiry out by the hold TTL, never past the hold's maximum life."""
+    return await _change(request, api, token, "extend")
+
+
+@router.post(
+    "/holds/{token}/release",
+    response_model=wire.HoldOut,
+    responses=_CHANGE_ERRORS,
+    openapi_extra=request_body(OwnerRequest, required=False),
+)
+async def release_hold(token: UUID, request: Request, api: ApiDep) -> Response:
+    """Free the held seats at once."""
+    return await _change(request, api, token, "release")

@@ -1,0 +1,58 @@
+"""Shared HTTP helpers: reading a JSON body, answering JSON, reading a bearer token, documenting bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
+
+from boxoffice.api.errors import MALFORMED_JSON, UNSUPPORTED_MEDIA_TYPE, ApiError
+
+JSON = "application/json"
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """orjson-encoded (datetimes, UUIDs): the API's one way to answer a payload."""
+    return Response(orjson.dumps(payload), status_code=status, media_type=JSON, headers=headers)
+
+
+async def read_body(request: Request, *, required: bool = True) -> bytes:
+    """The JSON body, refused early when it is not JSON or missing (400/415, never 500)."""
+    body = await request.body()
+    if not body and not required:
+        return b"{}"
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != JSON:
+        raise ApiError(UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
+    if not body:
+        raise ApiError(MALFORMED_JSON, "Request body is required")
+    return body
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer ...` header, or None when there is none."""
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() != "bearer ":
+        return None
+    return header[7:].strip()
+
+
+def request_body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
+    """OpenAPI `requestBody` for a model read by hand, with `$defs` inlined so every ref resolves."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    return {"requestBody": {"required": required, "content": {JSON: {"schema": inline(schema)}}}}

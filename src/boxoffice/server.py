@@ -1,0 +1,148 @@
+"""Composition root: builds storage, services, the HTTP app and the real-time edge of one worker.
+
+`create_app` is what the HTTP server imports (`boxoffice.server:create_app`); the lifespan opens
+the pool and Redis, wires the services and starts this worker's background tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any
+
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from boxoffice.api.app import build_app
+from boxoffice.api.auth import Authenticator
+from boxoffice.api.deps import Api
+from boxoffice.api.ratelimit import RateLimiter
+from boxoffice.booking import strategies
+from boxoffice.booking.events import EventService
+from boxoffice.booking.holds import HoldService
+from boxoffice.booking.idempotency import IdempotencyService
+from boxoffice.booking.locks import SeatLeases
+from boxoffice.booking.service import BookingService, CheckoutPolicy, SeatChanges
+from boxoffice.booking.sweeper import Sweeper
+from boxoffice.health import HealthChecker
+from boxoffice.observability import metrics, multiprocess
+from boxoffice.observability.logs import configure_logging
+from boxoffice.realtime import start_realtime
+from boxoffice.realtime.endpoint import StompEndpoint
+from boxoffice.settings import Settings, get_settings
+from boxoffice.storage.bootstrap import Bootstrap, open_pool
+from boxoffice.storage.db import Database
+
+POOL_SAMPLE_INTERVAL_S = 1.0
+
+
+def redis_client(settings: Settings) -> aioredis.Redis:
+    """Short timeouts, no retries, a bounded pool that queues briefly: a dead or swamped Redis is a prompt 503.
+
+    redis-py's default pool raises MaxConnectionsError beyond 100 connections, which turned a flash
+    crowd on one seat into 503s; waiting for a free connection gets the database acquire budget.
+    """
+    pool = aioredis.BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=settings.redis_pool_max,
+        timeout=settings.db_acquire_timeout_s,
+        socket_timeout=settings.redis_timeout_s,
+        # Connecting includes a handshake that waits behind a crowd's backlog on the event loop;
+        # a dead Redis still fails at once (connection refused).
+        socket_connect_timeout=max(settings.redis_timeout_s, settings.db_acquire_timeout_s),
+        retry=Retry(NoBackoff(), 0),
+        health_check_interval=0,
+    )
+    return aioredis.Redis.from_pool(pool)
+
+
+def _sample_pool(db: Database) -> None:
+    """Pool gauges for this worker (livesum adds the workers up)."""
+    stats = db.stats()
+    metrics.DB_POOL_SIZE.set(stats["size"])
+    metrics.DB_POOL_IN_USE.set(stats["inUse"])
+    metrics.DB_POOL_MAX.set(stats["max"])
+
+
+async def _sample_pool_forever(db: Database) -> None:
+    while True:
+        _sample_pool(db)
+        await asyncio.sleep(POOL_SAMPLE_INTERVAL_S)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    url = settings.database_url or ""  # checked when serving starts: the OpenAPI document needs none
+    configure_logging(settings.log_level, settings.log_format)
+    metrics.init_series()
+    # A worker counts as live once its metric files exist (at import), so export its share of the
+    # pool capacity now rather than at the first pool sample.
+    metrics.DB_POOL_MAX.set(settings.db_pool_max)
+    bootstrap = Bootstrap(settings, url)
+    stomp = StompEndpoint(settings.ws_origins, settings.ws_max_frame_bytes)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not url:
+            raise RuntimeError("DATABASE_URL is not set; start with `boxoffice serve` for an embedded database")
+        tasks = [asyncio.create_task(bootstrap.run(), name="boxoffice-bootstrap")]
+        db = Database(await open_pool(settings, url), settings.db_acquire_timeout_s, settings.db_pool_max)
+        redis = redis_client(settings)
+        leases = SeatLeases(
+            redis,
+            prefix=settings.redis_key_prefix,
+            lease_s=settings.redis_lock_lease_ms / 1000,
+            wait_s=settings.redis_lock_wait_ms / 1000,
+        )
+        chosen = strategies.standard(db, leases, settings.default_strategy)
+        policy = CheckoutPolicy(settings.hold_ttl_s, settings.hold_max_s, settings.seats_per_user)
+        changes = SeatChanges()
+        health = HealthChecker(settings, url, db, redis, bootstrap)
+        app.state.api = Api(
+            settings=settings,
+            bookings=BookingService(db, chosen, policy, changes),
+            holds=HoldService(db, chosen, policy, changes),
+            events=EventService(db),
+            idempotency=IdempotencyService(db, settings.idempotency_ttl_s),
+            auth=Authenticator(settings),
+            limiter=RateLimiter(
+                redis,
+                prefix=settings.redis_key_prefix,
+                window_s=settings.rate_limit_window_s,
+                per_ip=settings.rate_limit_per_ip,
+                per_user=settings.rate_limit_per_user,
+            ),
+            health=health,
+            sample_metrics=lambda: _sample_pool(db),
+        )
+        realtime = await start_realtime(settings, url, redis)
+        # Every committed seat change (bookings, holds, releases, cancellations, sweeps) rings.
+        changes.subscribe(realtime.doorbell.ring)
+        # Until the relay has positioned its cursor the snapshot falls back to max(seq).
+        changes.sequence_floor(realtime.floor)
+        stomp.hub = realtime.hub
+        background: list[Coroutine[Any, Any, None]] = [
+            _sample_pool_forever(db),
+            Sweeper(db, changes, settings.hold_sweep_interval_s).run(),
+        ]
+        tasks += [asyncio.create_task(c) for c in background]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            stomp.hub = None
+            await realtime.stop()
+            health.close()
+            multiprocess.mark_self_dead()
+            await redis.aclose()
+            await db.pool.close()
+
+    return build_app(settings, lifespan=lifespan, ready=bootstrap.ready.is_set, websocket=stomp)

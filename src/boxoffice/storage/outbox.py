@@ -1,0 +1,73 @@
+"""Reading the seat-change outbox (`seat_events`) by sequence, for the real-time relays.
+
+Every seat change appends a row in the statement that makes it; relays read them in order on a
+dedicated connection (not the pool: a relay waiting on a hole must not hold a booking's slot).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from boxoffice.domain import Seat
+from boxoffice.storage.seats import SEAT_COLUMNS, seat_from_row
+
+_COLUMNS = ", ".join(f"s.{c}" for c in SEAT_COLUMNS.split(", "))
+_READ = f"""
+SELECT e.seq, {_COLUMNS} FROM seat_events e JOIN seats s ON s.id = e.seat_id
+ WHERE e.seq > $1 ORDER BY e.seq LIMIT $2
+"""
+_READ_RANGE = f"""
+SELECT e.seq, {_COLUMNS} FROM seat_events e JOIN seats s ON s.id = e.seat_id
+ WHERE e.seq > $1 AND e.seq <= $2 ORDER BY e.seq
+"""
+# Transactions that may still commit a row: each holds RowExclusiveLock on seat_events from before
+# it drew its sequence value until it ends.
+_WRITERS = """
+SELECT virtualtransaction FROM pg_locks
+ WHERE locktype = 'relation' AND mode = 'RowExclusiveLock' AND granted
+   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+   AND relation = 'seat_events'::regclass
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SeatChange:
+    """One outbox row: the seat as it is now, and the change's place in the global order."""
+
+    seq: int
+    seat: Seat
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    return await asyncpg.connect(
+        url,
+        timeout=5,
+        command_timeout=10,
+        server_settings={"application_name": "boxoffice-relay", "statement_timeout": "5000"},
+    )
+
+
+def _changes(rows: list[asyncpg.Record]) -> list[SeatChange]:
+    return [SeatChange(r["seq"], seat_from_row(r)) for r in rows]
+
+
+async def read_after(conn: asyncpg.Connection, cursor: int, limit: int) -> list[SeatChange]:
+    """Visible changes after `cursor`, in sequence order (possibly with holes still in flight)."""
+    return _changes(await conn.fetch(_READ, cursor, limit))
+
+
+async def read_range(conn: asyncpg.Connection, after: int, upto: int) -> list[SeatChange]:
+    return _changes(await conn.fetch(_READ_RANGE, after, upto))
+
+
+async def writers(conn: asyncpg.Connection) -> frozenset[str]:
+    """The transactions that could still commit an outbox row now."""
+    return frozenset(r[0] for r in await conn.fetch(_WRITERS))
+
+
+async def top(conn: asyncpg.Connection) -> int:
+    """The highest sequence value visible (0 for an empty outbox)."""
+    value: int = await conn.fetchval("SELECT COALESCE(max(seq), 0) FROM seat_events")
+    return value

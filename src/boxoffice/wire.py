@@ -1,0 +1,251 @@
+"""The JSON shapes of seats, bookings, holds and inventories: one home for REST and STOMP.
+
+Both edges render through these functions, so a field added to a seat is added on purpose to
+every REST answer and every STOMP message that carries a seat (`seat_change_json`). The
+pydantic models describe the same shapes for the OpenAPI document; `tests/api` checks that
+each renderer's keys equal its model's fields.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from boxoffice.domain import (
+    Booking,
+    BookingRecord,
+    Cancellation,
+    Event,
+    Hold,
+    Inventory,
+    Seat,
+    SeatStatus,
+    Strategy,
+)
+
+
+class SeatOut(BaseModel):
+    seatId: int
+    seatNumber: str
+    section: str
+    row: str
+    rowIndex: int
+    column: int
+    status: str
+    booked: bool
+    bookedBy: str | None
+    bookedAt: datetime | None
+    version: int
+    held: bool
+    heldUntil: datetime | None
+    eventId: int
+    category: str | None
+    priceCents: int | None
+
+
+class SeatChangeOut(SeatOut):
+    """One STOMP MESSAGE body: the seat as it is now and its place among the event's changes."""
+
+    sequence: int
+    prevSequence: int
+
+
+class BookingOut(SeatOut):
+    bookingId: int
+    strategy: Strategy
+    sequence: int
+
+
+class BookingsOut(BaseModel):
+    userId: str
+    holdToken: UUID | None
+    seatIds: list[int]
+    bookings: list[BookingOut]
+    sequence: int
+
+
+class HoldOut(BaseModel):
+    holdToken: UUID
+    userId: str
+    state: str
+    expiresAt: datetime
+    seatIds: list[int]
+    seats: list[SeatOut]
+    sequence: int
+
+
+class CancellationOut(BaseModel):
+    bookingId: int
+    status: str
+    cancelledBy: str
+    cancelledAt: datetime
+    reason: str | None
+    seat: SeatOut
+    sequence: int
+
+
+class BookingRecordOut(BaseModel):
+    bookingId: int
+    seatId: int
+    userId: str
+    strategy: str
+    status: str
+    createdAt: datetime
+    holdToken: UUID | None
+    cancelledAt: datetime | None
+    cancelledBy: str | None
+    cancelReason: str | None
+
+
+class SectionOut(BaseModel):
+    name: str
+    rows: list[str]
+    columns: int
+
+
+class LayoutOut(BaseModel):
+    sections: list[SectionOut]
+    rows: int
+    columns: int
+    seatCount: int
+
+
+class InventoryOut(BaseModel):
+    layout: LayoutOut
+    sequence: int
+    seats: list[SeatOut]
+
+
+class EventOut(BaseModel):
+    eventId: int
+    slug: str
+    name: str
+    venue: str
+    startsAt: datetime | None
+    createdAt: datetime
+    seatCount: int
+    seatsPath: str
+
+
+class EventListOut(BaseModel):
+    events: list[EventOut]
+
+
+class EventInventoryOut(InventoryOut):
+    event: EventOut
+
+
+def seat_json(seat: Seat) -> dict[str, Any]:
+    """A lapsed hold is shown as AVAILABLE (claims treat it so); the holder's id is not published."""
+    status = seat.effective_status
+    held = status is SeatStatus.HELD
+    return {
+        "seatId": seat.id,
+        "seatNumber": seat.seat_number,
+        "section": seat.section,
+        "row": seat.row_label,
+        "rowIndex": seat.row,
+        "column": seat.column,
+        "status": status.value,
+        "booked": seat.booked,
+        "bookedBy": seat.booked_by,
+        "bookedAt": seat.booked_at,
+        "version": seat.version,
+        "held": held,
+        "heldUntil": seat.held_until if held else None,
+        "eventId": seat.event_id,
+        "category": seat.category,
+        "priceCents": seat.price_cents,
+    }
+
+
+def seat_change_json(seat: Seat, sequence: int, prev_sequence: int) -> dict[str, Any]:
+    return {**seat_json(seat), "sequence": sequence, "prevSequence": prev_sequence}
+
+
+def booking_json(booking: Booking) -> dict[str, Any]:
+    return {
+        **seat_json(booking.seat),
+        "bookingId": booking.booking_id,
+        "strategy": booking.strategy.value,
+        "sequence": booking.sequence,
+    }
+
+
+def bookings_json(bookings: list[Booking], user_id: str, hold_token: UUID | None) -> dict[str, Any]:
+    return {
+        "userId": user_id,
+        "holdToken": str(hold_token) if hold_token else None,
+        "seatIds": [b.seat.id for b in bookings],
+        "bookings": [booking_json(b) for b in bookings],
+        "sequence": max(b.sequence for b in bookings),
+    }
+
+
+def hold_json(hold: Hold) -> dict[str, Any]:
+    return {
+        "holdToken": str(hold.token),
+        "userId": hold.user_id,
+        "state": hold.state.value,
+        "expiresAt": hold.expires_at,
+        "seatIds": [s.id for s in hold.seats],
+        "seats": [seat_json(s) for s in hold.seats],
+        "sequence": hold.sequence,
+    }
+
+
+def cancellation_json(c: Cancellation) -> dict[str, Any]:
+    return {
+        "bookingId": c.booking_id,
+        "status": "CANCELLED",
+        "cancelledBy": c.user_id,
+        "cancelledAt": c.cancelled_at,
+        "reason": c.reason,
+        "seat": seat_json(c.seat),
+        "sequence": c.sequence,
+    }
+
+
+def booking_record_json(record: BookingRecord) -> dict[str, Any]:
+    return {
+        "bookingId": record.booking_id,
+        "seatId": record.seat_id,
+        "userId": record.user_id,
+        "strategy": record.strategy,
+        "status": record.status,
+        "createdAt": record.created_at,
+        "holdToken": str(record.hold_token) if record.hold_token else None,
+        "cancelledAt": record.cancelled_at,
+        "cancelledBy": record.cancelled_by,
+        "cancelReason": record.cancel_reason,
+    }
+
+
+def inventory_json(inventory: Inventory) -> dict[str, Any]:
+    sections = [{"name": s.name, "rows": s.rows, "columns": s.columns} for s in inventory.sections]
+    return {
+        "layout": {
+            "sections": sections,
+            "rows": max((len(s.rows) for s in inventory.sections), default=0),
+            "columns": max((s.columns for s in inventory.sections), default=0),
+            "seatCount": len(inventory.seats),
+        },
+        "sequence": inventory.sequence,
+        "seats": [seat_json(s) for s in inventory.seats],
+    }
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    return {
+        "eventId": event.id,
+        "slug": event.slug,
+        "name": event.name,
+        "venue": event.venue,
+        "startsAt": event.starts_at,
+        "createdAt": event.created_at,
+        "seatCount": event.seat_count,
+        "seatsPath": f"/api/v1/events/{event.id}/seats",
+    }
