@@ -167,6 +167,7 @@ class ServerFactory:
     def __init__(self, artifacts: Path, name: str) -> None:
         self._stack = contextlib.ExitStack()
         self._artifacts = artifacts
+        artifacts.mkdir(exist_ok=True)
         worker = os.environ.get("PYTEST_XDIST_WORKER")
         self._name = re.sub(r"[^\w.-]+", "_", f"{name}-{worker}" if worker else name)[:150]
         self._logs: Counter[str] = Counter()
@@ -225,7 +226,10 @@ class ServerFactory:
         return start
 
     def _log_path(self, log: str) -> Path:
+        """A new, empty log file (a restart of the same server appends to it; an earlier run's lines go)."""
         stem = f"{self._name}-{log}"
         self._logs[stem] += 1
         count = self._logs[stem]
-        return self._artifacts / (f"{stem}.log" if count == 1 else f"{stem}-{count}.log")
+        path = self._artifacts / (f"{stem}.log" if count == 1 else f"{stem}-{count}.log")
+        path.write_bytes(b"")
+        return path
