@@ -17,8 +17,10 @@ const timer = setTimeout(() => {
 const client = new Client({
   // Node 20 has no global WebSocket: hand stompjs the `ws` implementation.
   webSocketFactory: () => new WebSocket(url, ['v12.stomp', 'v11.stomp', 'v10.stomp']),
-  heartbeatIncoming: 400,
-  heartbeatOutgoing: 400,
+  // Slower than the server's 400 ms, so both sides beat once a second: stompjs closes a link that
+  // stays silent for two periods, and a busy CI machine can stall a process for most of a second.
+  heartbeatIncoming: 1000,
+  heartbeatOutgoing: 1000,
   reconnectDelay: 0,
   onConnect: (frame) => {
     print({ event: 'connected', version: frame.headers.version, heartBeat: frame.headers['heart-beat'] });

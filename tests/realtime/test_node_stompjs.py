@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.helpers import DEADLINE_S
 from tests.realtime.client import without_sequences, ws_url
 from tests.realtime.helpers import HEARTBEAT_MS, assert_consecutive, book, free_seats, snapshot
 from tests.support import ServerProcess
@@ -26,15 +27,16 @@ async def test_stompjs_receives_every_booking(rt_server: ServerProcess, rt_datab
         "stomp_subscriber.mjs",
         ws_url(rt_server.base_url),
         str(SEATS),
-        "60000",
+        str(int(2 * DEADLINE_S * 1000)),
         cwd=NODE_DIR,
         stdout=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None
+    stdout = proc.stdout
     lines: list[dict[str, Any]] = []
 
     async def next_line() -> dict[str, Any]:
-        raw = await asyncio.wait_for(proc.stdout.readline(), 30)  # type: ignore[union-attr]
+        raw = await asyncio.wait_for(stdout.readline(), DEADLINE_S)
         assert raw, f"node exited early: {lines}"
         lines.append(json.loads(raw))
         return lines[-1]
@@ -43,13 +45,14 @@ async def test_stompjs_receives_every_booking(rt_server: ServerProcess, rt_datab
         connected = await next_line()
         assert connected == {"event": "connected", "version": "1.2", "heartBeat": f"{HEARTBEAT_MS},{HEARTBEAT_MS}"}
         assert (await next_line())["event"] == "subscribed"
-        # Stay idle across several heart-beat periods: stompjs drops the link if beats stop either way.
-        await asyncio.sleep(1.5)
+        # Stay idle across several heart-beat periods (1 s, negotiated from the client's 1000 and the
+        # server's 400): stompjs drops the link if beats stop either way.
+        await asyncio.sleep(3.5)
         seats = free_seats(rt_database, SEATS)
         started = time.monotonic()
         bookings = [await asyncio.to_thread(book, rt_server.base_url, s, f"js-{s}") for s in seats]
-        await asyncio.wait_for(proc.wait(), 60)
-        while raw := await proc.stdout.readline():
+        await asyncio.wait_for(proc.wait(), 2 * DEADLINE_S)
+        while raw := await stdout.readline():
             lines.append(json.loads(raw))
     finally:
         if proc.returncode is None:
