@@ -3,6 +3,9 @@
 `server_factory` starts servers for one test, `module_servers` and `session_servers` for a module or
 the whole session (per xdist worker); all are the same `ServerFactory`, which stops its servers and
 drops its databases at teardown.
+
+Under pytest-xdist (`--dist loadgroup`, set in pyproject.toml) the tests that share a server run on
+one worker, so no shared server is started twice; every other test goes wherever a worker is free.
 """
 
 from __future__ import annotations
@@ -15,6 +18,22 @@ import pytest
 
 from tests.shared import CHECKOUT, client_for, reset_checkout
 from tests.support import ARTIFACTS, ServerFactory, ServerProcess, reset_inventory
+
+SHARED_SERVERS = {"server": "core", "checkout_server": "checkout", "rt_server": "realtime"}
+"""Session-scoped server fixtures, and the xdist group of the tests that use them."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group the tests that share a server: one per module-scoped server, one per session-scoped one."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "module_servers" in fixtures:
+            group = item.nodeid.split("::")[0]
+        else:
+            group = next((g for name, g in SHARED_SERVERS.items() if name in fixtures), "")
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

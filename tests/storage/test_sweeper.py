@@ -64,4 +64,4 @@ def test_sweeper_survives_sweeps_that_fail_while_another_instance_migrates(serve
         what="readiness after migrating",
     )
     # Short: while the bug stands this wait is what fails (a live sweeper frees the seat within ~1 s).
-    hold_then_wait_for_the_sweep(server.base_url, url, [5], timeout_s=15)
+    hold_then_wait_for_the_sweep(server.base_url, url, [5], timeout_s=8)
