@@ -54,9 +54,9 @@ def test_pgbench_summary_and_log_are_parsed(tmp_path: Path) -> None:
 
 def test_timeline_buckets_answers_and_created_by_completion_time() -> None:
     t = timeline([0.01, 0.02, 0.5, 0.99], [0.02, 0.99], 1.0)
-    assert t.bucket_s == nice_step(1.0 / 80) == 0.02
+    assert t.bucket_s == nice_step(1.0 / 40) == 0.05
     assert sum(t.answers) == 4 and sum(t.created) == 2
-    assert t.answers[0] == 1 and t.answers[1] == 1 and t.created[-1] == 1
+    assert t.answers[0] == 2 and t.answers[10] == 1 and t.created[-1] == 1
 
 
 def test_chart_is_well_formed_svg_with_one_line_per_series_and_reference() -> None:

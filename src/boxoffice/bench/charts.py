@@ -29,6 +29,8 @@ class Series:
     name: str
     points: list[tuple[float, float]]
     dashed: bool = False
+    legend: str | None = None
+    """Legend text when it should say more than the name (which also picks the colour)."""
 
 
 @dataclass
@@ -129,7 +131,7 @@ def render(chart: Chart) -> str:
         points = " ".join(f"{px(max(x, x_low)):.1f},{py(y):.1f}" for x, y in s.points)
         dash = ' stroke-dasharray="5 3"' if s.dashed else ""
         out.append(f'<polyline points="{points}" fill="none" stroke="{stroke}" stroke-width="1.8"{dash}/>')
-        legend.append((s.name, stroke, s.dashed))
+        legend.append((s.legend or s.name, stroke, s.dashed))
     for index, (name, value) in enumerate(chart.references):
         stroke = colour(name, index)
         y = py(value)

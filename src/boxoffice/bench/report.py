@@ -136,7 +136,7 @@ def scenario_charts(scenario: str, results: list[Result]) -> list[str]:
         ],
         log_x=True,
     )
-    timed = [r for r in mine if r.timeline and r.strategy in ENGINE | {"asyncpg-ATOMIC", "asyncpg-DB"}]
+    engine = [r for r in mine if r.strategy in ENGINE]
     throughput = charts.Chart(
         f"{scenario}: throughput over time",
         "seconds since release",
@@ -145,26 +145,26 @@ def scenario_charts(scenario: str, results: list[Result]) -> list[str]:
             charts.Series(
                 r.strategy,
                 [((i + 0.5) * r.timeline.bucket_s, n / r.timeline.bucket_s) for i, n in enumerate(r.timeline.answers)],
-                dashed=r.strategy not in ENGINE,
             )
-            for r in timed
+            for r in engine
             if r.timeline
         ],
-        references=[(r.strategy, r.throughput) for r in mine if r.strategy.startswith("pgbench")],
+        references=[(r.strategy, r.throughput) for r in mine if r.strategy not in ENGINE],
     )
     out = [charts.render(cdf), charts.render(throughput)]
     if scenario == "sell-out":
         sold = []
-        for r in timed:
+        for r in engine:
             if r.timeline:
                 total, points = 0, [(0.0, 0.0)]
                 for i, n in enumerate(r.timeline.created):
                     total += n
                     points.append(((i + 1) * r.timeline.bucket_s, float(total)))
-                sold.append(charts.Series(r.strategy, points))
-        out.append(
-            charts.render(charts.Chart("sell-out: seats sold over time", "seconds since release", "seats sold", sold))
-        )
+                seconds = sold_out(r)
+                legend = f"{r.strategy}, {seconds:.1f} s" if seconds is not None else r.strategy
+                sold.append(charts.Series(r.strategy, points, legend=legend))
+        chart = charts.Chart("sell-out: seats sold over time", "seconds since release", "seats sold", sold)
+        out.append(charts.render(chart))
     return out
 
 

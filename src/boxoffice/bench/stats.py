@@ -12,7 +12,7 @@ from boxoffice.bench.client import UNKNOWN, Outcome
 
 QUANTILES = tuple(i / 200 for i in range(201))
 """Where the latency distribution is sampled for the report's CDF (every half percent, min to max)."""
-TIMELINE_BUCKETS = 80
+TIMELINE_BUCKETS = 40
 """About this many buckets for throughput over time, whatever the run's length."""
 
 
