@@ -140,11 +140,12 @@ async def run_round(
     return Round(transactions, transactions / tps if tps else 0.0, latencies)
 
 
-async def connection_cost(settings: Settings, database_url: str, meters: Meters) -> float:
+async def connection_cost(settings: Settings, database_url: str, meters: Meters, runs: int = 3) -> float:
     """PostgreSQL CPU seconds of one round's start-up alone (backends forked, one trivial query each).
 
     pgbench's reported time already leaves connection set-up out; this keeps it out of the
-    CPU per claim too, so the figure compares with the engine's long-lived pool.
+    CPU per claim too, so the figure compares with the engine's long-lived pool. The mean of a
+    few runs, as CPU times come in clock ticks.
     """
     if meters.postgres is None:
         return 0.0
@@ -152,8 +153,9 @@ async def connection_cost(settings: Settings, database_url: str, meters: Meters)
         file.write("SELECT 1;\n")
         file.flush()
         before = meters.postgres()
-        await run_pgbench(settings, database_url, Path(file.name), 1)
-        return max(0.0, meters.postgres() - before)
+        for _ in range(runs):
+            await run_pgbench(settings, database_url, Path(file.name), 1)
+        return max(0.0, meters.postgres() - before) / runs
 
 
 async def measure(
