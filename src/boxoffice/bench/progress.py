@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 
@@ -13,7 +14,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 class Display:
     def __init__(self, steps: int, console: Console | None = None) -> None:
-        self.console = console or Console(stderr=True)
+        # isatty, not rich's guess: FORCE_COLOR in a CI environment must not bring bars into a log.
+        self.console = console or Console(stderr=True, force_terminal=sys.stderr.isatty())
         self._progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description:32}"),

@@ -86,8 +86,10 @@ async def spread_limits(plan: Plan, rng: random.Random, display: Display) -> lis
                 progress=rounds,
             )
         results.append(result)
+        rounds_run = result.extra["rounds"]
         display.note(
-            f"  spread    {result.strategy:15} {result.throughput:8.0f} claims/s ({result.extra['rounds']} rounds)"
+            f"  spread    {result.strategy:15} {result.throughput:8.0f} claims/s "
+            f"({rounds_run} round{'s' if rounds_run != 1 else ''} of {result.extra['round_transactions']})"
         )
     for pattern in LIMIT_PATTERNS:
         env.reset_inventory(plan.database_url)
