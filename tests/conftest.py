@@ -25,15 +25,22 @@ SHARED_SERVERS = {"server": "core", "checkout_server": "checkout", "rt_server": 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group the tests that share a server: one per module-scoped server, one per session-scoped one."""
+    """Group the tests that share something costly: a module's for module-scoped fixtures (a server, a
+    browser run, a benchmark run), one group per session-scoped server."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if "module_servers" in fixtures:
+        if uses_module_fixture(item):
             group = item.nodeid.split("::")[0]
         else:
             group = next((g for name, g in SHARED_SERVERS.items() if name in fixtures), "")
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
+
+
+def uses_module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)  # pytest's record of the item's fixture closure
+    definitions = info.name2fixturedefs.values() if info is not None else ()
+    return any(defs[-1].scope == "module" for defs in definitions if defs)
 
 
 @pytest.fixture(scope="session")
