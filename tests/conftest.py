@@ -4,8 +4,9 @@
 the whole session (per xdist worker); all are the same `ServerFactory`, which stops its servers and
 drops its databases at teardown.
 
-Under pytest-xdist (`--dist loadgroup`, set in pyproject.toml) the tests that share a server run on
-one worker, so no shared server is started twice; every other test goes wherever a worker is free.
+Under pytest-xdist (`--dist loadscope`, set in pyproject.toml) each module runs on one worker, so a
+module-scoped server (or browser or benchmark run) starts once; session-scoped servers start at most
+once per worker.
 """
 
 from __future__ import annotations
@@ -18,29 +19,6 @@ import pytest
 
 from tests.shared import CHECKOUT, client_for, reset_checkout
 from tests.support import ARTIFACTS, ServerFactory, ServerProcess, reset_inventory
-
-SHARED_SERVERS = {"server": "core", "checkout_server": "checkout", "rt_server": "realtime"}
-"""Session-scoped server fixtures, and the xdist group of the tests that use them."""
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group the tests that share something costly: a module's for module-scoped fixtures (a server, a
-    browser run, a benchmark run), one group per session-scoped server."""
-    for item in items:
-        fixtures = set(getattr(item, "fixturenames", ()))
-        if uses_module_fixture(item):
-            group = item.nodeid.split("::")[0]
-        else:
-            group = next((g for name, g in SHARED_SERVERS.items() if name in fixtures), "")
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
-
-
-def uses_module_fixture(item: pytest.Item) -> bool:
-    info = getattr(item, "_fixtureinfo", None)  # pytest's record of the item's fixture closure
-    definitions = info.name2fixturedefs.values() if info is not None else ()
-    return any(defs[-1].scope == "module" for defs in definitions if defs)
 
 
 @pytest.fixture(scope="session")
