@@ -55,8 +55,18 @@ RATE_LIMITED = Code(429, "RATE_LIMITED", "Too many requests; see Retry-After")
 INTERNAL_ERROR = Code(500, "INTERNAL_ERROR", "An unexpected failure")
 STARTING = Code(503, "STARTING", "The service is starting; see Retry-After")
 SERVICE_UNAVAILABLE = Code(503, "SERVICE_UNAVAILABLE", "A dependency is unavailable; see Retry-After")
-DATABASE_UNAVAILABLE = Code(503, "DATABASE_UNAVAILABLE", "The database is unreachable; see Retry-After")
-DATABASE_BUSY = Code(503, "DATABASE_BUSY", "Lock wait or pool exhausted; nothing was changed; see Retry-After")
+DATABASE_UNAVAILABLE = Code(
+    503, "DATABASE_UNAVAILABLE", "The database is unreachable; nothing was changed; see Retry-After"
+)
+DATABASE_BUSY = Code(
+    503, "DATABASE_BUSY", "Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After"
+)
+OUTCOME_UNKNOWN = Code(
+    503,
+    "OUTCOME_UNKNOWN",
+    "The change reached the database but its answer was lost: it may have been committed. Retry with the same"
+    " Idempotency-Key (the first answer is replayed) or read the seat or booking; see Retry-After",
+)
 REDIS_UNAVAILABLE = Code(503, "REDIS_UNAVAILABLE", "Redis is unreachable (REDIS strategy); see Retry-After")
 
 # What any write endpoint may answer besides its own refusals.
@@ -71,6 +81,7 @@ WRITE_ERRORS = (
     RATE_LIMITED,
     DATABASE_BUSY,
     DATABASE_UNAVAILABLE,
+    OUTCOME_UNKNOWN,
     REDIS_UNAVAILABLE,
 )
 
@@ -91,6 +102,8 @@ _DOMAIN: list[tuple[type[domain.BookingError], Code]] = [
     (domain.EventNotFound, EVENT_NOT_FOUND),
     (domain.EventExists, EVENT_EXISTS),
     (domain.IdempotencyKeyReused, IDEMPOTENCY_KEY_REUSED),
+    (domain.InvalidInput, VALIDATION_FAILED),
+    (domain.OutcomeUnknown, OUTCOME_UNKNOWN),
     (domain.DatabaseBusy, DATABASE_BUSY),
     (domain.DatabaseUnavailable, DATABASE_UNAVAILABLE),
     (domain.LockServiceUnavailable, REDIS_UNAVAILABLE),
