@@ -18,7 +18,8 @@ from boxoffice.domain import MAX_USER_ID_LENGTH
 from boxoffice.settings import Settings
 
 MAX_TOKEN_BYTES = 4096
-_SUBJECT = re.compile(rf"^[^\x00-\x1f\x7f]{{1,{MAX_USER_ID_LENGTH}}}$")
+# Printable text only; lone surrogates (a JSON "\ud800" escape) cannot be encoded for the database or Redis.
+_SUBJECT = re.compile(rf"^[^\x00-\x1f\x7f\ud800-\udfff]{{1,{MAX_USER_ID_LENGTH}}}$")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="boxoffice"'}
 
 
