@@ -55,6 +55,17 @@ DB_POOL_MAX = Gauge(
     "db_pool_connections_max", "Configured pool capacity (summed over workers).", multiprocess_mode="livesum"
 )
 
+BACKGROUND_TASKS = ("bootstrap", "relay", "doorbell", "sweeper", "pool_sampler")
+BACKGROUND_TASK_ERRORS = Counter(
+    "background_task_errors", "Failures of a background task (each is retried after a backoff).", ["task"]
+)
+RELAY_HOLE_WAIT = Gauge(
+    "relay_hole_wait_seconds",
+    "How long the outbox relay has waited on a missing sequence value that an open transaction may still"
+    " commit (0 when none); every subscriber's delivery waits with it.",
+    multiprocess_mode="livemax",
+)
+
 OUTCOMES = ("win", "conflict", "not_found", "unavailable", "unknown", "error")
 LOCK_FAILURE_REASONS = ("contended", "lost", "error")
 DROP_REASONS = ("slow_consumer", "send_timeout")
@@ -113,3 +124,5 @@ def init_series() -> None:
         LOCK_FAILURES.labels(reason)
     for reason in DROP_REASONS:
         WS_MESSAGES_DROPPED.labels(reason)
+    for task in BACKGROUND_TASKS:
+        BACKGROUND_TASK_ERRORS.labels(task)
