@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
-import psutil
 import psycopg
 import pytest
 
@@ -36,21 +36,22 @@ class Frozen:
     """SIGSTOP every process of a cluster; resume backends and postmaster separately."""
 
     def __init__(self, pg: PrivatePostgres) -> None:
-        pid = int((pg.root / "data" / "postmaster.pid").read_text().split()[0])
-        self.postmaster = psutil.Process(pid)
-        self.children = self.postmaster.children(recursive=True)
+        self.postmaster = int((pg.root / "data" / "postmaster.pid").read_text().split()[0])
+        ps = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.postmaster)], capture_output=True, check=True)
+        self.children = [int(pid) for pid in ps.stdout.split()]
+        assert self.children, "no PostgreSQL child processes"
 
     def stop(self) -> None:
-        os.kill(self.postmaster.pid, signal.SIGSTOP)  # first, so it forks nothing new meanwhile
+        os.kill(self.postmaster, signal.SIGSTOP)  # first, so it forks nothing new meanwhile
         for child in self.children:
-            child.send_signal(signal.SIGSTOP)
+            os.kill(child, signal.SIGSTOP)
 
     def resume_backends(self) -> None:
         for child in self.children:
-            child.send_signal(signal.SIGCONT)
+            os.kill(child, signal.SIGCONT)
 
     def resume_postmaster(self) -> None:
-        os.kill(self.postmaster.pid, signal.SIGCONT)
+        os.kill(self.postmaster, signal.SIGCONT)
 
 
 def app_backends(admin: psycopg.Connection) -> set[int]:
