@@ -180,18 +180,16 @@ async def test_slow_database_answers_503_promptly(fault_db: str, start_server: S
     server = start_server(fault_db, db_lock_timeout_ms="300", db_statement_timeout_ms="1000")
     locked = list(range(1, 11))
     history = History()
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as client:
         with held_row_locks(fault_db, locked):
-            started = time.monotonic()
+            # Every answer arrives while the slow transaction still holds its locks: nobody waited
+            # for it to end (lock_timeout answered them), however busy the machine is.
             ops = await asyncio.gather(
                 *(book(client, Op(s, f"slow-{s}-{st}", st), history) for s in locked for st in ALL),
                 *(book(client, Op(s, f"free-{s}", "ATOMIC"), history) for s in range(50, 60)),
             )
-            elapsed = time.monotonic() - started
     on_locked = [op for op in ops if op.seat_id in locked]
     assert all(op.status == 503 and op.error == "DATABASE_BUSY" for op in on_locked), history.summary()
-    # Each waited about lock_timeout, far less than the 10 s client timeout or the lock holder's life.
-    assert max(op.latency_s for op in on_locked) < 5.0 and elapsed < 8.0
     assert all(op.status == 201 for op in ops if op.seat_id not in locked)
     await assert_recovers(server.base_url, range(1, 11), ALL, history)
     finish(fault_db, history)
@@ -203,16 +201,17 @@ async def test_pool_exhaustion_sheds_load(fault_db: str, start_server: ServerFac
     )
     history = History()
     limits = httpx.Limits(max_connections=200)
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=60, limits=limits) as client:
         with held_row_locks(fault_db, [1, 2]):
+            # Shed, not queued: every answer arrives while the lock holder still lives (it ends only
+            # after the last one), so nobody waited for it; a timing bound would only measure the machine.
             ops = await asyncio.gather(
                 *(book(client, Op(1 + i % 2, f"flood-{i}", ("ATOMIC", "DB")[i % 2]), history) for i in range(200))
             )
+    # Everyone was refused definitely and told when to retry (finish() checks Retry-After).
     assert all(op.status == 503 for op in ops), history.summary()
     errors = {op.error for op in ops}
     assert errors <= {"DATABASE_BUSY"}, errors
-    # Shed, not queued: nobody waited for the lock holder, and everyone was told when to retry.
-    assert max(op.latency_s for op in ops) < 8.0
     await assert_recovers(server.base_url, RECOVERY_SEATS, ALL, history)
     finish(fault_db, history)
 

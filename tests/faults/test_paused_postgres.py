@@ -143,11 +143,12 @@ async def test_postgres_paused_longer_than_the_statement_timeout(order: str, sta
                     frozen.resume_backends()
             await asyncio.to_thread(wait_gone, admin, pooled)
 
-        print(f"\n{order}: {[(op.seat_id, op.strategy, op.status, op.error) for op in ops]}")
         assert all(op.status == 503 for op in ops), history.summary()
         with connect(pg.url) as conn:
             rows = conn.execute("SELECT seat_id FROM bookings WHERE user_id LIKE 'paused-%'").fetchall()
             committed = {seat for (seat,) in rows}
+        answers = [(op.seat_id, op.strategy, op.error, op.seat_id in committed) for op in ops]
+        print(f"\n{order}: (seat, strategy, answer, committed) {answers}")  # shown with -s / -rP
         # The fault is real: claims committed although no client was told they succeeded ...
         assert committed, "no claim committed behind the pause; the fault did not happen"
         # ... and every one of them was answered OUTCOME_UNKNOWN, never a definite refusal.
