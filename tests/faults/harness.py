@@ -231,6 +231,6 @@ class PrivateRedis:
 
 def workers(pid: int) -> list[int]:
     """uvicorn's worker processes under the supervisor `pid` (not multiprocessing's resource tracker)."""
-    import psutil
-
-    return [p.pid for p in psutil.Process(pid).children() if "spawn_main" in " ".join(p.cmdline())]
+    ps = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True, text=True)
+    children = (line.strip().split(maxsplit=1) for line in ps.stdout.splitlines() if line.strip())
+    return [int(child[0]) for child in children if len(child) == 2 and "spawn_main" in child[1]]

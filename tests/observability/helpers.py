@@ -69,13 +69,13 @@ def readiness(base_url: str) -> httpx.Response:
 def file_samples(path: Path) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     """Samples one worker wrote to its own mmap file (to prove a scrape adds the workers up)."""
     out = {}
-    mapped = MmapedDict(str(path), read_mode=True)
+    mapped = MmapedDict(str(path), read_mode=True)  # type: ignore[no-untyped-call]
     try:
-        for key, val, _ in mapped.read_all_values():
+        for key, val, _ in mapped.read_all_values():  # type: ignore[no-untyped-call]
             _, name, labels, _ = json.loads(key)
             out[(name, frozenset(labels.items()))] = val
     finally:
-        mapped.close()
+        mapped.close()  # type: ignore[no-untyped-call]
     return out
 
 
