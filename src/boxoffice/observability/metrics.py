@@ -32,6 +32,12 @@ WS_MESSAGES_SENT = Counter("websocket_messages_sent", "STOMP MESSAGE frames sent
 WS_MESSAGES_DROPPED = Counter(
     "websocket_messages_dropped", "Messages dropped for slow consumers (they must resync).", ["reason"]
 )
+WS_REFUSED = Counter(
+    "websocket_refused",
+    "WebSocket connections refused or closed by a limit: address_cap, frame_rate, duplicate_subscription,"
+    " idle, unauthenticated.",
+    ["reason"],
+)
 
 RATE_LIMITED_TOTAL = Counter(
     "rate_limited", "Requests refused by a limit, by kind: ip, user (429) or seats (per-user seat cap, 409).", ["kind"]
@@ -58,6 +64,8 @@ DB_POOL_MAX = Gauge(
 OUTCOMES = ("win", "conflict", "not_found", "unavailable", "error")
 LOCK_FAILURE_REASONS = ("contended", "lost", "error")
 DROP_REASONS = ("slow_consumer", "send_timeout")
+WS_REFUSAL_REASONS = ("address_cap", "frame_rate", "duplicate_subscription", "idle", "unauthenticated")
+RATE_LIMIT_KINDS = ("ip", "user", "seats")
 
 
 @cache
@@ -110,3 +118,7 @@ def init_series() -> None:
         LOCK_FAILURES.labels(reason)
     for reason in DROP_REASONS:
         WS_MESSAGES_DROPPED.labels(reason)
+    for reason in WS_REFUSAL_REASONS:
+        WS_REFUSED.labels(reason)
+    for kind in RATE_LIMIT_KINDS:
+        RATE_LIMITED_TOTAL.labels(kind)
