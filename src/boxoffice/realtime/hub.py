@@ -148,7 +148,8 @@ class Session:
         rate = self._hub.frames_per_s
         self.budget = min(float(self._hub.frame_burst), self.budget + (now - self.budget_at) * rate)
         self.budget_at = now
-        self.budget -= max(1, frames - free)
+        # A message without a frame (heart-beat EOLs, a partial frame) still costs one.
+        self.budget -= frames - free if frames else 1
         return self.budget >= 0
 
     def heartbeat(self) -> None:
