@@ -20,7 +20,6 @@ from websockets.exceptions import InvalidStatus
 from boxoffice.api.auth import Authenticator
 from boxoffice.api.errors import ApiError
 from boxoffice.settings import Settings
-from boxoffice.tokens import Tokens
 from tests.features.conftest import ADMIN_TOKEN, JWT_SECRET, client_for, start
 from tests.features.helpers import rows
 from tests.realtime.client import ClosedError, StompClient, ws_url
@@ -195,6 +194,8 @@ def test_public_key_mode_refuses_algorithm_confusion() -> None:
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
+    from boxoffice.tokens import Tokens  # here, so the other tests also run on older code
+
     auth = Authenticator(Tokens(Settings(auth_mode="jwt", jwt_public_key=public_pem), lambda: None))
     good = jwt.encode({"sub": "ula", "exp": int(time.time()) + 60}, key, algorithm="RS256")
     assert auth.caller(f"Bearer {good}", None).user_id == "ula"

@@ -57,18 +57,23 @@ async def test_messages_carry_no_identity(limited: ServerProcess, limits_db: str
     client = await StompClient.connect(ws_url(limited.base_url))
     await client.subscribe()
     seats = free_seats(limits_db, 4)
+    bodies = []
+
+    async def received(count: int) -> str:
+        for _ in range(count):
+            frame = await client.next_frame()
+            assert frame.command == "MESSAGE", frame
+            bodies.append(frame.body.decode())
+        return "\n".join(bodies)
+
     async with httpx.AsyncClient(base_url=limited.base_url, timeout=30) as http:
-        session = (await http.post("/api/v1/sessions")).json()
         await book(http, {"seatId": seats[0], "userId": "bob@example.com"})
         await book(http, {"seatIds": [seats[1]], "userId": "carol@example.com", "hold": True})
+        assert "bob@example.com" not in await received(2)
+        session = (await http.post("/api/v1/sessions")).json()
         await book(http, {"seatId": seats[2]}, {"Authorization": f"Bearer {session['token']}"})
         await book(http, {"seatIds": [seats[3]], "hold": True}, {"Authorization": f"Bearer {session['token']}"})
-    bodies = []
-    for _ in range(4):
-        frame = await client.next_frame()
-        assert frame.command == "MESSAGE", frame
-        bodies.append(frame.body.decode())
-    raw = "\n".join(bodies)
+    raw = await received(2)
     for secret in ("bob@example.com", "carol@example.com", session["userId"], session["token"]):
         assert secret not in raw
     for field in ("bookedBy", "heldBy", "userId", "holdToken"):
