@@ -76,6 +76,10 @@ async def session(c: httpx.AsyncClient) -> tuple[dict[str, str], str]:
     return {"Authorization": f"Bearer {r.json()['token']}"}, r.json()["userId"]
 
 
+def metric(exposition: httpx.Response, series: str) -> float:
+    return sum(float(x.split()[-1]) for x in exposition.text.splitlines() if x.startswith(series + " "))
+
+
 def database_secret(url: str) -> bytes:
     value: bytes = rows(url, "SELECT value FROM server_secrets WHERE name = 'session'")[0]["value"]
     return value
@@ -355,6 +359,12 @@ async def test_rate_limit_and_seat_cap_are_on_by_default(
     assert (await a.post("/api/v1/bookings", json={"seatIds": seats, "userId": "max"})).status_code == 201
     over = await b.post("/api/v1/holds", json={"seatIds": [150], "userId": "max"})
     assert over.status_code == 409 and over.json()["error"] == "SEAT_LIMIT_EXCEEDED"
+    # The original single-seat call is capped too, and still counted in booking_attempts_total.
+    limited = 'booking_attempts_total{outcome="limited",strategy="ATOMIC"}'
+    before = metric(await b.get("/actuator/prometheus"), limited)
+    single = await b.post("/api/v1/bookings", json={"seatId": 151, "userId": "max"})
+    assert single.status_code == 409 and single.json()["error"] == "SEAT_LIMIT_EXCEEDED"
+    assert metric(await b.get("/actuator/prometheus"), limited) == before + 1
     user = f"rl-{uuid.uuid4().hex[:6]}"
     statuses = [
         (await (a, b)[i % 2].post("/api/v1/bookings", json={"seatId": 99_999, "userId": user})).status_code

@@ -104,12 +104,13 @@ class BookingService:
         chosen = self.strategies.get(strategy)
         if self.policy.seats_per_user:
             # The per-user cap needs the multi-seat transaction; the answer keeps the single-seat shape.
-            try:
-                return (await self.book_seats([seat_id], caller, strategy))[0]
-            except SeatsNotFound as exc:
-                raise SeatNotFound(seat_id) from exc
-            except SeatsTaken as exc:
-                raise SeatOccupied(seat_id, "is already booked or held") from exc
+            with record_booking(chosen.name):
+                try:
+                    return (await self.book_seats([seat_id], caller, strategy))[0]
+                except SeatsNotFound as exc:
+                    raise SeatNotFound(seat_id) from exc
+                except SeatsTaken as exc:
+                    raise SeatOccupied(seat_id, "is already booked or held") from exc
         with record_booking(chosen.name):
             booking = await chosen.book(seat_id, caller.user)
         self.changes.written()

@@ -14,7 +14,7 @@ from functools import cache
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from boxoffice.domain import SeatNotFound, SeatOccupied, Strategy, Unavailable
+from boxoffice.domain import SeatLimitExceeded, SeatNotFound, SeatOccupied, Strategy, Unavailable
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -61,7 +61,7 @@ DB_POOL_MAX = Gauge(
     "db_pool_connections_max", "Configured pool capacity (summed over workers).", multiprocess_mode="livesum"
 )
 
-OUTCOMES = ("win", "conflict", "not_found", "unavailable", "error")
+OUTCOMES = ("win", "conflict", "not_found", "limited", "unavailable", "error")
 LOCK_FAILURE_REASONS = ("contended", "lost", "error")
 DROP_REASONS = ("slow_consumer", "send_timeout")
 WS_REFUSAL_REASONS = ("address_cap", "frame_rate", "duplicate_subscription", "idle", "unauthenticated")
@@ -99,6 +99,9 @@ def record_booking(strategy: Strategy) -> Iterator[None]:
         raise
     except SeatNotFound:
         outcome = "not_found"
+        raise
+    except SeatLimitExceeded:
+        outcome = "limited"
         raise
     except Unavailable:
         outcome = "unavailable"
