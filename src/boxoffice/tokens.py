@@ -31,6 +31,9 @@ SESSION_AUDIENCE = "boxoffice-session"
 SESSION_ISSUER = "boxoffice"
 _SUBJECT = re.compile(rf"^[^\x00-\x1f\x7f]{{1,{MAX_USER_ID_LENGTH}}}$")
 _MANAGE_BYTES = 24
+VERIFIED_CACHE_SIZE = 4096
+"""Tokens remembered as verified (by digest, until they expire): a client sends the same token on
+every request, and a signature check costs about 40 µs of CPU, a lookup about 1 µs."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -75,6 +78,7 @@ class Tokens:
         configured = settings.session_secret.encode() if settings.session_secret else None
         self._master = (lambda: configured) if configured else master
         self._keys: tuple[bytes, bytes] | None = None
+        self._verified: dict[bytes, tuple[float, Principal]] = {}
 
     def _derived(self) -> tuple[bytes, bytes]:
         if self._keys is None:
@@ -91,16 +95,28 @@ class Tokens:
         """The principal of a bearer token: an anonymous session in open mode, an IdP token in jwt mode."""
         if len(token) > MAX_TOKEN_BYTES:
             raise InvalidToken("Bearer token too large")
+        digest = hashlib.sha256(token.encode()).digest()
+        known = self._verified.get(digest)
+        if known is not None and time.time() < known[0]:
+            return known[1]
+        principal, expires = self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]  # the oldest entry
+        self._verified[digest] = (expires + self._leeway, principal)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
+        """Check the signature and claims: (principal, expiry)."""
         if self.mode == "jwt":
             claims = self._decode(
                 token, self._idp_key, self._idp_algorithms, audience=self._audience, issuer=self._issuer
             )
-            return Principal(_subject(claims), admin=self._is_admin(claims))
+            return Principal(_subject(claims), admin=self._is_admin(claims)), float(claims["exp"])
         claims = self._decode(token, self._derived()[0], ["HS256"], audience=SESSION_AUDIENCE, issuer=SESSION_ISSUER)
         subject = _subject(claims)
         if not subject.startswith(SESSION_PREFIX):
             raise InvalidToken("Not a session token")
-        return Principal(subject)
+        return Principal(subject), float(claims["exp"])
 
     def _decode(
         self, token: str, key: str | bytes, algorithms: list[str], *, audience: str | None, issuer: str | None
