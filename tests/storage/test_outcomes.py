@@ -292,7 +292,7 @@ async def test_a_serialization_failure_is_definite(setup: Setup) -> None:
 
 async def test_an_idempotent_request_with_a_lost_commit_is_resolved_by_its_retry(setup: Setup) -> None:
     await asyncio.to_thread(upgrade, setup.url)
-    service = IdempotencyService(setup.db, ttl_s=60)
+    service = IdempotencyService(setup.db, ttl_s=60, per_user=10)
     runs: list[int] = []
 
     async def work() -> Answer:
@@ -302,9 +302,9 @@ async def test_an_idempotent_request_with_a_lost_commit_is_resolved_by_its_retry
         return Answer(201, b'{"booked": 12}')
 
     setup.proxy.drop_replies(after=b"COMMIT")
-    await raises(OutcomeUnknown, lambda: service.once("POST /t", "key-1", b"fp", work))
+    await raises(OutcomeUnknown, lambda: service.once("ann", "POST /t", "key-1", b"fp", work))
     await settle(setup)
     # It committed, with its answer: the retry replays it instead of running the work again.
-    retried = await service.once("POST /t", "key-1", b"fp", work)
+    retried = await service.once("ann", "POST /t", "key-1", b"fp", work)
     assert retried == Answer(201, b'{"booked": 12}', replayed=True)
     assert len(runs) == 1 and setup.ids() == {12}
