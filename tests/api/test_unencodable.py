@@ -19,7 +19,10 @@ import jwt
 import orjson
 import psycopg
 import pytest
+from fastapi import FastAPI
+from starlette.testclient import TestClient
 
+from boxoffice.api import errors
 from tests.support import ServerProcess, fresh_database
 
 SECRET = "unencodable-secret-" + "y" * 32
@@ -151,3 +154,17 @@ def test_open_mode_body_fields(clean: ServerProcess, database_url: str) -> None:
         client.close()
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT count(*) FROM bookings").fetchone() == (0,)
+
+
+def test_text_no_codec_can_encode_is_a_4xx_wherever_it_fails() -> None:
+    """The backstop behind the edge's validators, for a path that would reach Redis or another codec."""
+    app = FastAPI()
+    errors.install(app)
+
+    @app.post("/encode")
+    async def encode() -> None:
+        LONE.encode()
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.post("/encode")
+    assert response.status_code == 422 and response.json()["error"] == "VALIDATION_FAILED", response.text

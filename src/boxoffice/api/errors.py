@@ -229,6 +229,14 @@ def install(app: FastAPI) -> None:
     async def booking_error(request: Request, exc: domain.BookingError) -> Response:
         return domain_error_response(request.url.path, exc)
 
+    @app.exception_handler(UnicodeEncodeError)
+    async def unencodable(request: Request, exc: UnicodeEncodeError) -> Response:
+        # Backstop behind the edge's validators: client text (a lone surrogate from a JSON escape) that
+        # Redis or another codec cannot encode is a client mistake, not a 500 that drops the connection.
+        return error_response(
+            request.url.path, VALIDATION_FAILED, "Request text cannot be encoded (e.g. a lone surrogate)"
+        )
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = _HTTP.get(exc.status_code, Code(exc.status_code, "HTTP_ERROR", ""))
