@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.shared import CHECKOUT, client_for, reset_checkout
-from tests.support import ARTIFACTS, ServerFactory, ServerProcess, reset_inventory
+from tests.support import ARTIFACTS, LOAD_LIMITS_OFF, ServerFactory, ServerProcess, reset_inventory
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +55,13 @@ def database_url(session_servers: ServerFactory) -> str:
 def server(session_servers: ServerFactory, database_url: str) -> ServerProcess:
     """One real server (uvicorn, asyncpg pool, Redis) for the session, on its own database."""
     return session_servers(
-        database_url=database_url, log="core", seed_rows=20, seed_cols=25, db_pool_max=20, db_acquire_timeout_s=10
+        database_url=database_url,
+        log="core",
+        settings=LOAD_LIMITS_OFF,
+        seed_rows=20,
+        seed_cols=25,
+        db_pool_max=20,
+        db_acquire_timeout_s=10,
     )
 
 

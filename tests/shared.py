@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.support import ServerProcess, Setting, reset_inventory
+from tests.support import LOAD_LIMITS_OFF, ServerProcess, Setting, reset_inventory
 
 HOLD_TTL_S = 3.0
 HOLD_MAX_S = 4.0
@@ -16,8 +16,8 @@ JWT_SECRET = "test-secret-" + "x" * 40
 ADMIN_TOKEN = "admin-token-" + "z" * 20
 CHECKOUT_PREFIX = f"bo-co-{uuid.uuid4().hex[:8]}:"
 
-CHECKOUT_SEATS: dict[str, Setting] = {"seed_rows": 10, "seed_cols": 20, "db_pool_max": 8}
-"""The checkout suites' seat map (200 seats) and pool."""
+CHECKOUT_SEATS: dict[str, Setting] = {"seed_rows": 10, "seed_cols": 20, "db_pool_max": 8, **LOAD_LIMITS_OFF}
+"""The checkout suites' seat map (200 seats) and pool; no load limits (tests of the limits set their own)."""
 
 CHECKOUT: dict[str, Setting] = {
     **CHECKOUT_SEATS,

@@ -20,6 +20,9 @@ from typing import Any
 import httpx
 import psycopg
 
+Setting = str | int | float | bool
+"""A value of one `boxoffice.settings.Settings` field, as the factory takes it."""
+
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 """Server logs and other evidence a failed run leaves behind (ignored by git)."""
 ADMIN_URL = os.environ.get("BOXOFFICE_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -28,6 +31,16 @@ MIGRATION_LOCK_KEY = 0x626F786F
 """The advisory lock `boxoffice/storage/migrations/env.py` takes so that instances migrate one at a time."""
 START_TIMEOUT_S = 120.0
 """A busy machine (CI on 2 cores, other suites in parallel) can take a while to start a server."""
+
+
+LOAD_LIMITS_OFF: dict[str, Setting] = {
+    "rate_limit_per_ip": 0,
+    "rate_limit_per_user": 0,
+    "seats_per_user": 0,
+    "ws_max_connections_per_address": 0,
+}
+"""For servers that tests drive with load from one address and a few names: the default rate limits,
+seat cap and per-address WebSocket cap (on, sized for real buyers) would refuse what they measure."""
 
 
 def pg_connect(database_url: str, autocommit: bool = True, retry_s: float = 30.0) -> psycopg.Connection:
@@ -143,7 +156,6 @@ class ServerProcess:
         self.stop()
 
 
-Setting = str | int | float | bool
 StartServer = Callable[..., ServerProcess]
 
 

@@ -7,10 +7,8 @@ the pool and Redis, wires the services and starts this worker's background tasks
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI
@@ -26,16 +24,19 @@ from boxoffice.booking.events import EventService
 from boxoffice.booking.holds import HoldService
 from boxoffice.booking.idempotency import IdempotencyService
 from boxoffice.booking.locks import SeatLeases
+from boxoffice.booking.ownership import Ownership
 from boxoffice.booking.service import BookingService, CheckoutPolicy, SeatChanges
 from boxoffice.booking.sweeper import Sweeper
 from boxoffice.health import HealthChecker
 from boxoffice.observability import metrics, multiprocess
 from boxoffice.observability.logs import configure_logging
+from boxoffice.observability.tasks import Supervisor
 from boxoffice.realtime import start_realtime
 from boxoffice.realtime.endpoint import StompEndpoint
 from boxoffice.settings import Settings, get_settings
 from boxoffice.storage.bootstrap import Bootstrap, open_pool
 from boxoffice.storage.db import Database
+from boxoffice.tokens import Tokens
 
 POOL_SAMPLE_INTERVAL_S = 1.0
 
@@ -74,6 +75,17 @@ async def _sample_pool_forever(db: Database) -> None:
         await asyncio.sleep(POOL_SAMPLE_INTERVAL_S)
 
 
+def _start_background(
+    supervisor: Supervisor, bootstrap: Bootstrap, db: Database, changes: SeatChanges, settings: Settings
+) -> None:
+    """This worker's own tasks (the relay and doorbell start with the real-time edge), all supervised;
+    whatever queries the schema waits until bootstrap has migrated it."""
+    supervisor.start("pool_sampler", lambda: _sample_pool_forever(db))
+    if settings.hold_sweep_interval_s:
+        sweeper = Sweeper(db, changes, settings.hold_sweep_interval_s)
+        supervisor.start("sweeper", sweeper.run, gate=bootstrap.ready)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     url = settings.database_url or ""  # checked when serving starts: the OpenAPI document needs none
@@ -83,13 +95,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # pool capacity now rather than at the first pool sample.
     metrics.DB_POOL_MAX.set(settings.db_pool_max)
     bootstrap = Bootstrap(settings, url)
-    stomp = StompEndpoint(settings.ws_origins, settings.ws_max_frame_bytes)
+    # Signing keys: configured, or the database's (loaded by the bootstrap before the API opens).
+    tokens = Tokens(settings, lambda: bootstrap.session_secret)
+    ws_auth = tokens.verify if settings.auth_mode == "jwt" else None
+    stomp = StompEndpoint(settings.ws_origins, settings.ws_max_frame_bytes, ws_auth)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not url:
             raise RuntimeError("DATABASE_URL is not set; start with `boxoffice serve` for an embedded database")
-        tasks = [asyncio.create_task(bootstrap.run(), name="boxoffice-bootstrap")]
+        supervisor = Supervisor()
+        supervisor.start("bootstrap", bootstrap.run)
         db = Database(await open_pool(settings, url), settings.db_acquire_timeout_s, settings.db_pool_max)
         redis = redis_client(settings)
         leases = SeatLeases(
@@ -101,14 +117,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         chosen = strategies.standard(db, leases, settings.default_strategy)
         policy = CheckoutPolicy(settings.hold_ttl_s, settings.hold_max_s, settings.seats_per_user)
         changes = SeatChanges()
-        health = HealthChecker(settings, url, db, redis, bootstrap)
+        health = HealthChecker(settings, url, db, redis, bootstrap, supervisor.statuses)
+        owners = Ownership(tokens)
         app.state.api = Api(
             settings=settings,
-            bookings=BookingService(db, chosen, policy, changes),
-            holds=HoldService(db, chosen, policy, changes),
+            bookings=BookingService(db, chosen, policy, changes, owners),
+            holds=HoldService(db, chosen, policy, changes, owners),
             events=EventService(db),
-            idempotency=IdempotencyService(db, settings.idempotency_ttl_s),
-            auth=Authenticator(settings),
+            idempotency=IdempotencyService(db, settings.idempotency_ttl_s, settings.idempotency_keys_per_user),
+            auth=Authenticator(tokens),
             limiter=RateLimiter(
                 redis,
                 prefix=settings.redis_key_prefix,
@@ -119,25 +136,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             health=health,
             sample_metrics=lambda: _sample_pool(db),
         )
-        realtime = await start_realtime(settings, url, redis)
+        realtime = start_realtime(settings, url, redis, supervisor, bootstrap.ready)
         # Every committed seat change (bookings, holds, releases, cancellations, sweeps) rings.
         changes.subscribe(realtime.doorbell.ring)
         # Until the relay has positioned its cursor the snapshot falls back to max(seq).
         changes.sequence_floor(realtime.floor)
         stomp.hub = realtime.hub
-        background: list[Coroutine[Any, Any, None]] = [
-            _sample_pool_forever(db),
-            Sweeper(db, changes, settings.hold_sweep_interval_s).run(),
-        ]
-        tasks += [asyncio.create_task(c) for c in background]
+        _start_background(supervisor, bootstrap, db, changes, settings)
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await supervisor.stop()
             stomp.hub = None
             await realtime.stop()
             health.close()

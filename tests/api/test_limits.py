@@ -97,8 +97,9 @@ async def test_seat_cap_per_user(clients: tuple[httpx.AsyncClient, httpx.AsyncCl
     # Confirming the hold does not count its own seats twice.
     confirmed = await b.post("/api/v1/bookings", json={"holdToken": token, "userId": user})
     assert confirmed.status_code == 201, confirmed.text
+    first = confirmed.json()["bookings"][0]
     cancel = await a.post(
-        f"/api/v1/bookings/{confirmed.json()['bookings'][0]['bookingId']}/cancel", json={"userId": user}
+        f"/api/v1/bookings/{first['bookingId']}/cancel", json={}, headers={"Manage-Token": first["manageToken"]}
     )
     assert cancel.status_code == 200
     assert (await a.post("/api/v1/bookings", json={"seatId": 5, "userId": user})).status_code == 201
@@ -148,4 +149,8 @@ async def test_rate_limit_falls_back_in_process_without_redis(server_factory: Se
         statuses = [
             (await c.post("/api/v1/bookings", json={"seatId": 99_999, "userId": "fb"})).status_code for _ in range(5)
         ]
+        exposition = (await c.get("/actuator/prometheus")).text
     assert statuses == [404, 404, 404, 429, 429]
+    # Measured: every one of those checks was answered in-process.
+    fallback = [float(x.split()[-1]) for x in exposition.splitlines() if x.startswith("rate_limit_fallback_total ")]
+    assert fallback == [5.0], fallback

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from tests.support import ARTIFACTS, ServerFactory, reset_inventory
+from tests.support import ARTIFACTS, LOAD_LIMITS_OFF, ServerFactory, reset_inventory
 
 N = 3000
 
@@ -43,7 +43,14 @@ async def run(
 async def main() -> None:
     with ServerFactory(ARTIFACTS, "measure_checkout") as servers:
         url = servers.database("bo_measure")
-        server = servers(database_url=url, seed_rows=100, seed_cols=100, hold_sweep_interval_s=0, db_pool_max=20)
+        server = servers(
+            database_url=url,
+            settings=LOAD_LIMITS_OFF,
+            seed_rows=100,
+            seed_cols=100,
+            hold_sweep_interval_s=0,
+            db_pool_max=20,
+        )
         limits = httpx.Limits(max_connections=100)
         async with httpx.AsyncClient(base_url=server.base_url, limits=limits, timeout=30) as c:
             base = 0.0

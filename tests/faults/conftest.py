@@ -6,9 +6,15 @@ import uuid
 
 import pytest
 
-from tests.support import ServerFactory, Setting, StartServer
+from tests.support import LOAD_LIMITS_OFF, ServerFactory, Setting, StartServer
 
-FAULTS: dict[str, Setting] = {"seed_rows": 10, "seed_cols": 40, "log_level": "WARNING", "db_pool_max": 6}
+FAULTS: dict[str, Setting] = {
+    "seed_rows": 10,
+    "seed_cols": 40,
+    "log_level": "WARNING",
+    "db_pool_max": 6,
+    **LOAD_LIMITS_OFF,
+}
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from tests.faults.harness import (
     workers,
 )
 from tests.helpers import DEADLINE_S, until, wait_for
+from tests.observability.helpers import Samples, scrape, value
 from tests.support import REDIS_URL, StartServer
 
 LOAD_SEATS = range(1, 301)
@@ -219,21 +220,29 @@ async def test_pool_exhaustion_sheds_load(fault_db: str, start_server: StartServ
     limits = httpx.Limits(max_connections=200)
     async with httpx.AsyncClient(base_url=server.base_url, timeout=DEADLINE_S, limits=limits) as client:
         with held_row_locks(fault_db, [1, 2]):
+            # Shed, not queued: every answer arrives while the lock holder still lives (it ends only
+            # after the last one), so nobody waited for it; a timing bound would only measure the machine.
             ops = await asyncio.gather(
                 *(book(client, Op(1 + i % 2, f"flood-{i}", ("ATOMIC", "DB")[i % 2]), history) for i in range(200))
             )
+    # Everyone was refused definitely and told when to retry (finish() checks Retry-After).
     assert all(op.status == 503 for op in ops), history.summary()
     errors = {op.error for op in ops}
     assert errors <= {"DATABASE_BUSY"}, errors
-    # Shed, not queued: every answer came while the locks were still held (a request queued behind
-    # them would have waited for the block to end), and everyone was told when to retry.
     print(f"\nshed after at most {max(op.latency_s for op in ops):.2f}s")
     await assert_recovers(server.base_url, RECOVERY_SEATS, ALL, history)
     finish(fault_db, history)
 
 
+def half_sent(samples: Samples) -> dict[str, float]:
+    """POST /api/v1/holds requests (only the half-sent ones use it) counted as 499 (client gone) or 500."""
+    route = {"method": "POST", "route": "/api/v1/holds"}
+    return {status: value(samples, "http_requests_total", **route, status=status) for status in ("499", "500")}
+
+
 async def test_clients_disconnecting_mid_request(fault_db: str, start_server: StartServer) -> None:
     server = start_server(database_url=fault_db, db_lock_timeout_ms=3000)
+    assert server.log_path is not None
     seats = list(range(1, 31))
     history = History()
     async with httpx.AsyncClient(base_url=server.base_url, timeout=0.3) as impatient:
@@ -243,14 +252,28 @@ async def test_clients_disconnecting_mid_request(fault_db: str, start_server: St
             for _ in range(10):
                 with socket.create_connection(("127.0.0.1", server.port)) as sock:
                     sock.sendall(
-                        b"POST /api/v1/bookings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                        b'Content-Length: 100\r\n\r\n{"seatId": 1'
+                        b"POST /api/v1/holds HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        b'Content-Length: 100\r\n\r\n{"seatIds": [1'
                     )
+
+            # A client hanging up mid-body is not a server error: counted as 499, no traceback logged.
+            def accounted() -> dict[str, float] | None:
+                counts = half_sent(scrape(server.base_url))
+                return counts if sum(counts.values()) >= 10 else None
+
+            counted = await asyncio.to_thread(wait_for, accounted, DEADLINE_S, "the half-sent requests to be counted")
+            assert counted == {"499": 10, "500": 0}, counted
     assert history.kinds() == {"unknown": len(seats) * 3}, history.summary()
     # Their handlers ran on after the disconnect; once the app's sessions are idle, everything must add up.
     await until(lambda: app_sessions(fault_db, "state <> 'idle'") == 0, what="the abandoned handlers to finish")
     await assert_recovers(server.base_url, RECOVERY_SEATS, ALL, history)
     finish(fault_db, history)
+    assert half_sent(scrape(server.base_url)) == {"499": 10, "500": 0}
+    samples = scrape(server.base_url)
+    server_errors = [k for k, v in samples.items() if k[0] == "http_requests_total" and ("status", "500") in k[1] and v]
+    assert not server_errors, server_errors
+    text = server.log_path.read_text()  # this server's own lines only: the factory starts every log empty
+    assert "Traceback" not in text and "level=ERROR" not in text, text[-3000:]
 
 
 async def test_duplicate_retries_book_once(fault_db: str, start_server: StartServer) -> None:

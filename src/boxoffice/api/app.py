@@ -14,12 +14,21 @@ from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp
 
 from boxoffice import __version__
-from boxoffice.api import actuator, admin, bookings, errors, events, holds, seats
+from boxoffice.api import actuator, admin, bookings, errors, events, holds, me, seats, sessions
 from boxoffice.api.frontend import mount_frontend
 from boxoffice.api.middleware import BodyLimitMiddleware, ObservabilityMiddleware
 from boxoffice.settings import Settings
 
-ROUTERS = (actuator.router, bookings.router, holds.router, seats.router, events.router, admin.router)
+ROUTERS = (
+    actuator.router,
+    sessions.router,
+    bookings.router,
+    holds.router,
+    me.router,
+    seats.router,
+    events.router,
+    admin.router,
+)
 
 
 def build_app(

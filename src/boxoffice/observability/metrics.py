@@ -14,7 +14,7 @@ from functools import cache
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from boxoffice.domain import SeatNotFound, SeatOccupied, Strategy, Unavailable
+from boxoffice.domain import OutcomeUnknown, SeatLimitExceeded, SeatNotFound, SeatOccupied, Strategy, Unavailable
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -31,6 +31,12 @@ WS_SESSIONS = Gauge("websocket_sessions", "Open STOMP WebSocket sessions.", mult
 WS_MESSAGES_SENT = Counter("websocket_messages_sent", "STOMP MESSAGE frames sent to subscribers.")
 WS_MESSAGES_DROPPED = Counter(
     "websocket_messages_dropped", "Messages dropped for slow consumers (they must resync).", ["reason"]
+)
+WS_REFUSED = Counter(
+    "websocket_refused",
+    "WebSocket connections refused or closed by a limit: address_cap, frame_rate, duplicate_subscription,"
+    " idle, unauthenticated.",
+    ["reason"],
 )
 
 RATE_LIMITED_TOTAL = Counter(
@@ -55,9 +61,22 @@ DB_POOL_MAX = Gauge(
     "db_pool_connections_max", "Configured pool capacity (summed over workers).", multiprocess_mode="livesum"
 )
 
-OUTCOMES = ("win", "conflict", "not_found", "unavailable", "error")
+BACKGROUND_TASKS = ("bootstrap", "relay", "doorbell", "sweeper", "pool_sampler")
+BACKGROUND_TASK_ERRORS = Counter(
+    "background_task_errors", "Failures of a background task (each is retried after a backoff).", ["task"]
+)
+RELAY_HOLE_WAIT = Gauge(
+    "relay_hole_wait_seconds",
+    "How long the outbox relay has waited on a missing sequence value that an open transaction may still"
+    " commit (0 when none); every subscriber's delivery waits with it.",
+    multiprocess_mode="livemax",
+)
+
+OUTCOMES = ("win", "conflict", "not_found", "limited", "unavailable", "unknown", "error")
 LOCK_FAILURE_REASONS = ("contended", "lost", "error")
 DROP_REASONS = ("slow_consumer", "send_timeout")
+WS_REFUSAL_REASONS = ("address_cap", "frame_rate", "duplicate_subscription", "idle", "unauthenticated")
+RATE_LIMIT_KINDS = ("ip", "user", "seats")
 
 
 @cache
@@ -92,6 +111,12 @@ def record_booking(strategy: Strategy) -> Iterator[None]:
     except SeatNotFound:
         outcome = "not_found"
         raise
+    except SeatLimitExceeded:
+        outcome = "limited"
+        raise
+    except OutcomeUnknown:
+        outcome = "unknown"
+        raise
     except Unavailable:
         outcome = "unavailable"
         raise
@@ -110,3 +135,9 @@ def init_series() -> None:
         LOCK_FAILURES.labels(reason)
     for reason in DROP_REASONS:
         WS_MESSAGES_DROPPED.labels(reason)
+    for reason in WS_REFUSAL_REASONS:
+        WS_REFUSED.labels(reason)
+    for kind in RATE_LIMIT_KINDS:
+        RATE_LIMITED_TOTAL.labels(kind)
+    for task in BACKGROUND_TASKS:
+        BACKGROUND_TASK_ERRORS.labels(task)
