@@ -22,6 +22,7 @@ from boxoffice.api.auth import Authenticator
 from boxoffice.api.deps import Api
 from boxoffice.api.ratelimit import RateLimiter
 from boxoffice.booking import strategies
+from boxoffice.booking.batcher import ClaimBatcher, SingleFlight
 from boxoffice.booking.events import EventService
 from boxoffice.booking.holds import HoldService
 from boxoffice.booking.idempotency import IdempotencyService
@@ -98,13 +99,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             lease_s=settings.redis_lock_lease_ms / 1000,
             wait_s=settings.redis_lock_wait_ms / 1000,
         )
-        chosen = strategies.standard(db, leases, settings.default_strategy)
+        batcher = None
+        if settings.claim_batch_max > 1:
+            batcher = ClaimBatcher(
+                db,
+                strategies.claim_alone(db),
+                max_batch=settings.claim_batch_max,
+                max_in_flight=settings.claim_batch_in_flight,
+            )
+        chosen = strategies.standard(db, leases, settings.default_strategy, batcher)
         policy = CheckoutPolicy(settings.hold_ttl_s, settings.hold_max_s, settings.seats_per_user)
         changes = SeatChanges()
         health = HealthChecker(settings, url, db, redis, bootstrap)
         app.state.api = Api(
             settings=settings,
-            bookings=BookingService(db, chosen, policy, changes),
+            bookings=BookingService(db, chosen, policy, changes, SingleFlight() if settings.single_flight else None),
             holds=HoldService(db, chosen, policy, changes),
             events=EventService(db),
             idempotency=IdempotencyService(db, settings.idempotency_ttl_s),
@@ -142,6 +151,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await realtime.stop()
             health.close()
             multiprocess.mark_self_dead()
+            if batcher is not None:
+                await batcher.close()
             await redis.aclose()
             await db.pool.close()
 

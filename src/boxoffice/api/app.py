@@ -10,11 +10,13 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
-from starlette.routing import WebSocketRoute
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.types import ASGIApp
 
 from boxoffice import __version__
 from boxoffice.api import actuator, admin, bookings, errors, events, holds, seats
+from boxoffice.api.fast import BOOKINGS, LeanRoutes
 from boxoffice.api.frontend import mount_frontend
 from boxoffice.api.middleware import BodyLimitMiddleware, ObservabilityMiddleware
 from boxoffice.settings import Settings
@@ -40,6 +42,8 @@ def build_app(
         app.include_router(router)
     if websocket is not None:
         app.router.routes.append(WebSocketRoute("/ws", websocket))  # STOMP over WebSocket, raw ASGI
+    # Innermost of ours: the booking route answered without FastAPI's per-request work.
+    app.add_middleware(LeanRoutes, route=_route(bookings.router.routes, "POST", BOOKINGS))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Outermost, so 413s and other early refusals are counted and carry the request id too.
     app.add_middleware(
@@ -48,3 +52,7 @@ def build_app(
     # Keep last: the UI is mounted at "/" and must not shadow any route added above.
     mount_frontend(app)
     return app
+
+
+def _route(routes: list[BaseRoute], method: str, path: str) -> APIRoute:
+    return next(r for r in routes if isinstance(r, APIRoute) and r.path == path and method in (r.methods or ()))

@@ -196,21 +196,27 @@ def validation_message(exc: ValidationError | RequestValidationError) -> tuple[C
     return VALIDATION_FAILED, "; ".join(parts)
 
 
+def response_for(path: str, exc: Exception) -> Response | None:
+    """The answer to a failure the app expects (client mistakes, domain failures); None for a bug."""
+    if isinstance(exc, ApiError):
+        return error_response(path, exc.code, exc.message, exc.headers)
+    if isinstance(exc, ValidationError | RequestValidationError):
+        code, message = validation_message(exc)
+        return error_response(path, code, message)
+    if isinstance(exc, domain.BookingError):
+        return domain_error_response(path, exc)
+    return None
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> Response:
-        return error_response(request.url.path, exc.code, exc.message, exc.headers)
-
     @app.exception_handler(ValidationError)
     @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ValidationError | RequestValidationError)
-        code, message = validation_message(exc)
-        return error_response(request.url.path, code, message)
-
     @app.exception_handler(domain.BookingError)
-    async def booking_error(request: Request, exc: domain.BookingError) -> Response:
-        return domain_error_response(request.url.path, exc)
+    async def expected(request: Request, exc: Exception) -> Response:
+        response = response_for(request.url.path, exc)
+        assert response is not None
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

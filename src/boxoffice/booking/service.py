@@ -13,6 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
+from boxoffice.booking.batcher import SingleFlight
 from boxoffice.booking.strategies import Strategies
 from boxoffice.domain import (
     DEFAULT_EVENT_ID,
@@ -32,7 +33,7 @@ from boxoffice.domain import (
 )
 from boxoffice.observability.metrics import RATE_LIMITED_TOTAL, record_booking
 from boxoffice.storage import checkout, seats
-from boxoffice.storage.db import Database, on_commit
+from boxoffice.storage.db import Database, in_transaction, on_commit
 
 ChangeListener = Callable[[], None]
 
@@ -84,11 +85,19 @@ class SeatChanges:
 
 
 class BookingService:
-    def __init__(self, db: Database, strategies: Strategies, policy: CheckoutPolicy, changes: SeatChanges) -> None:
+    def __init__(
+        self,
+        db: Database,
+        strategies: Strategies,
+        policy: CheckoutPolicy,
+        changes: SeatChanges,
+        flights: SingleFlight | None = None,
+    ) -> None:
         self._db = db
         self.strategies = strategies
         self.policy = policy
         self.changes = changes
+        self._flights = flights
 
     async def book_seat(self, seat_id: int, user_id: str, strategy: Strategy | None = None) -> Booking:
         """The original single-seat call: exactly one of many concurrent requests for a seat wins."""
@@ -102,7 +111,10 @@ class BookingService:
             except SeatsTaken as exc:
                 raise SeatOccupied(seat_id, "is already booked or held") from exc
         with record_booking(chosen.name):
-            booking = await chosen.book(seat_id, user_id)
+            if self._flights is not None and chosen.single_flight and not in_transaction():
+                booking = await self._flights.run(seat_id, chosen.name, lambda: chosen.book(seat_id, user_id))
+            else:
+                booking = await chosen.book(seat_id, user_id)
         self.changes.written()
         return booking
 

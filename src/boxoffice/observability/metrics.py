@@ -54,10 +54,21 @@ DB_POOL_SIZE = Gauge("db_pool_connections_open", "Database connections open in t
 DB_POOL_MAX = Gauge(
     "db_pool_connections_max", "Configured pool capacity (summed over workers).", multiprocess_mode="livesum"
 )
+BATCH_SIZE = Histogram(
+    "booking_batch_size",
+    "Single-seat claims sent together in one statement (group commit).",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+)
+BATCH_RETRIES = Counter(
+    "booking_batch_retries",
+    "Claims of a batch retried alone: refused (the statement failed, nothing committed) or locked (seat busy).",
+    ["reason"],
+)
 
 OUTCOMES = ("win", "conflict", "not_found", "unavailable", "error")
 LOCK_FAILURE_REASONS = ("contended", "lost", "error")
 DROP_REASONS = ("slow_consumer", "send_timeout")
+BATCH_RETRY_REASONS = ("refused", "locked")
 
 
 @cache
@@ -110,3 +121,5 @@ def init_series() -> None:
         LOCK_FAILURES.labels(reason)
     for reason in DROP_REASONS:
         WS_MESSAGES_DROPPED.labels(reason)
+    for reason in BATCH_RETRY_REASONS:
+        BATCH_RETRIES.labels(reason)

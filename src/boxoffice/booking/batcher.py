@@ -1,0 +1,190 @@
+"""Group commit and single-flight: fewer statements and commits per booking under load.
+
+`ClaimBatcher` sends this worker's concurrent single-seat claims as one statement (one commit for
+many bookings) while the previous batch is in flight: no timer, so a lone request goes out at
+once. `SingleFlight` lets concurrent requests for one seat share one claim: the winner gets the
+booking, the others a 409 without a database round trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from boxoffice.domain import Booking, DatabaseUnavailable, SeatNotFound, SeatOccupied, Strategy
+from boxoffice.observability.metrics import BATCH_RETRIES, BATCH_SIZE
+from boxoffice.storage import seats
+from boxoffice.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+ClaimOne = Callable[[int, str, Strategy], Awaitable[Booking]]
+
+
+@dataclass(slots=True)
+class _Claim:
+    seat_id: int
+    user_id: str
+    strategy: Strategy
+    future: asyncio.Future[Booking]
+
+
+class ClaimBatcher:
+    """Concurrent single-seat claims of one worker, sent together.
+
+    At most `max_in_flight` batch statements run at once; claims that arrive meanwhile wait for the
+    next one (at most `max_batch` claims each). A seat asked twice goes out once per batch: the first
+    claim is sent, the second waits for the next batch and gets a real answer there. A batch the
+    database refused committed nothing, so its claims are retried one by one (one bad row must not
+    fail the others); a seat another transaction has locked is claimed alone, waiting out
+    `lock_timeout` there instead of stalling its batch.
+    """
+
+    def __init__(self, db: Database, claim_one: ClaimOne, *, max_batch: int, max_in_flight: int) -> None:
+        self._db = db
+        self._claim_one = claim_one
+        self._max_batch = max_batch
+        self._max_in_flight = max_in_flight
+        self._pending: list[_Claim] = []
+        self._in_flight = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def claim(self, seat_id: int, user_id: str, strategy: Strategy) -> Booking:
+        future: asyncio.Future[Booking] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Claim(seat_id, user_id, strategy, future))
+        if self._in_flight < self._max_in_flight:
+            self._in_flight += 1
+            self._spawn(self._drain())
+        return await future
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _drain(self) -> None:
+        """Send batches until no claim is waiting; started by the first claim that finds a free slot."""
+        try:
+            while batch := self._take():
+                await self._send(batch)
+        finally:
+            self._in_flight -= 1
+
+    def _take(self) -> list[_Claim]:
+        """Up to `max_batch` waiting claims on distinct seats, in arrival order; abandoned ones dropped."""
+        batch: list[_Claim] = []
+        later: list[_Claim] = []
+        seen: set[int] = set()
+        for claim in self._pending:
+            if claim.future.done():
+                continue  # its request was cancelled: claim nothing for nobody
+            if claim.seat_id in seen or len(batch) >= self._max_batch:
+                later.append(claim)
+            else:
+                seen.add(claim.seat_id)
+                batch.append(claim)
+        self._pending = later
+        return batch
+
+    async def _send(self, batch: list[_Claim]) -> None:
+        batch.sort(key=lambda c: c.seat_id)
+        BATCH_SIZE.observe(len(batch))
+        try:
+            async with self._db.connection() as conn:
+                outcomes = await seats.claim_batch(
+                    conn, [c.seat_id for c in batch], [c.user_id for c in batch], [c.strategy for c in batch]
+                )
+        except seats.BatchRefused as exc:
+            # Nothing was committed: each claim alone learns its own outcome (the bad row's included).
+            log.warning("claim_batch_refused size=%d error=%s", len(batch), exc)
+            BATCH_RETRIES.labels("refused").inc(len(batch))
+            for claim in batch:
+                self._spawn(self._alone(claim))
+            return
+        except Exception as exc:
+            # Not sent, or sent with no answer: every member gets the translated failure (a 503).
+            for claim in batch:
+                _fail(claim.future, exc)
+            return
+        except BaseException:
+            for claim in batch:
+                _fail(claim.future, DatabaseUnavailable("The server is shutting down; retry shortly"))
+            raise
+        for claim, outcome in zip(batch, outcomes, strict=True):
+            if outcome is None:
+                BATCH_RETRIES.labels("locked").inc()
+                self._spawn(self._alone(claim))
+            elif isinstance(outcome, Booking):
+                if not claim.future.done():
+                    claim.future.set_result(outcome)
+            else:
+                _fail(claim.future, outcome)
+
+    async def _alone(self, claim: _Claim) -> None:
+        try:
+            booking = await self._claim_one(claim.seat_id, claim.user_id, claim.strategy)
+        except Exception as exc:
+            _fail(claim.future, exc)
+        except BaseException:
+            _fail(claim.future, DatabaseUnavailable("The server is shutting down; retry shortly"))
+            raise
+        else:
+            if not claim.future.done():
+                claim.future.set_result(booking)
+
+    async def close(self) -> None:
+        """Wait for batches in flight (their claims are decided in the database either way)."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _fail(future: asyncio.Future[Booking], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
+
+
+class SingleFlight:
+    """Concurrent claims of one seat (per strategy) in this worker share one call.
+
+    Followers of a leader that won get 409 at once; of a leader refused with 409/404, the same
+    answer. A leader that failed any other way (503, unknown outcome, a bug) says nothing about the
+    seat, so its followers try again (following a new leader or leading themselves): never a 409
+    they did not earn. Only for claims outside a transaction, whose result is committed when known.
+    """
+
+    FOLLOW_LIMIT = 2
+
+    def __init__(self) -> None:
+        self._calls: dict[tuple[int, Strategy], asyncio.Future[Booking]] = {}
+
+    async def run(self, seat_id: int, strategy: Strategy, call: Callable[[], Awaitable[Booking]]) -> Booking:
+        key = (seat_id, strategy)
+        for _ in range(self.FOLLOW_LIMIT):
+            leader = self._calls.get(key)
+            if leader is None:
+                break
+            try:
+                await asyncio.shield(leader)
+            except (SeatOccupied, SeatNotFound):
+                raise
+            except Exception:
+                continue  # the leader learned nothing about the seat: try again
+            raise SeatOccupied(seat_id)
+        if key in self._calls:
+            return await call()  # leaders kept failing: go alone rather than wait for ever
+        future: asyncio.Future[Booking] = asyncio.get_running_loop().create_future()
+        self._calls[key] = future
+        try:
+            booking = await call()
+        except BaseException as exc:
+            failure = exc if isinstance(exc, Exception) else DatabaseUnavailable("Cancelled; retry shortly")
+            future.set_exception(failure)
+            future.exception()  # retrieved: no warning when no follower was waiting
+            raise
+        else:
+            future.set_result(booking)
+            return booking
+        finally:
+            del self._calls[key]
