@@ -152,12 +152,15 @@ class SingleFlight:
     answer. A leader that failed any other way (503, unknown outcome, a bug) says nothing about the
     seat, so its followers try again (following a new leader or leading themselves): never a 409
     they did not earn. Only for claims outside a transaction, whose result is committed when known.
+
+    The shared future carries the leader's outcome as its result, never as its exception: a future
+    keeps the traceback of an exception set on it, and with it a reference cycle per refusal.
     """
 
     FOLLOW_LIMIT = 2
 
     def __init__(self) -> None:
-        self._calls: dict[tuple[int, Strategy], asyncio.Future[Booking]] = {}
+        self._calls: dict[tuple[int, Strategy], asyncio.Future[Booking | BaseException]] = {}
 
     async def run(self, seat_id: int, strategy: Strategy, call: Callable[[], Awaitable[Booking]]) -> Booking:
         key = (seat_id, strategy)
@@ -165,26 +168,31 @@ class SingleFlight:
             leader = self._calls.get(key)
             if leader is None:
                 break
-            try:
-                await asyncio.shield(leader)
-            except (SeatOccupied, SeatNotFound):
-                raise
-            except Exception:
-                continue  # the leader learned nothing about the seat: try again
-            raise SeatOccupied(seat_id)
+            outcome = await asyncio.shield(leader)
+            if isinstance(outcome, Booking):
+                raise SeatOccupied(seat_id)
+            if isinstance(outcome, SeatOccupied | SeatNotFound):
+                raise _copy(outcome)
+            # The leader learned nothing about the seat: try again.
         if key in self._calls:
             return await call()  # leaders kept failing: go alone rather than wait for ever
-        future: asyncio.Future[Booking] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Booking | BaseException] = asyncio.get_running_loop().create_future()
         self._calls[key] = future
         try:
             booking = await call()
         except BaseException as exc:
-            failure = exc if isinstance(exc, Exception) else DatabaseUnavailable("Cancelled; retry shortly")
-            future.set_exception(failure)
-            future.exception()  # retrieved: no warning when no follower was waiting
+            future.set_result(exc)
             raise
         else:
             future.set_result(booking)
             return booking
         finally:
             del self._calls[key]
+
+
+def _copy(exc: BaseException) -> BaseException:
+    """The same refusal for another request (sharing one exception object shares its traceback)."""
+    clone = type(exc).__new__(type(exc))
+    clone.__dict__.update(exc.__dict__)
+    clone.args = exc.args
+    return clone
