@@ -99,15 +99,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             lease_s=settings.redis_lock_lease_ms / 1000,
             wait_s=settings.redis_lock_wait_ms / 1000,
         )
-        batcher = None
+        batchers: list[ClaimBatcher] = []
         if settings.claim_batch_max > 1:
-            batcher = ClaimBatcher(
-                db,
-                strategies.claim_alone(db),
-                max_batch=settings.claim_batch_max,
-                max_in_flight=settings.claim_batch_in_flight,
-            )
-        chosen = strategies.standard(db, leases, settings.default_strategy, batcher)
+            size, in_flight = settings.claim_batch_max, settings.claim_batch_in_flight
+            batchers = [
+                ClaimBatcher(db, strategies.claim_alone(db), max_batch=size, max_in_flight=in_flight),
+                ClaimBatcher(
+                    db, strategies.lock_and_claim(db), max_batch=size, max_in_flight=in_flight, lock_first=True
+                ),
+            ]
+        chosen = strategies.standard(db, leases, settings.default_strategy, *batchers)
         policy = CheckoutPolicy(settings.hold_ttl_s, settings.hold_max_s, settings.seats_per_user)
         changes = SeatChanges()
         health = HealthChecker(settings, url, db, redis, bootstrap)
@@ -151,7 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await realtime.stop()
             health.close()
             multiprocess.mark_self_dead()
-            if batcher is not None:
+            for batcher in batchers:
                 await batcher.close()
             await redis.aclose()
             await db.pool.close()

@@ -35,16 +35,20 @@ class ClaimBatcher:
     """Concurrent single-seat claims of one worker, sent together.
 
     At most `max_in_flight` batch statements run at once; claims that arrive meanwhile wait for the
-    next one (at most `max_batch` claims each). A seat asked twice goes out once per batch: the first
-    claim is sent, the second waits for the next batch and gets a real answer there. A batch the
-    database refused committed nothing, so its claims are retried one by one (one bad row must not
-    fail the others); a seat another transaction has locked is claimed alone, waiting out
-    `lock_timeout` there instead of stalling its batch.
+    next one (at most `max_batch` claims each). A seat asked twice goes out once per batch: the
+    first claim is sent, the second waits for the next batch and gets a real answer there. A batch
+    the database refused committed nothing, so its claims are retried one by one (one bad row must
+    not fail the others); a seat another transaction has locked is claimed alone, waiting out
+    `lock_timeout` there instead of stalling its batch. `lock_first` batches the DB strategy: one
+    transaction locks the batch's rows in id order, then writes (`storage.seats.claim_batch`).
     """
 
-    def __init__(self, db: Database, claim_one: ClaimOne, *, max_batch: int, max_in_flight: int) -> None:
+    def __init__(
+        self, db: Database, claim_one: ClaimOne, *, max_batch: int, max_in_flight: int, lock_first: bool = False
+    ) -> None:
         self._db = db
         self._claim_one = claim_one
+        self._lock_first = lock_first
         self._max_batch = max_batch
         self._max_in_flight = max_in_flight
         self._pending: list[_Claim] = []
@@ -94,7 +98,11 @@ class ClaimBatcher:
         try:
             async with self._db.connection() as conn:
                 outcomes = await seats.claim_batch(
-                    conn, [c.seat_id for c in batch], [c.user_id for c in batch], [c.strategy for c in batch]
+                    conn,
+                    [c.seat_id for c in batch],
+                    [c.user_id for c in batch],
+                    [c.strategy for c in batch],
+                    lock_first=self._lock_first,
                 )
         except seats.BatchRefused as exc:
             # Nothing was committed: each claim alone learns its own outcome (the bad row's included).

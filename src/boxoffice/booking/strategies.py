@@ -72,13 +72,17 @@ class AtomicStrategy(_DatabaseArbitrated):
 
 
 class RowLockStrategy(_DatabaseArbitrated):
-    """PostgreSQL row lock (`SELECT ... FOR UPDATE`) inside a transaction, as in the original design."""
+    """PostgreSQL row lock (`SELECT ... FOR UPDATE`) inside a transaction, as in the original design.
+
+    With a batcher, concurrent claims share that transaction: their rows locked in id order, then written."""
 
     name = Strategy.DB
+    single_flight = True
 
     async def book(self, seat_id: int, user_id: str) -> Booking:
-        async with self._db.transaction() as conn:
-            return await seats.claim_with_row_lock(conn, seat_id, user_id, self.name)
+        if self._batcher is None or in_transaction():
+            return await lock_and_claim(self._db)(seat_id, user_id, self.name)
+        return await self._batcher.claim(seat_id, user_id, self.name)
 
     async def prepare(self, conn: asyncpg.Connection, seat_ids: Sequence[int]) -> None:
         await checkout.lock_in_order(conn, seat_ids)
@@ -131,12 +135,29 @@ def claim_alone(db: Database) -> Callable[[int, str, Strategy], Awaitable[Bookin
     return claim
 
 
-def standard(db: Database, leases: SeatLeases, default: Strategy, batcher: ClaimBatcher | None = None) -> Strategies:
-    """ATOMIC and REDIS send their single-seat claims through `batcher` (group commit) when given one."""
+def lock_and_claim(db: Database) -> Callable[[int, str, Strategy], Awaitable[Booking]]:
+    """The DB strategy's claim on its own: BEGIN; SELECT ... FOR UPDATE; the conditional write; COMMIT."""
+
+    async def claim(seat_id: int, user_id: str, strategy: Strategy) -> Booking:
+        async with db.transaction() as conn:
+            return await seats.claim_with_row_lock(conn, seat_id, user_id, strategy)
+
+    return claim
+
+
+def standard(
+    db: Database,
+    leases: SeatLeases,
+    default: Strategy,
+    batcher: ClaimBatcher | None = None,
+    locking_batcher: ClaimBatcher | None = None,
+) -> Strategies:
+    """ATOMIC and REDIS send their single-seat claims through `batcher` (group commit), DB through
+    `locking_batcher` (its lock-then-write transaction per batch), when given them."""
     return Strategies(
         {
             Strategy.ATOMIC: AtomicStrategy(db, batcher),
-            Strategy.DB: RowLockStrategy(db),
+            Strategy.DB: RowLockStrategy(db, locking_batcher),
             Strategy.REDIS: RedisLockStrategy(db, leases, batcher),
         },
         default,

@@ -164,16 +164,32 @@ def _refusal(exc: Exception) -> bool:
     return not (state.startswith("08") or state.startswith("57P"))
 
 
+_LOCK_BATCH = "SELECT id FROM seats WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE"
+
+
 async def claim_batch(
-    conn: asyncpg.Connection, seat_ids: Sequence[int], user_ids: Sequence[str], strategies: Sequence[Strategy]
+    conn: asyncpg.Connection,
+    seat_ids: Sequence[int],
+    user_ids: Sequence[str],
+    strategies: Sequence[Strategy],
+    *,
+    lock_first: bool = False,
 ) -> list[ClaimOutcome]:
     """Claim distinct seats, sorted by id, for their users in one autocommit statement; one outcome each.
 
-    Raises BatchRefused when PostgreSQL refused the statement; other failures (the connection lost
+    `lock_first` is the DB strategy's pessimistic pattern for the whole batch: a transaction that
+    locks the rows in id order (waiting, up to lock_timeout), then makes the same conditional write.
+    Raises BatchRefused when PostgreSQL refused the batch; other failures (the connection lost
     after sending) propagate, since the batch may have committed.
     """
+    args = (seat_ids, user_ids, [s.value for s in strategies])
     try:
-        rows = await conn.fetch(_CLAIM_BATCH, seat_ids, user_ids, [s.value for s in strategies])
+        if lock_first:
+            async with conn.transaction():
+                await conn.execute(_LOCK_BATCH, seat_ids)
+                rows = await conn.fetch(_CLAIM_BATCH, *args)
+        else:
+            rows = await conn.fetch(_CLAIM_BATCH, *args)
     except Exception as exc:
         if _refusal(exc):
             raise BatchRefused(str(exc)) from exc
