@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     relay_poll_ms: int = Field(default=100, ge=5, le=60_000, description="Outbox poll when no doorbell rings.")
     relay_batch: int = Field(default=1000, ge=1, le=100_000)
     relay_hole_grace_ms: int = Field(default=20, ge=0, le=10_000)
+    relay_coalesce_ms: int = Field(
+        default=10, ge=0, le=1000, description="Least time between outbox reads and between doorbell rings."
+    )
 
     @property
     def ws_origins(self) -> frozenset[str]:

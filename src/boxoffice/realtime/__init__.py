@@ -42,8 +42,15 @@ async def start_realtime(settings: Settings, database_url: str, redis: aioredis.
         poll_s=settings.relay_poll_ms / 1000,
         batch=settings.relay_batch,
         hole_grace_s=settings.relay_hole_grace_ms / 1000,
+        coalesce_s=settings.relay_coalesce_ms / 1000,
     )
-    doorbell = RedisDoorbell(settings.redis_url, f"{settings.redis_key_prefix}seat-events", redis, relay.wake)
+    doorbell = RedisDoorbell(
+        settings.redis_url,
+        f"{settings.redis_key_prefix}seat-events",
+        redis,
+        relay.wake,
+        coalesce_s=settings.relay_coalesce_ms / 1000,
+    )
     await relay.start()
     hub.start()
     doorbell.start()
