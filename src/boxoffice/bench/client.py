@@ -104,17 +104,19 @@ async def run_calls(
     *,
     concurrency: int,
     timeout_s: float = 30.0,
+    sink: list[Outcome] | None = None,
 ) -> tuple[list[Outcome], float]:
     """Send `calls` over `concurrency` keep-alive connections, opened before the clock starts.
 
     With `concurrency >= len(calls)` every call is released at once (a barrier): the hot-seat shape.
-    Returns the outcomes and the wall time from release to the last answer.
+    Returns the outcomes and the wall time from release to the last answer. Outcomes are appended
+    to `sink` as they arrive, so a progress display can count them.
     """
     connections = [Connection(host, port, timeout_s) for _ in range(min(concurrency, len(calls)))]
     await asyncio.gather(*(c.open() for c in connections))
     host_header = f"{host}:{port}"
     work: Iterator[tuple[Call, bytes]] = iter([(c, encode(c, host_header)) for c in calls])
-    outcomes: list[Outcome] = []
+    outcomes: list[Outcome] = [] if sink is None else sink
     gate = asyncio.Event()
 
     async def worker(conn: Connection) -> None:
@@ -131,4 +133,4 @@ async def run_calls(
     started = time.perf_counter()  # read by the workers only after the gate opens
     gate.set()
     await asyncio.gather(*tasks)
-    return outcomes, time.perf_counter() - started
+    return list(outcomes), time.perf_counter() - started

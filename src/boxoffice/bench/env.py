@@ -87,6 +87,10 @@ class PrivatePostgres:
             "start",
         )
 
+    def postmaster_pid(self) -> int:
+        """The server's root process: its CPU plus its children's is all PostgreSQL spent."""
+        return int((self.root / "data" / "postmaster.pid").read_text().split()[0])
+
     def stop(self) -> None:
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
 
@@ -97,13 +101,13 @@ class PrivatePostgres:
 
 
 @contextlib.contextmanager
-def private_postgres(options: str = "") -> Iterator[str]:
-    """Start a throwaway cluster; yield its admin URL; stop and delete it afterwards."""
+def private_postgres(options: str = "") -> Iterator[PrivatePostgres]:
+    """Start a throwaway cluster; yield it (admin URL, postmaster); stop and delete it afterwards."""
     pg = PrivatePostgres(options=options)
     try:
         pg.init()
         pg.start()
-        yield pg.url
+        yield pg
     finally:
         pg.destroy()
 

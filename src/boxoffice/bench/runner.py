@@ -1,123 +1,181 @@
-"""`boxoffice bench`: flash-crowd scenarios for every strategy, against the raw-SQL limit."""
+"""`boxoffice bench`: flash-crowd scenarios for every strategy, against limits measured in the same run."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import json
 import math
 import os
 import platform
 import random
+import shlex
+import subprocess
+import sys
 import time
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
+import psutil  # type: ignore[import-untyped,unused-ignore]
+import psycopg
 import typer
 
-from boxoffice.bench import env
+from boxoffice.bench import env, pgbench
+from boxoffice.bench.client import Call, Outcome
+from boxoffice.bench.cpu import Meters, process_meter
+from boxoffice.bench.progress import Display
+from boxoffice.bench.report import render_html
 from boxoffice.bench.scenarios import (
-    Result,
     Sizes,
+    asyncpg_limit,
     drive,
     hot_seat_calls,
-    raw_limit,
     sellout_calls,
     spread_calls,
     verify,
 )
+from boxoffice.bench.stats import Result
+from boxoffice.bench.summary import limits, ratios, table
 from boxoffice.domain import Strategy
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SCENARIOS = ("hot-seat", "spread", "sell-out")
 HOST = "127.0.0.1"
+PGBENCH_CLIENTS = 20
+"""Measured on the 2-core machine (docs/benchmarks.md): 20 to 40 clients give the most claims/s."""
+LIMIT_PATTERNS = (Strategy.ATOMIC, Strategy.DB)
 
 
-async def run_all(
-    database_url: str,
-    port: int,
-    server_pid: int,
-    sizes: Sizes,
-    scenarios: list[str],
-    strategies: list[Strategy],
-    pool_size: int,
-    seed: int,
-) -> list[Result]:
-    rng = random.Random(seed)
+@dataclass
+class Plan:
+    database_url: str
+    port: int
+    meters: Meters
+    sizes: Sizes
+    scenarios: list[str]
+    strategies: list[Strategy]
+    connections: int
+    """The server's whole pool: as many connections for the asyncpg limit."""
+    limit: pgbench.Settings
+    seed: int
+
+
+def step_count(plan: Plan) -> int:
+    per_scenario = len(plan.strategies)
+    return 1 + per_scenario * len(plan.scenarios) + (2 * len(LIMIT_PATTERNS) if "spread" in plan.scenarios else 0)
+
+
+async def spread_limits(plan: Plan, rng: random.Random, display: Display) -> list[Result]:
+    """The ceilings, measured right before the engine's spread runs so all see the same machine load."""
     results: list[Result] = []
-    # Warm-up: open the server's pool connections and JIT-free Python caches before measuring.
-    warm = spread_calls(min(500, sizes.spread_requests), sizes.spread_seats, Strategy.ATOMIC.value, rng)
-    await drive("warm-up", "ATOMIC", HOST, port, warm, sizes.concurrency, server_pid)
-    for scenario in scenarios:
-        if scenario == "spread":
-            # The ceiling, measured right before the engine so both see the same machine load.
-            for raw in (Strategy.ATOMIC, Strategy.DB):
-                env.reset_inventory(database_url)
-                calls = spread_calls(sizes.spread_requests, sizes.spread_seats, f"raw-{raw.value}", rng)
-                result, outcomes = await raw_limit(database_url, raw, calls, pool_size)
-                await verify(database_url, result, outcomes)
-                results.append(result)
-                typer.echo(f"  spread    {result.strategy:14} {result.throughput:8.0f} claims/s (no HTTP)", err=True)
-        for strategy in strategies:
-            env.reset_inventory(database_url)
-            must_sell = 0
-            concurrency = sizes.concurrency
-            if scenario == "hot-seat":
-                calls = hot_seat_calls(sizes.hot_clients, strategy.value)
-                concurrency = len(calls)
-            elif scenario == "spread":
-                calls = spread_calls(sizes.spread_requests, sizes.spread_seats, strategy.value, rng)
-            else:
-                calls = sellout_calls(sizes.sellout_seats, sizes.sellout_factor, strategy.value, rng)
-                must_sell = sizes.sellout_seats
-            result, outcomes = await drive(scenario, strategy.value, HOST, port, calls, concurrency, server_pid)
-            if scenario == "sell-out":
-                wins = [o.done_s for o in outcomes if o.status == 201]
-                result.extra["sold_out_s"] = round(max(wins), 3) if wins else None
-            await verify(database_url, result, outcomes, must_sell)
-            results.append(result)
-            typer.echo(f"  {scenario:9} {strategy.value:14} {result.throughput:8.0f} req/s", err=True)
+    sizes = plan.sizes
+    for pattern in LIMIT_PATTERNS:
+        rounds: list[float] = []
+        async with display.step(f"spread pgbench-{pattern.value}", plan.limit.min_seconds, "s", partial(sum, rounds)):
+            result = await pgbench.measure(
+                plan.limit,
+                plan.database_url,
+                pattern,
+                seat_count=sizes.spread_seats,
+                requests=sizes.spread_requests,
+                meters=plan.meters,
+                progress=rounds,
+            )
+        results.append(result)
+        rounds_run = result.extra["rounds"]
+        display.note(
+            f"  spread    {result.strategy:15} {result.throughput:8.0f} claims/s "
+            f"({rounds_run} round{'s' if rounds_run != 1 else ''} of {result.extra['round_transactions']})"
+        )
+    for pattern in LIMIT_PATTERNS:
+        env.reset_inventory(plan.database_url)
+        calls = spread_calls(sizes.spread_requests, sizes.spread_seats, f"asyncpg-{pattern.value}", rng)
+        sink: list[Outcome] = []
+        async with display.step(f"spread asyncpg-{pattern.value}", len(calls), "claims", partial(len, sink)):
+            result, outcomes = await asyncpg_limit(
+                plan.database_url, pattern, calls, plan.connections, plan.meters, sink
+            )
+        await verify(plan.database_url, result, outcomes)
+        results.append(result)
+        display.note(f"  spread    {result.strategy:15} {result.throughput:8.0f} claims/s (Python client, no HTTP)")
     return results
 
 
-def ratios(results: list[Result]) -> dict[str, float]:
-    spread = {r.strategy: r.throughput for r in results if r.scenario == "spread"}
-    raw = spread.get("raw-sql-ATOMIC", 0.0)
-    engine = {k: v for k, v in spread.items() if not k.startswith("raw-")}
-    out: dict[str, float] = {}
-    if raw and engine:
-        fastest = max(engine, key=lambda k: engine[k])
-        out[f"fastest ({fastest}) / raw-sql-ATOMIC"] = engine[fastest] / raw
-        for name, value in engine.items():
-            out[f"{name} / raw-sql-ATOMIC"] = value / raw
-            if name != fastest:
-                out[f"{name} / {fastest}"] = value / engine[fastest]
-    if spread.get("raw-sql-DB") and "DB" in engine:
-        out["DB / raw-sql-DB"] = engine["DB"] / spread["raw-sql-DB"]
-    return out
+def workload(plan: Plan, scenario: str, strategy: Strategy, rng: random.Random) -> tuple[list[Call], int, int]:
+    """(calls, client connections, seats that must be sold)."""
+    sizes = plan.sizes
+    if scenario == "hot-seat":
+        calls = hot_seat_calls(sizes.hot_clients, strategy.value)
+        return calls, len(calls), 0
+    if scenario == "spread":
+        return spread_calls(sizes.spread_requests, sizes.spread_seats, strategy.value, rng), sizes.concurrency, 0
+    calls = sellout_calls(sizes.sellout_seats, sizes.sellout_factor, strategy.value, rng)
+    return calls, sizes.concurrency, sizes.sellout_seats
 
 
-def table(results: list[Result], ratio: dict[str, float]) -> str:
-    head = f"{'scenario':9} {'strategy':15} {'requests':>8} {'seconds':>7} {'req/s':>7} {'p50 ms':>7} "
-    head += f"{'p99 ms':>7} {'max ms':>7} {'gen cpu':>7}  statuses / checks"
-    lines = [head, "-" * len(head)]
-    for r in results:
-        checks = ", ".join(r.violations) if r.violations else "OK"
-        extra = " ".join(f"{k}={v}" for k, v in r.extra.items())
-        statuses = " ".join(f"{k}:{v}" for k, v in r.statuses.items())
-        lines.append(
-            f"{r.scenario:9} {r.strategy:15} {r.requests:8d} {r.seconds:7.2f} {r.throughput:7.0f} {r.p50_ms:7.1f} "
-            f"{r.p99_ms:7.1f} {r.max_ms:7.1f} {r.client_cpu:7.2f}  {statuses} {extra} [{checks}]"
-        )
-    lines.append("")
-    lines.extend(f"{name:40} {value:6.2f}" for name, value in ratio.items())
-    return "\n".join(lines)
+async def run_all(plan: Plan, display: Display) -> list[Result]:
+    rng = random.Random(plan.seed)
+    results: list[Result] = []
+    # Warm-up: open the server's pool connections and fill Python's caches before measuring.
+    warm = spread_calls(min(500, plan.sizes.spread_requests), plan.sizes.spread_seats, Strategy.ATOMIC.value, rng)
+    warm_sink: list[Outcome] = []
+    async with display.step("warm-up", len(warm), "requests", partial(len, warm_sink)):
+        await drive("warm-up", "ATOMIC", HOST, plan.port, warm, plan.sizes.concurrency, plan.meters, warm_sink)
+    for scenario in plan.scenarios:
+        if scenario == "spread":
+            results.extend(await spread_limits(plan, rng, display))
+        for strategy in plan.strategies:
+            env.reset_inventory(plan.database_url)
+            calls, concurrency, must_sell = workload(plan, scenario, strategy, rng)
+            sink: list[Outcome] = []
+            async with display.step(f"{scenario} {strategy.value}", len(calls), "requests", partial(len, sink)):
+                result, outcomes = await drive(
+                    scenario, strategy.value, HOST, plan.port, calls, concurrency, plan.meters, sink
+                )
+            if scenario == "sell-out":
+                wins = [o.done_s for o in outcomes if o.status == 201]
+                result.extra["sold_out_s"] = round(max(wins), 3) if wins else None
+            await verify(plan.database_url, result, outcomes, must_sell)
+            results.append(result)
+            display.note(f"  {scenario:9} {strategy.value:15} {result.throughput:8.0f} req/s")
+    return results
+
+
+def command_line() -> str:
+    args = sys.argv[2:] if sys.argv[1:2] == ["bench"] else sys.argv[1:]
+    return shlex.join(["boxoffice", "bench", *args])
+
+
+def cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    return platform.processor() or "unknown"
+
+
+def machine(database_url: str, binary: Path) -> dict[str, Any]:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    version = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    return {
+        "cpu": cpu_model(),
+        "cpus": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "postgresql": row[0] if row else "unknown",
+        "pgbench": version,
+        "load_average_start": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def bench(
-    quick: Annotated[bool, typer.Option(help="Smaller sizes: runs in under a minute")] = False,
+    quick: Annotated[bool, typer.Option(help="Smaller sizes: runs in about two minutes")] = False,
     tiny: Annotated[bool, typer.Option(hidden=True, help="Smoke-test sizes")] = False,
     scenario: Annotated[
         list[str] | None, typer.Option(help=f"Scenarios to run (default: {', '.join(SCENARIOS)})")
@@ -126,30 +184,45 @@ def bench(
     workers: Annotated[int, typer.Option(min=1, max=8, help="Server worker processes")] = 1,
     pool_size: Annotated[int, typer.Option(min=1, max=200, help="Server DB pool per worker")] = 20,
     concurrency: Annotated[int | None, typer.Option(min=1, max=2000, help="Client connections (spread)")] = None,
+    pgbench_seconds: Annotated[
+        float | None,
+        typer.Option(min=0.1, max=3600, help="Least time pgbench measures each limit (default 20, quick 10)"),
+    ] = None,
+    pgbench_clients: Annotated[int, typer.Option(min=1, max=200, help="pgbench client connections")] = PGBENCH_CLIENTS,
+    pgbench_bin: Annotated[Path, typer.Option(envvar="BOXOFFICE_PGBENCH", help="The pgbench binary")] = pgbench.PGBENCH,
     admin_url: Annotated[str, typer.Option(envvar="BOXOFFICE_BENCH_ADMIN_URL")] = DEFAULT_ADMIN_URL,
     private_postgres: Annotated[
-        bool, typer.Option(help="Run against a PostgreSQL cluster of its own (PostgreSQL 15 binaries)")
+        bool, typer.Option(help="Run against a PostgreSQL cluster of its own (also measures PostgreSQL CPU)")
     ] = False,
     redis_url: Annotated[str, typer.Option(envvar="BOXOFFICE_BENCH_REDIS_URL")] = "redis://127.0.0.1:6379/0",
     json_out: Annotated[Path | None, typer.Option("--json", help="Write results as JSON here")] = None,
+    report_out: Annotated[Path | None, typer.Option("--report", help="Write a self-contained HTML report here")] = None,
     server_log: Annotated[Path | None, typer.Option(help="Append the server's output here")] = None,
     seed: Annotated[int, typer.Option(help="Random seed for the workloads")] = 1,
 ) -> None:
-    """Flash-crowd benchmark: hot seat, spread and sell-out per strategy, plus the raw-SQL limit."""
+    """Flash-crowd benchmark: hot seat, spread and sell-out per strategy, against pgbench's limit."""
     sizes = Sizes.tiny() if tiny else Sizes.quick() if quick else Sizes.full()
     if concurrency:
-        sizes = Sizes(**{**asdict(sizes), "concurrency": concurrency})
-    strategies = strategy or list(Strategy)
+        sizes = replace(sizes, concurrency=concurrency)
+    if pgbench_seconds:
+        sizes = replace(sizes, limit_seconds=pgbench_seconds)
     scenarios = scenario or list(SCENARIOS)
     if unknown := set(scenarios) - set(SCENARIOS):
         raise typer.BadParameter(f"unknown scenario {sorted(unknown)}; expected {', '.join(SCENARIOS)}")
+    if "spread" in scenarios and not os.access(pgbench_bin, os.X_OK):
+        raise typer.BadParameter(f"{pgbench_bin} is not an executable pgbench (Debian: postgresql-client)")
     seats_needed = max(sizes.spread_seats, sizes.sellout_seats, 1)
     cols = min(100, seats_needed)
+    limit = pgbench.Settings(pgbench_clients, sizes.limit_seconds, pgbench_bin)
     started = time.time()
     with contextlib.ExitStack() as stack:
+        postgres_meter = None
         if private_postgres:
-            admin_url = stack.enter_context(env.private_postgres())
+            cluster = stack.enter_context(env.private_postgres())
+            admin_url = cluster.url
+            postgres_meter = process_meter(cluster.postmaster_pid())
         database_url = stack.enter_context(env.fresh_database(admin_url))
+        about = machine(database_url, pgbench_bin)
         server_env = {
             "DATABASE_URL": database_url,
             "BOXOFFICE_REDIS_URL": redis_url,
@@ -163,25 +236,44 @@ def bench(
         with env.server(server_env, workers, server_log) as (port, proc):
             if workers > 1:
                 time.sleep(1.0)
-            results = asyncio.run(
-                run_all(database_url, port, proc.pid, sizes, scenarios, strategies, pool_size * workers, seed)
+            plan = Plan(
+                database_url,
+                port,
+                Meters(process_meter(proc.pid), postgres_meter),
+                sizes,
+                scenarios,
+                strategy or list(Strategy),
+                pool_size * workers,
+                limit,
+                seed,
             )
+            with Display(step_count(plan)) as display:
+                results = asyncio.run(run_all(plan, display))
+    about["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     ratio = ratios(results)
     typer.echo(table(results, ratio))
     report: dict[str, Any] = {
         "started": started,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "date": datetime.datetime.fromtimestamp(started).isoformat(timespec="seconds"),
+        "command": command_line(),
+        "machine": about,
         "options": {
             "sizes": asdict(sizes),
             "workers": workers,
             "pool_size": pool_size,
+            "pgbench_clients": pgbench_clients,
+            "pgbench_threads": limit.threads,
             "private_postgres": private_postgres,
         },
-        "results": [{**asdict(r), "throughput": r.throughput} for r in results],
+        "limits": limits(results),
         "ratios": ratio,
+        "pgbench_scripts": {f"pgbench-{p.value}": pgbench.script(p) for p in LIMIT_PATTERNS},
+        "results": [{**asdict(r), "throughput": r.throughput} for r in results],
     }
     if json_out:
         json_out.write_text(json.dumps(report, indent=2))
+    if report_out:
+        report_out.write_text(render_html(results, report))
     violations = [v for r in results for v in r.violations]
     if violations:
         typer.echo(f"CORRECTNESS VIOLATIONS: {violations}", err=True)

@@ -1,19 +1,17 @@
-"""Workloads, the raw-SQL limit, statistics and the correctness check after each run."""
+"""Workloads, the asyncpg claim loop and the correctness check after each run."""
 
 from __future__ import annotations
 
 import asyncio
 import random
 import time
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import asyncpg
-import psutil  # type: ignore[import-untyped]
 
 from boxoffice.bench.client import UNKNOWN, Call, Outcome, run_calls
+from boxoffice.bench.cpu import Meters
+from boxoffice.bench.stats import Result, summarise_outcomes
 from boxoffice.domain import BookingError, Strategy
 from boxoffice.storage import seats
 
@@ -26,45 +24,20 @@ class Sizes:
     sellout_seats: int
     sellout_factor: int
     concurrency: int
+    limit_seconds: float
+    """How long pgbench measures each limit (at least; it runs whole rounds)."""
 
     @classmethod
     def full(cls) -> Sizes:
-        return cls(1000, 20_000, 5_000, 10_000, 5, 64)
+        return cls(1000, 20_000, 5_000, 10_000, 5, 64, 20.0)
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(1000, 3_000, 1_000, 1_000, 5, 64)
+        return cls(1000, 3_000, 1_000, 1_000, 5, 64, 10.0)
 
     @classmethod
     def tiny(cls) -> Sizes:
-        return cls(50, 300, 100, 100, 3, 16)
-
-
-@dataclass
-class Result:
-    scenario: str
-    strategy: str
-    requests: int
-    seconds: float
-    statuses: dict[str, int]
-    p50_ms: float
-    p99_ms: float
-    max_ms: float
-    client_cpu: float
-    """Load generator CPU seconds per wall second (1.0 = one core busy)."""
-    violations: list[str] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def throughput(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    if not sorted_values:
-        return 0.0
-    index = min(len(sorted_values) - 1, max(0, round(q * len(sorted_values)) - 1))
-    return sorted_values[index]
+        return cls(50, 300, 100, 100, 3, 16, 1.0)
 
 
 def hot_seat_calls(n: int, strategy: str) -> list[Call]:
@@ -82,63 +55,40 @@ def sellout_calls(seat_count: int, factor: int, strategy: str, rng: random.Rando
     return [Call(seat, f"so-{strategy}-{i}", strategy) for i, seat in enumerate(ids)]
 
 
-def tree_cpu_s(pid: int) -> float:
-    """CPU seconds used so far by a process and its children (the server's workers)."""
-    root = psutil.Process(pid)
-    total = 0.0
-    for proc in [root, *root.children(recursive=True)]:
-        try:
-            times = proc.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system
-    return total
-
-
 async def drive(
-    scenario: str, strategy: str, host: str, port: int, calls: list[Call], concurrency: int, server_pid: int
+    scenario: str,
+    strategy: str,
+    host: str,
+    port: int,
+    calls: list[Call],
+    concurrency: int,
+    meters: Meters,
+    sink: list[Outcome] | None = None,
 ) -> tuple[Result, list[Outcome]]:
     cpu = time.process_time()
-    server_cpu = tree_cpu_s(server_pid)
-    outcomes, seconds = await run_calls(host, port, calls, concurrency=concurrency)
-    server_cpu = tree_cpu_s(server_pid) - server_cpu
+    before = meters.read()
+    outcomes, seconds = await run_calls(host, port, calls, concurrency=concurrency, sink=sink)
+    server_ms, pg_ms = meters.per_request_ms(before, len(outcomes))
     cpu = time.process_time() - cpu
-    result = summarise(scenario, strategy, outcomes, seconds, cpu)
+    result = summarise_outcomes(scenario, strategy, outcomes, seconds, cpu)
     # CPU per request is robust to other tenants on the machine, unlike req/s.
-    result.extra["server_cpu_ms_per_req"] = round(1000 * server_cpu / max(1, len(outcomes)), 3)
+    result.server_cpu_ms, result.pg_cpu_ms = server_ms, pg_ms
     return result, outcomes
 
 
-def summarise(scenario: str, strategy: str, outcomes: list[Outcome], seconds: float, cpu: float) -> Result:
-    latencies = sorted(o.latency_s * 1000 for o in outcomes)
-    statuses = Counter(
-        "unknown" if o.status == UNKNOWN else f"{o.status} {o.error}" if o.error else str(o.status) for o in outcomes
-    )
-    result = Result(
-        scenario=scenario,
-        strategy=strategy,
-        requests=len(outcomes),
-        seconds=seconds,
-        statuses=dict(sorted(statuses.items())),
-        p50_ms=percentile(latencies, 0.50),
-        p99_ms=percentile(latencies, 0.99),
-        max_ms=latencies[-1] if latencies else 0.0,
-        client_cpu=cpu / seconds if seconds else 0.0,
-    )
-    if scenario != "hot-seat":
-        return result
-    winners = statuses.get("201", 0)
-    result.extra["winners"] = winners
-    if winners != 1:
-        result.violations.append(f"hot seat had {winners} winners")
-    return result
+@dataclass
+class DatabaseState:
+    booked: int
+    unsold: int
+    """Seats among the first `must_sell` still AVAILABLE."""
+    problems: list[str]
 
 
-async def verify(database_url: str, result: Result, outcomes: list[Outcome], must_sell: int = 0) -> None:
-    """Compare what clients were told with what the database holds; append every mismatch."""
+async def check_database(database_url: str, must_sell: int = 0) -> DatabaseState:
+    """Invariants that need no client's testimony, and what was sold."""
     conn = await asyncpg.connect(database_url)
     try:
-        bookings = await conn.fetch("SELECT seat_id, user_id FROM bookings WHERE status = 'CONFIRMED'")
+        booked = await conn.fetchval("SELECT count(*) FROM bookings WHERE status = 'CONFIRMED'")
         doubles = await conn.fetchval(
             "SELECT count(*) FROM (SELECT seat_id FROM bookings WHERE status = 'CONFIRMED'"
             " GROUP BY seat_id HAVING count(*) > 1) d"
@@ -148,32 +98,56 @@ async def verify(database_url: str, result: Result, outcomes: list[Outcome], mus
             " ON b.seat_id = s.id WHERE (s.status = 'BOOKED') IS DISTINCT FROM (b.id IS NOT NULL)"
             " OR (b.id IS NOT NULL AND s.booked_by IS DISTINCT FROM b.user_id)"
         )
+        # The outbox: every booked seat's current version has its change event.
+        silent = await conn.fetchval(
+            "SELECT count(*) FROM seats s WHERE s.status = 'BOOKED' AND NOT EXISTS"
+            " (SELECT 1 FROM seat_events e WHERE e.seat_id = s.id AND e.version = s.version)"
+        )
         unsold = await conn.fetchval("SELECT count(*) FROM seats WHERE id <= $1 AND status = 'AVAILABLE'", must_sell)
+    finally:
+        await conn.close()
+    problems = []
+    if doubles:
+        problems.append(f"{doubles} seats booked more than once")
+    if mismatched:
+        problems.append(f"{mismatched} seats disagree with their booking row")
+    if silent:
+        problems.append(f"{silent} booked seats without their outbox event")
+    return DatabaseState(booked, unsold, problems)
+
+
+async def verify(database_url: str, result: Result, outcomes: list[Outcome], must_sell: int = 0) -> None:
+    """Compare what clients were told with what the database holds; append every mismatch."""
+    state = await check_database(database_url, must_sell)
+    conn = await asyncpg.connect(database_url)
+    try:
+        bookings = await conn.fetch("SELECT seat_id, user_id FROM bookings WHERE status = 'CONFIRMED'")
     finally:
         await conn.close()
     in_db = {(r["seat_id"], r["user_id"]) for r in bookings}
     acknowledged = {(o.call.seat_id, o.call.user_id) for o in outcomes if o.status == 201}
     unknown = {(o.call.seat_id, o.call.user_id) for o in outcomes if o.status == UNKNOWN}
-    v = result.violations
-    if doubles:
-        v.append(f"{doubles} seats booked more than once")
-    if mismatched:
-        v.append(f"{mismatched} seats disagree with their booking row")
+    result.violations.extend(state.problems)
+    if state.unsold and not any(o.status in (UNKNOWN, 503) for o in outcomes):
+        result.violations.append(f"{state.unsold} seats left unsold although every seat was requested")
     if lost := acknowledged - in_db:
-        v.append(f"{len(lost)} bookings answered 201 but missing from the database")
+        result.violations.append(f"{len(lost)} bookings answered 201 but missing from the database")
     if unexplained := in_db - acknowledged - unknown:
-        v.append(f"{len(unexplained)} bookings in the database that no client was told about")
-    if unsold and not any(o.status in (UNKNOWN, 503) for o in outcomes):
-        v.append(f"{unsold} seats left unsold although every seat was requested")
-    result.extra["booked"] = len(in_db)
+        result.violations.append(f"{len(unexplained)} bookings in the database that no client was told about")
+    result.extra["booked"] = state.booked
     if must_sell:
-        result.extra["unsold"] = unsold
+        result.extra["unsold"] = state.unsold
 
 
-async def raw_limit(
-    database_url: str, strategy: Strategy, calls: list[Call], connections: int
+async def asyncpg_limit(
+    database_url: str,
+    strategy: Strategy,
+    calls: list[Call],
+    connections: int,
+    meters: Meters,
+    sink: list[Outcome] | None = None,
 ) -> tuple[Result, list[Outcome]]:
-    """The same claim code with no HTTP and no pool: the ceiling the engine is measured against.
+    """The same claim code over asyncpg with no HTTP and no pool: what a Python client gets.
 
     Each of `connections` workers owns one connection (as many as the server's pool), so nothing
     but the claim itself is timed.
@@ -187,7 +161,7 @@ async def raw_limit(
         else:
             await seats.claim(conn, seat_id, user_id, strategy)
 
-    outcomes: list[Outcome] = []
+    outcomes: list[Outcome] = [] if sink is None else sink
     work = iter(calls)
 
     async def worker(conn: asyncpg.Connection) -> None:
@@ -202,11 +176,15 @@ async def raw_limit(
             outcomes.append(Outcome(call, status, now - start, now - started))
 
     cpu = time.process_time()
+    before = meters.read()
     started = time.perf_counter()
     try:
         await asyncio.gather(*(worker(c) for c in conns))
         seconds = time.perf_counter() - started
+        server_ms, pg_ms = meters.per_request_ms(before, len(outcomes))
         cpu = time.process_time() - cpu
     finally:
         await asyncio.gather(*(c.close() for c in conns))
-    return summarise("spread", f"raw-sql-{strategy.value}", outcomes, seconds, cpu), outcomes
+    result = summarise_outcomes("spread", f"asyncpg-{strategy.value}", outcomes, seconds, cpu)
+    result.server_cpu_ms, result.pg_cpu_ms = server_ms, pg_ms
+    return result, list(outcomes)
