@@ -23,6 +23,10 @@ class Coalesced(Generic[In, Out]):
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def __call__(self, item: In) -> Out:
+        return await self.submit(item)
+
+    def submit(self, item: In) -> asyncio.Future[Out]:
+        """Queue `item` now (calls go out in the order submitted); its result arrives on the future."""
         future: asyncio.Future[Out] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
         if not self._running:
@@ -30,7 +34,7 @@ class Coalesced(Generic[In, Out]):
             task = asyncio.ensure_future(self._drain())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        return await future
+        return future
 
     async def _drain(self) -> None:
         try:

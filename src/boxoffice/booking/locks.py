@@ -37,39 +37,46 @@ class LeaseStats:
     errors: int = 0
 
 
-# One script call takes or frees many leases, each `SET key token NX PX` / compare-and-delete on its
-# own key: the semantics of one lease per seat, at one round trip per batch instead of per request.
-# (Several keys in one script: standalone Redis or Sentinel, not Redis Cluster.)
-_ACQUIRE = """
+# One script call takes and frees many leases, each `SET key token NX PX` or compare-and-delete on
+# its own key: the semantics of one lease per seat, at one round trip per batch instead of two per
+# request. Frees go first, so a seat freed and asked for in the same batch is taken at once.
+# ARGV holds a (lease ms, token) pair per key; lease ms 0 means free. (Several keys in one script:
+# standalone Redis or Sentinel, not Redis Cluster.)
+_LEASES = """
 local out = {}
 for i, key in ipairs(KEYS) do
-  if redis.call('SET', key, ARGV[2 * i - 1], 'NX', 'PX', ARGV[2 * i]) then out[i] = 1 else out[i] = 0 end
+  if ARGV[2 * i - 1] == '0' then
+    if redis.call('GET', key) == ARGV[2 * i] then redis.call('DEL', key); out[i] = 1 else out[i] = 0 end
+  end
 end
-return out
-"""
-_RELEASE = """
-local out = {}
 for i, key in ipairs(KEYS) do
-  if redis.call('GET', key) == ARGV[i] then redis.call('DEL', key); out[i] = 1 else out[i] = 0 end
+  if ARGV[2 * i - 1] ~= '0' then
+    if redis.call('SET', key, ARGV[2 * i], 'NX', 'PX', ARGV[2 * i - 1]) then out[i] = 1 else out[i] = 0 end
+  end
 end
 return out
 """
 MAX_BATCH = 256
 RETRY_S = 0.01
+FREE = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    seat_id: int
+    key: str
+    token: str
 
 
 class SeatLeases:
     def __init__(self, client: aioredis.Redis, *, prefix: str, lease_s: float, wait_s: float) -> None:
-        self._client = client
         self._prefix = prefix
         self._lease_ms = max(1, round(lease_s * 1000))
         self._lease_s = lease_s
         self._wait_s = wait_s
         self.stats = LeaseStats()
-        self._acquire_script = client.register_script(_ACQUIRE)
-        self._release_script = client.register_script(_RELEASE)
-        self._acquire: Coalesced[tuple[str, str], bool] = Coalesced(self._acquire_many, MAX_BATCH)
-        self._release: Coalesced[tuple[str, str], bool] = Coalesced(self._release_many, MAX_BATCH)
+        self._script = client.register_script(_LEASES)
+        self._ops: Coalesced[tuple[str, int, str], bool] = Coalesced(self._run_ops, MAX_BATCH)
         # A lease's token must be unique to its holder: a random prefix per instance and a counter.
         self._token_prefix = uuid.uuid4().hex
         self._tokens = itertools.count()
@@ -77,29 +84,25 @@ class SeatLeases:
     def key(self, seat_id: int) -> str:
         return f"{self._prefix}lock:seat:{seat_id}"
 
-    async def _acquire_many(self, leases: list[tuple[str, str]]) -> list[bool]:
+    async def _run_ops(self, ops: list[tuple[str, int, str]]) -> list[bool]:
         args: list[str | int] = []
-        for _, token in leases:
-            args += [token, self._lease_ms]
-        taken = await self._acquire_script(keys=[key for key, _ in leases], args=args)
-        return [bool(t) for t in taken]
+        for _, lease_ms, token in ops:
+            args += [lease_ms, token]
+        done = await self._script(keys=[key for key, _, _ in ops], args=args)
+        return [bool(d) for d in done]
 
-    async def _release_many(self, leases: list[tuple[str, str]]) -> list[bool]:
-        freed = await self._release_script(keys=[key for key, _ in leases], args=[token for _, token in leases])
-        return [bool(f) for f in freed]
-
-    @asynccontextmanager
-    async def hold(self, seat_id: int) -> AsyncIterator[bool]:
-        """Yield True while holding the seat's lease, False if another holder kept it past the wait."""
-        lease = (self.key(seat_id), f"{self._token_prefix}:{next(self._tokens)}")
+    async def take(self, seat_id: int) -> Lease | None:
+        """The seat's lease, or None if another holder kept it past the wait."""
+        lease = Lease(seat_id, self.key(seat_id), f"{self._token_prefix}:{next(self._tokens)}")
         started = time.perf_counter()
         deadline = time.monotonic() + self._wait_s
+        op = (lease.key, self._lease_ms, lease.token)
         try:
-            acquired = await self._acquire(lease)
+            acquired = await self._ops(op)
             # The holder may be another process: poll (as redis-py's Lock does) until the wait runs out.
             while not acquired and (left := deadline - time.monotonic()) > 0:
                 await asyncio.sleep(min(RETRY_S, left))
-                acquired = await self._acquire(lease)
+                acquired = await self._ops(op)
         except RedisError as exc:
             self.stats.errors += 1
             LOCK_FAILURES.labels("error").inc()
@@ -108,13 +111,49 @@ class SeatLeases:
         if not acquired:
             self.stats.contended += 1
             LOCK_FAILURES.labels("contended").inc()
+            return None
+        self.stats.acquired += 1
+        return lease
+
+    async def give_back(self, lease: Lease) -> None:
+        """Free the lease if it is still ours (token-checked); count it lost if it expired meanwhile."""
+        try:
+            released = await self._ops((lease.key, FREE, lease.token))
+        except RedisError:
+            self._failed(lease)
+            return
+        self._freed(lease, released)
+
+    def give_back_soon(self, lease: Lease) -> None:
+        """`give_back` without waiting for Redis: the release is queued now (before any later take in
+        this worker) and its outcome counted when it arrives."""
+        future = self._ops.submit((lease.key, FREE, lease.token))
+        future.add_done_callback(lambda f: self._failed(lease) if f.exception() else self._freed(lease, f.result()))
+
+    def _freed(self, lease: Lease, released: bool) -> None:
+        if not released:
+            # The lease expired under us; the database write already decided the outcome.
+            self.stats.lost += 1
+            LOCK_FAILURES.labels("lost").inc()
+            log.warning("lease_lost seat_id=%s lease_s=%s", lease.seat_id, self._lease_s)
+
+    def _failed(self, lease: Lease) -> None:
+        # The lease will expire by itself; the booking outcome is already decided.
+        self.stats.errors += 1
+        LOCK_FAILURES.labels("error").inc()
+        log.warning("lease_release_failed seat_id=%s", lease.seat_id)
+
+    @asynccontextmanager
+    async def hold(self, seat_id: int) -> AsyncIterator[bool]:
+        """Yield True while holding the seat's lease, False if another holder kept it past the wait."""
+        lease = await self.take(seat_id)
+        if lease is None:
             yield False
             return
-        self.stats.acquired += 1
         try:
             yield True
         finally:
-            await self._free(lease, seat_id)
+            await self.give_back(lease)
 
     @asynccontextmanager
     async def hold_many(self, seat_ids: Sequence[int]) -> AsyncIterator[list[int]]:
@@ -128,18 +167,3 @@ class SeatLeases:
                     yield [seat_id]
                     return
             yield []
-
-    async def _free(self, lease: tuple[str, str], seat_id: int) -> None:
-        try:
-            released = await self._release(lease)
-        except RedisError:
-            # The lease will expire by itself; the booking outcome is already decided.
-            self.stats.errors += 1
-            LOCK_FAILURES.labels("error").inc()
-            log.warning("lease_release_failed seat_id=%s", seat_id)
-            return
-        if not released:
-            # The lease expired under us; the database write already decided the outcome.
-            self.stats.lost += 1
-            LOCK_FAILURES.labels("lost").inc()
-            log.warning("lease_lost seat_id=%s lease_s=%s", seat_id, self._lease_s)

@@ -98,10 +98,14 @@ class RedisLockStrategy(_DatabaseArbitrated):
         self.leases = leases
 
     async def book(self, seat_id: int, user_id: str) -> Booking:
-        async with self.leases.hold(seat_id) as held:
-            if not held:
-                raise SeatOccupied(seat_id, "is being booked by another request")
+        lease = await self.leases.take(seat_id)
+        if lease is None:
+            raise SeatOccupied(seat_id, "is being booked by another request")
+        try:
             return await self._claim(seat_id, user_id)
+        finally:
+            # The outcome is decided: answer without waiting for Redis to free the lease.
+            self.leases.give_back_soon(lease)
 
     def guard(self, seat_ids: Sequence[int]) -> AbstractAsyncContextManager[None]:
         return self._guard(seat_ids)
