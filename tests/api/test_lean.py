@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from boxoffice.api.app import build_app
 from boxoffice.server import create_app
 from boxoffice.settings import Settings
 from tests.api.test_bad_input import CASES
@@ -22,13 +25,16 @@ def asgi_client(app: object) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")  # type: ignore[arg-type]
 
 
+@asynccontextmanager
+async def no_services(app: FastAPI) -> AsyncIterator[None]:
+    yield
+
+
 @pytest.fixture
 def ready_app() -> FastAPI:
     """The app with its gate open but no services: good for everything refused before a claim."""
-    app = create_app(Settings(database_url="postgresql://unused"))
+    app = build_app(Settings(database_url="postgresql://unused"), lifespan=no_services, ready=lambda: True)
     app.state.api = None
-    edge = app.edge  # type: ignore[attr-defined]
-    edge._ready = lambda: True
     return app
 
 
