@@ -135,6 +135,9 @@ def main() -> None:
             "BOXOFFICE_SEED_COLS": "50",
             "BOXOFFICE_LOG_LEVEL": "WARNING",
             "BOXOFFICE_WS_COMPRESSION": "true" if args.compression else "false",
+            # Every subscriber and booking comes from this one address.
+            "BOXOFFICE_WS_MAX_CONNECTIONS_PER_ADDRESS": "0",
+            "BOXOFFICE_RATE_LIMIT_PER_IP": "0",
         }
         with ServerProcess(env=env) as server:
             assert server.proc is not None

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import ServerProcess, fresh_database, reset_inventory
+from tests.support import LOAD_LIMITS_OFF, ServerProcess, fresh_database, reset_inventory
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -33,6 +33,7 @@ def server(database_url: str, artifacts: Path) -> Iterator[ServerProcess]:
         "BOXOFFICE_SEED_ROWS": "20",
         "BOXOFFICE_SEED_COLS": "25",
         "BOXOFFICE_DB_POOL_MAX": "20",
+        **LOAD_LIMITS_OFF,
     }
     with ServerProcess(env=env, log_path=artifacts / "server.log") as proc:
         yield proc

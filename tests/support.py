@@ -22,6 +22,16 @@ ADMIN_URL = os.environ.get("BOXOFFICE_TEST_ADMIN_URL", "postgresql://postgres@12
 REDIS_URL = os.environ.get("BOXOFFICE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
+LOAD_LIMITS_OFF = {
+    "BOXOFFICE_RATE_LIMIT_PER_IP": "0",
+    "BOXOFFICE_RATE_LIMIT_PER_USER": "0",
+    "BOXOFFICE_SEATS_PER_USER": "0",
+    "BOXOFFICE_WS_MAX_CONNECTIONS_PER_ADDRESS": "0",
+}
+"""For servers that tests drive with load from one address and a few names: the default rate limits,
+seat cap and per-address WebSocket cap (on, sized for real buyers) would refuse what they measure."""
+
+
 def pg_connect(database_url: str, autocommit: bool = True, retry_s: float = 30.0) -> psycopg.Connection:
     """Connect for checking, waiting out a server that is briefly at max_connections."""
     deadline = time.monotonic() + retry_s

@@ -29,7 +29,7 @@ def test_embedded_database_survives_restart(tmp_path: Path, artifacts: Path) -> 
     with ServerProcess(env=env, log_path=log) as second:
         seats = httpx.get(f"{second.base_url}/api/v1/seats", timeout=10).json()
         by_id = {s["seatId"]: s for s in seats["seats"]}
-        assert by_id[42]["booked"] is True and by_id[42]["bookedBy"] == "persist"
+        assert by_id[42]["booked"] is True and by_id[42]["status"] == "BOOKED"
         assert seats["layout"]["seatCount"] == 100, "restart does not seed twice"
         again = httpx.post(f"{second.base_url}/api/v1/bookings", json={"seatId": 42, "userId": "x"}, timeout=10)
         assert again.status_code == 409

@@ -11,6 +11,9 @@
  *
  * The reconnect scenario needs the driver to restart the server: this script prints `PAUSE stop` and waits
  * for a line on stdin once the server is down, then `PAUSE start` and waits again once it is back.
+ *
+ * Each page is a buyer with its own anonymous session (its own browser context, so its own localStorage);
+ * the report maps page names to the user ids the server gave them (`users`), for the database checks.
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -44,7 +47,7 @@ async function driver(request) {
   if (answer.done) throw new Error(`driver went away during "${request}"`);
   return answer.value.trim();
 }
-const result = { live: LIVE, scenarios: {}, console: [] };
+const result = { live: LIVE, scenarios: {}, console: [], users: {} };
 const watchdog = setTimeout(() => {
   console.error("[e2e] watchdog: giving up after", WATCHDOG_MS, "ms");
   process.exit(3);
@@ -57,12 +60,9 @@ const browser = await chromium.launch({
   timeout: 30_000,
 });
 
-/** A page in its own context (own localStorage), already named `user`. */
+/** A page in its own context (own localStorage, so its own session), called `user` in the report. */
 async function openPage(user, viewport = { width: 1280, height: 900 }, extra = {}) {
   const context = await browser.newContext({ viewport, ...extra });
-  await context.addInitScript((name) => {
-    window.localStorage.setItem("boxoffice.userId", name);
-  }, user);
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   page.on("console", (m) => {
@@ -74,7 +74,10 @@ async function openPage(user, viewport = { width: 1280, height: 900 }, extra = {
   await page.waitForSelector("button[data-seat-id]");
   const firstRenderMs = Date.now() - started;
   if (LIVE) await page.waitForSelector('[data-testid="link-status"][data-status="live"]', { timeout: 10_000 });
-  return { page, context, firstRenderMs };
+  await page.waitForSelector('[data-testid="session-status"][data-ready="true"]', { timeout: 10_000 });
+  const userId = await page.evaluate(() => JSON.parse(window.localStorage.getItem("boxoffice.session")).userId);
+  result.users[user] = userId;
+  return { page, context, firstRenderMs, userId };
 }
 
 const seatSel = (number) => `button[data-seat-number="${number}"]`;
@@ -152,7 +155,10 @@ await scenario("live", async () => {
   await shot(bob.page, "live-other-page.png");
   const bobLabel = await bob.page.getAttribute(seatSel(LIVE_SEAT), "aria-label");
   const bobClass = await bob.page.getAttribute(seatSel(LIVE_SEAT), "class");
-  return { seat: LIVE_SEAT, before, latencyMs, limitMs: LIVE_LIMIT_MS, bobLabel, bobClass };
+  // Nothing on bob's page (markup, storage) may tell him who booked the seat.
+  const bobPage = (await bob.page.content()) + (await bob.page.evaluate(() => JSON.stringify(window.localStorage)));
+  const bobSeesAlice = bobPage.includes(alice.userId);
+  return { seat: LIVE_SEAT, before, latencyMs, limitMs: LIVE_LIMIT_MS, bobLabel, bobClass, bobSeesAlice };
 });
 
 await scenario("conflict", async () => {
@@ -327,7 +333,6 @@ await scenario("states", async () => {
   // A made-up venue through the real UI: several sections, and states the engine may add later (HELD, and
   // one this UI has never heard of). Each must be told apart by more than color: check the patterns too.
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await context.addInitScript(() => window.localStorage.setItem("boxoffice.userId", "vera"));
   const page = await context.newPage();
   const sections = [
     { name: "Stalls", rows: 8, columns: 16 },
@@ -345,7 +350,7 @@ await scenario("states", async () => {
         const status = id === 20 ? "BOOKED" : statusFor(id);
         seats.push({
           seatId: id, seatNumber: `${sec.name}-${row}${c}`, section: sec.name, row, rowIndex: r + 1, column: c,
-          status, booked: status === "BOOKED", bookedBy: status === "BOOKED" ? (id === 20 ? "vera" : "x") : null,
+          status, booked: status === "BOOKED",
           bookedAt: status === "BOOKED" ? "2026-11-25T01:00:00Z" : null, version: 1,
           held: status === "HELD", heldUntil: status === "HELD" ? "2026-11-25T01:05:00Z" : null,
           eventId: 1, category: null, priceCents: null,
@@ -362,9 +367,18 @@ await scenario("states", async () => {
     seats,
   };
   await page.route("**/api/v1/seats", (route) => route.fulfill({ json: inventory }));
+  // Seat 20 is this session's: the page learns that from /me, never from the seat map.
+  const mine = {
+    bookingId: 1, seatId: 20, userId: "session:vera", strategy: "ATOMIC", status: "CONFIRMED",
+    createdAt: "2026-11-25T01:00:00Z", holdToken: null, cancelledAt: null, cancelledBy: null, cancelReason: null,
+  };
+  await page.route("**/api/v1/me/bookings**", (route) =>
+    route.fulfill({ json: { userId: "session:vera", bookings: [mine], next: null } }),
+  );
   await page.routeWebSocket?.("**/ws", () => {}); // keep real events (other seat ids) out of this fake venue
   await page.goto(BASE + "/");
   await page.waitForSelector("button[data-seat-id]");
+  await page.waitForSelector("button.seat-mine"); // once the session's bookings are in
   const looks = await page.$$eval("button[data-seat-id]", (els) => {
     const byKind = {};
     for (const el of els) {

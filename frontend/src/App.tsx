@@ -1,30 +1,35 @@
 import { useCallback, useMemo, useRef, useState } from "react";
-import { bookSeat } from "./api";
+import { bookSeat, fetchMySeats } from "./api";
 import { runChaos, type BookFn, type ChaosResult } from "./chaos";
 import { ChaosPanel } from "./components/ChaosPanel";
 import { ConnectionStatus } from "./components/ConnectionStatus";
-import { StrategyPicker, UserField, userIdProblem } from "./components/Controls";
+import { StrategyPicker, WhoAmI } from "./components/Controls";
 import { Legend } from "./components/Legend";
 import { SeatMap } from "./components/SeatMap";
 import { Toasts, useToasts } from "./components/Toasts";
 import { countSeats } from "./seatStore";
+import { useSession, type SessionSource } from "./session";
 import { STRATEGIES, type Seat, type Strategy } from "./types";
+import { useMySeats, type MySeatsFn } from "./useMySeats";
 import { useSeatSync, type SeatSyncOptions } from "./useSeatSync";
-import { guestName, useStoredState } from "./useStoredState";
+import { useStoredState } from "./useStoredState";
 
 export interface AppProps {
   sync?: SeatSyncOptions;
   book?: BookFn;
+  /** Where the anonymous session comes from (tests pass a fake server's). */
+  session?: SessionSource;
+  mySeats?: MySeatsFn;
 }
 
 const asStrategy = (v: string): Strategy => (STRATEGIES as readonly string[]).includes(v) ? (v as Strategy) : "ATOMIC";
 
-export function App({ sync, book = bookSeat }: AppProps) {
+export function App({ sync, book = bookSeat, session: sessionSource, mySeats = fetchMySeats }: AppProps) {
   const { state, dispatch, link, linkDetail, loadError } = useSeatSync(sync);
-  const [userRaw, setUser] = useStoredState("boxoffice.userId", guestName);
+  const session = useSession(sessionSource);
+  const [mine, addMine] = useMySeats(session?.token ?? null, state, mySeats);
   const [strategyRaw, setStrategy] = useStoredState("boxoffice.strategy", () => "ATOMIC");
   const strategy = asStrategy(strategyRaw);
-  const me = userRaw.trim();
   const { toasts, push, dismiss } = useToasts();
 
   const [pending, setPending] = useState<ReadonlySet<number>>(new Set());
@@ -35,8 +40,8 @@ export function App({ sync, book = bookSeat }: AppProps) {
   const [chaosResult, setChaosResult] = useState<ChaosResult | null>(null);
 
   // Handlers read the latest values through a ref so they stay stable and never re-render the map.
-  const latest = useRef({ me, strategy, chaosOn, seats: state.seats });
-  latest.current = { me, strategy, chaosOn, seats: state.seats };
+  const latest = useRef({ session, strategy, chaosOn, seats: state.seats, mine });
+  latest.current = { session, strategy, chaosOn, seats: state.seats, mine };
 
   const setSeatPending = useCallback((seatId: number, on: boolean) => {
     setPending((prev) => {
@@ -49,20 +54,20 @@ export function App({ sync, book = bookSeat }: AppProps) {
 
   const onActivate = useCallback(
     async (seat: Seat) => {
-      const { me: user, strategy: chosen, chaosOn: chaos } = latest.current;
+      const { session: current, strategy: chosen, chaosOn: chaos } = latest.current;
       if (chaos) {
         setTarget(seat.seatId);
         return;
       }
-      const problem = userIdProblem(user);
-      if (problem) {
-        push({ kind: "error", title: "Who are you?", detail: problem });
+      if (!current) {
+        push({ kind: "error", title: "Not ready yet", detail: "Still getting a session from the server; try again in a moment." });
         return;
       }
       setSeatPending(seat.seatId, true);
-      const outcome = await book(seat.seatId, user, chosen);
+      const outcome = await book(seat.seatId, { token: current.token }, chosen);
       setSeatPending(seat.seatId, false);
       if (outcome.ok) {
+        addMine(seat.seatId);
         dispatch({ type: "local", seat: outcome.booking });
         push({
           kind: "success",
@@ -73,11 +78,10 @@ export function App({ sync, book = bookSeat }: AppProps) {
         const known = latest.current.seats.get(seat.seatId);
         // We showed the seat as free, so our view is behind: catch up now rather than wait for events.
         if (known?.status === "AVAILABLE") dispatch({ type: "stale", reason: `409 on seat ${seat.seatNumber} shown free` });
-        const holder = known?.bookedBy;
         push({
           kind: "error",
           title: `Seat ${seat.seatNumber} is already booked`,
-          detail: holder ? (holder === user ? "You booked it earlier." : `Taken by ${holder}.`) : "Someone got there first.",
+          detail: latest.current.mine.has(seat.seatId) ? "You booked it earlier." : "Someone got there first.",
         });
       } else {
         const busy = outcome.status === 503 || outcome.status === 429;
@@ -88,7 +92,7 @@ export function App({ sync, book = bookSeat }: AppProps) {
         });
       }
     },
-    [book, dispatch, push, setSeatPending],
+    [book, dispatch, push, setSeatPending, addMine],
   );
 
   const onFire = useCallback(async () => {
@@ -97,8 +101,8 @@ export function App({ sync, book = bookSeat }: AppProps) {
     try {
       const prefix = `chaos-${Date.now().toString(36)}`;
       // The winner's answer updates this page at once, live link or not.
-      const tracked: BookFn = async (seatId, userId, s) => {
-        const outcome = await book(seatId, userId, s);
+      const tracked: BookFn = async (seatId, buyer, s) => {
+        const outcome = await book(seatId, buyer, s);
         if (outcome.ok) dispatch({ type: "local", seat: outcome.booking });
         return outcome;
       };
@@ -110,11 +114,11 @@ export function App({ sync, book = bookSeat }: AppProps) {
   }, [book, dispatch, target, chaosCount, strategy]);
 
   const counts = useMemo(() => countSeats(state.seats), [state.seats]);
-  const mine = useMemo(() => {
+  const mineCount = useMemo(() => {
     let n = 0;
-    if (me) for (const s of state.seats.values()) if (s.status === "BOOKED" && s.bookedBy === me) n += 1;
+    for (const id of mine) if (state.seats.get(id)?.status === "BOOKED") n += 1;
     return n;
-  }, [state.seats, me]);
+  }, [state.seats, mine]);
   const targetSeat = target === null ? null : (state.seats.get(target) ?? null);
 
   return (
@@ -136,7 +140,7 @@ export function App({ sync, book = bookSeat }: AppProps) {
 
       <main className="mx-auto grid max-w-[1400px] gap-4 px-3 py-4 sm:px-6 sm:py-6 lg:grid-cols-[minmax(0,1fr)_340px] lg:grid-rows-[auto_1fr] lg:gap-6">
         <div className="panel grid gap-4 sm:grid-cols-2 lg:col-start-2 lg:row-start-1 lg:grid-cols-1">
-          <UserField value={userRaw} onChange={setUser} />
+          <WhoAmI session={session} />
           <StrategyPicker value={strategy} onChange={setStrategy} />
         </div>
 
@@ -165,7 +169,7 @@ export function App({ sync, book = bookSeat }: AppProps) {
               <SeatMap
                 layout={state.layout}
                 seats={state.seats}
-                me={me}
+                mine={mine}
                 onActivate={onActivate}
                 selectedId={chaosOn ? target : null}
                 pending={pending}
@@ -180,7 +184,7 @@ export function App({ sync, book = bookSeat }: AppProps) {
 
         <div className="space-y-4 lg:col-start-2 lg:row-start-2">
           <div className="panel">
-            <Legend counts={counts} mine={mine} />
+            <Legend counts={counts} mine={mineCount} />
           </div>
           <div className="panel">
             <ChaosPanel

@@ -85,6 +85,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Session
+         * @description A new anonymous session (201), or the bearer's session renewed (200); rate limited per address.
+         */
+        post: operations["create_session_api_v1_sessions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bookings": {
         parameters: {
             query?: never;
@@ -115,7 +135,8 @@ export interface paths {
         };
         /**
          * Get Booking
-         * @description A booking's record, cancelled or not (the audit trail).
+         * @description A booking's record, cancelled or not (the audit trail), to its owner: the session or token that
+         *     made it, or the `Manage-Token` of one made without. Anyone else gets 404.
          */
         get: operations["get_booking_api_v1_bookings__booking_id__get"];
         put?: never;
@@ -138,6 +159,7 @@ export interface paths {
         /**
          * Cancel Booking
          * @description The owner cancels: the booking row turns CANCELLED (kept as the audit trail), the seat is free.
+         *     Anyone else, whatever `userId` they name, gets 404 and changes nothing.
          */
         post: operations["cancel_booking_api_v1_bookings__booking_id__cancel_post"];
         delete?: never;
@@ -173,7 +195,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Hold */
+        /**
+         * Get Hold
+         * @description The hold and its seats, to its owner (a hold made with a session or token needs that one).
+         */
         get: operations["get_hold_api_v1_holds__token__get"];
         put?: never;
         post?: never;
@@ -217,6 +242,46 @@ export interface paths {
          * @description Free the held seats at once.
          */
         post: operations["release_hold_api_v1_holds__token__release_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Bookings
+         * @description The caller's bookings, newest first, one page at a time.
+         */
+        get: operations["my_bookings_api_v1_me_bookings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/holds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Holds
+         * @description The caller's holds that still keep seats, soonest to expire first.
+         */
+        get: operations["my_holds_api_v1_me_holds_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -321,7 +386,10 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** BookingOut */
+        /**
+         * BookingOut
+         * @description The booked seat, to its buyer only.
+         */
         BookingOut: {
             /** Seatid */
             seatId: number;
@@ -339,8 +407,6 @@ export interface components {
             status: string;
             /** Booked */
             booked: boolean;
-            /** Bookedby */
-            bookedBy: string | null;
             /** Bookedat */
             bookedAt: string | null;
             /** Version */
@@ -357,9 +423,13 @@ export interface components {
             priceCents: number | null;
             /** Bookingid */
             bookingId: number;
+            /** Userid */
+            userId: string;
             strategy: components["schemas"]["Strategy"];
             /** Sequence */
             sequence: number;
+            /** Managetoken */
+            manageToken: string | null;
         };
         /** BookingRecordOut */
         BookingRecordOut: {
@@ -518,6 +588,22 @@ export interface components {
             /** Seatcount */
             seatCount: number;
         };
+        /** MyBookingsOut */
+        MyBookingsOut: {
+            /** Userid */
+            userId: string;
+            /** Bookings */
+            bookings: components["schemas"]["BookingRecordOut"][];
+            /** Next */
+            next: number | null;
+        };
+        /** MyHoldsOut */
+        MyHoldsOut: {
+            /** Userid */
+            userId: string;
+            /** Holds */
+            holds: components["schemas"]["HoldOut"][];
+        };
         /** SeatOut */
         SeatOut: {
             /** Seatid */
@@ -536,8 +622,6 @@ export interface components {
             status: string;
             /** Booked */
             booked: boolean;
-            /** Bookedby */
-            bookedBy: string | null;
             /** Bookedat */
             bookedAt: string | null;
             /** Version */
@@ -561,6 +645,20 @@ export interface components {
             rows: string[];
             /** Columns */
             columns: number;
+        };
+        /** SessionOut */
+        SessionOut: {
+            /** Token */
+            token: string;
+            /** Tokentype */
+            tokenType: string;
+            /** Userid */
+            userId: string;
+            /**
+             * Expiresat
+             * Format: date-time
+             */
+            expiresAt: string;
         };
         /**
          * Strategy
@@ -689,6 +787,93 @@ export interface operations {
             };
         };
     };
+    create_session_api_v1_sessions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description The session sent as bearer, renewed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description MALFORMED_JSON: The body is missing, not JSON, or not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description SESSIONS_DISABLED: Anonymous sessions are off in jwt auth mode */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: The body must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description RATE_LIMITED: Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     create_booking_api_v1_bookings_post: {
         parameters: {
             query?: never;
@@ -740,7 +925,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description USER_MISMATCH: userId differs from the authenticated user; NOT_OWNER: The hold or booking belongs to another user */
+            /** @description USER_MISMATCH: userId differs from the authenticated user */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -749,7 +934,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description SEAT_NOT_FOUND: Unknown seat; SEATS_NOT_FOUND: Some of the seats do not exist (seatIds); HOLD_NOT_FOUND: Unknown hold */
+            /** @description SEAT_NOT_FOUND: Unknown seat; SEATS_NOT_FOUND: Some of the seats do not exist (seatIds); HOLD_NOT_FOUND: Unknown hold, or not yours */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -794,7 +979,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description RATE_LIMITED: Too many requests; see Retry-After */
+            /** @description RATE_LIMITED: Too many requests; see Retry-After; IDEMPOTENCY_KEY_LIMIT: Too many live Idempotency-Keys; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -817,7 +1002,10 @@ export interface operations {
     get_booking_api_v1_bookings__booking_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `manageToken` of a booking made without a session or token. */
+                "Manage-Token"?: string | null;
+            };
             path: {
                 booking_id: number;
             };
@@ -834,7 +1022,16 @@ export interface operations {
                     "application/json": components["schemas"]["BookingRecordOut"];
                 };
             };
-            /** @description BOOKING_NOT_FOUND: Unknown booking */
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description BOOKING_NOT_FOUND: Unknown booking, or not yours */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -857,7 +1054,10 @@ export interface operations {
     cancel_booking_api_v1_bookings__booking_id__cancel_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `manageToken` of a booking made without a session or token. */
+                "Manage-Token"?: string | null;
+            };
             path: {
                 booking_id: number;
             };
@@ -901,7 +1101,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description USER_MISMATCH: userId differs from the authenticated user; NOT_OWNER: The hold or booking belongs to another user */
+            /** @description USER_MISMATCH: userId differs from the authenticated user */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -910,7 +1110,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description BOOKING_NOT_FOUND: Unknown booking */
+            /** @description BOOKING_NOT_FOUND: Unknown booking, or not yours */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -955,7 +1155,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description RATE_LIMITED: Too many requests; see Retry-After */
+            /** @description RATE_LIMITED: Too many requests; see Retry-After; IDEMPOTENCY_KEY_LIMIT: Too many live Idempotency-Keys; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1075,7 +1275,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description RATE_LIMITED: Too many requests; see Retry-After */
+            /** @description RATE_LIMITED: Too many requests; see Retry-After; IDEMPOTENCY_KEY_LIMIT: Too many live Idempotency-Keys; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1115,7 +1315,16 @@ export interface operations {
                     "application/json": components["schemas"]["HoldOut"];
                 };
             };
-            /** @description HOLD_NOT_FOUND: Unknown hold */
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description HOLD_NOT_FOUND: Unknown hold, or not yours */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1180,7 +1389,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description USER_MISMATCH: userId differs from the authenticated user; NOT_OWNER: The hold or booking belongs to another user */
+            /** @description USER_MISMATCH: userId differs from the authenticated user */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1189,7 +1398,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description HOLD_NOT_FOUND: Unknown hold */
+            /** @description HOLD_NOT_FOUND: Unknown hold, or not yours */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1234,7 +1443,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description RATE_LIMITED: Too many requests; see Retry-After */
+            /** @description RATE_LIMITED: Too many requests; see Retry-After; IDEMPOTENCY_KEY_LIMIT: Too many live Idempotency-Keys; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1299,7 +1508,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description USER_MISMATCH: userId differs from the authenticated user; NOT_OWNER: The hold or booking belongs to another user */
+            /** @description USER_MISMATCH: userId differs from the authenticated user */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1308,7 +1517,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description HOLD_NOT_FOUND: Unknown hold */
+            /** @description HOLD_NOT_FOUND: Unknown hold, or not yours */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1353,7 +1562,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description RATE_LIMITED: Too many requests; see Retry-After */
+            /** @description RATE_LIMITED: Too many requests; see Retry-After; IDEMPOTENCY_KEY_LIMIT: Too many live Idempotency-Keys; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1364,6 +1573,91 @@ export interface operations {
             };
             /** @description DATABASE_BUSY: Lock wait or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    my_bookings_api_v1_me_bookings_get: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description `next` of the previous page. */
+                before?: number | null;
+                status?: ("CONFIRMED" | "CANCELLED") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyBookingsOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    my_holds_api_v1_me_holds_get: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyHoldsOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1573,7 +1867,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description ADMIN_DISABLED: The admin API is disabled */
+            /** @description ADMIN_DISABLED: The admin API is disabled; NOT_ADMIN: The token is valid but carries no admin role */
             403: {
                 headers: {
                     [name: string]: unknown;

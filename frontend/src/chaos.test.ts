@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { BookingOutcome } from "./api";
+import type { BookingOutcome, Buyer } from "./api";
 import { MAX_CHAOS_REQUESTS, clampChaosCount, percentile, runChaos } from "./chaos";
 import { bookedEvent, makeInventory } from "./test/fixtures";
 
@@ -10,7 +10,8 @@ function fakeServer(opts: { failEvery?: number } = {}) {
   let inFlight = 0;
   let maxInFlight = 0;
   const seat = makeInventory().seats[0]!;
-  const book = async (seatId: number, userId: string, _strategy?: string): Promise<BookingOutcome> => {
+  const book = async (seatId: number, buyer: Buyer, _strategy?: string): Promise<BookingOutcome> => {
+    const userId = "userId" in buyer ? buyer.userId : "session";
     const n = ++calls;
     inFlight += 1;
     maxInFlight = Math.max(maxInFlight, inFlight);
@@ -21,7 +22,7 @@ function fakeServer(opts: { failEvery?: number } = {}) {
     }
     if (owners.has(seatId)) return { ok: false, status: 409, error: null, message: "taken", latencyMs: 2 };
     owners.set(seatId, userId);
-    const booking = { ...bookedEvent({ ...seat, seatId }, 1, userId), bookingId: 1, strategy: "ATOMIC" as const };
+    const booking = { ...bookedEvent({ ...seat, seatId }, 1), bookingId: 1, userId, strategy: "ATOMIC" as const, manageToken: "m" };
     return { ok: true, booking, latencyMs: 1 };
   };
   return { book, owners, stats: () => ({ calls, maxInFlight }) };
@@ -41,10 +42,10 @@ describe("runChaos", () => {
     expect(result.latency.p95).toBeLessThanOrEqual(result.latency.max);
   });
 
-  it("uses a distinct user id per request", async () => {
+  it("uses a distinct bare user name per request (no session: each is a different buyer)", async () => {
     const seen = new Set<string>();
     const server = fakeServer();
-    await runChaos(async (id, user, s) => (seen.add(user), server.book(id, user, s)), 1, 20, "p", "DB");
+    await runChaos(async (id, buyer, s) => ("userId" in buyer && seen.add(buyer.userId), server.book(id, buyer, s)), 1, 20, "p", "DB");
     expect(seen.size).toBe(20);
   });
 

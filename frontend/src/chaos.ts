@@ -3,7 +3,7 @@
  * The browser itself caps parallel HTTP/1.1 connections per host (6 in Chromium), so requests beyond that
  * queue inside the browser; latencies therefore include that queueing, and the wall time is reported too.
  */
-import type { BookingOutcome } from "./api";
+import type { BookingOutcome, Buyer } from "./api";
 import type { Strategy } from "./types";
 
 export const MAX_CHAOS_REQUESTS = 200;
@@ -20,7 +20,7 @@ export interface ChaosResult {
   wallMs: number;
 }
 
-export type BookFn = (seatId: number, userId: string, strategy: Strategy) => Promise<BookingOutcome>;
+export type BookFn = (seatId: number, buyer: Buyer, strategy: Strategy) => Promise<BookingOutcome>;
 
 export function clampChaosCount(n: number): number {
   if (!Number.isFinite(n)) return 1;
@@ -44,14 +44,15 @@ export async function runChaos(
   const n = clampChaosCount(count);
   const started = performance.now();
   const outcomes = await Promise.all(
-    Array.from({ length: n }, (_, i) => book(seatId, `${userPrefix}-${i + 1}`.slice(0, 64), strategy)),
+    // Made-up buyers with bare names (the seed API): each is a different user to the engine.
+    Array.from({ length: n }, (_, i) => book(seatId, { userId: `${userPrefix}-${i + 1}`.slice(0, 64) }, strategy)),
   );
   const wallMs = performance.now() - started;
   const winners: string[] = [];
   const errors: Record<string, number> = {};
   let conflicts = 0;
   for (const outcome of outcomes) {
-    if (outcome.ok) winners.push(outcome.booking.bookedBy ?? "?");
+    if (outcome.ok) winners.push(outcome.booking.userId);
     else if (outcome.status === 409) conflicts += 1;
     else errors[String(outcome.status)] = (errors[String(outcome.status)] ?? 0) + 1;
   }

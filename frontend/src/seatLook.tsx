@@ -54,12 +54,13 @@ export const LOOKS: Record<SeatKind, KindLook> = {
   other: { kind: "other", label: "Other", icon: QUESTION },
 };
 
-export function seatKind(seat: Seat, me: string): SeatKind {
+/** `mine`: this browser's session booked the seat (seat maps never say whose a seat is). */
+export function seatKind(seat: Seat, mine: boolean): SeatKind {
   switch (seat.status) {
     case "AVAILABLE":
       return "available";
     case "BOOKED":
-      return me !== "" && seat.bookedBy === me ? "mine" : "booked";
+      return mine ? "mine" : "booked";
     case "HELD":
       return "held";
     default:
@@ -72,11 +73,11 @@ export function statusWord(status: string): string {
 }
 
 /** The screen-reader name of a seat: where it is and what state it is in. */
-export function seatLabel(seat: Seat, me: string): string {
+export function seatLabel(seat: Seat, mine: boolean): string {
   const place = `Seat ${seat.seatNumber}, row ${seat.row}, number ${seat.column}`;
-  const kind = seatKind(seat, me);
+  const kind = seatKind(seat, mine);
   if (kind === "available") return `${place}, available`;
   if (kind === "mine") return `${place}, booked by you`;
-  if (kind === "booked") return `${place}, booked${seat.bookedBy ? ` by ${seat.bookedBy}` : ""}`;
+  if (kind === "booked") return `${place}, booked`;
   return `${place}, ${statusWord(seat.status).toLowerCase()}`;
 }

@@ -34,7 +34,7 @@ describe("seatReducer", () => {
     state = run([{ type: "event", event: bookedEvent(a1, 11, "ann") }, { type: "event", event: bookedEvent(b3, 12, "bob") }], state);
     expect(state.phase).toBe("live");
     expect(state.sequence).toBe(12);
-    expect(state.seats.get(a1.seatId)?.bookedBy).toBe("ann");
+    expect(state.seats.get(a1.seatId)?.bookedAt).toBe("ann");
     expect(state.seats.get(b3.seatId)?.status).toBe("BOOKED");
   });
 
@@ -57,8 +57,8 @@ describe("seatReducer", () => {
     const done = seatReducer(state, { type: "snapshot", generation: 1, inventory: inv });
     expect(done.phase).toBe("live");
     expect(done.sequence).toBe(12);
-    expect(done.seats.get(a2.seatId)?.bookedBy).toBe("first");
-    expect(done.seats.get(b3.seatId)?.bookedBy).toBe("second");
+    expect(done.seats.get(a2.seatId)?.bookedAt).toBe("first");
+    expect(done.seats.get(b3.seatId)?.bookedAt).toBe("second");
     expect(done.buffer).toHaveLength(0);
   });
 
@@ -72,7 +72,7 @@ describe("seatReducer", () => {
     );
     expect(state.phase).toBe("live");
     expect(state.sequence).toBe(21);
-    expect(state.seats.get(b3.seatId)?.bookedBy).toBe("bob");
+    expect(state.seats.get(b3.seatId)?.bookedAt).toBe("bob");
   });
 
   it("with prevSequence, goes stale when the previous change on the topic was missed", () => {
@@ -98,8 +98,8 @@ describe("seatReducer", () => {
     ]);
     expect(state.phase).toBe("live");
     expect(state.sequence).toBe(17);
-    expect(state.seats.get(a1.seatId)?.bookedBy).toBe("first");
-    expect(state.seats.get(b3.seatId)?.bookedBy).toBe("second");
+    expect(state.seats.get(a1.seatId)?.bookedAt).toBe("first");
+    expect(state.seats.get(b3.seatId)?.bookedAt).toBe("second");
   });
 
   it("goes stale on a sequence gap, naming it", () => {
@@ -130,7 +130,7 @@ describe("seatReducer", () => {
     expect(dup).toBe(state);
     const older = seatReducer(state, { type: "event", event: { ...bookedEvent(a2, 12, "x", 1), seatId: a1.seatId, version: 4 } });
     expect(older.sequence).toBe(12);
-    expect(older.seats.get(a1.seatId)?.bookedBy).toBe("ann");
+    expect(older.seats.get(a1.seatId)?.bookedAt).toBe("ann");
     expect(older.seats.get(a1.seatId)?.version).toBe(5);
   });
 
@@ -138,7 +138,7 @@ describe("seatReducer", () => {
     const state = seatReducer(liveAt(inv), { type: "event", event: bookedEvent(a2, 9, "late") });
     expect(state.phase).toBe("live");
     expect(state.sequence).toBe(10);
-    expect(state.seats.get(a2.seatId)?.bookedBy).toBe("late");
+    expect(state.seats.get(a2.seatId)?.bookedAt).toBe("late");
   });
 
   it("keeps unchanged seats and layout identical across a resnapshot", () => {
@@ -156,7 +156,7 @@ describe("seatReducer", () => {
     expect(again.layout).toBe(first.layout);
     expect(again.seats.get(a2.seatId)).toBe(first.seats.get(a2.seatId));
     expect(again.seats.get(a1.seatId)).not.toBe(first.seats.get(a1.seatId));
-    expect(again.seats.get(a1.seatId)?.bookedBy).toBe("zed");
+    expect(again.seats.get(a1.seatId)?.bookedAt).toBe("zed");
   });
 
   it("ignores a snapshot from an older request", () => {
@@ -191,10 +191,10 @@ describe("seatReducer", () => {
 
   it("applies our own booking answer by version without moving the sequence", () => {
     const state = liveAt(inv);
-    const booking = { ...bookedEvent(a1, 11, "me"), bookingId: 1, strategy: "ATOMIC" as const };
+    const booking = { ...bookedEvent(a1, 11, "me"), bookingId: 1, userId: "session:me", strategy: "ATOMIC" as const, manageToken: null };
     const mine = seatReducer(state, { type: "local", seat: booking });
     expect(mine.sequence).toBe(10);
-    expect(mine.seats.get(a1.seatId)?.bookedBy).toBe("me");
+    expect(mine.seats.get(a1.seatId)?.bookedAt).toBe("me");
     expect(mine.seats.get(a1.seatId)).not.toHaveProperty("bookingId");
     // The event for the same change then only advances the sequence.
     const echoed = seatReducer(mine, { type: "event", event: bookedEvent(a1, 11, "me") });
@@ -209,7 +209,7 @@ describe("seatReducer", () => {
     expect(batched.phase).toBe("stale");
     expect(batched.staleReason).toBe(single.staleReason);
     expect([...batched.seats.values()]).toEqual([...single.seats.values()]);
-    expect(batched.seats.get(a2.seatId)?.bookedBy).toBe("q");
+    expect(batched.seats.get(a2.seatId)?.bookedAt).toBe("q");
     expect(batched.seats.get(b3.seatId)?.status).toBe("AVAILABLE");
   });
 
@@ -254,7 +254,7 @@ describe("parseSeatEvent", () => {
     ["no sequence", JSON.stringify(seat)],
     ["string id", JSON.stringify({ ...seat, seatId: "1", sequence: 1 })],
     ["fractional sequence", JSON.stringify({ ...seat, sequence: 1.5 })],
-    ["bad bookedBy", JSON.stringify({ ...seat, sequence: 1, bookedBy: 7 })],
+    ["bad bookedAt", JSON.stringify({ ...seat, sequence: 1, bookedAt: 7 })],
     ["no held", JSON.stringify({ ...seat, sequence: 1, held: undefined })],
     ["numeric heldUntil", JSON.stringify({ ...seat, sequence: 1, heldUntil: 5 })],
     ["no eventId", JSON.stringify({ ...seat, sequence: 1, eventId: undefined })],

@@ -84,7 +84,6 @@ const SEAT_KEYS = {
   column: true,
   status: true,
   booked: true,
-  bookedBy: true,
   bookedAt: true,
   version: true,
   held: true,
@@ -237,7 +236,6 @@ export function parseSeatEvent(body: string): SeatEvent | null {
     isInt(v.column) &&
     isStr(v.status) &&
     typeof v.booked === "boolean" &&
-    (v.bookedBy === null || v.bookedBy === undefined || isStr(v.bookedBy)) &&
     (v.bookedAt === null || v.bookedAt === undefined || isStr(v.bookedAt)) &&
     typeof v.held === "boolean" &&
     isNullOr(v.heldUntil, isStr) &&
@@ -256,7 +254,6 @@ export function parseSeatEvent(body: string): SeatEvent | null {
     column: v.column as number,
     status: v.status as string,
     booked: v.booked as boolean,
-    bookedBy: (v.bookedBy as string | null | undefined) ?? null,
     bookedAt: (v.bookedAt as string | null | undefined) ?? null,
     held: v.held as boolean,
     heldUntil: v.heldUntil as string | null,

@@ -3,9 +3,8 @@
  *
  * The HTTP shapes are aliases of ./api-types.ts, generated from the backend's OpenAPI document
  * (`scripts/openapi`; tests fail when either file is stale), so they cannot drift from the server.
- * Only what that document does not describe is written by hand below: the STOMP messages, and the
- * endpoints that answer raw JSON without a response model (holds, events, a booking's record),
- * which the UI does not call yet; add their types here, next to the generated ones, when it does.
+ * Only what that document does not describe is written by hand below: the STOMP messages. Add the
+ * names of other generated shapes here when the UI starts to use them.
  */
 import type { components } from "./api-types";
 
@@ -22,6 +21,8 @@ export type Section = Schemas["SectionOut"];
 export type Layout = Schemas["LayoutOut"];
 export type Inventory = Schemas["InventoryOut"];
 export type Booking = Schemas["BookingOut"];
+export type Session = Schemas["SessionOut"];
+export type MyBookings = Schemas["MyBookingsOut"];
 export type ApiErrorBody = Schemas["ErrorOut"];
 
 /**

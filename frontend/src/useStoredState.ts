@@ -1,4 +1,4 @@
-/** A string setting kept in localStorage, so "who am I" survives reloads (storage errors are ignored). */
+/** A string setting kept in localStorage, so it survives reloads (storage errors are ignored). */
 import { useCallback, useState } from "react";
 
 function read(key: string): string | null {
@@ -33,11 +33,4 @@ export function useStoredState(key: string, initial: () => string): [string, (v:
     [key],
   );
   return [value, update];
-}
-
-export function guestName(): string {
-  const n = Math.floor(Math.random() * 0x10000)
-    .toString(16)
-    .padStart(4, "0");
-  return `guest-${n}`;
 }

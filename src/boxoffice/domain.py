@@ -13,6 +13,8 @@ MAX_USER_ID_LENGTH = 64
 MAX_SEATS_PER_REQUEST = 10
 DEFAULT_EVENT_ID = 1
 """The event `/api/v1/seats` and `/topic/seats` serve (migration 0003 puts pre-existing seats in it)."""
+SESSION_PREFIX = "session:"
+"""User ids of anonymous sessions start with this; a `userId` in a body may not (it is reserved)."""
 
 
 class Strategy(enum.StrEnum):
@@ -69,6 +71,8 @@ class Booking:
     seat: Seat
     strategy: Strategy
     sequence: int
+    manage_token: str | None = None
+    """Returned to a creator without a session or token: the secret that reads and cancels it."""
 
 
 class HoldState(enum.StrEnum):
@@ -144,6 +148,26 @@ class Inventory:
     """Highest seat-change sequence reflected in `seats` (for snapshot + delta resync)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking, and how they proved it.
+
+    `authenticated` means a verified session or JWT; otherwise `user_id` is a name the request
+    gave itself (open mode) and proves nothing: acting on a booking or hold then takes its secret.
+    """
+
+    user_id: str | None
+    authenticated: bool
+    admin: bool = False
+
+    @property
+    def user(self) -> str:
+        """The user id of a caller that must have one (the API refuses a request without it first)."""
+        if self.user_id is None:
+            raise ValueError("this caller has no user id")
+        return self.user_id
+
+
 class BookingError(Exception):
     """Base of every expected booking failure; the API maps each to one status code."""
 
@@ -200,7 +224,7 @@ class SeatsTaken(SeatOccupied):
 
 class HoldNotFound(BookingError):
     def __init__(self) -> None:
-        super().__init__("No such hold")
+        super().__init__("Hold not found")
 
 
 class HoldExpired(SeatsTaken):
@@ -225,19 +249,13 @@ class HoldSeatsMismatch(BookingError):
 
 class BookingNotFound(BookingError):
     def __init__(self, booking_id: int) -> None:
-        super().__init__(f"Booking {booking_id} does not exist")
+        # The same words whether it does not exist or is someone else's: no existence oracle.
+        super().__init__(f"Booking {booking_id} not found")
 
 
 class BookingNotActive(BookingError):
     def __init__(self, booking_id: int) -> None:
         super().__init__(f"Booking {booking_id} is already cancelled")
-
-
-class NotOwner(BookingError):
-    """The caller is not the user who holds or booked it."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(f"This {what} belongs to another user")
 
 
 class EventNotFound(BookingError):
@@ -255,6 +273,14 @@ class IdempotencyKeyReused(BookingError):
 
     def __init__(self) -> None:
         super().__init__("Idempotency-Key was already used with a different request")
+
+
+class IdempotencyKeyLimit(BookingError):
+    """The caller has too many live Idempotency-Keys; the oldest expires in `retry_after_s`."""
+
+    def __init__(self, limit: int, retry_after_s: int) -> None:
+        super().__init__(f"At most {limit} live Idempotency-Keys per user; retry without a key or in {retry_after_s}s")
+        self.retry_after_s = retry_after_s
 
 
 class SeatLimitExceeded(BookingError):

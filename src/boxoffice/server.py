@@ -28,6 +28,7 @@ from boxoffice.booking.events import EventService
 from boxoffice.booking.holds import HoldService
 from boxoffice.booking.idempotency import IdempotencyService
 from boxoffice.booking.locks import SeatLeases
+from boxoffice.booking.ownership import Ownership
 from boxoffice.booking.service import BookingService, CheckoutPolicy, SeatChanges
 from boxoffice.booking.sweeper import Sweeper
 from boxoffice.health import HealthChecker
@@ -38,6 +39,7 @@ from boxoffice.realtime.endpoint import StompEndpoint
 from boxoffice.settings import Settings, get_settings
 from boxoffice.storage.bootstrap import Bootstrap, open_pool
 from boxoffice.storage.db import Database
+from boxoffice.tokens import Tokens
 
 POOL_SAMPLE_INTERVAL_S = 1.0
 GC_THRESHOLDS = (50_000, 20, 20)
@@ -101,7 +103,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # pool capacity now rather than at the first pool sample.
     metrics.DB_POOL_MAX.set(settings.db_pool_max)
     bootstrap = Bootstrap(settings, url)
-    stomp = StompEndpoint(settings.ws_origins, settings.ws_max_frame_bytes)
+    # Signing keys: configured, or the database's (loaded by the bootstrap before the API opens).
+    tokens = Tokens(settings, lambda: bootstrap.session_secret)
+    ws_auth = tokens.verify if settings.auth_mode == "jwt" else None
+    stomp = StompEndpoint(settings.ws_origins, settings.ws_max_frame_bytes, ws_auth)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -129,13 +134,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         policy = CheckoutPolicy(settings.hold_ttl_s, settings.hold_max_s, settings.seats_per_user)
         changes = SeatChanges()
         health = HealthChecker(settings, url, db, redis, bootstrap)
+        owners = Ownership(tokens)
         app.state.api = Api(
             settings=settings,
-            bookings=BookingService(db, chosen, policy, changes, SingleFlight() if settings.single_flight else None),
-            holds=HoldService(db, chosen, policy, changes),
+            bookings=BookingService(
+                db, chosen, policy, changes, owners, SingleFlight() if settings.single_flight else None
+            ),
+            holds=HoldService(db, chosen, policy, changes, owners),
             events=EventService(db),
-            idempotency=IdempotencyService(db, settings.idempotency_ttl_s),
-            auth=Authenticator(settings),
+            idempotency=IdempotencyService(db, settings.idempotency_ttl_s, settings.idempotency_keys_per_user),
+            auth=Authenticator(tokens),
             limiter=RateLimiter(
                 redis,
                 prefix=settings.redis_key_prefix,

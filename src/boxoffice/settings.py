@@ -73,6 +73,18 @@ class Settings(BaseSettings):
     ws_max_frame_bytes: int = Field(default=16_384, ge=1024, le=1_048_576, description="Largest STOMP frame.")
     ws_max_subscriptions: int = Field(default=8, ge=1, le=1000, description="Per connection.")
     ws_max_connections: int = Field(default=10_000, ge=1, le=1_000_000, description="Per worker process.")
+    # A browser tab needs one connection; a venue's NAT may put a few hundred tabs behind one address.
+    ws_max_connections_per_address: int = Field(
+        default=200, ge=0, le=1_000_000, description="Per client address and worker process; 0 = no cap."
+    )
+    # A subscriber sends CONNECT, a SUBSCRIBE or two and a heart-beat every few seconds; ACKs of
+    # delivered messages are not counted against this.
+    ws_max_frames_per_s: int = Field(
+        default=50, ge=1, le=100_000, description="Inbound frames per connection and second (burst: twice this)."
+    )
+    ws_idle_timeout_s: float = Field(
+        default=30.0, gt=0, le=3600, description="Close a connection with no subscription that sent nothing this long."
+    )
     ws_allowed_origins: str = Field(
         default="",
         description="Comma-separated browser origins allowed besides same-origin; '*' allows any.",
@@ -96,23 +108,38 @@ class Settings(BaseSettings):
     hold_ttl_s: float = Field(default=300, ge=0.1, le=3600, description="How long a hold lasts.")
     hold_max_s: float = Field(default=1800, ge=0.1, le=86_400, description="Cap on a hold's life with extensions.")
     hold_sweep_interval_s: float = Field(default=2.0, ge=0, le=3600, description="0 disables the sweeper.")
+    # On by default: a real on-sale caps tickets per buyer (commonly 4-10); MAX_SEATS_PER_REQUEST is 10.
     seats_per_user: int = Field(
-        default=0, ge=0, le=10_000, description="Held+booked seats per user and event; 0 = no cap."
+        default=10, ge=0, le=10_000, description="Held+booked seats per user and event; 0 = no cap."
     )
     idempotency_ttl_s: int = Field(default=86_400, ge=1, le=30 * 86_400)
+    idempotency_keys_per_user: int = Field(
+        default=1000, ge=1, le=1_000_000, description="Live Idempotency-Keys one user may hold."
+    )
 
     # Rate limits per window (0 disables one); Redis-backed, per-process fallback if Redis fails.
+    # On by default: a buyer needs a handful of writes a minute (hold, extend, confirm, retries);
+    # an address may front a household or an office NAT.
     rate_limit_window_s: int = Field(default=60, ge=1, le=3600)
-    rate_limit_per_ip: int = Field(default=0, ge=0, le=10_000_000)
-    rate_limit_per_user: int = Field(default=0, ge=0, le=10_000_000)
+    rate_limit_per_ip: int = Field(default=600, ge=0, le=10_000_000)
+    rate_limit_per_user: int = Field(default=60, ge=0, le=10_000_000)
 
-    # Authentication: "open" trusts body userId (local use); "jwt" takes the user from a bearer token.
+    # Authentication: "open" issues anonymous sessions (and still books for a body userId);
+    # "jwt" takes the user from a bearer token of your identity provider.
     auth_mode: Literal["open", "jwt"] = "open"
     jwt_secret: str | None = Field(default=None, min_length=32, description="HS256 shared secret.")
     jwt_public_key: str | None = Field(default=None, description="PEM public key (RS256/ES256).")
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
     jwt_leeway_s: int = Field(default=30, ge=0, le=600)
+    jwt_admin_claim: str = Field(default="roles", min_length=1, max_length=200, description="Claim naming roles.")
+    jwt_admin_role: str = Field(default="admin", min_length=1, max_length=200, description="The admin role.")
+    session_secret: str | None = Field(
+        default=None,
+        min_length=32,
+        description="Signs anonymous sessions and manage tokens; unset: one generated in the database.",
+    )
+    session_ttl_s: int = Field(default=7 * 86_400, ge=60, le=90 * 86_400, description="Anonymous session lifetime.")
 
     admin_token: str | None = Field(
         default=None, min_length=16, description="Bearer token for /api/v1/admin; unset disables the admin API."

@@ -4,6 +4,9 @@ Both edges render through these functions, so a field added to a seat is added o
 every REST answer and every STOMP message that carries a seat (`seat_change_json`). The
 pydantic models describe the same shapes for the OpenAPI document; `tests/api` checks that
 each renderer's keys equal its model's fields.
+
+A seat is public and carries state only, never who booked or holds it. Who owns something
+appears only in answers to its owner (a booking, a hold, a cancellation, `/api/v1/me/*`).
 """
 
 from __future__ import annotations
@@ -36,7 +39,6 @@ class SeatOut(BaseModel):
     column: int
     status: str
     booked: bool
-    bookedBy: str | None
     bookedAt: datetime | None
     version: int
     held: bool
@@ -54,9 +56,14 @@ class SeatChangeOut(SeatOut):
 
 
 class BookingOut(SeatOut):
+    """The booked seat, to its buyer only."""
+
     bookingId: int
+    userId: str
     strategy: Strategy
     sequence: int
+    manageToken: str | None
+    """Only for a booking made without a session or token: send it as `Manage-Token` to read or cancel it."""
 
 
 class BookingsOut(BaseModel):
@@ -119,6 +126,25 @@ class InventoryOut(BaseModel):
     seats: list[SeatOut]
 
 
+class SessionOut(BaseModel):
+    token: str
+    tokenType: str
+    userId: str
+    expiresAt: datetime
+
+
+class MyBookingsOut(BaseModel):
+    userId: str
+    bookings: list[BookingRecordOut]
+    next: int | None
+    """Pass as `before` for the next (older) page; null on the last page."""
+
+
+class MyHoldsOut(BaseModel):
+    userId: str
+    holds: list[HoldOut]
+
+
 class EventOut(BaseModel):
     eventId: int
     slug: str
@@ -139,7 +165,7 @@ class EventInventoryOut(InventoryOut):
 
 
 def seat_json(seat: Seat) -> dict[str, Any]:
-    """A lapsed hold is shown as AVAILABLE (claims treat it so); the holder's id is not published."""
+    """A lapsed hold is shown as AVAILABLE (claims treat it so); who booked or holds it is not published."""
     status = seat.effective_status
     held = status is SeatStatus.HELD
     return {
@@ -151,7 +177,6 @@ def seat_json(seat: Seat) -> dict[str, Any]:
         "column": seat.column,
         "status": status.value,
         "booked": seat.booked,
-        "bookedBy": seat.booked_by,
         "bookedAt": seat.booked_at,
         "version": seat.version,
         "held": held,
@@ -170,14 +195,16 @@ def booking_json(booking: Booking) -> dict[str, Any]:
     return {
         **seat_json(booking.seat),
         "bookingId": booking.booking_id,
+        "userId": booking.seat.booked_by,
         "strategy": booking.strategy.value,
         "sequence": booking.sequence,
+        "manageToken": booking.manage_token,
     }
 
 
-def bookings_json(bookings: list[Booking], user_id: str, hold_token: UUID | None) -> dict[str, Any]:
+def bookings_json(bookings: list[Booking], hold_token: UUID | None) -> dict[str, Any]:
     return {
-        "userId": user_id,
+        "userId": bookings[0].seat.booked_by,
         "holdToken": str(hold_token) if hold_token else None,
         "seatIds": [b.seat.id for b in bookings],
         "bookings": [booking_json(b) for b in bookings],
@@ -249,3 +276,19 @@ def event_json(event: Event) -> dict[str, Any]:
         "seatCount": event.seat_count,
         "seatsPath": f"/api/v1/events/{event.id}/seats",
     }
+
+
+def session_json(token: str, user_id: str, expires_at: datetime) -> dict[str, Any]:
+    return {"token": token, "tokenType": "Bearer", "userId": user_id, "expiresAt": expires_at}
+
+
+def my_bookings_json(user_id: str, records: list[BookingRecord], limit: int) -> dict[str, Any]:
+    return {
+        "userId": user_id,
+        "bookings": [booking_record_json(r) for r in records],
+        "next": records[-1].booking_id if len(records) == limit else None,
+    }
+
+
+def my_holds_json(user_id: str, holds: list[Hold]) -> dict[str, Any]:
+    return {"userId": user_id, "holds": [hold_json(h) for h in holds]}

@@ -132,4 +132,4 @@ async def test_strategy_is_case_insensitive(client: httpx.AsyncClient) -> None:
 
 async def test_user_id_is_trimmed(client: httpx.AsyncClient) -> None:
     resp = await client.post("/api/v1/bookings", json={"seatId": 10, "userId": "  bob  "})
-    assert resp.status_code == 201 and resp.json()["bookedBy"] == "bob"
+    assert resp.status_code == 201 and resp.json()["userId"] == "bob"

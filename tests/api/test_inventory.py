@@ -21,7 +21,6 @@ async def test_inventory_describes_layout(client: httpx.AsyncClient) -> None:
         "column": 1,
         "status": "AVAILABLE",
         "booked": False,
-        "bookedBy": None,
         "bookedAt": None,
         "version": first["version"],
         "eventId": 1,

@@ -41,8 +41,8 @@ async def test_hot_seat_has_exactly_one_winner(client: httpx.AsyncClient, databa
         assert loser["error"] == "SEAT_OCCUPIED" and loser["status"] == 409
         assert loser["path"] == "/api/v1/bookings" and "Seat 7" in loser["message"]
 
-    assert db_bookings(database_url) == [(7, winner["bookedBy"], strategy)]
-    assert db_booked_seats(database_url) == {7: winner["bookedBy"]}
+    assert db_bookings(database_url) == [(7, winner["userId"], strategy)]
+    assert db_booked_seats(database_url) == {7: winner["userId"]}
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -60,7 +60,7 @@ async def test_spread_matches_database(client: httpx.AsyncClient, database_url: 
             seat = int(str(req["seatId"]))
             assert seat not in winners, f"seat {seat} answered 201 twice"
             winners[seat] = str(req["userId"])
-            assert resp.json()["bookedBy"] == req["userId"]
+            assert resp.json()["userId"] == req["userId"]
     asked = {int(str(r["seatId"])) for r in requests}
     assert set(winners) == asked, "every requested seat has exactly one winner"
     assert db_booked_seats(database_url) == winners
@@ -80,6 +80,5 @@ async def test_booked_seat_shows_in_inventory(client: httpx.AsyncClient) -> None
     body = created.json()
     assert body["strategy"] == "ATOMIC", "the deployment default applies when no strategy is given"
     seats = {s["seatId"]: s for s in (await client.get("/api/v1/seats")).json()["seats"]}
-    assert seats[3]["booked"] is True and seats[3]["bookedBy"] == "alice"
-    assert seats[3]["bookedAt"] == body["bookedAt"]
-    assert seats[4]["booked"] is False and seats[4]["bookedBy"] is None
+    assert seats[3]["booked"] is True and seats[3]["bookedAt"] == body["bookedAt"]
+    assert seats[4]["booked"] is False and seats[4]["bookedAt"] is None

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults.harness import ServerFactory
-from tests.support import ServerProcess, fresh_database
+from tests.support import LOAD_LIMITS_OFF, ServerProcess, fresh_database
 
 
 @pytest.fixture
@@ -33,6 +33,7 @@ def start_server(artifacts: Path, request: pytest.FixtureRequest) -> Iterator[Se
             # Small pools: the shared PostgreSQL's 100 connections serve every helper's tests at once.
             "BOXOFFICE_DB_POOL_MAX": "6",
             "BOXOFFICE_DB_POOL_MIN": "1",
+            **LOAD_LIMITS_OFF,
             **{f"BOXOFFICE_{k.upper()}": v for k, v in settings.items()},
         }
         log = artifacts / f"fault-{request.node.name}.log"

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import ServerProcess, fresh_database, reset_inventory
+from tests.support import LOAD_LIMITS_OFF, ServerProcess, fresh_database, reset_inventory
 
 HOLD_TTL_S = 3.0
 HOLD_MAX_S = 6.0
@@ -30,6 +30,7 @@ def start(env: dict[str, str], database_url: str, log: Path) -> ServerProcess:
         "BOXOFFICE_SEED_ROWS": "10",
         "BOXOFFICE_SEED_COLS": "20",
         "BOXOFFICE_DB_POOL_MAX": "8",
+        **LOAD_LIMITS_OFF,  # tests of the limits set their own
     }
     return ServerProcess(env={**base, **env}, log_path=log).start()
 

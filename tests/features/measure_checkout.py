@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from tests.support import ServerProcess, fresh_database, reset_inventory
+from tests.support import LOAD_LIMITS_OFF, ServerProcess, fresh_database, reset_inventory
 
 N = 3000
 
@@ -49,6 +49,7 @@ async def main() -> None:
             "BOXOFFICE_SEED_COLS": "100",
             "BOXOFFICE_REDIS_KEY_PREFIX": f"bo-m-{uuid.uuid4().hex[:6]}:",
             "BOXOFFICE_HOLD_SWEEP_INTERVAL_S": "0",
+            **LOAD_LIMITS_OFF,
         }
         with ServerProcess(env=env) as server:
             limits = httpx.Limits(max_connections=100)

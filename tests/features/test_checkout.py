@@ -81,7 +81,7 @@ async def test_single_seat_api_unchanged(co: httpx.AsyncClient) -> None:
     r = await co.post("/api/v1/bookings", json={"seatId": 5, "userId": "ann"})
     assert r.status_code == 201
     body = r.json()
-    assert body["seatId"] == 5 and body["bookedBy"] == "ann" and body["status"] == "BOOKED"
+    assert body["seatId"] == 5 and body["userId"] == "ann" and body["status"] == "BOOKED"
     assert {"bookingId", "strategy", "sequence", "version", "heldUntil"} <= body.keys()
     again = await co.post("/api/v1/bookings", json={"seatId": 5, "userId": "ben"})
     assert again.status_code == 409 and again.json()["error"] == "SEAT_OCCUPIED"
@@ -120,15 +120,15 @@ async def test_hold_blocks_others_then_confirms(co: httpx.AsyncClient, checkout_
         other = await co.post("/api/v1/bookings", json={"seatId": 32, "userId": "ivan", "strategy": strategy})
         assert other.status_code == 409 and "held" in other.json()["message"], other.text
     assert (await hold(co, [30, 31], "ivan")).status_code == 409
-    # Another user cannot confirm, extend or release it.
+    # A user who names themselves otherwise cannot confirm, extend or release it, even with the token.
     steal = await co.post("/api/v1/bookings", json={"holdToken": token, "userId": "ivan"})
-    assert steal.status_code == 403 and steal.json()["error"] == "NOT_OWNER"
-    assert (await co.post(f"/api/v1/holds/{token}/release", json={"userId": "ivan"})).status_code == 403
+    assert steal.status_code == 404 and steal.json()["error"] == "HOLD_NOT_FOUND"
+    assert (await co.post(f"/api/v1/holds/{token}/release", json={"userId": "ivan"})).status_code == 404
     mismatch = await co.post("/api/v1/bookings", json={"holdToken": token, "userId": "hana", "seatIds": [31]})
     assert mismatch.status_code == 422
     ok = await co.post("/api/v1/bookings", json={"holdToken": token, "userId": "hana", "seatIds": [32, 31]})
     assert ok.status_code == 201, ok.text
-    assert [b["bookedBy"] for b in ok.json()["bookings"]] == ["hana", "hana"]
+    assert ok.json()["userId"] == "hana" and all(b["userId"] == "hana" for b in ok.json()["bookings"])
     again = await co.post("/api/v1/bookings", json={"holdToken": token, "userId": "hana"})
     assert again.status_code == 409 and again.json()["error"] == "HOLD_NOT_ACTIVE"
     assert rows(checkout_db, "SELECT state FROM holds")[0]["state"] == "CONFIRMED"
@@ -229,15 +229,18 @@ async def test_hold_expiry_races_with_confirm(co: httpx.AsyncClient, checkout_db
 
 async def test_cancellation_audit_trail(co: httpx.AsyncClient, checkout_db: str) -> None:
     r = await co.post("/api/v1/bookings", json={"seatIds": [81, 82], "userId": "quinn"})
-    first, second = (b["bookingId"] for b in r.json()["bookings"])
-    denied = await co.post(f"/api/v1/bookings/{first}/cancel", json={"userId": "rita"})
-    assert denied.status_code == 403
-    c = await co.post(f"/api/v1/bookings/{first}/cancel", json={"userId": "quinn", "reason": "plans changed"})
+    (first, first_token), (second, second_token) = ((b["bookingId"], b["manageToken"]) for b in r.json()["bookings"])
+    manage = {"Manage-Token": first_token}
+    denied = await co.post(f"/api/v1/bookings/{first}/cancel", json={"userId": "rita"}, headers=manage)
+    assert denied.status_code == 404
+    c = await co.post(
+        f"/api/v1/bookings/{first}/cancel", json={"userId": "quinn", "reason": "plans changed"}, headers=manage
+    )
     assert c.status_code == 200, c.text
     assert c.json()["seat"]["status"] == "AVAILABLE" and c.json()["status"] == "CANCELLED"
-    twice = await co.post(f"/api/v1/bookings/{first}/cancel", json={"userId": "quinn"})
+    twice = await co.post(f"/api/v1/bookings/{first}/cancel", json={}, headers=manage)
     assert twice.status_code == 409 and twice.json()["error"] == "BOOKING_NOT_ACTIVE"
-    assert (await co.post("/api/v1/bookings/999999/cancel", json={"userId": "quinn"})).status_code == 404
+    assert (await co.post("/api/v1/bookings/999999/cancel", json={}, headers=manage)).status_code == 404
     rebook = await co.post("/api/v1/bookings", json={"seatId": 81, "userId": "rita"})
     assert rebook.status_code == 201
     trail = rows(checkout_db, "SELECT user_id, status, cancelled_by, cancel_reason FROM bookings WHERE seat_id = 81"
@@ -246,24 +249,26 @@ async def test_cancellation_audit_trail(co: httpx.AsyncClient, checkout_db: str)
         {"user_id": "quinn", "status": "CANCELLED", "cancelled_by": "quinn", "cancel_reason": "plans changed"},
         {"user_id": "rita", "status": "CONFIRMED", "cancelled_by": None, "cancel_reason": None},
     ]
-    record = (await co.get(f"/api/v1/bookings/{first}")).json()
+    record = (await co.get(f"/api/v1/bookings/{first}", headers=manage)).json()
     assert record["status"] == "CANCELLED" and record["cancelReason"] == "plans changed"
-    assert (await co.get(f"/api/v1/bookings/{second}")).json()["status"] == "CONFIRMED"
+    second_record = await co.get(f"/api/v1/bookings/{second}", headers={"Manage-Token": second_token})
+    assert second_record.json()["status"] == "CONFIRMED"
     assert_consistent(checkout_db)
 
 
 async def test_cancel_races_with_rebooking(co: httpx.AsyncClient, checkout_db: str) -> None:
     """The owner cancels while 10 others try to grab the seat: at most one of them gets it, and the
     seat row, the bookings and the outbox agree afterwards."""
-    booking_id = (await co.post("/api/v1/bookings", json={"seatId": 91, "userId": "sam"})).json()["bookingId"]
-    calls = [partial(co.post, f"/api/v1/bookings/{booking_id}/cancel", json={"userId": "sam"})]
+    booked = (await co.post("/api/v1/bookings", json={"seatId": 91, "userId": "sam"})).json()
+    manage = {"Manage-Token": booked["manageToken"]}
+    calls = [partial(co.post, f"/api/v1/bookings/{booked['bookingId']}/cancel", json={}, headers=manage)]
     calls += [partial(co.post, "/api/v1/bookings", json={"seatId": 91, "userId": f"g{i}"}) for i in range(10)]
     responses = await gate_all(calls)  # type: ignore[arg-type]
     assert responses[0].status_code == 200
     winners = [r for r in responses[1:] if r.status_code == 201]
     assert len(winners) <= 1 and all(r.status_code in (201, 409) for r in responses[1:])
     owner = booked_by(checkout_db, [91])[91]
-    assert owner == (winners[0].json()["bookedBy"] if winners else None)
+    assert owner == (winners[0].json()["userId"] if winners else None)
     assert_consistent(checkout_db)
 
 

@@ -37,7 +37,8 @@ async def test_competing_keys_keep_their_first_answer(co: httpx.AsyncClient, che
     winner = first[0] if first[0].status_code == 201 else second[0]
     loser_user = "cal" if winner is first[0] else "bea"
     booking_id = winner.json()["bookingId"]
-    cancel = await co.post(f"/api/v1/bookings/{booking_id}/cancel", json={"userId": winner.json()["bookedBy"]})
+    manage = {"Manage-Token": winner.json()["manageToken"]}
+    cancel = await co.post(f"/api/v1/bookings/{booking_id}/cancel", json={}, headers=manage)
     assert cancel.status_code == 200
     replay = await co.post(
         "/api/v1/bookings", json={"seatId": 7, "userId": loser_user}, headers={"Idempotency-Key": f"k-{loser_user}"}
@@ -52,8 +53,9 @@ async def test_same_key_different_body_is_422(co: httpx.AsyncClient, checkout_db
     assert (await co.post("/api/v1/bookings", json={"seatId": 11, "userId": "dee"}, headers=h)).status_code == 201
     other = await co.post("/api/v1/bookings", json={"seatId": 12, "userId": "dee"}, headers=h)
     assert other.status_code == 422 and other.json()["error"] == "IDEMPOTENCY_KEY_REUSED"
+    # Keys are per user: eve's "dup" is her own, a new request (the seat is taken: 409), not dee's replay.
     other_user = await co.post("/api/v1/bookings", json={"seatId": 11, "userId": "eve"}, headers=h)
-    assert other_user.status_code == 422
+    assert other_user.status_code == 409 and "idempotent-replayed" not in other_user.headers
     assert rows(checkout_db, "SELECT seat_id FROM bookings") == [{"seat_id": 11}]
 
 
@@ -93,7 +95,7 @@ async def test_retry_after_unknown_outcome_books_once(co: httpx.AsyncClient, che
             unknown += 1
         final = await co.post("/api/v1/bookings", json=body, headers=headers)
         assert final.status_code == 201, final.text
-        assert final.json()["bookings"][0]["bookedBy"] == f"w{i}"
+        assert final.json()["bookings"][0]["userId"] == f"w{i}"
     booked = rows(checkout_db, "SELECT seat_id, user_id FROM bookings ORDER BY seat_id")
     assert booked == [{"seat_id": 101 + i, "user_id": f"w{i}"} for i in range(20)]
     await asyncio.sleep(0.5)

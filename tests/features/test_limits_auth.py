@@ -1,11 +1,8 @@
-"""Rate limits across two instances (Redis), in-process fallback, per-user seat caps, the sweeper, JWT mode."""
+"""Rate limits across two instances (Redis), in-process fallback, per-user seat caps, the sweeper."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -13,18 +10,10 @@ from functools import partial
 from pathlib import Path
 
 import httpx
-import jwt
-import orjson
 import pytest
 import redis
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from starlette.requests import Request
 
-from boxoffice.api.auth import Authenticator
-from boxoffice.api.errors import ApiError
-from boxoffice.settings import Settings
-from tests.features.conftest import ADMIN_TOKEN, JWT_SECRET, client_for, reset_checkout, start
+from tests.features.conftest import ADMIN_TOKEN, client_for, reset_checkout, start
 from tests.features.helpers import assert_consistent, gate_all, rows
 from tests.support import REDIS_URL, ServerProcess, fresh_database
 
@@ -117,8 +106,9 @@ async def test_seat_cap_per_user(clients: tuple[httpx.AsyncClient, httpx.AsyncCl
     # Confirming the hold does not count its own seats twice.
     confirmed = await b.post("/api/v1/bookings", json={"holdToken": token, "userId": user})
     assert confirmed.status_code == 201, confirmed.text
-    cancel = await a.post(f"/api/v1/bookings/{confirmed.json()['bookings'][0]['bookingId']}/cancel",
-                          json={"userId": user})
+    first = confirmed.json()["bookings"][0]
+    cancel = await a.post(f"/api/v1/bookings/{first['bookingId']}/cancel", json={},
+                          headers={"Manage-Token": first["manageToken"]})
     assert cancel.status_code == 200
     assert (await a.post("/api/v1/bookings", json={"seatId": 5, "userId": user})).status_code == 201
     assert_consistent(limits_db)
@@ -189,108 +179,10 @@ async def test_rate_limit_falls_back_in_process_without_redis(limits_db: str, ar
                 (await c.post("/api/v1/bookings", json={"seatId": 99_999, "userId": "fb"})).status_code
                 for _ in range(5)
             ]
+            exposition = (await c.get("/actuator/prometheus")).text
         assert statuses == [404, 404, 404, 429, 429]
+        # Measured: every one of those checks was answered in-process.
+        fallback = [float(x.split()[-1]) for x in exposition.splitlines() if x.startswith("rate_limit_fallback_total ")]
+        assert fallback == [5.0], fallback
     finally:
         server.stop()
-
-
-# --- JWT mode ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def jwt_server(artifacts: Path) -> Iterator[tuple[ServerProcess, str]]:
-    with fresh_database("bo_jwt") as url:
-        env = {
-            "BOXOFFICE_REDIS_KEY_PREFIX": f"bo-jwt-{uuid.uuid4().hex[:8]}:",
-            "BOXOFFICE_AUTH_MODE": "jwt",
-            "BOXOFFICE_JWT_SECRET": JWT_SECRET,
-            "BOXOFFICE_JWT_AUDIENCE": "boxoffice",
-        }
-        server = start(env, url, artifacts / "jwt-server.log")
-        try:
-            yield server, url
-        finally:
-            server.stop()
-
-
-def token(sub: str, secret: str = JWT_SECRET, **claims: object) -> str:
-    payload = {"sub": sub, "aud": "boxoffice", "exp": int(time.time()) + 300, **claims}
-    return jwt.encode(payload, secret, algorithm="HS256")
-
-
-def bearer(tok: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {tok}"}
-
-
-async def test_jwt_mode(jwt_server: tuple[ServerProcess, str]) -> None:
-    server, url = jwt_server
-    async with client_for(server) as c:
-        body = {"seatId": 1}
-        anon = await c.post("/api/v1/bookings", json=body)
-        assert anon.status_code == 401 and anon.headers["www-authenticate"].startswith("Bearer")
-        unsigned = jwt.encode({"sub": "zoe", "aud": "boxoffice", "exp": int(time.time()) + 60}, None, algorithm="none")
-        bad_tokens = [
-            "garbage",
-            token("zoe", secret="another-secret-" + "y" * 40),
-            token("zoe", exp=int(time.time()) - 3600),
-            token("zoe", aud="someone-else"),
-            unsigned,
-            jwt.encode({"sub": "zoe", "aud": "boxoffice"}, JWT_SECRET, algorithm="HS256"),  # no exp
-            token("bad\u0001sub"),
-        ]
-        for bad in bad_tokens:
-            r = await c.post("/api/v1/bookings", json=body, headers=bearer(bad))
-            assert r.status_code == 401, (bad, r.text)
-        spoof = await c.post("/api/v1/bookings", json={"seatId": 1, "userId": "yan"}, headers=bearer(token("zoe")))
-        assert spoof.status_code == 403 and spoof.json()["error"] == "USER_MISMATCH"
-        assert rows(url, "SELECT id FROM bookings") == []
-        mine = await c.post("/api/v1/bookings", json={"seatId": 1}, headers=bearer(token("zoe")))
-        assert mine.status_code == 201 and mine.json()["bookedBy"] == "zoe"
-        named = await c.post("/api/v1/bookings", json={"seatIds": [2], "userId": "zoe"}, headers=bearer(token("zoe")))
-        assert named.status_code == 201
-        # Yan cannot cancel Zoe's booking or confirm Zoe's hold, whatever the body says.
-        cancel = await c.post(f"/api/v1/bookings/{mine.json()['bookingId']}/cancel", json={},
-                              headers=bearer(token("yan")))
-        assert cancel.status_code == 403
-        hold = await c.post("/api/v1/holds", json={"seatIds": [3]}, headers=bearer(token("zoe")))
-        assert hold.status_code == 201 and hold.json()["userId"] == "zoe"
-        steal = await c.post("/api/v1/bookings", json={"holdToken": hold.json()["holdToken"]},
-                             headers=bearer(token("yan")))
-        assert steal.status_code == 403
-        own = await c.post(f"/api/v1/holds/{hold.json()['holdToken']}/release", headers=bearer(token("zoe")))
-        assert own.status_code == 200
-        assert (await c.get("/api/v1/seats")).status_code == 200
-
-
-def _request(header: str) -> Request:
-    return Request({"type": "http", "method": "POST", "path": "/", "headers": [(b"authorization", header.encode())]})
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def test_public_key_mode_refuses_algorithm_confusion() -> None:
-    """RS256 with a public key verifies; an HS256 token 'signed' with that public key is refused."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
-    auth = Authenticator(Settings(auth_mode="jwt", jwt_public_key=public_pem))
-    good = jwt.encode({"sub": "ula", "exp": int(time.time()) + 60}, key, algorithm="RS256")
-    assert auth.user(_request(f"Bearer {good}"), None) == "ula"
-    assert auth.user(_request(f"bearer {good}"), "ula") == "ula"
-    with pytest.raises(ApiError) as mismatch:
-        auth.user(_request(f"Bearer {good}"), "vic")
-    assert mismatch.value.code.status == 403
-    # The classic attack: HMAC the token with the (public) PEM as if it were a shared secret.
-    signing_input = _b64(b'{"alg":"HS256","typ":"JWT"}') + "." + _b64(orjson.dumps({"sub": "ula", "exp": 2**32}))
-    mac = hmac.new(public_pem.encode(), signing_input.encode(), hashlib.sha256).digest()
-    with pytest.raises(ApiError) as confused:
-        auth.user(_request(f"Bearer {signing_input}.{_b64(mac)}"), None)
-    assert confused.value.code.status == 401
-
-
-def test_jwt_mode_needs_a_key() -> None:
-    with pytest.raises(ValueError, match="JWT_SECRET"):
-        Settings(auth_mode="jwt")

@@ -219,4 +219,4 @@ def without_sequences(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def comparable(seat: dict[str, Any]) -> tuple[Any, ...]:
-    return (seat["seatId"], seat["status"], seat["bookedBy"], seat["version"])
+    return (seat["seatId"], seat["status"], seat["version"])

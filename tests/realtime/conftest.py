@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ServerProcess, fresh_database
+from tests.support import LOAD_LIMITS_OFF, ServerProcess, fresh_database
 
 HEARTBEAT_MS = 400
 MAX_FRAME = 2048
@@ -28,6 +28,7 @@ def realtime_env(database_url: str, **overrides: str) -> dict[str, str]:
         # The machine's PostgreSQL is shared (max_connections=100): keep each server's pool small.
         "BOXOFFICE_DB_POOL_MIN": "1",
         "BOXOFFICE_DB_POOL_MAX": "5",
+        **LOAD_LIMITS_OFF,
     }
     env.update(overrides)
     return env

@@ -35,7 +35,7 @@ def free_seats(database_url: str, count: int) -> list[int]:
 
 def db_seats(database_url: str) -> dict[int, tuple[Any, ...]]:
     with pg_connect(database_url) as conn:
-        rows = conn.execute("SELECT id, status, booked_by, version FROM seats").fetchall()
+        rows = conn.execute("SELECT id, status, version FROM seats").fetchall()
     return {r[0]: tuple(r) for r in rows}
 
 

@@ -8,7 +8,7 @@ import { ChaosPanel, ms } from "./ChaosPanel";
 function Harness({ onFire, booked = false }: { onFire: () => void; booked?: boolean }) {
   const [count, setCount] = useState("50");
   const seat = makeInventory().seats[0]!;
-  const target = booked ? { ...seat, status: "BOOKED", booked: true, bookedBy: "z" } : seat;
+  const target = booked ? { ...seat, status: "BOOKED", booked: true } : seat;
   return (
     <ChaosPanel
       enabled

@@ -1,44 +1,27 @@
-/** Who am I (persisted in localStorage) and which locking strategy bookings use. */
+/** Who am I (this browser's anonymous session) and which locking strategy bookings use. */
 import { useId } from "react";
-import { STRATEGIES, type Strategy } from "../types";
+import { STRATEGIES, type Session, type Strategy } from "../types";
 
-export const MAX_USER_ID_LENGTH = 64;
-
-/** Mirrors the server's rule: 1-64 characters after trimming, no control characters. */
-export function userIdProblem(raw: string): string | null {
-  const value = raw.trim();
-  if (value === "") return "Enter a name to book seats";
-  if (value.length > MAX_USER_ID_LENGTH) return `At most ${MAX_USER_ID_LENGTH} characters`;
-  if (/[\u0000-\u001f\u007f]/.test(value)) return "No control characters";
-  return null;
-}
-
-export function UserField({ value, onChange }: { value: string; onChange: (v: string) => void }) {
-  const id = useId();
-  const problem = userIdProblem(value);
+/**
+ * The server knows this browser by an anonymous session, not by a name typed here: nobody can book or cancel
+ * as someone else, and seat maps never show who booked a seat. Seats booked with this session show as yours.
+ */
+export function WhoAmI({ session }: { session: Session | null }) {
   return (
     <div>
-      <label htmlFor={id} className="panel-title mb-2 block">
-        Who am I
-      </label>
-      <input
-        id={id}
-        value={value}
-        onChange={(e) => onChange(e.target.value)}
-        maxLength={MAX_USER_ID_LENGTH}
-        autoComplete="nickname"
-        spellCheck={false}
-        aria-invalid={problem !== null}
-        aria-describedby={problem ? `${id}-problem` : undefined}
-        data-testid="user-id"
-        className="w-full rounded-lg border border-white/10 bg-slate-950/60 px-3 py-2 text-slate-100 placeholder:text-slate-500 focus:border-sky-400 focus:outline-none focus:ring-2 focus:ring-sky-400/40 aria-[invalid=true]:border-rose-400"
-        placeholder="your name"
-      />
-      {problem && (
-        <p id={`${id}-problem`} className="mt-1.5 text-sm text-rose-300">
-          {problem}
-        </p>
-      )}
+      <p className="panel-title mb-2">Who am I</p>
+      <p data-testid="session-status" data-ready={session !== null} className="text-sm text-slate-300">
+        {session ? (
+          <>
+            This browser&apos;s anonymous session{" "}
+            <code data-testid="session-id" className="rounded bg-slate-950/60 px-1.5 py-0.5 text-xs text-slate-400">
+              {session.userId.replace(/^session:/, "").slice(0, 8)}
+            </code>
+          </>
+        ) : (
+          "Getting a session…"
+        )}
+      </p>
     </div>
   );
 }

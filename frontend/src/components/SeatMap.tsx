@@ -13,7 +13,8 @@ import type { Layout, Seat } from "../types";
 export interface SeatMapProps {
   layout: Layout;
   seats: ReadonlyMap<number, Seat>;
-  me: string;
+  /** Seats this browser's session booked (from `/api/v1/me/bookings` and its own booking answers). */
+  mine: ReadonlySet<number>;
   onActivate: (seat: Seat) => void;
   /** Seat highlighted as a target (chaos mode). */
   selectedId?: number | null;
@@ -50,17 +51,17 @@ export function buildGrid(layout: Layout, seats: ReadonlyMap<number, Seat>): Sec
 
 interface SeatButtonProps {
   seat: Seat;
-  me: string;
+  mine: boolean;
   tabbable: boolean;
   selected: boolean;
   pending: boolean;
   onRender?: (seatId: number) => void;
 }
 
-const SeatButton = memo(function SeatButton({ seat, me, tabbable, selected, pending, onRender }: SeatButtonProps) {
+const SeatButton = memo(function SeatButton({ seat, mine, tabbable, selected, pending, onRender }: SeatButtonProps) {
   onRender?.(seat.seatId);
-  const look = LOOKS[seatKind(seat, me)];
-  const label = seatLabel(seat, me);
+  const look = LOOKS[seatKind(seat, mine)];
+  const label = seatLabel(seat, mine);
   return (
     <button
       type="button"
@@ -83,7 +84,9 @@ interface SeatRowProps {
   row: string;
   /** The row's cells in column order; undefined is a gap in the layout. */
   seats: (Seat | undefined)[];
-  me: string;
+  /** Seat ids of this row that are mine, as a comparable string. */
+  mineKey: string;
+  mine: ReadonlySet<number>;
   tabbableId: number | null;
   selectedId: number | null;
   /** Pending seat ids of this row, as a comparable string. */
@@ -96,7 +99,7 @@ interface SeatRowProps {
 function sameRow(a: SeatRowProps, b: SeatRowProps): boolean {
   return (
     a.row === b.row &&
-    a.me === b.me &&
+    a.mineKey === b.mineKey &&
     a.tabbableId === b.tabbableId &&
     a.selectedId === b.selectedId &&
     a.pendingKey === b.pendingKey &&
@@ -106,7 +109,7 @@ function sameRow(a: SeatRowProps, b: SeatRowProps): boolean {
   );
 }
 
-const SeatRow = memo(function SeatRow({ row, seats, me, tabbableId, selectedId, pending, onSeatRender }: SeatRowProps) {
+const SeatRow = memo(function SeatRow({ row, seats, mine, tabbableId, selectedId, pending, onSeatRender }: SeatRowProps) {
   // A fragment: label and seats are direct children of the section's CSS grid.
   return (
     <>
@@ -118,7 +121,7 @@ const SeatRow = memo(function SeatRow({ row, seats, me, tabbableId, selectedId, 
           <SeatButton
             key={seat.seatId}
             seat={seat}
-            me={me}
+            mine={mine.has(seat.seatId)}
             tabbable={seat.seatId === tabbableId}
             selected={seat.seatId === selectedId}
             pending={pending.has(seat.seatId)}
@@ -134,7 +137,7 @@ const SeatRow = memo(function SeatRow({ row, seats, me, tabbableId, selectedId, 
 
 const NO_PENDING: ReadonlySet<number> = new Set();
 
-export function SeatMap({ layout, seats, me, onActivate, selectedId = null, pending = NO_PENDING, onSeatRender }: SeatMapProps) {
+export function SeatMap({ layout, seats, mine, onActivate, selectedId = null, pending = NO_PENDING, onSeatRender }: SeatMapProps) {
   // Seat positions are fixed for a layout (an event for an unknown seat forces a new snapshot, and a
   // snapshot brings a new layout object), so the grid is rebuilt per layout, not per seat update.
   const grid = useMemo(() => buildGrid(layout, seats), [layout]);
@@ -245,7 +248,8 @@ export function SeatMap({ layout, seats, me, onActivate, selectedId = null, pend
                   key={row}
                   row={row}
                   seats={ids.map((id) => (id === null ? undefined : seats.get(id)))}
-                  me={me}
+                  mineKey={ids.filter((id) => id !== null && mine.has(id)).join(",")}
+                  mine={mine}
                   tabbableId={has(tabbableId) ? tabbableId : null}
                   selectedId={has(selectedId) ? selectedId : null}
                   pendingKey={ids.filter((id) => id !== null && pending.has(id)).join(",")}

@@ -36,7 +36,6 @@ export function makeInventory(sections: SectionSpec[] = [{ name: "Main", rows: 3
           column: c,
           status: "AVAILABLE",
           booked: false,
-          bookedBy: null,
           bookedAt: null,
           version: 0,
           held: false,
@@ -64,13 +63,13 @@ export function makeInventory(sections: SectionSpec[] = [{ name: "Main", rows: 3
   };
 }
 
-export function bookedEvent(seat: Seat, sequence: number, bookedBy = "someone", version = seat.version + 1): SeatEvent {
+/** `bookedAt` doubles as a marker in tests: which of several changes to a seat was applied. */
+export function bookedEvent(seat: Seat, sequence: number, bookedAt = "2026-11-25T01:00:00Z", version = seat.version + 1): SeatEvent {
   return {
     ...seat,
     status: "BOOKED",
     booked: true,
-    bookedBy,
-    bookedAt: "2026-11-25T01:00:00Z",
+    bookedAt,
     version,
     sequence,
   };

@@ -16,14 +16,23 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice import __version__
-from boxoffice.api import actuator, admin, bookings, errors, events, holds, seats
+from boxoffice.api import actuator, admin, bookings, errors, events, holds, me, seats, sessions
 from boxoffice.api.deps import Api
 from boxoffice.api.fast import BOOKINGS, LeanRoutes
 from boxoffice.api.frontend import mount_frontend
 from boxoffice.api.middleware import BodyLimitMiddleware, ObservabilityMiddleware
 from boxoffice.settings import Settings
 
-ROUTERS = (actuator.router, bookings.router, holds.router, seats.router, events.router, admin.router)
+ROUTERS = (
+    actuator.router,
+    sessions.router,
+    bookings.router,
+    holds.router,
+    me.router,
+    seats.router,
+    events.router,
+    admin.router,
+)
 
 
 class BoxOffice(FastAPI):

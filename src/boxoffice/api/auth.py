@@ -1,67 +1,53 @@
-"""Who is asking: the body's `userId` (open mode) or a verified JWT subject (jwt mode).
+"""Who is asking: a verified bearer token, or (open mode only) a name the request gives itself.
 
-Open mode is the original design and trusts the body: anyone can act as anyone, fine for a
-local demo only. In jwt mode the subject of a verified bearer token is the user, and a body
-`userId` that disagrees is refused, so nobody can book or cancel in another's name.
+Open mode issues anonymous sessions (`POST /api/v1/sessions`): a session's bearer token makes
+the caller an authenticated user. Without one, the body's `userId` still books (the original
+call), but as a bare name it proves nothing: changing or reading that booking or hold later
+takes its secret (the hold token, the booking's manage token). In jwt mode every caller must
+present a token of the identity provider. Either way a body `userId` that disagrees with the
+token is refused, so nobody acts in another's name.
 """
 
 from __future__ import annotations
 
-import re
-
-import jwt
-from starlette.requests import Request
-
 from boxoffice.api.errors import UNAUTHENTICATED, USER_MISMATCH, VALIDATION_FAILED, ApiError
-from boxoffice.api.http import bearer_token
-from boxoffice.domain import MAX_USER_ID_LENGTH
-from boxoffice.settings import Settings
+from boxoffice.domain import SESSION_PREFIX, Caller
+from boxoffice.tokens import InvalidToken, Principal, Tokens
 
-MAX_TOKEN_BYTES = 4096
-_SUBJECT = re.compile(rf"^[^\x00-\x1f\x7f]{{1,{MAX_USER_ID_LENGTH}}}$")
-_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="boxoffice"'}
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="boxoffice"'}
+
+
+def parse_bearer(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer ...` header value, or None when there is none."""
+    if not authorization or authorization[:7].lower() != "bearer ":
+        return None
+    return authorization[7:].strip() or None
 
 
 class Authenticator:
-    def __init__(self, settings: Settings) -> None:
-        self.mode = settings.auth_mode
-        self._key = settings.jwt_public_key or settings.jwt_secret or ""
-        # Never let the token pick its algorithm: HS256 for a secret, asymmetric ones for a public key.
-        self._algorithms = ["RS256", "ES256", "EdDSA"] if settings.jwt_public_key else ["HS256"]
-        self._audience = settings.jwt_audience
-        self._issuer = settings.jwt_issuer
-        self._leeway = settings.jwt_leeway_s
+    def __init__(self, tokens: Tokens) -> None:
+        self.tokens = tokens
+        self.mode = tokens.mode
 
-    def user(self, request: Request, claimed: str | None) -> str:
-        if self.mode == "open":
-            if claimed is None:
-                raise ApiError(VALIDATION_FAILED, "userId: Field required")
-            return claimed
-        subject = self._subject(bearer_token(request))
-        if claimed is not None and claimed != subject:
-            raise ApiError(USER_MISMATCH, "userId does not match the authenticated user")
-        return subject
-
-    def _subject(self, token: str | None) -> str:
-        if not token:
-            raise ApiError(UNAUTHENTICATED, "A bearer token is required", _CHALLENGE)
-        if len(token) > MAX_TOKEN_BYTES:
-            raise ApiError(UNAUTHENTICATED, "Bearer token too large", _CHALLENGE)
+    def principal(self, token: str) -> Principal:
         try:
-            claims = jwt.decode(
-                token,
-                self._key,
-                algorithms=self._algorithms,
-                audience=self._audience,
-                issuer=self._issuer,
-                leeway=self._leeway,
-                options={"require": ["sub", "exp"], "verify_aud": self._audience is not None},
-            )
-        except jwt.ExpiredSignatureError as exc:
-            raise ApiError(UNAUTHENTICATED, "Bearer token expired", _CHALLENGE) from exc
-        except jwt.InvalidTokenError as exc:
-            raise ApiError(UNAUTHENTICATED, f"Invalid bearer token: {exc}", _CHALLENGE) from exc
-        subject = claims.get("sub")
-        if not isinstance(subject, str) or not _SUBJECT.match(subject):
-            raise ApiError(UNAUTHENTICATED, "Token subject is not a valid user id", _CHALLENGE)
-        return subject
+            return self.tokens.verify(token)
+        except InvalidToken as exc:
+            raise ApiError(UNAUTHENTICATED, str(exc), CHALLENGE) from exc
+
+    def caller(self, authorization: str | None, claimed: str | None) -> Caller:
+        """The caller per the auth mode. A bearer that is present must verify: a bad or expired
+        token is 401, never a silent fall-back to the body's name."""
+        token = parse_bearer(authorization)
+        if token is None:
+            if self.mode == "jwt":
+                raise ApiError(UNAUTHENTICATED, "A bearer token is required", CHALLENGE)
+            if claimed is not None and claimed.startswith(SESSION_PREFIX):
+                raise ApiError(
+                    VALIDATION_FAILED, f"userId: the prefix {SESSION_PREFIX!r} is reserved for anonymous sessions"
+                )
+            return Caller(claimed, authenticated=False)
+        principal = self.principal(token)
+        if claimed is not None and claimed != principal.user_id:
+            raise ApiError(USER_MISMATCH, "userId does not match the authenticated user")
+        return Caller(principal.user_id, authenticated=True, admin=principal.admin)

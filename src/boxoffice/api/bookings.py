@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Header, Path, Request
 from starlette.responses import Response
 
 from boxoffice import wire
 from boxoffice.api import errors
-from boxoffice.api.deps import Api, ApiDep, Bookings
+from boxoffice.api.deps import Api, ApiDep
 from boxoffice.api.http import json_response, read_body, request_body
-from boxoffice.api.idempotency import respond
+from boxoffice.api.idempotency import namespace, respond
 from boxoffice.api.schemas import BookingRequest, CancelRequest
 
 router = APIRouter(prefix="/api/v1", tags=["bookings"])
 
 BookingIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
+ManageToken = Annotated[
+    str | None,
+    Header(
+        alias="Manage-Token",
+        max_length=256,
+        description="The `manageToken` of a booking made without a session or token.",
+    ),
+]
 
 
 @router.post(
@@ -28,7 +36,6 @@ BookingIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
         errors.SEAT_NOT_FOUND,
         errors.SEATS_NOT_FOUND,
         errors.HOLD_NOT_FOUND,
-        errors.NOT_OWNER,
         errors.SEAT_OCCUPIED,
         errors.SEATS_TAKEN,
         errors.HOLD_EXPIRED,
@@ -46,46 +53,50 @@ async def create_booking(request: Request, api: ApiDep) -> Response:
 
 async def book(api: Api, request: Request, payload: BookingRequest) -> Response:
     """The booking endpoint once the body is validated; the lean route (api/fast.py) calls it too."""
-    user = await api.identify(request, payload.userId)
+    hold_token = payload.holdToken
+    caller = await api.identify_request(request, payload.userId, anonymous_ok=hold_token is not None)
     bookings = api.bookings
 
     async def work() -> tuple[int, Any]:
-        if payload.holdToken is not None:
-            done = await bookings.confirm(payload.holdToken, user, payload.seatIds, payload.strategy)
-            return 201, wire.bookings_json(done, user, payload.holdToken)
+        if hold_token is not None:
+            done = await bookings.confirm(hold_token, caller, payload.seatIds, payload.strategy)
+            return 201, wire.bookings_json(done, hold_token)
         if payload.seatIds is not None:
-            done = await bookings.book_seats(payload.seatIds, user, payload.strategy)
-            return 201, wire.bookings_json(done, user, None)
+            return 201, wire.bookings_json(await bookings.book_seats(payload.seatIds, caller, payload.strategy), None)
         assert payload.seatId is not None
-        return 201, wire.booking_json(await bookings.book_seat(payload.seatId, user, payload.strategy))
+        return 201, wire.booking_json(await bookings.book_seat(payload.seatId, caller, payload.strategy))
 
-    return await respond(api, request, "POST /api/v1/bookings", user, payload, work)
+    owner = namespace(caller, str(hold_token) if hold_token else None)
+    return await respond(api, request, "POST /api/v1/bookings", owner, payload, work)
 
 
 @router.get(
     "/bookings/{booking_id}",
     response_model=wire.BookingRecordOut,
-    responses=errors.responses(errors.BOOKING_NOT_FOUND),
+    responses=errors.responses(errors.UNAUTHENTICATED, errors.BOOKING_NOT_FOUND),
 )
-async def get_booking(booking_id: BookingIdPath, bookings: Bookings) -> Response:
-    """A booking's record, cancelled or not (the audit trail)."""
-    return json_response(wire.booking_record_json(await bookings.get(booking_id)))
+async def get_booking(booking_id: BookingIdPath, request: Request, api: ApiDep, manage: ManageToken = None) -> Response:
+    """A booking's record, cancelled or not (the audit trail), to its owner: the session or token that
+    made it, or the `Manage-Token` of one made without. Anyone else gets 404."""
+    record = await api.bookings.get(booking_id, api.reader(request), manage)
+    return json_response(wire.booking_record_json(record))
 
 
 @router.post(
     "/bookings/{booking_id}/cancel",
     response_model=wire.CancellationOut,
-    responses=errors.responses(
-        *errors.WRITE_ERRORS, errors.BOOKING_NOT_FOUND, errors.NOT_OWNER, errors.BOOKING_NOT_ACTIVE
-    ),
+    responses=errors.responses(*errors.WRITE_ERRORS, errors.BOOKING_NOT_FOUND, errors.BOOKING_NOT_ACTIVE),
     openapi_extra=request_body(CancelRequest, required=False),
 )
-async def cancel_booking(booking_id: BookingIdPath, request: Request, api: ApiDep) -> Response:
-    """The owner cancels: the booking row turns CANCELLED (kept as the audit trail), the seat is free."""
+async def cancel_booking(
+    booking_id: BookingIdPath, request: Request, api: ApiDep, manage: ManageToken = None
+) -> Response:
+    """The owner cancels: the booking row turns CANCELLED (kept as the audit trail), the seat is free.
+    Anyone else, whatever `userId` they name, gets 404 and changes nothing."""
     payload = CancelRequest.model_validate_json(await read_body(request, required=False))
-    user = await api.identify(request, payload.userId)
+    caller = await api.identify_request(request, payload.userId, anonymous_ok=True)
 
     async def work() -> tuple[int, Any]:
-        return 200, wire.cancellation_json(await api.bookings.cancel(booking_id, user, payload.reason))
+        return 200, wire.cancellation_json(await api.bookings.cancel(booking_id, caller, manage, payload.reason))
 
-    return await respond(api, request, "POST /api/v1/bookings/cancel", user, payload, work)
+    return await respond(api, request, "POST /api/v1/bookings/cancel", namespace(caller, manage), payload, work)

@@ -9,11 +9,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from boxoffice.api.auth import Authenticator
+from boxoffice.api.errors import VALIDATION_FAILED, ApiError
 from boxoffice.api.ratelimit import RateLimiter
 from boxoffice.booking.events import EventService
 from boxoffice.booking.holds import HoldService
 from boxoffice.booking.idempotency import IdempotencyService
 from boxoffice.booking.service import BookingService
+from boxoffice.domain import Caller
 from boxoffice.health import HealthChecker
 from boxoffice.settings import Settings
 
@@ -31,12 +33,32 @@ class Api:
     sample_metrics: Callable[[], None]
     """Refresh gauges that are read rather than counted (pool usage) before a scrape."""
 
-    async def identify(self, request: Request, claimed: str | None) -> str:
-        """The acting user (auth mode decides) after the IP and user rate limits let the request in."""
-        await self.limiter.check_ip(request)
-        user = self.auth.user(request, claimed)
-        await self.limiter.check_user(user)
-        return user
+    async def identify(
+        self, authorization: str | None, client: str | None, claimed: str | None, *, anonymous_ok: bool = False
+    ) -> Caller:
+        """The one place that decides who the user is, for every write (HTTP routers and raw ASGI alike).
+
+        `authorization` is the `Authorization` header's value, `client` the peer address, `claimed`
+        the body's `userId`. Checks the address's rate limit, then who it is (the auth mode decides),
+        then the user's rate limit. `anonymous_ok`: a caller with neither a token nor a `userId` may
+        go on (acting by a secret such as a hold token); otherwise that is 422.
+        """
+        await self.limiter.check_ip(client)
+        caller = self.auth.caller(authorization, claimed)
+        if caller.user_id is None:
+            if not anonymous_ok:
+                raise ApiError(VALIDATION_FAILED, "userId: Field required (or send a session: POST /api/v1/sessions)")
+            return caller
+        await self.limiter.check_user(caller.user_id)
+        return caller
+
+    async def identify_request(self, request: Request, claimed: str | None, *, anonymous_ok: bool = False) -> Caller:
+        host = request.client.host if request.client else None
+        return await self.identify(request.headers.get("authorization"), host, claimed, anonymous_ok=anonymous_ok)
+
+    def reader(self, request: Request) -> Caller:
+        """Who reads (no rate limit on reads): a verified token, or nobody in particular."""
+        return self.auth.caller(request.headers.get("authorization"), None)
 
 
 def get_api(request: Request) -> Api:

@@ -31,13 +31,14 @@ MALFORMED_JSON = Code(400, "MALFORMED_JSON", "The body is missing, not JSON, or 
 BAD_REQUEST = Code(400, "BAD_REQUEST", "The request is malformed")
 UNAUTHENTICATED = Code(401, "UNAUTHENTICATED", "A valid bearer token is required")
 ADMIN_DISABLED = Code(403, "ADMIN_DISABLED", "The admin API is disabled")
+NOT_ADMIN = Code(403, "NOT_ADMIN", "The token is valid but carries no admin role")
+SESSIONS_DISABLED = Code(403, "SESSIONS_DISABLED", "Anonymous sessions are off in jwt auth mode")
 USER_MISMATCH = Code(403, "USER_MISMATCH", "userId differs from the authenticated user")
-NOT_OWNER = Code(403, "NOT_OWNER", "The hold or booking belongs to another user")
 NOT_FOUND = Code(404, "NOT_FOUND", "No such path")
 SEAT_NOT_FOUND = Code(404, "SEAT_NOT_FOUND", "Unknown seat")
 SEATS_NOT_FOUND = Code(404, "SEATS_NOT_FOUND", "Some of the seats do not exist (seatIds)")
-HOLD_NOT_FOUND = Code(404, "HOLD_NOT_FOUND", "Unknown hold")
-BOOKING_NOT_FOUND = Code(404, "BOOKING_NOT_FOUND", "Unknown booking")
+HOLD_NOT_FOUND = Code(404, "HOLD_NOT_FOUND", "Unknown hold, or not yours")
+BOOKING_NOT_FOUND = Code(404, "BOOKING_NOT_FOUND", "Unknown booking, or not yours")
 EVENT_NOT_FOUND = Code(404, "EVENT_NOT_FOUND", "Unknown event")
 METHOD_NOT_ALLOWED = Code(405, "METHOD_NOT_ALLOWED", "Method not allowed on this path")
 SEAT_OCCUPIED = Code(409, "SEAT_OCCUPIED", "The seat is booked or held by someone else")
@@ -52,6 +53,7 @@ UNSUPPORTED_MEDIA_TYPE = Code(415, "UNSUPPORTED_MEDIA_TYPE", "The body must be a
 VALIDATION_FAILED = Code(422, "VALIDATION_FAILED", "A field is invalid (the message names it)")
 IDEMPOTENCY_KEY_REUSED = Code(422, "IDEMPOTENCY_KEY_REUSED", "The Idempotency-Key came with another request")
 RATE_LIMITED = Code(429, "RATE_LIMITED", "Too many requests; see Retry-After")
+IDEMPOTENCY_KEY_LIMIT = Code(429, "IDEMPOTENCY_KEY_LIMIT", "Too many live Idempotency-Keys; see Retry-After")
 INTERNAL_ERROR = Code(500, "INTERNAL_ERROR", "An unexpected failure")
 STARTING = Code(503, "STARTING", "The service is starting; see Retry-After")
 SERVICE_UNAVAILABLE = Code(503, "SERVICE_UNAVAILABLE", "A dependency is unavailable; see Retry-After")
@@ -69,6 +71,7 @@ WRITE_ERRORS = (
     VALIDATION_FAILED,
     IDEMPOTENCY_KEY_REUSED,
     RATE_LIMITED,
+    IDEMPOTENCY_KEY_LIMIT,
     DATABASE_BUSY,
     DATABASE_UNAVAILABLE,
     REDIS_UNAVAILABLE,
@@ -86,11 +89,11 @@ _DOMAIN: list[tuple[type[domain.BookingError], Code]] = [
     (domain.HoldSeatsMismatch, VALIDATION_FAILED),
     (domain.BookingNotFound, BOOKING_NOT_FOUND),
     (domain.BookingNotActive, BOOKING_NOT_ACTIVE),
-    (domain.NotOwner, NOT_OWNER),
     (domain.SeatLimitExceeded, SEAT_LIMIT_EXCEEDED),
     (domain.EventNotFound, EVENT_NOT_FOUND),
     (domain.EventExists, EVENT_EXISTS),
     (domain.IdempotencyKeyReused, IDEMPOTENCY_KEY_REUSED),
+    (domain.IdempotencyKeyLimit, IDEMPOTENCY_KEY_LIMIT),
     (domain.DatabaseBusy, DATABASE_BUSY),
     (domain.DatabaseUnavailable, DATABASE_UNAVAILABLE),
     (domain.LockServiceUnavailable, REDIS_UNAVAILABLE),
@@ -156,7 +159,8 @@ def describe(exc: domain.BookingError) -> tuple[Code, dict[str, object], dict[st
     code = next((c for cls, c in _DOMAIN if isinstance(exc, cls)), INTERNAL_ERROR)
     seat_ids = getattr(exc, "seat_ids", None)
     extra: dict[str, object] = {"seatIds": seat_ids} if seat_ids is not None else {}
-    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, domain.Unavailable) else None
+    retry = getattr(exc, "retry_after_s", None)
+    headers = {"Retry-After": str(retry)} if isinstance(retry, int) else None
     return code, extra, headers
 
 

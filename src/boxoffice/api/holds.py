@@ -10,14 +10,14 @@ from starlette.responses import Response
 
 from boxoffice import wire
 from boxoffice.api import errors
-from boxoffice.api.deps import ApiDep, Holds
+from boxoffice.api.deps import ApiDep
 from boxoffice.api.http import json_response, read_body, request_body
-from boxoffice.api.idempotency import respond
+from boxoffice.api.idempotency import namespace, respond
 from boxoffice.api.schemas import HoldRequest, OwnerRequest
 
 router = APIRouter(prefix="/api/v1", tags=["holds"])
 _CHANGE_ERRORS = errors.responses(
-    *errors.WRITE_ERRORS, errors.HOLD_NOT_FOUND, errors.NOT_OWNER, errors.HOLD_NOT_ACTIVE, errors.HOLD_EXPIRED
+    *errors.WRITE_ERRORS, errors.HOLD_NOT_FOUND, errors.HOLD_NOT_ACTIVE, errors.HOLD_EXPIRED
 )
 
 
@@ -33,29 +33,34 @@ _CHANGE_ERRORS = errors.responses(
 async def create_hold(request: Request, api: ApiDep) -> Response:
     """Hold seats for a checkout: all or none; the token confirms, extends or releases them."""
     payload = HoldRequest.model_validate_json(await read_body(request))
-    user = await api.identify(request, payload.userId)
+    caller = await api.identify_request(request, payload.userId)
 
     async def work() -> tuple[int, Any]:
-        return 201, wire.hold_json(await api.holds.hold(payload.seatIds, user, payload.strategy))
+        return 201, wire.hold_json(await api.holds.hold(payload.seatIds, caller, payload.strategy))
 
-    return await respond(api, request, "POST /api/v1/holds", user, payload, work)
+    return await respond(api, request, "POST /api/v1/holds", namespace(caller), payload, work)
 
 
-@router.get("/holds/{token}", response_model=wire.HoldOut, responses=errors.responses(errors.HOLD_NOT_FOUND))
-async def get_hold(token: UUID, holds: Holds) -> Response:
-    return json_response(wire.hold_json(await holds.get(token)))
+@router.get(
+    "/holds/{token}",
+    response_model=wire.HoldOut,
+    responses=errors.responses(errors.UNAUTHENTICATED, errors.HOLD_NOT_FOUND),
+)
+async def get_hold(token: UUID, request: Request, api: ApiDep) -> Response:
+    """The hold and its seats, to its owner (a hold made with a session or token needs that one)."""
+    return json_response(wire.hold_json(await api.holds.get(token, api.reader(request))))
 
 
 async def _change(request: Request, api: ApiDep, token: UUID, action: str) -> Response:
     """Extend or release: the owner acts on its hold, idempotently when a key is given."""
     payload = OwnerRequest.model_validate_json(await read_body(request, required=False))
-    user = await api.identify(request, payload.userId)
+    caller = await api.identify_request(request, payload.userId, anonymous_ok=True)
     change = api.holds.extend if action == "extend" else api.holds.release
 
     async def work() -> tuple[int, Any]:
-        return 200, wire.hold_json(await change(token, user))
+        return 200, wire.hold_json(await change(token, caller))
 
-    return await respond(api, request, f"POST /api/v1/holds/{action}", user, None, work)
+    return await respond(api, request, f"POST /api/v1/holds/{action}", namespace(caller, str(token)), None, work)
 
 
 @router.post(

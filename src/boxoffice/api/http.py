@@ -1,4 +1,4 @@
-"""Shared HTTP helpers: reading a JSON body, answering JSON, reading a bearer token, documenting bodies."""
+"""Shared HTTP helpers: reading a JSON body, answering JSON, documenting bodies."""
 
 from __future__ import annotations
 
@@ -33,14 +33,6 @@ def checked_body(body: bytes, content_type: str, *, required: bool = True) -> by
     if not body:
         raise ApiError(MALFORMED_JSON, "Request body is required")
     return body
-
-
-def bearer_token(request: Request) -> str | None:
-    """The token of an `Authorization: Bearer ...` header, or None when there is none."""
-    header = request.headers.get("authorization", "")
-    if header[:7].lower() != "bearer ":
-        return None
-    return header[7:].strip()
 
 
 def request_body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from boxoffice.api.deps import Api
 from boxoffice.api.errors import VALIDATION_FAILED, ApiError, describe, error_body, is_final
 from boxoffice.api.http import JSON, json_response
 from boxoffice.booking.idempotency import Answer
-from boxoffice.domain import BookingError
+from boxoffice.domain import BookingError, Caller
+from boxoffice.tokens import fingerprint as secret_fingerprint
 
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")
 
@@ -24,10 +25,20 @@ Work = Callable[[], Awaitable[tuple[int, Any]]]
 """Calls a service and returns (status, payload) of the success answer."""
 
 
-async def respond(api: Api, request: Request, scope: str, user: str, payload: BaseModel | None, work: Work) -> Response:
-    """Run `work` once per key; a retry with the same key gets the first answer, refusals included.
+def namespace(caller: Caller, secret: str | None = None) -> str:
+    """Whose keys a request's key joins: the verified user's, else the secret's it acts by (a hold
+    token, a manage token), else the name it gives itself. Nobody can squat another's key."""
+    if caller.authenticated or secret is None:
+        return caller.user_id or ""
+    return "secret:" + secret_fingerprint(secret)
 
-    The fingerprint (path, user, validated body) is only computed when a key is given; the same
+
+async def respond(
+    api: Api, request: Request, scope: str, owner: str, payload: BaseModel | None, work: Work
+) -> Response:
+    """Run `work` once per key of `owner`; a retry with the same key gets the first answer, refusals included.
+
+    The fingerprint (path, owner, validated body) is only computed when a key is given; the same
     key with a different fingerprint is a client bug (422), never a silent replay.
     """
     key = request.headers.get("idempotency-key")
@@ -36,7 +47,7 @@ async def respond(api: Api, request: Request, scope: str, user: str, payload: Ba
         return json_response(body, status)
     if not KEY_PATTERN.match(key):
         raise ApiError(VALIDATION_FAILED, "Idempotency-Key: must be 1-128 visible ASCII characters")
-    fingerprint: dict[str, object] = {"path": request.url.path, "user": user}
+    fingerprint: dict[str, object] = {"path": request.url.path, "user": owner}
     if payload is not None:
         fingerprint["body"] = payload.model_dump(mode="json")
     digest = hashlib.sha256(orjson.dumps(fingerprint, option=orjson.OPT_SORT_KEYS)).digest()
@@ -51,6 +62,6 @@ async def respond(api: Api, request: Request, scope: str, user: str, payload: Ba
             return Answer(code.status, error_body(request.url.path, code, str(exc), extra))
         return Answer(status, orjson.dumps(body))
 
-    result = await api.idempotency.once(scope, key, digest, answer)
+    result = await api.idempotency.once(owner, scope, key, digest, answer)
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
     return Response(result.body, status_code=result.status, media_type=JSON, headers=headers)

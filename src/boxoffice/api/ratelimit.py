@@ -1,8 +1,12 @@
-"""Per-client-IP and per-user request limits, shared across instances through Redis.
+"""Per-client-address and per-user write limits, shared across instances through Redis.
 
-A fixed window anchored at the first request (INCR + PEXPIRE in one Lua call). When Redis
-fails, each process falls back to its own counters, so limits loosen (per instance) but
-never fail closed.
+A fixed window anchored at the first request (INCR + PEXPIRE in one Lua call).
+
+When Redis fails, the choice is explicit: each process counts on its own for the window (limits
+keep applying, but per process instead of across them; requests are never refused *because*
+Redis is down), and for `REDIS_RETRY_S` after a failure it does not ask Redis again, so a Redis
+that hangs costs one timeout per process per second rather than one per request. Every check
+answered in-process counts in `rate_limit_fallback_total`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ import time
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
-from starlette.requests import Request
 
 from boxoffice.api.errors import RATE_LIMITED, ApiError
 from boxoffice.observability.metrics import RATE_LIMIT_FALLBACK, RATE_LIMITED_TOTAL
@@ -28,6 +31,8 @@ if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1])
 return {n, ttl}
 """
 MAX_LOCAL_KEYS = 50_000
+REDIS_RETRY_S = 1.0
+"""After a Redis failure, count in-process this long before trying Redis again."""
 
 
 class RateLimiter:
@@ -38,17 +43,20 @@ class RateLimiter:
         self.per_ip = per_ip
         self.per_user = per_user
         self._local: dict[str, tuple[float, int]] = {}
+        self._redis_down_until = 0.0
 
     @property
     def enabled(self) -> bool:
         return bool(self.per_ip or self.per_user)
 
-    async def check_ip(self, request: Request) -> None:
-        """Raise 429 with Retry-After when the client's address is over its limit (the socket peer;
-        behind a proxy, put the limit on the proxy)."""
+    async def check_ip(self, host: str | None) -> None:
+        """Raise 429 with Retry-After when the client's address is over its limit.
+
+        The address is the socket peer as uvicorn reports it: behind a proxy that uvicorn trusts
+        (`FORWARDED_ALLOW_IPS`, 127.0.0.1 by default) it is the `X-Forwarded-For` client.
+        """
         if self.per_ip:
-            host = request.client.host if request.client else "unknown"
-            await self._hit("ip", host, self.per_ip)
+            await self._hit("ip", host or "unknown", self.per_ip)
 
     async def check_user(self, user_id: str) -> None:
         if self.per_user:
@@ -56,19 +64,31 @@ class RateLimiter:
 
     async def _hit(self, kind: str, ident: str, limit: int) -> None:
         key = f"{self._prefix}rl:{kind}:{ident}"
-        try:
-            count, ttl_ms = await self._hit_script(keys=[key], args=[self._window_ms])
-        except RedisError:
-            RATE_LIMIT_FALLBACK.inc()
-            count, ttl_ms = self._local_hit(key)
-        if int(count) > limit:
+        count, ttl_ms = await self._count(key)
+        if count > limit:
             RATE_LIMITED_TOTAL.labels(kind).inc()
-            retry = max(1, math.ceil(int(ttl_ms) / 1000))
+            retry = max(1, math.ceil(ttl_ms / 1000))
             message = f"Too many requests for this {kind}; retry in {retry}s"
             raise ApiError(RATE_LIMITED, message, {"Retry-After": str(retry)})
 
-    def _local_hit(self, key: str) -> tuple[int, int]:
+    async def _count(self, key: str) -> tuple[int, int]:
         now = time.monotonic()
+        if now >= self._redis_down_until:
+            try:
+                count, ttl_ms = await self._hit_script(keys=[key], args=[self._window_ms])
+            except RedisError as exc:
+                if self._redis_down_until == 0.0:
+                    log.warning("rate_limit_redis_failed fallback=in_process error=%s", type(exc).__name__)
+                self._redis_down_until = now + REDIS_RETRY_S
+            else:
+                if self._redis_down_until:
+                    log.info("rate_limit_redis_recovered")
+                    self._redis_down_until = 0.0
+                return int(count), int(ttl_ms)
+        RATE_LIMIT_FALLBACK.inc()
+        return self._local_hit(key, now)
+
+    def _local_hit(self, key: str, now: float) -> tuple[int, int]:
         if len(self._local) >= MAX_LOCAL_KEYS:
             self._local = {k: v for k, v in self._local.items() if v[0] > now}
             if len(self._local) >= MAX_LOCAL_KEYS:

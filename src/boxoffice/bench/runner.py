@@ -232,6 +232,10 @@ def bench(
             "BOXOFFICE_DB_POOL_MAX": str(pool_size),
             "BOXOFFICE_DB_POOL_MIN": str(pool_size),
             "BOXOFFICE_LOG_LEVEL": "WARNING",
+            # A flash crowd from one address: the default rate limits and seat cap would refuse it.
+            "BOXOFFICE_RATE_LIMIT_PER_IP": "0",
+            "BOXOFFICE_RATE_LIMIT_PER_USER": "0",
+            "BOXOFFICE_SEATS_PER_USER": "0",
         }
         with env.server(server_env, workers, server_log) as (port, proc):
             if workers > 1:

@@ -6,23 +6,30 @@ import uuid
 from collections.abc import Sequence
 from uuid import UUID
 
-from boxoffice.booking.service import CheckoutPolicy, SeatChanges
+import asyncpg
+
+from boxoffice.booking.ownership import Ownership
+from boxoffice.booking.service import MAX_PAGE, CheckoutPolicy, SeatChanges
 from boxoffice.booking.strategies import Strategies
-from boxoffice.domain import Hold, Strategy
-from boxoffice.storage import checkout
+from boxoffice.domain import Caller, Hold, HoldNotFound, Strategy
+from boxoffice.storage import checkout, lookups
 from boxoffice.storage.db import Database
 
 
 class HoldService:
-    def __init__(self, db: Database, strategies: Strategies, policy: CheckoutPolicy, changes: SeatChanges) -> None:
+    def __init__(
+        self, db: Database, strategies: Strategies, policy: CheckoutPolicy, changes: SeatChanges, owners: Ownership
+    ) -> None:
         self._db = db
         self._strategies = strategies
         self.policy = policy
         self._changes = changes
+        self._owners = owners
 
-    async def hold(self, seat_ids: Sequence[int], user_id: str, strategy: Strategy | None = None) -> Hold:
+    async def hold(self, seat_ids: Sequence[int], caller: Caller, strategy: Strategy | None = None) -> Hold:
         """All of `seat_ids` or none, for `hold_ttl_s`; the returned token confirms, extends or releases."""
         ids = sorted(set(seat_ids))
+        user_id = caller.user
         chosen = self._strategies.get(strategy)
         async with chosen.guard(ids), self._db.transaction() as conn:
             await self.policy.enforce_seat_cap(conn, user_id, ids)
@@ -31,18 +38,35 @@ class HoldService:
             self._changes.written()
         return hold
 
-    async def extend(self, token: UUID, user_id: str) -> Hold:
+    async def _lock_owned(self, conn: asyncpg.Connection, token: UUID, caller: Caller) -> asyncpg.Record:
+        """The hold row, locked, if this caller may act on it and it is still active."""
+        hold = await checkout.lock_hold(conn, token)
+        if not self._owners.may(caller, hold["user_id"], secret_ok=True):
+            raise HoldNotFound()
+        checkout.ensure_active(hold)
+        return hold
+
+    async def extend(self, token: UUID, caller: Caller) -> Hold:
         async with self._db.transaction() as conn:
-            hold = await checkout.extend_hold(conn, token, user_id, self.policy.hold_ttl_s, self.policy.hold_max_s)
+            row = await self._lock_owned(conn, token, caller)
+            hold = await checkout.extend_hold(conn, token, row, self.policy.hold_ttl_s, self.policy.hold_max_s)
             self._changes.written()
         return hold
 
-    async def release(self, token: UUID, user_id: str) -> Hold:
+    async def release(self, token: UUID, caller: Caller) -> Hold:
         async with self._db.transaction() as conn:
-            hold = await checkout.release_hold(conn, token, user_id)
+            row = await self._lock_owned(conn, token, caller)
+            hold = await checkout.release_hold(conn, token, row)
             self._changes.written()
         return hold
 
-    async def get(self, token: UUID) -> Hold:
+    async def get(self, token: UUID, caller: Caller) -> Hold:
         async with self._db.connection() as conn:
-            return await checkout.get_hold(conn, token)
+            hold = await lookups.get_hold(conn, token)
+        if hold is None or not self._owners.may(caller, hold.user_id, secret_ok=True):
+            raise HoldNotFound()
+        return hold
+
+    async def active_of(self, user_id: str, limit: int) -> list[Hold]:
+        async with self._db.connection() as conn:
+            return await lookups.active_holds_of(conn, user_id, min(limit, MAX_PAGE))

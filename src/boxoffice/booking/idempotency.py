@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from boxoffice.domain import IdempotencyKeyReused
+from boxoffice.domain import IdempotencyKeyLimit, IdempotencyKeyReused
 from boxoffice.storage import idempotency as store
 from boxoffice.storage.db import Database
 
@@ -25,24 +25,30 @@ Work = Callable[[], Awaitable[Answer]]
 
 
 class IdempotencyService:
-    def __init__(self, db: Database, ttl_s: int) -> None:
+    def __init__(self, db: Database, ttl_s: int, per_user: int) -> None:
         self._db = db
         self._ttl_s = ttl_s
+        self.per_user = per_user
 
-    async def once(self, scope: str, key: str, fingerprint: bytes, work: Work) -> Answer:
-        """Run `work` at most once per live key and return its answer; later calls replay it.
+    async def once(self, owner: str, scope: str, key: str, fingerprint: bytes, work: Work) -> Answer:
+        """Run `work` at most once per live key of `owner` and return its answer; later calls replay it.
 
         `work` runs inside this transaction (services join it as a savepoint) and returns the answer
         to store, final refusals included; an exception from it rolls the key back too, so a
         retryable failure (503) lets the retry run afresh. A key reused with another fingerprint
-        raises IdempotencyKeyReused.
+        raises IdempotencyKeyReused; a new key beyond the owner's `per_user` live keys raises
+        IdempotencyKeyLimit (and is not kept).
         """
         async with self._db.transaction() as conn:
-            if not await store.claim(conn, scope, key, fingerprint, self._ttl_s):
-                prior = await store.stored(conn, scope, key)
+            await store.lock_owner(conn, owner)
+            if not await store.claim(conn, owner, scope, key, fingerprint, self._ttl_s):
+                prior = await store.stored(conn, owner, scope, key)
                 if prior.fingerprint != fingerprint:
                     raise IdempotencyKeyReused()
                 return Answer(prior.status_code, prior.body, replayed=True)
+            live, retry_s = await store.live_keys(conn, owner, self.per_user)
+            if live > self.per_user:
+                raise IdempotencyKeyLimit(self.per_user, retry_s)
             answer = await work()
-            await store.answer(conn, scope, key, answer.status, answer.body)
+            await store.answer(conn, owner, scope, key, answer.status, answer.body)
         return answer

@@ -14,13 +14,16 @@ from uuid import UUID
 import asyncpg
 
 from boxoffice.booking.batcher import SingleFlight
+from boxoffice.booking.ownership import Ownership
 from boxoffice.booking.strategies import Strategies
 from boxoffice.domain import (
     DEFAULT_EVENT_ID,
     Booking,
     BookingNotFound,
     BookingRecord,
+    Caller,
     Cancellation,
+    HoldNotFound,
     HoldSeatsMismatch,
     HoldState,
     Inventory,
@@ -32,7 +35,7 @@ from boxoffice.domain import (
     Strategy,
 )
 from boxoffice.observability.metrics import RATE_LIMITED_TOTAL, record_booking
-from boxoffice.storage import checkout, seats
+from boxoffice.storage import checkout, lookups, seats
 from boxoffice.storage.db import Database, in_transaction, on_commit
 
 ChangeListener = Callable[[], None]
@@ -84,6 +87,9 @@ class SeatChanges:
         return self._sequence_floor() if self._sequence_floor else None
 
 
+MAX_PAGE = 500
+
+
 class BookingService:
     def __init__(
         self,
@@ -91,77 +97,102 @@ class BookingService:
         strategies: Strategies,
         policy: CheckoutPolicy,
         changes: SeatChanges,
+        owners: Ownership,
         flights: SingleFlight | None = None,
     ) -> None:
         self._db = db
         self.strategies = strategies
         self.policy = policy
         self.changes = changes
+        self.owners = owners
         self._flights = flights
 
-    async def book_seat(self, seat_id: int, user_id: str, strategy: Strategy | None = None) -> Booking:
+    async def book_seat(self, seat_id: int, caller: Caller, strategy: Strategy | None = None) -> Booking:
         """The original single-seat call: exactly one of many concurrent requests for a seat wins."""
         chosen = self.strategies.get(strategy)
         if self.policy.seats_per_user:
             # The per-user cap needs the multi-seat transaction; the answer keeps the single-seat shape.
-            try:
-                return (await self.book_seats([seat_id], user_id, strategy))[0]
-            except SeatsNotFound as exc:
-                raise SeatNotFound(seat_id) from exc
-            except SeatsTaken as exc:
-                raise SeatOccupied(seat_id, "is already booked or held") from exc
+            with record_booking(chosen.name):
+                try:
+                    return (await self.book_seats([seat_id], caller, strategy))[0]
+                except SeatsNotFound as exc:
+                    raise SeatNotFound(seat_id) from exc
+                except SeatsTaken as exc:
+                    raise SeatOccupied(seat_id, "is already booked or held") from exc
         with record_booking(chosen.name):
             if self._flights is not None and chosen.single_flight and not in_transaction():
-                booking = await self._flights.run(seat_id, chosen.name, lambda: chosen.book(seat_id, user_id))
+                booking = await self._flights.run(seat_id, chosen.name, lambda: chosen.book(seat_id, caller.user))
             else:
-                booking = await chosen.book(seat_id, user_id)
+                booking = await chosen.book(seat_id, caller.user)
         self.changes.written()
-        return booking
+        return self.owners.issue(caller, booking)
 
     async def book_seats(
-        self, seat_ids: Sequence[int], user_id: str, strategy: Strategy | None = None
+        self, seat_ids: Sequence[int], caller: Caller, strategy: Strategy | None = None
     ) -> list[Booking]:
         """All of `seat_ids` or none; a partial overlap raises SeatsTaken naming the taken seats."""
         ids = sorted(set(seat_ids))
+        user_id = caller.user
         chosen = self.strategies.get(strategy)
         async with chosen.guard(ids), self._db.transaction() as conn:
             await self.policy.enforce_seat_cap(conn, user_id, ids)
             await chosen.prepare(conn, ids)
             bookings = await checkout.claim_many(conn, ids, user_id, chosen.name)
             self.changes.written()
-        return bookings
+        return [self.owners.issue(caller, b) for b in bookings]
 
     async def confirm(
-        self, token: UUID, user_id: str, seat_ids: Sequence[int] | None = None, strategy: Strategy | None = None
+        self, token: UUID, caller: Caller, seat_ids: Sequence[int] | None = None, strategy: Strategy | None = None
     ) -> list[Booking]:
-        """Turn a live hold into bookings; a lapsed hold raises HoldExpired and changes nothing."""
+        """Turn a live hold into bookings of its owner; a lapsed hold raises HoldExpired and changes nothing."""
         chosen = self.strategies.get(strategy)
         async with self._db.transaction() as conn:
-            hold = await checkout.lock_hold(conn, token, user_id)
+            hold = await checkout.lock_hold(conn, token)
+            owner: str = hold["user_id"]
+            if not self.owners.may(caller, owner, secret_ok=True):
+                raise HoldNotFound()
+            checkout.ensure_active(hold)
             ids = sorted(hold["seat_ids"])
             if seat_ids is not None and sorted(set(seat_ids)) != ids:
                 raise HoldSeatsMismatch(ids)
             # No REDIS lease here: the seats are already ours, and a rival's lease on them must not
             # fail a valid hold (leases only spare the database losers' writes).
-            await self.policy.enforce_seat_cap(conn, user_id, ids, token)
+            await self.policy.enforce_seat_cap(conn, owner, ids, token)
             await chosen.prepare(conn, ids)
-            bookings = await checkout.claim_many(conn, ids, user_id, chosen.name, token)
+            bookings = await checkout.claim_many(conn, ids, owner, chosen.name, token)
             await checkout.end_hold(conn, token, HoldState.CONFIRMED)
             self.changes.written()
-        return bookings
+        return [self.owners.issue(caller, b) for b in bookings]
 
-    async def cancel(self, booking_id: int, user_id: str, reason: str | None) -> Cancellation:
+    async def cancel(
+        self, booking_id: int, caller: Caller, manage_token: str | None, reason: str | None
+    ) -> Cancellation:
+        """The owner (or the holder of its manage token) cancels; anyone else is told it does not exist."""
         async with self._db.transaction() as conn:
-            cancellation = await checkout.cancel_booking(conn, booking_id, user_id, reason)
+            row = await checkout.lock_booking(conn, booking_id)
+            if row is None or not self.owners.may_booking(
+                caller, row["user_id"], booking_id, row["created_at"], manage_token
+            ):
+                raise BookingNotFound(booking_id)
+            cancellation = await checkout.cancel_booking(conn, booking_id, row, reason)
             self.changes.written()
         return cancellation
 
-    async def get(self, booking_id: int) -> BookingRecord:
+    async def get(self, booking_id: int, caller: Caller, manage_token: str | None) -> BookingRecord:
         async with self._db.connection() as conn:
-            record = await checkout.booking_record(conn, booking_id)
-        if record is None:
+            record = await lookups.booking_record(conn, booking_id)
+        if record is None or not self.owners.may_booking(
+            caller, record.user_id, booking_id, record.created_at, manage_token
+        ):
             raise BookingNotFound(booking_id)
         return record
+
+    async def of_user(
+        self, user_id: str, limit: int, before: int | None = None, status: str | None = None
+    ) -> list[BookingRecord]:
+        """One page of a user's bookings, newest first (`before`: the last id of the previous page)."""
+        async with self._db.connection() as conn:
+            return await lookups.bookings_of(conn, user_id, min(limit, MAX_PAGE), before, status)
 
     async def inventory(self, event_id: int = DEFAULT_EVENT_ID) -> Inventory:
         # Read the floor before the snapshot starts: everything settled below it is then visible.

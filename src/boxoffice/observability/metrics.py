@@ -14,7 +14,7 @@ from types import TracebackType
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from boxoffice.domain import SeatNotFound, SeatOccupied, Strategy, Unavailable
+from boxoffice.domain import SeatLimitExceeded, SeatNotFound, SeatOccupied, Strategy, Unavailable
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -31,6 +31,12 @@ WS_SESSIONS = Gauge("websocket_sessions", "Open STOMP WebSocket sessions.", mult
 WS_MESSAGES_SENT = Counter("websocket_messages_sent", "STOMP MESSAGE frames sent to subscribers.")
 WS_MESSAGES_DROPPED = Counter(
     "websocket_messages_dropped", "Messages dropped for slow consumers (they must resync).", ["reason"]
+)
+WS_REFUSED = Counter(
+    "websocket_refused",
+    "WebSocket connections refused or closed by a limit: address_cap, frame_rate, duplicate_subscription,"
+    " idle, unauthenticated.",
+    ["reason"],
 )
 
 RATE_LIMITED_TOTAL = Counter(
@@ -65,9 +71,11 @@ BATCH_RETRIES = Counter(
     ["reason"],
 )
 
-OUTCOMES = ("win", "conflict", "not_found", "unavailable", "error")
+OUTCOMES = ("win", "conflict", "not_found", "limited", "unavailable", "error")
 LOCK_FAILURE_REASONS = ("contended", "lost", "error")
 DROP_REASONS = ("slow_consumer", "send_timeout")
+WS_REFUSAL_REASONS = ("address_cap", "frame_rate", "duplicate_subscription", "idle", "unauthenticated")
+RATE_LIMIT_KINDS = ("ip", "user", "seats")
 BATCH_RETRY_REASONS = ("refused", "locked")
 
 
@@ -108,6 +116,8 @@ class _BookingRecord:
             BOOKING_CONFLICTS.inc()
         elif issubclass(kind, SeatNotFound):
             outcome = "not_found"
+        elif issubclass(kind, SeatLimitExceeded):
+            outcome = "limited"
         elif issubclass(kind, Unavailable):
             outcome = "unavailable"
         else:
@@ -131,5 +141,9 @@ def init_series() -> None:
         LOCK_FAILURES.labels(reason)
     for reason in DROP_REASONS:
         WS_MESSAGES_DROPPED.labels(reason)
+    for reason in WS_REFUSAL_REASONS:
+        WS_REFUSED.labels(reason)
+    for kind in RATE_LIMIT_KINDS:
+        RATE_LIMITED_TOTAL.labels(kind)
     for reason in BATCH_RETRY_REASONS:
         BATCH_RETRIES.labels(reason)

@@ -35,6 +35,9 @@ async def start_realtime(settings: Settings, database_url: str, redis: aioredis.
         max_connections=settings.ws_max_connections,
         heartbeat_ms=settings.ws_heartbeat_ms,
         send_timeout_s=settings.ws_send_timeout_s,
+        max_per_address=settings.ws_max_connections_per_address,
+        frames_per_s=settings.ws_max_frames_per_s,
+        idle_timeout_s=settings.ws_idle_timeout_s,
     )
     relay = OutboxRelay(
         database_url,

@@ -8,36 +8,67 @@ The server is a read-only broker: SEND and transactions are refused with ERROR.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from urllib.parse import urlsplit
+from collections.abc import Callable, Mapping
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.types import Receive, Scope, Send
 
 from boxoffice import __version__
+from boxoffice.observability.metrics import WS_REFUSED
 from boxoffice.realtime.hub import (
     CLOSE_POLICY,
     CLOSE_PROTOCOL,
     CLOSE_TOO_BIG,
     CLOSE_TRY_AGAIN,
-    DESTINATIONS_HELP,
     Hub,
     Session,
     Subscription,
-    topic_event_id,
 )
 from boxoffice.realtime.stomp import Frame, FrameParser, FrameTooLargeError, ProtocolError, encode
+from boxoffice.realtime.topics import DESTINATIONS_HELP, topic_event_id
+from boxoffice.tokens import InvalidToken
 
 ACK_MODES = frozenset({"auto", "client", "client-individual"})
 MAX_ID_LENGTH = 128
+TOKEN_PARAM = "access_token"  # RFC 6750 section 2.3: browsers cannot set headers on a WebSocket
+
+Authenticate = Callable[[str], object]
+"""Verifies a bearer token (raises InvalidToken); None when /ws is open to all (open auth mode)."""
+
+
+class Refused(ProtocolError):
+    """A frame the protocol allows but a limit or policy does not: ERROR, then close 1008."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        """The `websocket_refused_total` label."""
+
+
+def bearer(value: str | None) -> str | None:
+    if not value or value[:7].lower() != "bearer ":
+        return None
+    return value[7:].strip() or None
+
+
+def verify(authenticate: Authenticate, token: str) -> None:
+    try:
+        authenticate(token)
+    except InvalidToken as exc:
+        raise Refused("unauthenticated", f"authentication failed: {exc}") from exc
 
 
 class StompProtocol:
     """Per-connection protocol state: the handshake, subscriptions and receipts."""
 
-    def __init__(self, hub: Hub, session: Session) -> None:
+    def __init__(
+        self, hub: Hub, session: Session, authenticate: Authenticate | None = None, authenticated: bool = False
+    ) -> None:
         self.hub = hub
         self.session = session
         self._sub_numbers = 0
+        self._authenticate = authenticate
+        self._authenticated = authenticated or authenticate is None
 
     def handle(self, frame: Frame) -> None:
         receipt = frame.headers.get("receipt")
@@ -72,6 +103,19 @@ class StompProtocol:
         versions = {v.strip() for v in frame.headers.get("accept-version", "1.0").split(",")}
         if "1.2" not in versions:
             raise ProtocolError("supported protocol versions are 1.2")
+        if not self._authenticated:
+            assert self._authenticate is not None
+            # STOMP header names are case-sensitive, HTTP's are not: take `Authorization` in any case.
+            authorization = next((v for k, v in frame.headers.items() if k.lower() == "authorization"), None)
+            token = frame.headers.get("passcode") or bearer(authorization)
+            if not token:
+                raise Refused(
+                    "unauthenticated",
+                    f"authentication required: a bearer token as the CONNECT passcode or Authorization header,"
+                    f" or ?{TOKEN_PARAM}= on the URL",
+                )
+            verify(self._authenticate, token)
+            self._authenticated = True
         cx, cy = _heartbeat(frame.headers.get("heart-beat", "0,0"))
         server_ms = self.hub.heartbeat_ms
         # STOMP 1.2 negotiation: each direction beats at the slower of what one side can do and
@@ -103,6 +147,13 @@ class StompProtocol:
             raise ProtocolError(f"subscription id {sub_id[:MAX_ID_LENGTH]!r} is already in use")
         if len(self.session.subscriptions) >= self.hub.max_subscriptions:
             raise ProtocolError(f"at most {self.hub.max_subscriptions} subscriptions per connection")
+        # Two subscriptions to one event's changes would deliver every change twice on one socket.
+        same = next((s for s in self.session.subscriptions.values() if s.event_id == event_id), None)
+        if same is not None:
+            raise Refused(
+                "duplicate_subscription",
+                f"already subscribed to this event's seats as {same.destination!r} (id {same.id[:MAX_ID_LENGTH]!r})",
+            )
         self._sub_numbers += 1
         self.hub.subscribe(self.session, Subscription(sub_id, destination, event_id, ack, self._sub_numbers))
 
@@ -143,31 +194,52 @@ class StompEndpoint:
     and its session frames. The hub is attached when the process starts serving.
     """
 
-    def __init__(self, origins: frozenset[str], max_frame_bytes: int) -> None:
+    def __init__(self, origins: frozenset[str], max_frame_bytes: int, authenticate: Authenticate | None = None) -> None:
         self.origins = origins
         self.max_frame_bytes = max_frame_bytes
+        self.authenticate = authenticate
         self.hub: Hub | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.hub is None:
             await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
             return
-        await stomp_endpoint(self.hub, self.origins, self.max_frame_bytes, scope, receive, send)
+        await stomp_endpoint(self.hub, self, scope, receive, send)
 
 
-async def stomp_endpoint(
-    hub: Hub, origins: frozenset[str], max_frame: int, scope: Scope, receive: Receive, asgi_send: Send
-) -> None:
+def _query_token(scope: Scope) -> str | None:
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(TOKEN_PARAM)
+    return values[0] if values else None
+
+
+async def stomp_endpoint(hub: Hub, config: StompEndpoint, scope: Scope, receive: Receive, asgi_send: Send) -> None:
     if (await receive())["type"] != "websocket.connect":
         return
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-    if not origin_allowed(headers, origins):
+    if not origin_allowed(headers, config.origins):
         await asgi_send({"type": "websocket.close", "code": CLOSE_POLICY})  # before accept: HTTP 403
         return
+    del headers  # nothing in it is needed for the connection's lifetime
     if hub.full:
         await asgi_send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
         return
-    del headers  # nothing in it is needed for the connection's lifetime
+    client = scope.get("client")
+    address = str(client[0]) if client else ""
+    if hub.address_full(address):
+        WS_REFUSED.labels("address_cap").inc()
+        await asgi_send({"type": "websocket.close", "code": CLOSE_POLICY})  # before accept: HTTP 403
+        return
+    authenticated = False
+    query_token = _query_token(scope) if config.authenticate is not None else None
+    if query_token is not None:
+        assert config.authenticate is not None
+        try:
+            verify(config.authenticate, query_token)
+        except Refused:
+            WS_REFUSED.labels("unauthenticated").inc()
+            await asgi_send({"type": "websocket.close", "code": CLOSE_POLICY})  # before accept: HTTP 403
+            return
+        authenticated = True
     offered = scope.get("subprotocols", [])
     await asgi_send({"type": "websocket.accept", "subprotocol": "v12.stomp" if "v12.stomp" in offered else None})
 
@@ -177,7 +249,7 @@ async def stomp_endpoint(
     async def close(code: int) -> None:
         await asgi_send({"type": "websocket.close", "code": code})
 
-    session = hub.open(send, close)
+    session = hub.open(send, close, address)
     reader = asyncio.current_task()
     reading = False
     aborted = False
@@ -190,8 +262,8 @@ async def stomp_endpoint(
             reader.cancel()
 
     session.on_abort = abort
-    protocol = StompProtocol(hub, session)
-    parser = FrameParser(max_frame)
+    protocol = StompProtocol(hub, session, config.authenticate, authenticated)
+    parser = FrameParser(config.max_frame_bytes)
     loop = asyncio.get_running_loop()
     try:
         while not session.closing:
@@ -203,10 +275,14 @@ async def stomp_endpoint(
             data: bytes | None = message.get("bytes")
             if data is None:
                 data = (message.get("text") or "").encode()
-            session.last_recv = loop.time()
+            now = session.last_recv = loop.time()
             receipt: str | None = None
             try:
-                for frame in parser.feed(data):
+                frames = parser.feed(data)
+                acks = sum(1 for f in frames if f.command in ("ACK", "NACK"))
+                if not session.spend(len(frames), acks, now):
+                    raise Refused("frame_rate", f"too many frames: at most {hub.frames_per_s} per second")
+                for frame in frames:
                     receipt = frame.headers.get("receipt")
                     protocol.handle(frame)
                     receipt = None
@@ -214,6 +290,9 @@ async def stomp_endpoint(
                         break
             except FrameTooLargeError as exc:
                 session.fail(str(exc), CLOSE_TOO_BIG)
+            except Refused as exc:
+                WS_REFUSED.labels(exc.reason).inc()
+                session.fail(str(exc), CLOSE_POLICY, receipt_id=receipt)
             except ProtocolError as exc:
                 session.fail(str(exc), CLOSE_PROTOCOL, receipt_id=receipt)
         reading = False

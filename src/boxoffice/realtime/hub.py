@@ -17,35 +17,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
-from boxoffice.domain import DEFAULT_EVENT_ID
-from boxoffice.observability.metrics import WS_MESSAGES_DROPPED, WS_MESSAGES_SENT, WS_SESSIONS
+from boxoffice.observability.metrics import WS_MESSAGES_DROPPED, WS_MESSAGES_SENT, WS_REFUSED, WS_SESSIONS
 from boxoffice.realtime.stomp import error_frame, escape
 
 log = logging.getLogger("boxoffice.realtime")
-
-SEATS_TOPIC = "/topic/seats"
-"""The default event's seats (kept for clients from before events existed)."""
-EVENT_TOPIC_PREFIX = "/topic/events/"
-EVENT_TOPIC_SUFFIX = "/seats"
-DESTINATIONS_HELP = f"{SEATS_TOPIC} and {EVENT_TOPIC_PREFIX}{{eventId}}{EVENT_TOPIC_SUFFIX}"
-_INT4_MAX = 2**31 - 1
-
-
-def topic_event_id(destination: str) -> int | None:
-    """The event a destination carries, or None if it is not one of ours.
-
-    Only the canonical spelling of a positive int4 is accepted, so one event has one topic name.
-    """
-    if destination == SEATS_TOPIC:
-        return DEFAULT_EVENT_ID
-    if not (destination.startswith(EVENT_TOPIC_PREFIX) and destination.endswith(EVENT_TOPIC_SUFFIX)):
-        return None
-    digits = destination[len(EVENT_TOPIC_PREFIX) : -len(EVENT_TOPIC_SUFFIX)]
-    if not (0 < len(digits) <= 10 and digits.isascii() and digits.isdigit() and digits[0] != "0"):
-        return None
-    event_id = int(digits)
-    return event_id if event_id <= _INT4_MAX else None
-
 
 # Close codes (RFC 6455): protocol error, policy violation, message too big, try again later.
 CLOSE_NORMAL = 1000
@@ -103,6 +78,10 @@ class Session:
         "_queue",
         "_send",
         "_wake",
+        "ack_credit",
+        "address",
+        "budget",
+        "budget_at",
         "connected",
         "created",
         "id",
@@ -117,10 +96,15 @@ class Session:
         "writer",
     )
 
-    def __init__(self, hub: Hub, session_id: str, send: SendText, close: CloseSocket) -> None:
+    def __init__(self, hub: Hub, session_id: str, send: SendText, close: CloseSocket, address: str) -> None:
         loop = asyncio.get_running_loop()
         self._hub = hub
         self.id = session_id
+        self.address = address
+        # Inbound frame budget (a token bucket) and the ACKs owed for messages delivered in client ack modes.
+        self.budget = float(hub.frame_burst)
+        self.budget_at = loop.time()
+        self.ack_credit = 0
         self._send = send
         self._close = close
         self._queue: deque[str] = deque()
@@ -151,6 +135,22 @@ class Session:
             return
         self._queue.append(frame)
         self._wake.set()
+
+    def spend(self, frames: int, acks: int, now: float) -> bool:
+        """Charge one inbound WebSocket message carrying `frames` frames, `acks` of them ACK/NACK.
+
+        ACKs of messages this session was sent are free (a client-ack subscriber on a busy event
+        acknowledges every message); everything else draws on a bucket refilled at the hub's rate.
+        False once the client sends faster than that.
+        """
+        free = min(acks, self.ack_credit)
+        self.ack_credit -= free
+        rate = self._hub.frames_per_s
+        self.budget = min(float(self._hub.frame_burst), self.budget + (now - self.budget_at) * rate)
+        self.budget_at = now
+        # A message without a frame (heart-beat EOLs, a partial frame) still costs one.
+        self.budget -= frames - free if frames else 1
+        return self.budget >= 0
 
     def heartbeat(self) -> None:
         if not self._queue and self._closing is None:
@@ -236,10 +236,18 @@ class Hub:
         heartbeat_ms: int,
         send_timeout_s: float,
         connect_timeout_s: float = 10.0,
+        max_per_address: int = 0,
+        frames_per_s: int = 50,
+        idle_timeout_s: float = 30.0,
     ) -> None:
         self.queue_size = queue_size
         self.max_subscriptions = max_subscriptions
         self.max_connections = max_connections
+        self.max_per_address = max_per_address
+        self.frames_per_s = frames_per_s
+        self.frame_burst = 2 * frames_per_s
+        self.idle_timeout_s = idle_timeout_s
+        self._per_address: dict[str, int] = {}
         self.heartbeat_ms = heartbeat_ms
         self.send_timeout_s = send_timeout_s
         self.connect_timeout_s = connect_timeout_s
@@ -256,9 +264,14 @@ class Hub:
     def full(self) -> bool:
         return len(self.sessions) >= self.max_connections
 
-    def open(self, send: SendText, close: CloseSocket) -> Session:
-        session = Session(self, f"{self.token}-{next(self._ids)}", send, close)
+    def address_full(self, address: str) -> bool:
+        """This client address already has its share of this process's connections."""
+        return bool(self.max_per_address) and self._per_address.get(address, 0) >= self.max_per_address
+
+    def open(self, send: SendText, close: CloseSocket, address: str = "") -> Session:
+        session = Session(self, f"{self.token}-{next(self._ids)}", send, close, address)
         self.sessions.add(session)
+        self._per_address[address] = self._per_address.get(address, 0) + 1
         WS_SESSIONS.inc()
         return session
 
@@ -266,6 +279,11 @@ class Hub:
         if session in self.sessions:
             self.sessions.remove(session)
             WS_SESSIONS.dec()
+            left = self._per_address[session.address] - 1
+            if left:
+                self._per_address[session.address] = left
+            else:
+                del self._per_address[session.address]
         self.unsubscribe_all(session)
 
     def subscribe(self, session: Session, sub: Subscription) -> None:
@@ -309,6 +327,8 @@ class Hub:
             for session in list(self._by_event.get(event_id, ())):
                 for sub in list(session.subscriptions.values()):
                     if sub.event_id == event_id:
+                        if sub.ack != "auto":
+                            session.ack_credit += len(batch)
                         for event in batch:
                             session.offer(sub.message(event))
 
@@ -344,6 +364,14 @@ class Hub:
                 if not session.connected:
                     if now - session.created > self.connect_timeout_s:
                         session.fail("no CONNECT frame in time", CLOSE_POLICY)
+                    continue
+                # Heart-beats may be off (0): a connection that listens to nothing and says nothing
+                # is still closed, so idle sockets cannot pile up.
+                if not session.subscriptions and now - session.last_recv > self.idle_timeout_s:
+                    WS_REFUSED.labels("idle").inc()
+                    session.fail(
+                        f"idle: no subscription and nothing received for {self.idle_timeout_s:g}s", CLOSE_POLICY
+                    )
                     continue
                 if session.send_interval and now - session.last_send >= session.send_interval:
                     session.heartbeat()

@@ -21,7 +21,7 @@ import asyncpg
 
 from boxoffice.layouts import Layout
 from boxoffice.settings import Settings
-from boxoffice.storage import migrate
+from boxoffice.storage import migrate, secrets
 from boxoffice.storage.db import Pool, create_pool
 from boxoffice.storage.seed import seed
 
@@ -99,6 +99,8 @@ class Bootstrap:
         self.error: str | None = None
         self.attempts = 0
         self.ready = asyncio.Event()
+        self.session_secret: bytes | None = None
+        """The database's signing secret (sessions, manage tokens), loaded before `ready` is set."""
 
     def details(self) -> dict[str, object]:
         out: dict[str, object] = {"state": self.state, "attempts": self.attempts}
@@ -145,6 +147,7 @@ class Bootstrap:
             # stall running instances' bookings) when the inventory already exists.
             populated = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM seats)")
             inserted = 0 if populated else await seed(conn, layout)
+            self.session_secret = await secrets.load(conn, secrets.SESSION)
         finally:
             await conn.close()
         if inserted:

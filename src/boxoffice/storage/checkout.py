@@ -16,15 +16,12 @@ import asyncpg
 from boxoffice.domain import (
     Booking,
     BookingNotActive,
-    BookingNotFound,
-    BookingRecord,
     Cancellation,
     Hold,
     HoldExpired,
     HoldNotActive,
     HoldNotFound,
     HoldState,
-    NotOwner,
     SeatLimitExceeded,
     SeatsNotFound,
     SeatsTaken,
@@ -188,17 +185,19 @@ async def enforce_seat_limit(
             raise SeatLimitExceeded(limit, row["current"])
 
 
-async def lock_hold(conn: asyncpg.Connection, token: UUID, user_id: str) -> asyncpg.Record:
-    """Lock the hold row (serialising confirm/extend/release of one hold) and check who may touch it."""
+async def lock_hold(conn: asyncpg.Connection, token: UUID) -> asyncpg.Record:
+    """Lock the hold row (serialising confirm/extend/release of one hold); the caller checks who may
+    touch it before anything else (its state included) is revealed."""
     row = await conn.fetchrow("SELECT user_id, seat_ids, state FROM holds WHERE token = $1 FOR UPDATE", token)
     if row is None:
         raise HoldNotFound()
-    if row["user_id"] != user_id:
-        raise NotOwner("hold")
-    state = HoldState(row["state"])
+    return row
+
+
+def ensure_active(hold: asyncpg.Record) -> None:
+    state = HoldState(hold["state"])
     if state is not HoldState.ACTIVE:
         raise HoldNotActive(state)
-    return row
 
 
 async def end_hold(conn: asyncpg.Connection, token: UUID, state: HoldState) -> None:
@@ -216,9 +215,9 @@ SELECT e.seq, r.* FROM released AS r JOIN event AS e ON e.seat_id = r.id ORDER B
 """
 
 
-async def release_hold(conn: asyncpg.Connection, token: UUID, user_id: str) -> Hold:
-    """Free the seats this hold still has (lapsed ones too, so they read AVAILABLE at once)."""
-    hold = await lock_hold(conn, token, user_id)
+async def release_hold(conn: asyncpg.Connection, token: UUID, hold: asyncpg.Record) -> Hold:
+    """Free the seats the locked, active `hold` still has (lapsed ones too, so they read AVAILABLE at once)."""
+    user_id: str = hold["user_id"]
     await lock_in_order(conn, sorted(hold["seat_ids"]))
     rows = await conn.fetch(_RELEASE, token)
     await end_hold(conn, token, HoldState.RELEASED)
@@ -244,9 +243,10 @@ SELECT e.seq, r.* FROM extended AS r JOIN event AS e ON e.seat_id = r.id ORDER B
 """
 
 
-async def extend_hold(conn: asyncpg.Connection, token: UUID, user_id: str, ttl_s: float, max_s: float) -> Hold:
-    """Push the expiry out by `ttl_s`, never beyond `max_s` after the hold began; all seats or none."""
-    hold = await lock_hold(conn, token, user_id)
+async def extend_hold(conn: asyncpg.Connection, token: UUID, hold: asyncpg.Record, ttl_s: float, max_s: float) -> Hold:
+    """Push the expiry of the locked, active `hold` out by `ttl_s`, never beyond `max_s` after it began;
+    all seats or none."""
+    user_id: str = hold["user_id"]
     seat_ids: list[int] = sorted(hold["seat_ids"])
     await lock_in_order(conn, seat_ids)
     cap = await conn.fetchval("SELECT created_at + make_interval(secs => $2) FROM holds WHERE token = $1", token, max_s)
@@ -258,28 +258,6 @@ async def extend_hold(conn: asyncpg.Connection, token: UUID, user_id: str, ttl_s
     extended = _active_hold(rows, token, user_id)
     await conn.execute("UPDATE holds SET expires_at = $2 WHERE token = $1", token, extended.expires_at)
     return extended
-
-
-async def get_hold(conn: asyncpg.Connection, token: UUID) -> Hold:
-    row = await conn.fetchrow(
-        """
-        SELECT user_id, seat_ids, expires_at,
-               CASE WHEN state = 'ACTIVE' AND expires_at < clock_timestamp() THEN 'EXPIRED' ELSE state END AS state
-          FROM holds WHERE token = $1
-        """,
-        token,
-    )
-    if row is None:
-        raise HoldNotFound()
-    seats = await conn.fetch(f"SELECT {SEAT_COLUMNS} FROM seats WHERE id = ANY($1::int[]) ORDER BY id", row["seat_ids"])
-    return Hold(
-        token=token,
-        user_id=row["user_id"],
-        seats=[seat_from_row(r) for r in seats],
-        state=HoldState(row["state"]),
-        expires_at=row["expires_at"],
-        sequence=0,
-    )
 
 
 _CANCEL_SEAT = f"""
@@ -295,15 +273,22 @@ SELECT (SELECT seq FROM event) AS seq, f.* FROM freed AS f
 """
 
 
-async def cancel_booking(conn: asyncpg.Connection, booking_id: int, user_id: str, reason: str | None) -> Cancellation:
-    """CONFIRMED -> CANCELLED (the row stays as the audit trail) and free the seat; in a transaction."""
-    booking = await conn.fetchrow("SELECT seat_id, user_id, status FROM bookings WHERE id = $1 FOR UPDATE", booking_id)
-    if booking is None:
-        raise BookingNotFound(booking_id)
-    if booking["user_id"] != user_id:
-        raise NotOwner("booking")
+async def lock_booking(conn: asyncpg.Connection, booking_id: int) -> asyncpg.Record | None:
+    """Lock a booking row for a change; the caller checks who may touch it before anything is revealed."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "SELECT seat_id, user_id, status, created_at FROM bookings WHERE id = $1 FOR UPDATE", booking_id
+    )
+    return row
+
+
+async def cancel_booking(
+    conn: asyncpg.Connection, booking_id: int, booking: asyncpg.Record, reason: str | None
+) -> Cancellation:
+    """CONFIRMED -> CANCELLED (the row stays as the audit trail) and free the seat; `booking` is the row
+    `lock_booking` locked in this transaction."""
     if booking["status"] != "CONFIRMED":
         raise BookingNotActive(booking_id)
+    user_id: str = booking["user_id"]
     cancelled_at = await conn.fetchval(
         """
         UPDATE bookings SET status = 'CANCELLED', cancelled_at = clock_timestamp(), cancelled_by = $2,
@@ -324,31 +309,6 @@ async def cancel_booking(conn: asyncpg.Connection, booking_id: int, user_id: str
         cancelled_at=cancelled_at,
         reason=reason,
         sequence=row["seq"],
-    )
-
-
-async def booking_record(conn: asyncpg.Connection, booking_id: int) -> BookingRecord | None:
-    row = await conn.fetchrow(
-        """
-        SELECT id, seat_id, user_id, strategy, status, created_at, hold_token, cancelled_at, cancelled_by,
-               cancel_reason
-          FROM bookings WHERE id = $1
-        """,
-        booking_id,
-    )
-    if row is None:
-        return None
-    return BookingRecord(
-        booking_id=row["id"],
-        seat_id=row["seat_id"],
-        user_id=row["user_id"],
-        strategy=row["strategy"],
-        status=row["status"],
-        created_at=row["created_at"],
-        hold_token=row["hold_token"],
-        cancelled_at=row["cancelled_at"],
-        cancelled_by=row["cancelled_by"],
-        cancel_reason=row["cancel_reason"],
     )
 
 

@@ -1,0 +1,186 @@
+"""Bearer tokens: anonymous sessions (open mode), your identity provider's JWTs (jwt mode), manage tokens.
+
+Pure (no I/O), so the HTTP edge and the WebSocket edge verify with the same code, and services
+check a manage token inside the transaction that changes the booking.
+
+Sessions and manage tokens are signed with keys derived from one master secret that every worker
+and instance shares: `BOXOFFICE_SESSION_SECRET`, or the one migration 0004 generated in the
+database (never a per-process random, which would make a session valid on one worker only).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+
+from boxoffice.domain import MAX_USER_ID_LENGTH, SESSION_PREFIX
+from boxoffice.settings import Settings
+
+MAX_TOKEN_BYTES = 4096
+SESSION_AUDIENCE = "boxoffice-session"
+SESSION_ISSUER = "boxoffice"
+_SUBJECT = re.compile(rf"^[^\x00-\x1f\x7f]{{1,{MAX_USER_ID_LENGTH}}}$")
+_MANAGE_BYTES = 24
+VERIFIED_CACHE_SIZE = 4096
+"""Tokens remembered as verified (by digest, until they expire): a client sends the same token on
+every request, and a signature check costs about 40 µs of CPU, a lookup about 1 µs."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class InvalidToken(Exception):
+    """A bearer token that proves nothing: missing, malformed, forged, expired or too large."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The verified subject of a token."""
+
+    user_id: str
+    admin: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedSession:
+    token: str
+    user_id: str
+    expires_at: datetime
+
+
+def _derive(master: bytes, purpose: bytes) -> bytes:
+    """One key per purpose, so a manage token can never pass as a session signature or the reverse."""
+    return hmac.new(master, b"boxoffice/" + purpose, hashlib.sha256).digest()
+
+
+class Tokens:
+    """Verifies bearer tokens per the auth mode and issues sessions and manage tokens."""
+
+    def __init__(self, settings: Settings, master: Callable[[], bytes | None]) -> None:
+        self.mode = settings.auth_mode
+        self._idp_key = settings.jwt_public_key or settings.jwt_secret or ""
+        # Never let the token pick its algorithm: HS256 for a secret, asymmetric ones for a public key.
+        self._idp_algorithms = ["RS256", "ES256", "EdDSA"] if settings.jwt_public_key else ["HS256"]
+        self._audience = settings.jwt_audience
+        self._issuer = settings.jwt_issuer
+        self._leeway = settings.jwt_leeway_s
+        self._admin_claim = settings.jwt_admin_claim
+        self._admin_role = settings.jwt_admin_role
+        self.session_ttl_s = settings.session_ttl_s
+        configured = settings.session_secret.encode() if settings.session_secret else None
+        self._master = (lambda: configured) if configured else master
+        self._keys: tuple[bytes, bytes] | None = None
+        self._verified: dict[bytes, tuple[float, Principal]] = {}
+
+    def _derived(self) -> tuple[bytes, bytes]:
+        if self._keys is None:
+            master = self._master()
+            if master is None:
+                # Requests wait behind the start-up gate until the database secret is loaded.
+                raise RuntimeError("the session secret is not loaded yet")
+            self._keys = (_derive(master, b"session"), _derive(master, b"manage"))
+        return self._keys
+
+    # --- verifying ------------------------------------------------------------------------------
+
+    def verify(self, token: str) -> Principal:
+        """The principal of a bearer token: an anonymous session in open mode, an IdP token in jwt mode."""
+        if len(token) > MAX_TOKEN_BYTES:
+            raise InvalidToken("Bearer token too large")
+        digest = hashlib.sha256(token.encode()).digest()
+        known = self._verified.get(digest)
+        if known is not None and time.time() < known[0]:
+            return known[1]
+        principal, expires = self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]  # the oldest entry
+        self._verified[digest] = (expires + self._leeway, principal)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
+        """Check the signature and claims: (principal, expiry)."""
+        if self.mode == "jwt":
+            claims = self._decode(
+                token, self._idp_key, self._idp_algorithms, audience=self._audience, issuer=self._issuer
+            )
+            return Principal(_subject(claims), admin=self._is_admin(claims)), float(claims["exp"])
+        claims = self._decode(token, self._derived()[0], ["HS256"], audience=SESSION_AUDIENCE, issuer=SESSION_ISSUER)
+        subject = _subject(claims)
+        if not subject.startswith(SESSION_PREFIX):
+            raise InvalidToken("Not a session token")
+        return Principal(subject), float(claims["exp"])
+
+    def _decode(
+        self, token: str, key: str | bytes, algorithms: list[str], *, audience: str | None, issuer: str | None
+    ) -> dict[str, Any]:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=audience,
+                issuer=issuer,
+                leeway=self._leeway,
+                options={"require": ["sub", "exp"], "verify_aud": audience is not None},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise InvalidToken("Bearer token expired") from exc
+        except jwt.InvalidTokenError as exc:
+            raise InvalidToken(f"Invalid bearer token: {exc}") from exc
+        return claims
+
+    def _is_admin(self, claims: dict[str, Any]) -> bool:
+        """`roles: ["admin"]`, `role: "admin"` or an OAuth-style space-separated `scope: "... admin"`."""
+        value = claims.get(self._admin_claim)
+        if isinstance(value, str):
+            return self._admin_role in value.split()
+        if isinstance(value, list):
+            return self._admin_role in value
+        return False
+
+    # --- issuing --------------------------------------------------------------------------------
+
+    def issue_session(self, user_id: str | None = None) -> IssuedSession:
+        """A new anonymous session, or (given its user id) the renewal of a verified one."""
+        user_id = user_id or SESSION_PREFIX + secrets.token_urlsafe(16)
+        now = int(time.time())
+        expires = now + self.session_ttl_s
+        claims = {"sub": user_id, "iat": now, "exp": expires, "aud": SESSION_AUDIENCE, "iss": SESSION_ISSUER}
+        token = jwt.encode(claims, self._derived()[0], algorithm="HS256")
+        return IssuedSession(token, user_id, datetime.fromtimestamp(expires, UTC))
+
+    def manage_token(self, booking_id: int, created_at: datetime) -> str:
+        """The secret that lets whoever booked without a session read and cancel this booking.
+
+        Derived, not stored: the booking's id and creation time (ids may restart after a reset,
+        times do not repeat) under the manage key.
+        """
+        micros = (created_at - _EPOCH) // timedelta(microseconds=1)  # exact, unlike float timestamps
+        message = f"{booking_id}:{micros}".encode()
+        digest = hmac.new(self._derived()[1], message, hashlib.sha256).digest()[:_MANAGE_BYTES]
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def manage_token_valid(self, token: str | None, booking_id: int, created_at: datetime) -> bool:
+        if not token or len(token) > MAX_TOKEN_BYTES:
+            return False
+        return hmac.compare_digest(token.encode(), self.manage_token(booking_id, created_at).encode())
+
+
+def _subject(claims: dict[str, Any]) -> str:
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not _SUBJECT.match(subject):
+        raise InvalidToken("Token subject is not a valid user id")
+    return subject
+
+
+def fingerprint(secret: str) -> str:
+    """A short, stable stand-in for a secret (an idempotency namespace), that does not reveal it."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:32]

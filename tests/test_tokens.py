@@ -1,0 +1,75 @@
+"""Bearer tokens without a server: where the signing key comes from, the verified-token cache, manage tokens."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+
+from boxoffice.settings import Settings
+from boxoffice.tokens import SESSION_AUDIENCE, SESSION_ISSUER, VERIFIED_CACHE_SIZE, InvalidToken, Tokens
+
+SECRET = "configured-secret-" + "c" * 32
+
+
+def test_a_configured_secret_wins_over_the_database_one() -> None:
+    configured = Tokens(Settings(session_secret=SECRET), lambda: b"d" * 32)
+    from_database = Tokens(Settings(), lambda: SECRET.encode())
+    other = Tokens(Settings(), lambda: b"d" * 32)
+    issued = configured.issue_session()
+    assert from_database.verify(issued.token).user_id == issued.user_id
+    with pytest.raises(InvalidToken):
+        other.verify(issued.token)
+
+
+def test_no_secret_yet_is_an_error_not_a_random_key() -> None:
+    """Never a per-process random key: without the database's secret nothing is signed or verified."""
+    tokens = Tokens(Settings(), lambda: None)
+    with pytest.raises(RuntimeError, match="not loaded"):
+        tokens.issue_session()
+
+
+def test_renewal_keeps_the_user() -> None:
+    tokens = Tokens(Settings(session_secret=SECRET), lambda: None)
+    first = tokens.issue_session()
+    again = tokens.issue_session(first.user_id)
+    assert again.user_id == first.user_id and tokens.verify(again.token).user_id == first.user_id
+
+
+def test_verified_tokens_are_cached_until_they_expire() -> None:
+    tokens = Tokens(Settings(session_secret=SECRET, jwt_leeway_s=0), lambda: None)
+    key = tokens._derived()[0]
+    now = int(time.time())
+    claims = {"sub": "session:abc", "aud": SESSION_AUDIENCE, "iss": SESSION_ISSUER, "exp": now + 2}
+    token = jwt.encode(claims, key, algorithm="HS256")
+    assert tokens.verify(token).user_id == "session:abc"
+    assert tokens.verify(token).user_id == "session:abc"  # from the cache
+    # A cached good token vouches for nothing else: a tampered copy is checked, and refused.
+    with pytest.raises(InvalidToken):
+        tokens.verify(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+    while time.time() <= now + 2:  # wait for the expiry (a condition on the clock, not a timing assertion)
+        time.sleep(0.05)
+    with pytest.raises(InvalidToken, match="expired"):
+        tokens.verify(token)
+
+
+def test_the_cache_is_bounded() -> None:
+    tokens = Tokens(Settings(session_secret=SECRET), lambda: None)
+    for _ in range(VERIFIED_CACHE_SIZE + 10):
+        tokens.verify(tokens.issue_session().token)
+    assert len(tokens._verified) == VERIFIED_CACHE_SIZE
+
+
+def test_manage_tokens_are_per_booking_and_creation_time() -> None:
+    tokens = Tokens(Settings(session_secret=SECRET), lambda: None)
+    created = datetime(2026, 11, 27, 16, 8, 40, 790422, tzinfo=UTC)
+    token = tokens.manage_token(2, created)
+    assert tokens.manage_token_valid(token, 2, created)
+    assert not tokens.manage_token_valid(token, 3, created)
+    assert not tokens.manage_token_valid(token, 2, created + timedelta(microseconds=1))
+    assert not tokens.manage_token_valid(None, 2, created)
+    assert not tokens.manage_token_valid("x" * 5000, 2, created)
+    # Another secret (another database, or a rotated one): the token proves nothing there.
+    assert not Tokens(Settings(session_secret="z" * 40), lambda: None).manage_token_valid(token, 2, created)
