@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -80,7 +80,12 @@ async def _sample_pool_forever(db: Database) -> None:
         await asyncio.sleep(POOL_SAMPLE_INTERVAL_S)
 
 
-def _settle_garbage_collector() -> None:
+async def _when_ready(ready: asyncio.Event, start: Callable[[], Awaitable[None]]) -> None:
+    await ready.wait()
+    await start()
+
+
+async def _settle_garbage_collector() -> None:
     """Keep the cyclic garbage collector off the request path.
 
     Everything built at start-up (modules, the app, schemas, pools) moves out of its reach: a full
@@ -88,6 +93,8 @@ def _settle_garbage_collector() -> None:
     A larger young generation makes collections rare: requests leave almost no cycles (see
     api/fast.py), so frequent young collections only re-walked live objects. Measured with gc
     callbacks under the spread benchmark: about a fifth of a worker's CPU before, no collection after.
+    Done once the worker has migrated and seeded: it never delays start-up, and what start-up
+    loaded (Alembic, SQLAlchemy) is frozen with the rest.
     """
     gc.collect()
     gc.freeze()
@@ -162,10 +169,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stomp.hub = realtime.hub
         background: list[Coroutine[Any, Any, None]] = [
             _sample_pool_forever(db),
-            Sweeper(db, changes, settings.hold_sweep_interval_s).run(),
+            # Not before the tables exist: a sweep that fails on a missing table would end the task.
+            _when_ready(bootstrap.ready, Sweeper(db, changes, settings.hold_sweep_interval_s).run),
+            _when_ready(bootstrap.ready, _settle_garbage_collector),
         ]
         tasks += [asyncio.create_task(c) for c in background]
-        _settle_garbage_collector()
         try:
             yield
         finally:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 from boxoffice.domain import Booking, DatabaseUnavailable, SeatNotFound, SeatOccupied, Strategy
 from boxoffice.observability.metrics import BATCH_RETRIES, BATCH_SIZE
@@ -29,6 +30,8 @@ class _Claim:
     user_id: str
     strategy: Strategy
     future: asyncio.Future[Booking]
+    twins: list[_Claim] | None = None
+    """Later claims of the same seat that arrived for the same batch: they share this claim's outcome."""
 
 
 class ClaimBatcher:
@@ -36,7 +39,7 @@ class ClaimBatcher:
 
     At most `max_in_flight` batch statements run at once; claims that arrive meanwhile wait for the
     next one (at most `max_batch` claims each). A seat asked twice goes out once per batch: the
-    first claim is sent, the second waits for the next batch and gets a real answer there. A batch
+    first claim is sent and decides the second's answer (409 when it won). A batch
     the database refused committed nothing, so its claims are retried one by one (one bad row must
     not fail the others); a seat another transaction has locked is claimed alone, waiting out
     `lock_timeout` there instead of stalling its batch. `lock_first` batches the DB strategy: one
@@ -57,11 +60,14 @@ class ClaimBatcher:
 
     async def claim(self, seat_id: int, user_id: str, strategy: Strategy) -> Booking:
         future: asyncio.Future[Booking] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Claim(seat_id, user_id, strategy, future))
+        self._enqueue([_Claim(seat_id, user_id, strategy, future)])
+        return await future
+
+    def _enqueue(self, claims: list[_Claim]) -> None:
+        self._pending += claims
         if self._in_flight < self._max_in_flight:
             self._in_flight += 1
             self._spawn(self._drain())
-        return await future
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(work)
@@ -77,20 +83,46 @@ class ClaimBatcher:
             self._in_flight -= 1
 
     def _take(self) -> list[_Claim]:
-        """Up to `max_batch` waiting claims on distinct seats, in arrival order; abandoned ones dropped."""
+        """Up to `max_batch` waiting claims on distinct seats, in arrival order; abandoned ones dropped.
+
+        A later claim of a seat already in the batch rides on the first one (the first wins).
+        """
         batch: list[_Claim] = []
         later: list[_Claim] = []
-        seen: set[int] = set()
+        firsts: dict[int, _Claim] = {}
         for claim in self._pending:
             if claim.future.done():
                 continue  # its request was cancelled: claim nothing for nobody
-            if claim.seat_id in seen or len(batch) >= self._max_batch:
+            first = firsts.get(claim.seat_id)
+            if first is not None:
+                if first.twins is None:
+                    first.twins = []
+                    first.future.add_done_callback(partial(self._settle_twins, first))
+                first.twins.append(claim)
+            elif len(batch) >= self._max_batch:
                 later.append(claim)
             else:
-                seen.add(claim.seat_id)
+                firsts[claim.seat_id] = claim
                 batch.append(claim)
         self._pending = later
         return batch
+
+    def _settle_twins(self, first: _Claim, future: asyncio.Future[Booking]) -> None:
+        """The first claim of a seat won: its twins lose (409). It was refused: the same refusal. It
+        learned nothing (503, a bug): the same failure, never a 409. Its request went away: the
+        twins go out with the next batch."""
+        twins, first.twins = first.twins or [], None
+        if future.cancelled():
+            self._enqueue([t for t in twins if not t.future.done()])
+            return
+        failure = future.exception()
+        for twin in twins:
+            if failure is None:
+                _fail(twin.future, SeatOccupied(first.seat_id))
+            elif isinstance(failure, SeatOccupied | SeatNotFound):
+                _fail(twin.future, _copy(failure))
+            else:
+                _fail(twin.future, failure)
 
     async def _send(self, batch: list[_Claim]) -> None:
         batch.sort(key=lambda c: c.seat_id)
@@ -158,14 +190,15 @@ class SingleFlight:
 
     Followers of a leader that won get 409 at once; of a leader refused with 409/404, the same
     answer. A leader that failed any other way (503, unknown outcome, a bug) says nothing about the
-    seat, so its followers try again (following a new leader or leading themselves): never a 409
-    they did not earn. Only for claims outside a transaction, whose result is committed when known.
+    seat, so its followers try once more, each on its own: never a 409 they did not earn, and at
+    most two waits (a lock timeout, say) before an answer. Only for claims outside a transaction,
+    whose result is committed when known.
 
     The shared future carries the leader's outcome as its result, never as its exception: a future
     keeps the traceback of an exception set on it, and with it a reference cycle per refusal.
     """
 
-    FOLLOW_LIMIT = 2
+    FOLLOW_LIMIT = 1
 
     def __init__(self) -> None:
         self._calls: dict[tuple[int, Strategy], asyncio.Future[Booking | BaseException]] = {}
@@ -183,7 +216,7 @@ class SingleFlight:
                 raise _copy(outcome)
             # The leader learned nothing about the seat: try again.
         if key in self._calls:
-            return await call()  # leaders kept failing: go alone rather than wait for ever
+            return await call()  # the leader failed: go alone rather than wait on another
         future: asyncio.Future[Booking | BaseException] = asyncio.get_running_loop().create_future()
         self._calls[key] = future
         try:

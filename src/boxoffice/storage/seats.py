@@ -164,7 +164,9 @@ def _refusal(exc: Exception) -> bool:
     return not (state.startswith("08") or state.startswith("57P"))
 
 
-_LOCK_BATCH = "SELECT id FROM seats WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE"
+# The DB strategy's explicit row locks for a batch, in id order; a row another transaction holds is
+# skipped (its claim is then made alone, waiting there), so one slow lock never stalls a batch.
+_LOCK_BATCH = "SELECT id FROM seats WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE SKIP LOCKED"
 
 
 async def claim_batch(
@@ -178,7 +180,7 @@ async def claim_batch(
     """Claim distinct seats, sorted by id, for their users in one autocommit statement; one outcome each.
 
     `lock_first` is the DB strategy's pessimistic pattern for the whole batch: a transaction that
-    locks the rows in id order (waiting, up to lock_timeout), then makes the same conditional write.
+    locks the rows in id order, then makes the same conditional write.
     Raises BatchRefused when PostgreSQL refused the batch; other failures (the connection lost
     after sending) propagate, since the batch may have committed.
     """
