@@ -988,7 +988,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description DATABASE_BUSY: Lock wait or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
+            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After; OUTCOME_UNKNOWN: The change reached the database but its answer was lost: it may have been committed. Retry with the same Idempotency-Key (the first answer is replayed) or read the seat or booking; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1164,7 +1164,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description DATABASE_BUSY: Lock wait or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
+            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After; OUTCOME_UNKNOWN: The change reached the database but its answer was lost: it may have been committed. Retry with the same Idempotency-Key (the first answer is replayed) or read the seat or booking; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1284,7 +1284,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description DATABASE_BUSY: Lock wait or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
+            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After; OUTCOME_UNKNOWN: The change reached the database but its answer was lost: it may have been committed. Retry with the same Idempotency-Key (the first answer is replayed) or read the seat or booking; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1452,7 +1452,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description DATABASE_BUSY: Lock wait or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
+            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After; OUTCOME_UNKNOWN: The change reached the database but its answer was lost: it may have been committed. Retry with the same Idempotency-Key (the first answer is replayed) or read the seat or booking; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1571,7 +1571,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description DATABASE_BUSY: Lock wait or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
+            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After; OUTCOME_UNKNOWN: The change reached the database but its answer was lost: it may have been committed. Retry with the same Idempotency-Key (the first answer is replayed) or read the seat or booking; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1685,7 +1685,7 @@ export interface operations {
                     "application/json": components["schemas"]["InventoryOut"];
                 };
             };
-            /** @description DATABASE_BUSY: Lock wait or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; see Retry-After */
+            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -197,7 +197,20 @@ class DatabaseUnavailable(Unavailable):
 
 
 class DatabaseBusy(Unavailable):
-    """Lock or statement timeout, or the pool is exhausted: shed load instead of queueing."""
+    """Lock or statement timeout, conflict, or the pool is exhausted: shed load instead of queueing.
+
+    Definite: raised only when nothing can have been committed."""
+
+
+class OutcomeUnknown(Unavailable):
+    """A write or its COMMIT reached the database and its answer was lost (no reply in time, connection
+    gone): it may have committed. Never a final answer; the client resolves it by retrying with the
+    same Idempotency-Key or by reading the seat or booking."""
+
+
+class InvalidInput(BookingError):
+    """A value the database refuses as data (class 22: text it cannot encode, a number out of range):
+    a client mistake that changed nothing. Its text never echoes the value (it may not be encodable)."""
 
 
 class LockServiceUnavailable(Unavailable):

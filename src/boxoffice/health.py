@@ -5,6 +5,10 @@ waits for another instance's migration) or while the database does not answer. R
 down marks its component DOWN but keeps the instance ready, unless REDIS is the default
 strategy (then most bookings would fail).
 
+The `tasks` component shows each background task (bootstrap, relay, doorbell, sweeper, pool
+sampler): its state, how often it failed and the class of its last error. A failing task marks the
+component DOWN without taking the instance out of rotation: sales never depend on one.
+
 The database is probed on a dedicated connection, so a saturated pool under load does not read
 as an outage; results are cached briefly so a probe storm costs at most one round trip per
 second per worker.
@@ -14,12 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as aioredis
 
 from boxoffice.domain import Strategy
+from boxoffice.observability.tasks import TaskState, TaskStatus
 from boxoffice.settings import Settings
 from boxoffice.storage.bootstrap import Bootstrap
 from boxoffice.storage.db import Database, Probe
@@ -54,8 +60,17 @@ def _error(exc: BaseException) -> str:
 
 
 class HealthChecker:
-    def __init__(self, settings: Settings, url: str, db: Database, redis: aioredis.Redis, bootstrap: Bootstrap) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        url: str,
+        db: Database,
+        redis: aioredis.Redis,
+        bootstrap: Bootstrap,
+        tasks: Callable[[], list[TaskStatus]] = list,
+    ) -> None:
         self._settings = settings
+        self._tasks = tasks
         self._db = db
         self._redis = redis
         self._bootstrap = bootstrap
@@ -85,7 +100,13 @@ class HealthChecker:
         migrations = Component(UP if self._bootstrap.ready.is_set() else DOWN, self._bootstrap.details())
         redis_required = self._settings.default_strategy is Strategy.REDIS
         ready = db.status == UP and migrations.status == UP and (redis.status == UP or not redis_required)
-        return Report(UP if ready else DOWN, {"db": db, "migrations": migrations, "redis": redis})
+        components = {"db": db, "migrations": migrations, "redis": redis, "tasks": self._tasks_component()}
+        return Report(UP if ready else DOWN, components)
+
+    def _tasks_component(self) -> Component:
+        statuses = self._tasks()
+        failing = any(t.state is TaskState.BACKOFF for t in statuses)
+        return Component(DOWN if failing else UP, {t.name: t.json() for t in statuses})
 
     async def _database_component(self) -> Component:
         pool = self._db.stats()

@@ -7,11 +7,9 @@ the pool and Redis, wires the services and starts this worker's background tasks
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI
@@ -34,6 +32,7 @@ from boxoffice.booking.sweeper import Sweeper
 from boxoffice.health import HealthChecker
 from boxoffice.observability import metrics, multiprocess
 from boxoffice.observability.logs import configure_logging
+from boxoffice.observability.tasks import Supervisor
 from boxoffice.realtime import start_realtime
 from boxoffice.realtime.endpoint import StompEndpoint
 from boxoffice.settings import Settings, get_settings
@@ -80,12 +79,18 @@ async def _sample_pool_forever(db: Database) -> None:
         await asyncio.sleep(POOL_SAMPLE_INTERVAL_S)
 
 
-async def _when_ready(ready: asyncio.Event, start: Callable[[], Awaitable[None]]) -> None:
-    await ready.wait()
-    await start()
+def _start_background(
+    supervisor: Supervisor, bootstrap: Bootstrap, db: Database, changes: SeatChanges, settings: Settings
+) -> None:
+    """This worker's own tasks (the relay and doorbell start with the real-time edge), all supervised;
+    whatever queries the schema waits until bootstrap has migrated it."""
+    supervisor.start("pool_sampler", lambda: _sample_pool_forever(db))
+    if settings.hold_sweep_interval_s:
+        sweeper = Sweeper(db, changes, settings.hold_sweep_interval_s)
+        supervisor.start("sweeper", sweeper.run, gate=bootstrap.ready)
 
 
-async def _settle_garbage_collector() -> None:
+async def _settle_garbage_collector(ready: asyncio.Event) -> None:
     """Keep the cyclic garbage collector off the request path.
 
     Everything built at start-up (modules, the app, schemas, pools) moves out of its reach: a full
@@ -96,6 +101,7 @@ async def _settle_garbage_collector() -> None:
     Done once the worker has migrated and seeded: it never delays start-up, and what start-up
     loaded (Alembic, SQLAlchemy) is frozen with the rest.
     """
+    await ready.wait()
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
@@ -119,7 +125,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not url:
             raise RuntimeError("DATABASE_URL is not set; start with `boxoffice serve` for an embedded database")
-        tasks = [asyncio.create_task(bootstrap.run(), name="boxoffice-bootstrap")]
+        supervisor = Supervisor()
+        supervisor.start("bootstrap", bootstrap.run)
         db = Database(await open_pool(settings, url), settings.db_acquire_timeout_s, settings.db_pool_max)
         redis = redis_client(settings)
         leases = SeatLeases(
@@ -140,7 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         chosen = strategies.standard(db, leases, settings.default_strategy, *batchers)
         policy = CheckoutPolicy(settings.hold_ttl_s, settings.hold_max_s, settings.seats_per_user)
         changes = SeatChanges()
-        health = HealthChecker(settings, url, db, redis, bootstrap)
+        health = HealthChecker(settings, url, db, redis, bootstrap, supervisor.statuses)
         owners = Ownership(tokens)
         app.state.api = Api(
             settings=settings,
@@ -161,27 +168,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             health=health,
             sample_metrics=lambda: _sample_pool(db),
         )
-        realtime = await start_realtime(settings, url, redis)
+        realtime = start_realtime(settings, url, redis, supervisor, bootstrap.ready)
         # Every committed seat change (bookings, holds, releases, cancellations, sweeps) rings.
         changes.subscribe(realtime.doorbell.ring)
         # Until the relay has positioned its cursor the snapshot falls back to max(seq).
         changes.sequence_floor(realtime.floor)
         stomp.hub = realtime.hub
-        background: list[Coroutine[Any, Any, None]] = [
-            _sample_pool_forever(db),
-            # Not before the tables exist: a sweep that fails on a missing table would end the task.
-            _when_ready(bootstrap.ready, Sweeper(db, changes, settings.hold_sweep_interval_s).run),
-            _when_ready(bootstrap.ready, _settle_garbage_collector),
-        ]
-        tasks += [asyncio.create_task(c) for c in background]
+        _start_background(supervisor, bootstrap, db, changes, settings)
+        settle = asyncio.create_task(_settle_garbage_collector(bootstrap.ready))
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            settle.cancel()
+            await supervisor.stop()
             stomp.hub = None
             await realtime.stop()
             health.close()

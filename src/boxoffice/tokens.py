@@ -29,7 +29,8 @@ from boxoffice.settings import Settings
 MAX_TOKEN_BYTES = 4096
 SESSION_AUDIENCE = "boxoffice-session"
 SESSION_ISSUER = "boxoffice"
-_SUBJECT = re.compile(rf"^[^\x00-\x1f\x7f]{{1,{MAX_USER_ID_LENGTH}}}$")
+# Printable text only; lone surrogates (a JSON "\ud800" escape) cannot be encoded for the database or Redis.
+_SUBJECT = re.compile(rf"^[^\x00-\x1f\x7f\ud800-\udfff]{{1,{MAX_USER_ID_LENGTH}}}$")
 _MANAGE_BYTES = 24
 VERIFIED_CACHE_SIZE = 4096
 """Tokens remembered as verified (by digest, until they expire): a client sends the same token on

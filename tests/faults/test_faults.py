@@ -30,6 +30,7 @@ from tests.faults.harness import (
     load,
     workers,
 )
+from tests.observability.helpers import Samples, scrape, value, wait_for
 
 LOAD_SEATS = range(1, 301)
 RECOVERY_SEATS = range(301, 311)
@@ -179,18 +180,16 @@ async def test_slow_database_answers_503_promptly(fault_db: str, start_server: S
     server = start_server(fault_db, db_lock_timeout_ms="300", db_statement_timeout_ms="1000")
     locked = list(range(1, 11))
     history = History()
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as client:
         with held_row_locks(fault_db, locked):
-            started = time.monotonic()
+            # Every answer arrives while the slow transaction still holds its locks: nobody waited
+            # for it to end (lock_timeout answered them), however busy the machine is.
             ops = await asyncio.gather(
                 *(book(client, Op(s, f"slow-{s}-{st}", st), history) for s in locked for st in ALL),
                 *(book(client, Op(s, f"free-{s}", "ATOMIC"), history) for s in range(50, 60)),
             )
-            elapsed = time.monotonic() - started
     on_locked = [op for op in ops if op.seat_id in locked]
     assert all(op.status == 503 and op.error == "DATABASE_BUSY" for op in on_locked), history.summary()
-    # Each waited about lock_timeout, far less than the 10 s client timeout or the lock holder's life.
-    assert max(op.latency_s for op in on_locked) < 5.0 and elapsed < 8.0
     assert all(op.status == 201 for op in ops if op.seat_id not in locked)
     await assert_recovers(server.base_url, range(1, 11), ALL, history)
     finish(fault_db, history)
@@ -202,22 +201,31 @@ async def test_pool_exhaustion_sheds_load(fault_db: str, start_server: ServerFac
     )
     history = History()
     limits = httpx.Limits(max_connections=200)
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=60, limits=limits) as client:
         with held_row_locks(fault_db, [1, 2]):
+            # Shed, not queued: every answer arrives while the lock holder still lives (it ends only
+            # after the last one), so nobody waited for it; a timing bound would only measure the machine.
             ops = await asyncio.gather(
                 *(book(client, Op(1 + i % 2, f"flood-{i}", ("ATOMIC", "DB")[i % 2]), history) for i in range(200))
             )
+    # Everyone was refused definitely and told when to retry (finish() checks Retry-After).
     assert all(op.status == 503 for op in ops), history.summary()
     errors = {op.error for op in ops}
     assert errors <= {"DATABASE_BUSY"}, errors
-    # Shed, not queued: nobody waited for the lock holder, and everyone was told when to retry.
-    assert max(op.latency_s for op in ops) < 8.0
     await assert_recovers(server.base_url, RECOVERY_SEATS, ALL, history)
     finish(fault_db, history)
 
 
+def half_sent(samples: Samples) -> dict[str, float]:
+    """POST /api/v1/holds requests (only the half-sent ones use it) counted as 499 (client gone) or 500."""
+    route = {"method": "POST", "route": "/api/v1/holds"}
+    return {status: value(samples, "http_requests_total", **route, status=status) for status in ("499", "500")}
+
+
 async def test_clients_disconnecting_mid_request(fault_db: str, start_server: ServerFactory) -> None:
     server = start_server(fault_db, db_lock_timeout_ms="3000")
+    assert server.log_path is not None
+    log_from = server.log_path.stat().st_size  # the file keeps earlier runs' lines
     seats = list(range(1, 31))
     history = History()
     async with httpx.AsyncClient(base_url=server.base_url, timeout=0.3) as impatient:
@@ -227,15 +235,30 @@ async def test_clients_disconnecting_mid_request(fault_db: str, start_server: Se
             for _ in range(10):
                 with socket.create_connection(("127.0.0.1", server.port)) as sock:
                     sock.sendall(
-                        b"POST /api/v1/bookings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                        b'Content-Length: 100\r\n\r\n{"seatId": 1'
+                        b"POST /api/v1/holds HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        b'Content-Length: 100\r\n\r\n{"seatIds": [1'
                     )
-            await asyncio.sleep(0.3)
+
+            # A client hanging up mid-body is not a server error: counted as 499, no traceback logged.
+            def accounted() -> dict[str, float] | None:
+                counts = half_sent(scrape(server.base_url))
+                return counts if sum(counts.values()) >= 10 else None
+
+            counted = await asyncio.to_thread(wait_for, accounted, 20, "the half-sent requests to be counted")
+            assert counted == {"499": 10, "500": 0}, counted
     assert history.kinds() == {"unknown": len(seats) * 3}, history.summary()
     # Their handlers ran on after the disconnect; give them time to finish, then everything must add up.
     await asyncio.sleep(1.0)
     await assert_recovers(server.base_url, RECOVERY_SEATS, ALL, history)
     finish(fault_db, history)
+    assert half_sent(scrape(server.base_url)) == {"499": 10, "500": 0}
+    samples = scrape(server.base_url)
+    server_errors = [k for k, v in samples.items() if k[0] == "http_requests_total" and ("status", "500") in k[1] and v]
+    assert not server_errors, server_errors
+    with server.log_path.open() as log:
+        log.seek(log_from)
+        text = log.read()
+    assert "Traceback" not in text and "level=ERROR" not in text, text[-3000:]
 
 
 async def test_duplicate_retries_book_once(fault_db: str, start_server: ServerFactory) -> None:

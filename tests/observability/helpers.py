@@ -69,19 +69,20 @@ def readiness(base_url: str) -> httpx.Response:
 def file_samples(path: Path) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     """Samples one worker wrote to its own mmap file (to prove a scrape adds the workers up)."""
     out = {}
-    mapped = MmapedDict(str(path), read_mode=True)
+    mapped = MmapedDict(str(path), read_mode=True)  # type: ignore[no-untyped-call]
     try:
-        for key, val, _ in mapped.read_all_values():
+        for key, val, _ in mapped.read_all_values():  # type: ignore[no-untyped-call]
             _, name, labels, _ = json.loads(key)
             out[(name, frozenset(labels.items()))] = val
     finally:
-        mapped.close()
+        mapped.close()  # type: ignore[no-untyped-call]
     return out
 
 
 class TcpProxy:
     """Forwards 127.0.0.1:port to a target; `close()` drops every connection and refuses new ones,
-    `blackhole()` accepts and swallows bytes (a hung database), `open()` restores service."""
+    `blackhole()` accepts and swallows bytes (a hung database), `drop_replies()` forwards requests
+    but swallows the answers (the database acts, the client never hears), `open()` restores service."""
 
     def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
         self.port = free_port()
@@ -91,6 +92,8 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._forwarding = True
+        self._replies = True
+        self._trigger: bytes | None = None
 
     def __enter__(self) -> TcpProxy:
         self._thread.start()
@@ -111,7 +114,8 @@ class TcpProxy:
 
     def open(self) -> None:
         def set_forwarding() -> None:
-            self._forwarding = True
+            self._forwarding = self._replies = True
+            self._trigger = None
 
         self._run(set_forwarding)
         if self._server is None:
@@ -122,6 +126,17 @@ class TcpProxy:
             self._forwarding = False
 
         self._run(stop_forwarding)
+
+    def drop_replies(self, after: bytes | None = None) -> None:
+        """Swallow answers from now on, or from when a request containing `after` (e.g. b"COMMIT") is sent."""
+
+        def stop_replies() -> None:
+            if after is None:
+                self._replies = False
+            else:
+                self._trigger = after
+
+        self._run(stop_replies)
 
     def close(self) -> None:
         self._run(self._shutdown)
@@ -145,14 +160,18 @@ class TcpProxy:
             writer.transport.abort()
             return
         self._writers.add(up_writer)
-        await asyncio.gather(self._pump(reader, up_writer), self._pump(up_reader, writer), return_exceptions=True)
+        await asyncio.gather(
+            self._pump(reader, up_writer), self._pump(up_reader, writer, reply=True), return_exceptions=True
+        )
         for w in (writer, up_writer):
             self._writers.discard(w)
             w.transport.abort()
 
-    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reply: bool = False) -> None:
         while data := await reader.read(65536):
-            if self._forwarding:
+            if not reply and self._trigger is not None and self._trigger in data:
+                self._replies, self._trigger = False, None
+            if self._forwarding and (self._replies or not reply):
                 writer.write(data)
                 await writer.drain()
         with contextlib.suppress(OSError):

@@ -57,8 +57,18 @@ IDEMPOTENCY_KEY_LIMIT = Code(429, "IDEMPOTENCY_KEY_LIMIT", "Too many live Idempo
 INTERNAL_ERROR = Code(500, "INTERNAL_ERROR", "An unexpected failure")
 STARTING = Code(503, "STARTING", "The service is starting; see Retry-After")
 SERVICE_UNAVAILABLE = Code(503, "SERVICE_UNAVAILABLE", "A dependency is unavailable; see Retry-After")
-DATABASE_UNAVAILABLE = Code(503, "DATABASE_UNAVAILABLE", "The database is unreachable; see Retry-After")
-DATABASE_BUSY = Code(503, "DATABASE_BUSY", "Lock wait or pool exhausted; nothing was changed; see Retry-After")
+DATABASE_UNAVAILABLE = Code(
+    503, "DATABASE_UNAVAILABLE", "The database is unreachable; nothing was changed; see Retry-After"
+)
+DATABASE_BUSY = Code(
+    503, "DATABASE_BUSY", "Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After"
+)
+OUTCOME_UNKNOWN = Code(
+    503,
+    "OUTCOME_UNKNOWN",
+    "The change reached the database but its answer was lost: it may have been committed. Retry with the same"
+    " Idempotency-Key (the first answer is replayed) or read the seat or booking; see Retry-After",
+)
 REDIS_UNAVAILABLE = Code(503, "REDIS_UNAVAILABLE", "Redis is unreachable (REDIS strategy); see Retry-After")
 
 # What any write endpoint may answer besides its own refusals.
@@ -74,6 +84,7 @@ WRITE_ERRORS = (
     IDEMPOTENCY_KEY_LIMIT,
     DATABASE_BUSY,
     DATABASE_UNAVAILABLE,
+    OUTCOME_UNKNOWN,
     REDIS_UNAVAILABLE,
 )
 
@@ -94,6 +105,8 @@ _DOMAIN: list[tuple[type[domain.BookingError], Code]] = [
     (domain.EventExists, EVENT_EXISTS),
     (domain.IdempotencyKeyReused, IDEMPOTENCY_KEY_REUSED),
     (domain.IdempotencyKeyLimit, IDEMPOTENCY_KEY_LIMIT),
+    (domain.InvalidInput, VALIDATION_FAILED),
+    (domain.OutcomeUnknown, OUTCOME_UNKNOWN),
     (domain.DatabaseBusy, DATABASE_BUSY),
     (domain.DatabaseUnavailable, DATABASE_UNAVAILABLE),
     (domain.LockServiceUnavailable, REDIS_UNAVAILABLE),
@@ -221,6 +234,14 @@ def install(app: FastAPI) -> None:
         response = response_for(request.url.path, exc)
         assert response is not None
         return response
+
+    @app.exception_handler(UnicodeEncodeError)
+    async def unencodable(request: Request, exc: UnicodeEncodeError) -> Response:
+        # Backstop behind the edge's validators: client text (a lone surrogate from a JSON escape) that
+        # Redis or another codec cannot encode is a client mistake, not a 500 that drops the connection.
+        return error_response(
+            request.url.path, VALIDATION_FAILED, "Request text cannot be encoded (e.g. a lone surrogate)"
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,6 +29,8 @@ _VALID_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
 # The method is client-controlled text: anything unusual collapses into one label value.
 _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 UNMATCHED = "unmatched"
+CLIENT_CLOSED_REQUEST = 499
+"""Recorded (never sent) when the client hangs up before its request was read (nginx's code)."""
 # Until this worker has migrated and seeded, the API and WebSockets answer "starting";
 # health, metrics and the static UI (which retries its API calls) are served regardless.
 GATED_PREFIX = "/api"
@@ -96,6 +99,10 @@ class ObservabilityMiddleware:
                 await _starting(scope, send_with_id)
             else:
                 await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            # Gone while sending its body: nobody to answer, and not a server error (a client must not
+            # be able to drive the 5xx rate or the error log by hanging up).
+            status = CLIENT_CLOSED_REQUEST
         finally:
             elapsed = time.perf_counter() - start
             method = scope["method"] if scope["method"] in _METHODS else "OTHER"

@@ -2,6 +2,8 @@
 
 Only for what clients see and for table size: every claim already treats a lapsed hold as free,
 so a stopped sweeper never blocks a sale. Several instances may sweep at once (SKIP LOCKED).
+It runs under the supervisor (`boxoffice.observability.tasks`), gated on the schema being ready:
+any failure is logged, counted and retried there, so the loop itself handles none.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import asyncio
 import logging
 
 from boxoffice.booking.service import SeatChanges
-from boxoffice.domain import BookingError
 from boxoffice.storage import checkout, idempotency
 from boxoffice.storage.db import Database
 
@@ -25,7 +26,7 @@ class Sweeper:
         self.interval_s = interval_s
 
     async def sweep_once(self) -> int:
-        async with self._db.connection() as conn:
+        async with self._db.connection(writes=True) as conn:
             freed = await checkout.sweep_lapsed_holds(conn, BATCH)
             await idempotency.purge_expired(conn, BATCH)
         if freed:
@@ -33,13 +34,9 @@ class Sweeper:
         return freed
 
     async def run(self) -> None:
-        if not self.interval_s:
-            return
+        """Sweep every `interval_s` until cancelled; raises on any failure (the supervisor retries)."""
         while True:
             await asyncio.sleep(self.interval_s)
-            try:
-                freed = await self.sweep_once()
-                if freed:
-                    log.info("holds_swept seats=%s", freed)
-            except BookingError as exc:
-                log.warning("hold_sweep_failed error=%s", exc)
+            freed = await self.sweep_once()
+            if freed:
+                log.info("holds_swept seats=%s", freed)

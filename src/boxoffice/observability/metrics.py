@@ -14,7 +14,7 @@ from types import TracebackType
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from boxoffice.domain import SeatLimitExceeded, SeatNotFound, SeatOccupied, Strategy, Unavailable
+from boxoffice.domain import OutcomeUnknown, SeatLimitExceeded, SeatNotFound, SeatOccupied, Strategy, Unavailable
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -71,7 +71,18 @@ BATCH_RETRIES = Counter(
     ["reason"],
 )
 
-OUTCOMES = ("win", "conflict", "not_found", "limited", "unavailable", "error")
+BACKGROUND_TASKS = ("bootstrap", "relay", "doorbell", "sweeper", "pool_sampler")
+BACKGROUND_TASK_ERRORS = Counter(
+    "background_task_errors", "Failures of a background task (each is retried after a backoff).", ["task"]
+)
+RELAY_HOLE_WAIT = Gauge(
+    "relay_hole_wait_seconds",
+    "How long the outbox relay has waited on a missing sequence value that an open transaction may still"
+    " commit (0 when none); every subscriber's delivery waits with it.",
+    multiprocess_mode="livemax",
+)
+
+OUTCOMES = ("win", "conflict", "not_found", "limited", "unavailable", "unknown", "error")
 LOCK_FAILURE_REASONS = ("contended", "lost", "error")
 DROP_REASONS = ("slow_consumer", "send_timeout")
 WS_REFUSAL_REASONS = ("address_cap", "frame_rate", "duplicate_subscription", "idle", "unauthenticated")
@@ -118,6 +129,8 @@ class _BookingRecord:
             outcome = "not_found"
         elif issubclass(kind, SeatLimitExceeded):
             outcome = "limited"
+        elif issubclass(kind, OutcomeUnknown):
+            outcome = "unknown"
         elif issubclass(kind, Unavailable):
             outcome = "unavailable"
         else:
@@ -145,5 +158,7 @@ def init_series() -> None:
         WS_REFUSED.labels(reason)
     for kind in RATE_LIMIT_KINDS:
         RATE_LIMITED_TOTAL.labels(kind)
+    for task in BACKGROUND_TASKS:
+        BACKGROUND_TASK_ERRORS.labels(task)
     for reason in BATCH_RETRY_REASONS:
         BATCH_RETRIES.labels(reason)

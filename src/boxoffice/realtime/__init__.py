@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from boxoffice.observability.tasks import Supervisor
 from boxoffice.realtime.hub import Hub
 from boxoffice.realtime.relay import OutboxRelay, RedisDoorbell
 from boxoffice.settings import Settings
@@ -22,13 +24,17 @@ class Realtime:
         return self.relay.cursor if self.relay.ready else None
 
     async def stop(self) -> None:
+        """After the supervisor has stopped the relay and the listener."""
         await self.doorbell.stop()
         await self.relay.stop()
         await self.hub.stop()
 
 
-async def start_realtime(settings: Settings, database_url: str, redis: aioredis.Redis) -> Realtime:
-    """Start this process's hub, outbox relay and doorbell; ring `doorbell.ring` after every commit."""
+def start_realtime(
+    settings: Settings, database_url: str, redis: aioredis.Redis, supervisor: Supervisor, schema_ready: asyncio.Event
+) -> Realtime:
+    """Start this process's hub, outbox relay (once the schema is ready) and doorbell listener, the
+    latter two under `supervisor`; ring `doorbell.ring` after every commit."""
     hub = Hub(
         queue_size=settings.ws_queue_size,
         max_subscriptions=settings.ws_max_subscriptions,
@@ -54,7 +60,8 @@ async def start_realtime(settings: Settings, database_url: str, redis: aioredis.
         relay.wake,
         coalesce_s=settings.relay_coalesce_ms / 1000,
     )
-    await relay.start()
     hub.start()
-    doorbell.start()
+    # Capped at 2 s: after an outage, subscribers wait for the relay's next attempt.
+    supervisor.start("relay", relay.run, gate=schema_ready, backoff_max_s=2.0)
+    supervisor.start("doorbell", doorbell.listen)
     return Realtime(hub, relay, doorbell)

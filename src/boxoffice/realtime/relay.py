@@ -15,6 +15,13 @@ Topics: each event's changes go to its own topic, so a subscriber sees only some
 Every message carries `prevSequence`, the sequence of the previous change of the same event (this
 relay delivers in sequence order, so it knows). A client that has seen everything up to L has
 missed nothing iff `prevSequence <= L`; a snapshot's `sequence` is such an L.
+
+A transaction that drew a sequence value and stays open therefore holds back every subscriber's
+delivery until it ends: `relay_hole_wait_seconds` says for how long, and a log line names the
+blocking sessions (pid, application_name, transaction age) every few seconds.
+
+The relay loop and the doorbell listener run under the supervisor (`observability.tasks`): they
+raise on any failure, and the supervisor logs, counts, backs off and runs them again.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from boxoffice import wire
+from boxoffice.observability.metrics import RELAY_HOLE_WAIT
 from boxoffice.realtime.hub import Event, Hub
 from boxoffice.storage import outbox
 from boxoffice.storage.outbox import SeatChange
@@ -41,6 +49,9 @@ log = logging.getLogger("boxoffice.realtime")
 # Events replayed (to nobody) at start-up so that a row committed late by a transaction that was
 # in flight when this process started is not skipped.
 STARTUP_WINDOW = 1000
+HOLE_LOG_AFTER_S = 1.0
+HOLE_LOG_INTERVAL_S = 5.0
+"""A hole that open transactions keep open is reported once it lasts HOLE_LOG_AFTER_S, then this often."""
 
 
 @dataclass(slots=True)
@@ -49,6 +60,9 @@ class _Hole:
     since: float
     top: int
     writers: frozenset[str] | None = None
+    recheck_s: float = 0.0
+    """Grows while writers keep the hole open, so a long transaction is not polled 200 times a second."""
+    logged_at: float = 0.0
 
 
 def event_from_change(change: SeatChange, prev: int) -> Event:
@@ -79,7 +93,6 @@ class OutboxRelay:
         self._hole_recheck_s = hole_recheck_s
         self._wake = asyncio.Event()
         self._conn: asyncpg.Connection | None = None
-        self._task: asyncio.Task[None] | None = None
         self._hole: _Hole | None = None
         self.cursor = 0
         """Every seq <= cursor has been delivered or is known never to commit."""
@@ -89,13 +102,6 @@ class OutboxRelay:
         """Where this relay started reading: an event with no change seen since changed at or below it."""
         self._last: dict[int, int] = {}
         """Event id -> sequence of its latest change delivered."""
-
-    async def start(self) -> None:
-        """Position the cursor now if the database answers; otherwise the relay keeps trying in
-        the background and the API serves bookings meanwhile."""
-        with contextlib.suppress(Exception):
-            await self._position()
-        self._task = asyncio.get_running_loop().create_task(self._run())
 
     @property
     def ready(self) -> bool:
@@ -111,10 +117,7 @@ class OutboxRelay:
         self._wake.set()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        """Close the connection (the supervisor has already cancelled `run`)."""
         if self._conn is not None:
             with contextlib.suppress(Exception):
                 await self._conn.close(timeout=2)
@@ -123,33 +126,32 @@ class OutboxRelay:
         self._conn = await outbox.connect(self._url)
         return self._conn
 
-    async def _run(self) -> None:
-        backoff = 0.1
-        while True:
-            try:
-                if self._conn is None or self._conn.is_closed():
-                    await self._connect()
-                if not self._positioned:
-                    await self._position()
+    async def run(self) -> None:
+        """Connect, position, then deliver until cancelled; raises on any failure.
+
+        The cursor survives a failure (the supervisor runs this again), so nothing committed
+        meanwhile is skipped; the connection does not (its state is unknown).
+        """
+        try:
+            if self._conn is None or self._conn.is_closed():
+                await self._connect()
+            if not self._positioned:
+                await self._position()
+            while True:
                 if (early := self._last_read + self._coalesce_s - time.monotonic()) > 0:
                     await asyncio.sleep(early)
                 self._last_read = time.monotonic()
+                # Cleared before reading, so a ring that arrives during the read is not lost.
+                self._wake.clear()
                 delay = await self._drain()
-                backoff = 0.1
-            except Exception as exc:
-                # The cursor survives reconnects: nothing committed meanwhile is skipped.
-                expected = isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError | OSError | TimeoutError)
-                log.warning("relay: %s; retrying in %.1fs", exc.__class__.__name__, backoff, exc_info=not expected)
-                if self._conn is not None:
-                    self._conn.terminate()
-                    self._conn = None
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 2.0)
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay if delay is not None else self._poll_s):
-                    await self._wake.wait()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay if delay is not None else self._poll_s):
+                        await self._wake.wait()
+        except BaseException:
+            if self._conn is not None:
+                self._conn.terminate()
+                self._conn = None
+            raise
 
     async def _drain(self) -> float | None:
         """Deliver everything ready; returns a short delay when a hole must be looked at again."""
@@ -167,26 +169,28 @@ class OutboxRelay:
                 ready += 1
             self._deliver(rows[:ready])
             if ready == len(rows):
-                self._hole = None
+                self._clear_hole()
                 if len(rows) < self._batch:
                     return None
                 continue
             first, top, now = self.cursor + 1, rows[-1].seq, time.monotonic()
             hole = self._hole
             if hole is None or hole.first != first:
-                self._hole = _Hole(first, now, top)
+                self._hole = _Hole(first, now, top, recheck_s=self._hole_recheck_s)
+                RELAY_HOLE_WAIT.set(0)
                 return self._hole_recheck_s
+            RELAY_HOLE_WAIT.set(now - hole.since)
             if hole.writers is None:
                 if now - hole.since < self._hole_grace_s:
                     return self._hole_recheck_s
                 hole.writers = await outbox.writers(conn)
                 hole.top = top
                 if hole.writers:
-                    return self._hole_recheck_s
+                    return await self._wait_on(conn, hole, hole.writers, now)
             else:
-                current = await outbox.writers(conn)
-                if hole.writers & current:
-                    return self._hole_recheck_s
+                blocking = hole.writers & await outbox.writers(conn)
+                if blocking:
+                    return await self._wait_on(conn, hole, blocking, now)
             # Every transaction that could still commit a seq <= hole.top has ended.
             settled = await outbox.read_range(conn, self.cursor, hole.top)
             missing = hole.top - self.cursor - len(settled)
@@ -195,7 +199,33 @@ class OutboxRelay:
                 log.info("relay: %d outbox sequence value(s) below %d never committed; skipped", missing, hole.top)
             self._deliver(settled)
             self.cursor = hole.top
+            self._clear_hole()
+
+    def _clear_hole(self) -> None:
+        if self._hole is not None:
             self._hole = None
+            RELAY_HOLE_WAIT.set(0)
+
+    async def _wait_on(self, conn: asyncpg.Connection, hole: _Hole, blocking: frozenset[str], now: float) -> float:
+        """Keep waiting for the open transactions that may still commit below `hole.top`; say who they are."""
+        waited = now - hole.since
+        if waited >= HOLE_LOG_AFTER_S and (not hole.logged_at or now - hole.logged_at >= HOLE_LOG_INTERVAL_S):
+            hole.logged_at = now
+            writers = await outbox.writer_details(conn, blocking)
+            log.warning(
+                "relay_hole_wait first_missing_seq=%d waited_s=%.1f blocking=%s",
+                hole.first,
+                waited,
+                ", ".join(
+                    f"pid={w.pid} application_name={w.application_name!r} xact_age_s="
+                    + ("?" if w.xact_age_s is None else f"{w.xact_age_s:.1f}")
+                    for w in writers
+                )
+                or "none",
+            )
+        delay = hole.recheck_s
+        hole.recheck_s = min(hole.recheck_s * 2, self._poll_s)
+        return delay
 
     async def _check_reset(self, conn: asyncpg.Connection) -> None:
         """`seed --reset` restarts the sequence: follow it, and make every client resynchronise."""
@@ -204,7 +234,7 @@ class OutboxRelay:
             log.warning("relay: outbox sequence went back from %d to %d (reset); clients must resync", self.cursor, top)
             self.cursor = self._floor = top
             self._last.clear()
-            self._hole = None
+            self._clear_hole()
             self._hub.reset()
 
     def _deliver(self, changes: Sequence[SeatChange]) -> None:
@@ -241,17 +271,13 @@ class RedisDoorbell:
         self._publishing = False
         self._again = False
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._listener: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._listener = asyncio.get_running_loop().create_task(self._listen())
 
     async def stop(self) -> None:
-        for task in [self._listener, *self._tasks]:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        """Cancel publishes in flight (the listener belongs to the supervisor)."""
+        for task in list(self._tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def ring(self, *_: object) -> None:
         """Never blocks the caller: rings are coalesced into at most one PUBLISH in flight."""
@@ -278,24 +304,17 @@ class RedisDoorbell:
         finally:
             self._publishing = False
 
-    async def _listen(self) -> None:
-        backoff = 0.2
-        while True:
-            client = aioredis.Redis.from_url(self._url, socket_connect_timeout=1.0, health_check_interval=15)
-            try:
-                pubsub = client.pubsub(ignore_subscribe_messages=True)
+    async def listen(self) -> None:
+        """Subscribe and wake the relay on every other process's ring, until cancelled; raises on any
+        failure (Redis down), and the supervisor retries with backoff."""
+        client = aioredis.Redis.from_url(self._url, socket_connect_timeout=1.0, health_check_interval=15)
+        try:
+            async with client.pubsub(ignore_subscribe_messages=True) as pubsub:
                 await pubsub.subscribe(self._channel)
-                backoff = 0.2
                 while True:
                     message = await pubsub.get_message(timeout=5.0)
                     if message is not None and message.get("data") != self._token:
                         self._on_ring()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.debug("doorbell listener: %s; retrying", exc)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-            finally:
-                with contextlib.suppress(Exception):
-                    await client.aclose()
+        finally:
+            with contextlib.suppress(Exception):
+                await client.aclose()

@@ -1,9 +1,9 @@
 """Start-up that survives a missing database: serve at once, migrate and seed in the background.
 
 Each worker migrates (Alembic's advisory lock in migrations/env.py serialises instances, so
-the second one waits, then finds the schema at head) and seeds an empty inventory, retrying
-with backoff while the database is unreachable. Until that is done, readiness is DOWN and
-the API answers 503, while liveness and metrics stay available.
+the second one waits, then finds the schema at head) and seeds an empty inventory, retried with
+backoff by the supervisor (`observability.tasks`) while the database is unreachable. Until that
+is done, readiness is DOWN and the API answers 503, while liveness and metrics stay available.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ T = TypeVar("T")
 
 MIGRATION_CONNECT_TIMEOUT_S = 5
 POOL_CONNECT_TIMEOUT_S = 5.0
-RETRY_MAX_S = 5.0
 
 _CONNECT_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
@@ -90,7 +89,7 @@ def _in_daemon_thread(fn: Callable[[], T]) -> asyncio.Future[T]:
 
 
 class Bootstrap:
-    """Migrate, then seed; retried with capped exponential backoff until it succeeds."""
+    """Migrate, then seed (and load the signing secret); one attempt per `run`, retried by the supervisor."""
 
     def __init__(self, settings: Settings, url: str) -> None:
         self._settings = settings
@@ -109,29 +108,17 @@ class Bootstrap:
         return out
 
     async def run(self) -> None:
-        delay = 0.25
-        while True:
-            self.attempts += 1
-            try:
-                await self._once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.error = _describe(exc)
-                self.state = "RETRYING"
-                log.warning(
-                    "startup_retry step=migrate_and_seed attempt=%s retry_in_s=%s error=%s",
-                    self.attempts,
-                    delay,
-                    self.error,
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX_S)
-                continue
-            self.state = "DONE"
-            self.error = None
-            self.ready.set()
-            return
+        """One attempt to migrate and seed; raises on failure, and the supervisor retries with backoff."""
+        self.attempts += 1
+        try:
+            await self._once()
+        except Exception as exc:
+            self.error = _describe(exc)
+            self.state = "RETRYING"
+            raise
+        self.state = "DONE"
+        self.error = None
+        self.ready.set()
 
     async def _once(self) -> None:
         self.state = "MIGRATING"

@@ -9,11 +9,16 @@ belongs to rolls back (a rolled-back savepoint drops its callbacks).
 
 A unit belongs to the task that opened it: a task spawned inside it inherits the context but not
 the unit (it gets its own connection), so one connection never runs two statements at once.
+
+Driver failures become domain failures that tell the truth about the outcome (`translate_errors`):
+a definite refusal (`DatabaseBusy`, `DatabaseUnavailable`) only when nothing can have been
+committed, `OutcomeUnknown` when a write or its COMMIT was sent and its answer was lost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -22,8 +27,16 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 import asyncpg
+from asyncpg.transaction import Transaction
 
-from boxoffice.domain import DatabaseBusy, DatabaseUnavailable, SeatOccupied
+from boxoffice.domain import (
+    BookingError,
+    DatabaseBusy,
+    DatabaseUnavailable,
+    InvalidInput,
+    OutcomeUnknown,
+    SeatOccupied,
+)
 from boxoffice.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -115,13 +128,16 @@ class Database:
         self.pool_max = pool_max
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        """The current transaction's connection, else one borrowed for the block (autocommit)."""
+    async def connection(self, *, writes: bool = False) -> AsyncIterator[asyncpg.Connection]:
+        """The current transaction's connection, else one borrowed for the block (autocommit).
+
+        `writes`: the block's statements commit on their own, so a lost answer is an unknown outcome.
+        """
         unit = _unit()
         if unit is not None:
             yield unit.conn
             return
-        with translate_errors():
+        with translate_errors(in_doubt=writes):
             async with self._acquire() as conn:
                 yield conn
 
@@ -146,15 +162,23 @@ class Database:
             done = unit.callbacks.pop()
             unit.callbacks[-1].extend(done)
             return
-        with translate_errors():
-            async with self._acquire() as conn:
-                unit = _Unit(conn, asyncio.current_task())
-                token = _current.set(unit)
-                try:
-                    async with conn.transaction(isolation=isolation, readonly=readonly):
+        async with self._acquire() as conn:
+            unit = _Unit(conn, asyncio.current_task())
+            token = _current.set(unit)
+            try:
+                # Until COMMIT is sent nothing can commit: every failure before it is definite.
+                with translate_errors():
+                    tx = await _begin(conn, isolation, readonly)
+                    try:
                         yield conn
-                finally:
-                    _current.reset(token)
+                    except BaseException as exc:
+                        await _rollback(conn, tx, exc)
+                        raise
+                # A COMMIT whose answer is lost may have committed (a read-only one changed nothing).
+                with translate_errors(in_doubt=not readonly):
+                    await _commit(conn, tx)
+            finally:
+                _current.reset(token)
         for callback in unit.callbacks[0]:
             _run(callback)
 
@@ -162,22 +186,38 @@ class Database:
     async def atomic(self) -> AsyncIterator[asyncpg.Connection]:
         """One step that may fail on its own: autocommit outside a transaction (the single round trip
         of the ATOMIC claim), a savepoint inside one, so a refusal leaves the caller's transaction usable."""
-        manager = self.transaction() if in_transaction() else self.connection()
+        manager = self.transaction() if in_transaction() else self.connection(writes=True)
         async with manager as conn:
             yield conn
 
     @asynccontextmanager
     async def _acquire(self) -> AsyncIterator[asyncpg.Connection]:
-        """A bounded acquire turns pool exhaustion into a prompt 503 instead of an unbounded queue."""
-        async with self.pool.acquire(timeout=self.acquire_timeout_s) as conn:
+        """A bounded acquire turns pool exhaustion into a prompt 503 instead of an unbounded queue.
+
+        Nothing has been sent when the acquire fails, so its failures are definite. A failure to
+        release (the reset timed out, the connection died) never changes the block's outcome:
+        asyncpg terminates such a connection and the pool replaces it.
+        """
+        try:
+            # The pool's proxy forwards every Connection method; type it as one.
+            proxy = await self.pool.acquire(timeout=self.acquire_timeout_s)
+        except TimeoutError as exc:
+            raise DatabaseBusy("No database connection became free in time; nothing was changed") from exc
+        except _UNREACHABLE as exc:
+            raise DatabaseUnavailable("The database is unavailable; nothing was changed") from exc
+        conn = cast(asyncpg.Connection, proxy)
+        try:
+            yield conn
+        except asyncpg.InternalClientError:
+            # The protocol lost track of its state (e.g. the backend was terminated between two
+            # statements): this connection can never be trusted again, so the pool must replace it.
+            _discard(conn)
+            raise
+        finally:
             try:
-                # The pool's proxy forwards every Connection method; type it as one.
-                yield cast(asyncpg.Connection, conn)
-            except asyncpg.InternalClientError:
-                # The protocol lost track of its state (e.g. the backend was terminated between two
-                # statements): this connection can never be trusted again, so the pool must replace it.
-                conn.terminate()
-                raise
+                await self.pool.release(proxy)
+            except Exception as exc:
+                log.debug("pool_release_failed error=%s", type(exc).__name__)
 
     def stats(self) -> dict[str, int]:
         size = self.pool.get_size()
@@ -205,29 +245,119 @@ class Probe:
             conn.terminate()
 
 
+async def _begin(conn: asyncpg.Connection, isolation: IsolationLevel | None, readonly: bool) -> Transaction:
+    tx = conn.transaction(isolation=isolation, readonly=readonly)
+    try:
+        await tx.start()
+    except BaseException:
+        _discard(conn)  # a BEGIN without an answer leaves the session in an unknown state
+        raise
+    return tx
+
+
+async def _rollback(conn: asyncpg.Connection, tx: Transaction, exc: BaseException) -> None:
+    """Roll back after a failed block; if even that fails, nobody can ever commit on this connection."""
+    if isinstance(exc, asyncpg.InternalClientError):
+        # The protocol lost track of its state (e.g. the backend was terminated between two
+        # statements): this connection can never be trusted again, so the pool must replace it.
+        _discard(conn)
+        return
+    try:
+        await tx.rollback()
+    except asyncio.CancelledError:
+        _discard(conn)
+        raise
+    except Exception:
+        _discard(conn)
+
+
+async def _commit(conn: asyncpg.Connection, tx: Transaction) -> None:
+    try:
+        await tx.commit()
+    except asyncpg.PostgresError as exc:
+        if isinstance(exc, _SESSION_LOST):
+            _discard(conn)
+        raise  # the server refused the COMMIT and rolled back; the connection is usable
+    except BaseException:
+        _discard(conn)  # no answer: whatever the session's state, it must not be reused
+        raise
+
+
+def _discard(conn: asyncpg.Connection) -> None:
+    """Close a connection whose session state is unknown; asyncpg may already have given it up."""
+    with contextlib.suppress(asyncpg.InterfaceError):
+        conn.terminate()
+
+
+# The session ended or never answered: the client cannot know what the server did last.
+_SESSION_LOST: tuple[type[BaseException], ...] = (
+    TimeoutError,
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+)
+# What a failed connect can raise (a refusal, a timeout, a server that is starting or full).
+_UNREACHABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
+
+
 @contextmanager
-def translate_errors() -> Iterator[None]:
-    """Driver failures become domain failures, each with the answer the API gives it."""
+def translate_errors(*, in_doubt: bool = False) -> Iterator[None]:
+    """Driver failures become domain failures, each with the answer the API gives it.
+
+    `in_doubt`: something that commits on its own (an autocommit write, a COMMIT) was sent, so a
+    lost answer (timeout, connection gone) is `OutcomeUnknown`. Otherwise it is definite. An error
+    the server answered always is: PostgreSQL rolled the statement (or transaction) back.
+    """
     try:
         yield
-    except TimeoutError as exc:
-        raise DatabaseBusy("No database connection became free in time; retry shortly") from exc
-    except asyncpg.UniqueViolationError as exc:
-        raise SeatOccupied(_seat_id_from_detail(exc)) from exc
-    except (asyncpg.LockNotAvailableError, asyncpg.QueryCanceledError) as exc:
-        raise DatabaseBusy("The seat is locked by a slow transaction; retry shortly") from exc
-    except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError) as exc:
-        raise DatabaseBusy("Concurrent update conflict; retry") from exc
-    except (
-        asyncpg.PostgresConnectionError,
-        asyncpg.InterfaceError,
-        asyncpg.OperatorInterventionError,
-        asyncpg.InsufficientResourcesError,
-        asyncpg.CannotConnectNowError,
-        asyncpg.InternalClientError,
-        OSError,
-    ) as exc:
-        raise DatabaseUnavailable("The database is unavailable; retry shortly") from exc
+    except asyncpg.PostgresError as exc:
+        failure = _translated(exc, in_doubt)
+        if failure is None:
+            raise
+        raise failure from exc
+    except _SESSION_LOST as exc:
+        raise _lost(exc, in_doubt) from exc
+
+
+def _translated(exc: asyncpg.PostgresError, in_doubt: bool) -> BookingError | None:
+    """The domain failure of an error the server sent; None leaves it untranslated (a bug: 500)."""
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return SeatOccupied(_seat_id_from_detail(exc))
+    if isinstance(exc, asyncpg.DataError):  # class 22; asyncpg also raises it for unencodable arguments
+        return InvalidInput("A value in the request cannot be stored (e.g. text that is not valid Unicode)")
+    if isinstance(exc, asyncpg.LockNotAvailableError | asyncpg.QueryCanceledError):
+        return DatabaseBusy("The seat is locked by a slow transaction or the database is slow; nothing was changed")
+    if isinstance(exc, asyncpg.TransactionRollbackError):  # deadlock, serialization failure
+        return DatabaseBusy("Concurrent update conflict; nothing was changed; retry")
+    if isinstance(exc, _SESSION_LOST):  # terminated (57P01/57P02) or connection failure (08xxx)
+        return _lost(exc, in_doubt)
+    if isinstance(
+        exc,
+        asyncpg.OperatorInterventionError
+        | asyncpg.InsufficientResourcesError
+        | asyncpg.IdleInTransactionSessionTimeoutError,
+    ):
+        return DatabaseUnavailable("The database is unavailable; nothing was changed")
+    return None
+
+
+def _lost(exc: BaseException, in_doubt: bool) -> BookingError:
+    if in_doubt:
+        return OutcomeUnknown(
+            "The database did not confirm the outcome: the change may or may not have been committed. "
+            "Retry with the same Idempotency-Key to get the first answer, or read the seat or booking"
+        )
+    if isinstance(exc, TimeoutError):
+        return DatabaseBusy("The database did not answer in time; nothing was changed")
+    return DatabaseUnavailable("The database connection failed; nothing was changed")
 
 
 def _seat_id_from_detail(exc: asyncpg.UniqueViolationError) -> int:

@@ -32,6 +32,27 @@ SELECT virtualtransaction FROM pg_locks
 """
 
 
+# Who they are, for the operator: a transaction that drew a sequence value and stays open holds
+# back delivery to every subscriber until it ends.
+_WRITER_DETAILS = """
+SELECT l.pid, a.application_name, extract(epoch FROM clock_timestamp() - a.xact_start)::float8 AS xact_age_s
+  FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+ WHERE l.locktype = 'relation' AND l.mode = 'RowExclusiveLock' AND l.granted
+   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+   AND l.relation = 'seat_events'::regclass AND l.virtualtransaction = ANY($1::text[])
+ ORDER BY a.xact_start
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Writer:
+    """A session whose open transaction may still commit an outbox row (pid 0 for a prepared one)."""
+
+    pid: int
+    application_name: str | None
+    xact_age_s: float | None
+
+
 @dataclass(frozen=True, slots=True)
 class SeatChange:
     """One outbox row: the seat as it is now, and the change's place in the global order."""
@@ -65,6 +86,11 @@ async def read_range(conn: asyncpg.Connection, after: int, upto: int) -> list[Se
 async def writers(conn: asyncpg.Connection) -> frozenset[str]:
     """The transactions that could still commit an outbox row now."""
     return frozenset(r[0] for r in await conn.fetch(_WRITERS))
+
+
+async def writer_details(conn: asyncpg.Connection, transactions: frozenset[str]) -> list[Writer]:
+    rows = await conn.fetch(_WRITER_DETAILS, list(transactions))
+    return [Writer(r["pid"] or 0, r["application_name"], r["xact_age_s"]) for r in rows]
 
 
 async def top(conn: asyncpg.Connection) -> int:
