@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from boxoffice import domain
@@ -250,5 +251,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, ClientDisconnect):
+            # Gone mid-body: nothing to answer or log; the edge (api/middleware.py) counts it as 499.
+            raise exc
         log.exception("unhandled error on %s", request.url.path)
         return error_response(request.url.path, INTERNAL_ERROR, "Internal server error")

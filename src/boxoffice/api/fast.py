@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -49,10 +49,10 @@ class LeanRoutes:
         path: str = scope["path"]
         try:
             body = await _body(receive)
-            if body is None:
-                return  # the client went away before sending its request: nobody to answer
             payload = BookingRequest.model_validate_json(checked_body(body, _content_type(scope)))
             response = await bookings.book(self._api(), Request(scope, receive, send), payload)
+        except ClientDisconnect:
+            raise  # gone before sending its request: nobody to answer; the edge counts it (499)
         except Exception as exc:
             answer = errors.response_for(path, exc)
             if answer is None:
@@ -63,11 +63,11 @@ class LeanRoutes:
         await response(scope, receive, send)
 
 
-async def _body(receive: Receive) -> bytes | None:
-    """The whole request body (the body-limit layer outside refuses an oversized one), None on disconnect."""
+async def _body(receive: Receive) -> bytes:
+    """The whole request body (the body-limit layer outside refuses an oversized one)."""
     message = await receive()
     if message["type"] != "http.request":
-        return None
+        raise ClientDisconnect()
     body: bytes = message.get("body", b"")
     if not message.get("more_body", False):
         return body
@@ -75,7 +75,7 @@ async def _body(receive: Receive) -> bytes | None:
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            return None
+            raise ClientDisconnect()
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
