@@ -102,6 +102,7 @@ def serve(
             log_level=settings.log_level.lower(),
             timeout_keep_alive=settings.keep_alive_s,
             timeout_graceful_shutdown=10,
+            proxy_headers=False,
             ws="websockets-sansio",
             # Reject a huge WebSocket message before buffering it; up to twice the STOMP frame limit the
             # STOMP layer answers with an ERROR frame instead.

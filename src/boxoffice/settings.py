@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(default=5000, ge=1, le=300_000)
     db_idle_in_tx_timeout_ms: int = Field(default=10_000, ge=1, le=600_000)
 
+    # The booking hot path (docs/performance.md): group commit and single-flight of single-seat claims.
+    claim_batch_max: int = Field(
+        default=256, ge=1, le=10_000, description="Claims per group-commit statement; 1 sends each alone."
+    )
+    claim_batch_in_flight: int = Field(default=1, ge=1, le=64, description="Batch statements in flight per worker.")
+    single_flight: bool = Field(default=True, description="Concurrent ATOMIC claims of one seat share one claim.")
+
     redis_key_prefix: str = Field(default="boxoffice:", min_length=1, max_length=64)
     redis_lock_lease_ms: int = Field(default=5000, ge=10, le=120_000)
     redis_lock_wait_ms: int = Field(default=50, ge=0, le=10_000)
@@ -89,6 +96,9 @@ class Settings(BaseSettings):
     relay_poll_ms: int = Field(default=100, ge=5, le=60_000, description="Outbox poll when no doorbell rings.")
     relay_batch: int = Field(default=1000, ge=1, le=100_000)
     relay_hole_grace_ms: int = Field(default=20, ge=0, le=10_000)
+    relay_coalesce_ms: int = Field(
+        default=10, ge=0, le=1000, description="Least time between outbox reads and between doorbell rings."
+    )
 
     @property
     def ws_origins(self) -> frozenset[str]:

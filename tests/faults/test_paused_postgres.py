@@ -116,6 +116,9 @@ async def test_postgres_paused_longer_than_the_statement_timeout(order: str, sta
             db_statement_timeout_ms=3000,  # the client-side command timeout is 1 s above it
             db_lock_timeout_ms=2500,
             db_acquire_timeout_s=1,
+            # One claim, one pooled connection, as the warm-up and the frozen-socket count assume.
+            claim_batch_max=1,
+            single_flight=False,
         )
         history = History()
         with connect(pg.url, autocommit=True) as admin:

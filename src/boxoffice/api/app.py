@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from functools import partial
 
 from fastapi import FastAPI
-from starlette.routing import WebSocketRoute
-from starlette.types import ASGIApp
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice import __version__
 from boxoffice.api import actuator, admin, bookings, errors, events, holds, me, seats, sessions
+from boxoffice.api.deps import Api
+from boxoffice.api.fast import BOOKINGS, LeanRoutes
 from boxoffice.api.frontend import mount_frontend
 from boxoffice.api.middleware import BodyLimitMiddleware, ObservabilityMiddleware
 from boxoffice.settings import Settings
@@ -31,6 +35,19 @@ ROUTERS = (
 )
 
 
+class BoxOffice(FastAPI):
+    """FastAPI behind the app's own pure-ASGI edge: request ids and metrics, the body limit and the
+    lean booking route wrap it from outside, so a lean request never enters FastAPI's stack."""
+
+    edge: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.edge is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await self.edge(scope, receive, send)
+
+
 def build_app(
     settings: Settings,
     *,
@@ -38,7 +55,7 @@ def build_app(
     ready: Callable[[], bool],
     websocket: ASGIApp | None = None,
 ) -> FastAPI:
-    app = FastAPI(
+    app = BoxOffice(
         title="Box Office",
         version=__version__,
         description="High-concurrency seat booking: exactly one winner per seat.",
@@ -49,11 +66,24 @@ def build_app(
         app.include_router(router)
     if websocket is not None:
         app.router.routes.append(WebSocketRoute("/ws", websocket))  # STOMP over WebSocket, raw ASGI
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    # Outermost, so 413s and other early refusals are counted and carry the request id too.
-    app.add_middleware(
-        ObservabilityMiddleware, routes=lambda: app.router.routes, ready=ready, access_log=settings.access_log
-    )
     # Keep last: the UI is mounted at "/" and must not shadow any route added above.
     mount_frontend(app)
+
+    def api() -> Api:
+        built: Api = app.state.api
+        return built
+
+    fastapi = partial(FastAPI.__call__, app)
+    lean = LeanRoutes(fastapi, app_object=app, api=api, route=_route(bookings.router.routes, "POST", BOOKINGS))
+    # Observability outermost, so 413s and other early refusals are counted and carry the request id too.
+    app.edge = ObservabilityMiddleware(
+        BodyLimitMiddleware(lean, max_bytes=settings.max_body_bytes),
+        routes=lambda: app.router.routes,
+        ready=ready,
+        access_log=settings.access_log,
+    )
     return app
+
+
+def _route(routes: list[BaseRoute], method: str, path: str) -> APIRoute:
+    return next(r for r in routes if isinstance(r, APIRoute) and r.path == path and method in (r.methods or ()))

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from boxoffice import wire
 from boxoffice.api import errors
-from boxoffice.api.deps import ApiDep
+from boxoffice.api.deps import Api, ApiDep
 from boxoffice.api.http import json_response, read_body, request_body
 from boxoffice.api.idempotency import namespace, respond
 from boxoffice.api.schemas import BookingRequest, CancelRequest
@@ -48,6 +48,11 @@ async def create_booking(request: Request, api: ApiDep) -> Response:
     """Book one seat (`seatId`, the original call), several (`seatIds`, all or nothing) or a hold's
     seats (`holdToken`); exactly one of many concurrent requests for a seat gets 201."""
     payload = BookingRequest.model_validate_json(await read_body(request))
+    return await book(api, request, payload)
+
+
+async def book(api: Api, request: Request, payload: BookingRequest) -> Response:
+    """The booking endpoint once the body is validated; the lean route (api/fast.py) calls it too."""
     hold_token = payload.holdToken
     caller = await api.identify_request(request, payload.userId, anonymous_ok=hold_token is not None)
     bookings = api.bookings

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from boxoffice import domain
@@ -213,21 +214,27 @@ def validation_message(exc: ValidationError | RequestValidationError) -> tuple[C
     return VALIDATION_FAILED, "; ".join(parts)
 
 
+def response_for(path: str, exc: Exception) -> Response | None:
+    """The answer to a failure the app expects (client mistakes, domain failures); None for a bug."""
+    if isinstance(exc, ApiError):
+        return error_response(path, exc.code, exc.message, exc.headers)
+    if isinstance(exc, ValidationError | RequestValidationError):
+        code, message = validation_message(exc)
+        return error_response(path, code, message)
+    if isinstance(exc, domain.BookingError):
+        return domain_error_response(path, exc)
+    return None
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> Response:
-        return error_response(request.url.path, exc.code, exc.message, exc.headers)
-
     @app.exception_handler(ValidationError)
     @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ValidationError | RequestValidationError)
-        code, message = validation_message(exc)
-        return error_response(request.url.path, code, message)
-
     @app.exception_handler(domain.BookingError)
-    async def booking_error(request: Request, exc: domain.BookingError) -> Response:
-        return domain_error_response(request.url.path, exc)
+    async def expected(request: Request, exc: Exception) -> Response:
+        response = response_for(request.url.path, exc)
+        assert response is not None
+        return response
 
     @app.exception_handler(UnicodeEncodeError)
     async def unencodable(request: Request, exc: UnicodeEncodeError) -> Response:
@@ -244,5 +251,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, ClientDisconnect):
+            # Gone mid-body: nothing to answer or log; the edge (api/middleware.py) counts it as 499.
+            raise exc
         log.exception("unhandled error on %s", request.url.path)
         return error_response(request.url.path, INTERNAL_ERROR, "Internal server error")

@@ -21,10 +21,13 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
 
 async def read_body(request: Request, *, required: bool = True) -> bytes:
     """The JSON body, refused early when it is not JSON or missing (400/415, never 500)."""
-    body = await request.body()
+    return checked_body(await request.body(), request.headers.get("content-type", ""), required=required)
+
+
+def checked_body(body: bytes, content_type: str, *, required: bool = True) -> bytes:
+    """`read_body` once the body is read: shared with the lean routes (api/fast.py)."""
     if not body and not required:
         return b"{}"
-    content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != JSON:
         raise ApiError(UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
     if not body:

@@ -1,6 +1,7 @@
 """Per-client-address and per-user write limits, shared across instances through Redis.
 
-A fixed window anchored at the first request (INCR + PEXPIRE in one Lua call).
+A fixed window anchored at the first request (INCR + PEXPIRE in one Lua call, shared by the
+concurrent requests of a worker: one Redis round trip for many checks).
 
 When Redis fails, the choice is explicit: each process counts on its own for the window (limits
 keep applying, but per process instead of across them; requests are never refused *because*
@@ -19,17 +20,26 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from boxoffice.api.errors import RATE_LIMITED, ApiError
+from boxoffice.booking.coalesce import Coalesced
 from boxoffice.observability.metrics import RATE_LIMIT_FALLBACK, RATE_LIMITED_TOTAL
 
 log = logging.getLogger(__name__)
 
-_HIT = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return {n, ttl}
+# One call counts many hits (concurrent requests of this worker share it, see `Coalesced`): per key
+# INCR, the window's expiry on the first hit, and the count and time left.
+_HITS = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local n = redis.call('INCR', key)
+  if n == 1 then redis.call('PEXPIRE', key, ARGV[1]) end
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then redis.call('PEXPIRE', key, ARGV[1]); ttl = tonumber(ARGV[1]) end
+  out[2 * i - 1] = n
+  out[2 * i] = ttl
+end
+return out
 """
+MAX_BATCH = 256
 MAX_LOCAL_KEYS = 50_000
 REDIS_RETRY_S = 1.0
 """After a Redis failure, count in-process this long before trying Redis again."""
@@ -37,7 +47,8 @@ REDIS_RETRY_S = 1.0
 
 class RateLimiter:
     def __init__(self, client: aioredis.Redis, *, prefix: str, window_s: int, per_ip: int, per_user: int) -> None:
-        self._hit_script = client.register_script(_HIT)
+        self._hits_script = client.register_script(_HITS)
+        self._hits: Coalesced[str, tuple[int, int]] = Coalesced(self._count_many, MAX_BATCH)
         self._prefix = prefix
         self._window_ms = window_s * 1000
         self.per_ip = per_ip
@@ -75,7 +86,7 @@ class RateLimiter:
         now = time.monotonic()
         if now >= self._redis_down_until:
             try:
-                count, ttl_ms = await self._hit_script(keys=[key], args=[self._window_ms])
+                count, ttl_ms = await self._hits(key)
             except RedisError as exc:
                 if self._redis_down_until == 0.0:
                     log.warning("rate_limit_redis_failed fallback=in_process error=%s", type(exc).__name__)
@@ -87,6 +98,10 @@ class RateLimiter:
                 return int(count), int(ttl_ms)
         RATE_LIMIT_FALLBACK.inc()
         return self._local_hit(key, now)
+
+    async def _count_many(self, keys: list[str]) -> list[tuple[int, int]]:
+        flat = await self._hits_script(keys=keys, args=[self._window_ms])
+        return [(int(flat[2 * i]), int(flat[2 * i + 1])) for i in range(len(keys))]
 
     def _local_hit(self, key: str, now: float) -> tuple[int, int]:
         if len(self._local) >= MAX_LOCAL_KEYS:

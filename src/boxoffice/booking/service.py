@@ -13,6 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
+from boxoffice.booking.batcher import SingleFlight
 from boxoffice.booking.ownership import Ownership
 from boxoffice.booking.strategies import Strategies
 from boxoffice.domain import (
@@ -35,7 +36,7 @@ from boxoffice.domain import (
 )
 from boxoffice.observability.metrics import RATE_LIMITED_TOTAL, record_booking
 from boxoffice.storage import checkout, lookups, seats
-from boxoffice.storage.db import Database, on_commit
+from boxoffice.storage.db import Database, in_transaction, on_commit
 
 ChangeListener = Callable[[], None]
 
@@ -91,13 +92,20 @@ MAX_PAGE = 500
 
 class BookingService:
     def __init__(
-        self, db: Database, strategies: Strategies, policy: CheckoutPolicy, changes: SeatChanges, owners: Ownership
+        self,
+        db: Database,
+        strategies: Strategies,
+        policy: CheckoutPolicy,
+        changes: SeatChanges,
+        owners: Ownership,
+        flights: SingleFlight | None = None,
     ) -> None:
         self._db = db
         self.strategies = strategies
         self.policy = policy
         self.changes = changes
         self.owners = owners
+        self._flights = flights
 
     async def book_seat(self, seat_id: int, caller: Caller, strategy: Strategy | None = None) -> Booking:
         """The original single-seat call: exactly one of many concurrent requests for a seat wins."""
@@ -112,7 +120,10 @@ class BookingService:
                 except SeatsTaken as exc:
                     raise SeatOccupied(seat_id, "is already booked or held") from exc
         with record_booking(chosen.name):
-            booking = await chosen.book(seat_id, caller.user)
+            if self._flights is not None and chosen.single_flight and not in_transaction():
+                booking = await self._flights.run(seat_id, chosen.name, lambda: chosen.book(seat_id, caller.user))
+            else:
+                booking = await chosen.book(seat_id, caller.user)
         self.changes.written()
         return self.owners.issue(caller, booking)
 

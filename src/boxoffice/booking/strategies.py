@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 import asyncpg
 
+from boxoffice.booking.batcher import ClaimBatcher
 from boxoffice.booking.locks import SeatLeases
 from boxoffice.domain import Booking, SeatOccupied, SeatsTaken, Strategy
 from boxoffice.storage import checkout, seats
-from boxoffice.storage.db import Database
+from boxoffice.storage.db import Database, in_transaction
 
 
 class BookingStrategy(Protocol):
     name: Strategy
+    single_flight: bool
+    """Concurrent requests for one seat in a worker may share one claim (see batcher.SingleFlight)."""
 
     async def book(self, seat_id: int, user_id: str) -> Booking: ...
 
@@ -36,8 +39,20 @@ async def _no_guard() -> AsyncIterator[None]:
 class _DatabaseArbitrated:
     """Multi-seat defaults: the ordered, guarded write in storage.checkout decides alone."""
 
-    def __init__(self, db: Database) -> None:
+    name: Strategy
+    single_flight = False
+
+    def __init__(self, db: Database, batcher: ClaimBatcher | None = None) -> None:
         self._db = db
+        self._batcher = batcher
+
+    async def _claim(self, seat_id: int, user_id: str) -> Booking:
+        """The conditional write: with other requests' claims (group commit) unless a transaction is open,
+        whose claim must belong to it (an idempotency key's)."""
+        if self._batcher is None or in_transaction():
+            async with self._db.atomic() as conn:
+                return await seats.claim(conn, seat_id, user_id, self.name)
+        return await self._batcher.claim(seat_id, user_id, self.name)
 
     def guard(self, seat_ids: Sequence[int]) -> AbstractAsyncContextManager[None]:
         return _no_guard()
@@ -50,20 +65,24 @@ class AtomicStrategy(_DatabaseArbitrated):
     """One conditional statement, one round trip, autocommit: the fastest correct claim."""
 
     name = Strategy.ATOMIC
+    single_flight = True
 
     async def book(self, seat_id: int, user_id: str) -> Booking:
-        async with self._db.atomic() as conn:
-            return await seats.claim(conn, seat_id, user_id, self.name)
+        return await self._claim(seat_id, user_id)
 
 
 class RowLockStrategy(_DatabaseArbitrated):
-    """PostgreSQL row lock (`SELECT ... FOR UPDATE`) inside a transaction, as in the original design."""
+    """PostgreSQL row lock (`SELECT ... FOR UPDATE`) inside a transaction, as in the original design.
+
+    With a batcher, concurrent claims share that transaction: their rows locked in id order, then written."""
 
     name = Strategy.DB
+    single_flight = True
 
     async def book(self, seat_id: int, user_id: str) -> Booking:
-        async with self._db.transaction() as conn:
-            return await seats.claim_with_row_lock(conn, seat_id, user_id, self.name)
+        if self._batcher is None or in_transaction():
+            return await lock_and_claim(self._db)(seat_id, user_id, self.name)
+        return await self._batcher.claim(seat_id, user_id, self.name)
 
     async def prepare(self, conn: asyncpg.Connection, seat_ids: Sequence[int]) -> None:
         await checkout.lock_in_order(conn, seat_ids)
@@ -74,16 +93,19 @@ class RedisLockStrategy(_DatabaseArbitrated):
 
     name = Strategy.REDIS
 
-    def __init__(self, db: Database, leases: SeatLeases) -> None:
-        super().__init__(db)
+    def __init__(self, db: Database, leases: SeatLeases, batcher: ClaimBatcher | None = None) -> None:
+        super().__init__(db, batcher)
         self.leases = leases
 
     async def book(self, seat_id: int, user_id: str) -> Booking:
-        async with self.leases.hold(seat_id) as held:
-            if not held:
-                raise SeatOccupied(seat_id, "is being booked by another request")
-            async with self._db.atomic() as conn:
-                return await seats.claim(conn, seat_id, user_id, self.name)
+        lease = await self.leases.take(seat_id)
+        if lease is None:
+            raise SeatOccupied(seat_id, "is being booked by another request")
+        try:
+            return await self._claim(seat_id, user_id)
+        finally:
+            # The outcome is decided: answer without waiting for Redis to free the lease.
+            self.leases.give_back_soon(lease)
 
     def guard(self, seat_ids: Sequence[int]) -> AbstractAsyncContextManager[None]:
         return self._guard(seat_ids)
@@ -107,12 +129,40 @@ class Strategies:
         return self._strategies[name or self.default]
 
 
-def standard(db: Database, leases: SeatLeases, default: Strategy) -> Strategies:
+def claim_alone(db: Database) -> Callable[[int, str, Strategy], Awaitable[Booking]]:
+    """One claim on its own connection: what a batch falls back to for a seat it could not decide."""
+
+    async def claim(seat_id: int, user_id: str, strategy: Strategy) -> Booking:
+        async with db.connection() as conn:
+            return await seats.claim(conn, seat_id, user_id, strategy)
+
+    return claim
+
+
+def lock_and_claim(db: Database) -> Callable[[int, str, Strategy], Awaitable[Booking]]:
+    """The DB strategy's claim on its own: BEGIN; SELECT ... FOR UPDATE; the conditional write; COMMIT."""
+
+    async def claim(seat_id: int, user_id: str, strategy: Strategy) -> Booking:
+        async with db.transaction() as conn:
+            return await seats.claim_with_row_lock(conn, seat_id, user_id, strategy)
+
+    return claim
+
+
+def standard(
+    db: Database,
+    leases: SeatLeases,
+    default: Strategy,
+    batcher: ClaimBatcher | None = None,
+    locking_batcher: ClaimBatcher | None = None,
+) -> Strategies:
+    """ATOMIC and REDIS send their single-seat claims through `batcher` (group commit), DB through
+    `locking_batcher` (its lock-then-write transaction per batch), when given them."""
     return Strategies(
         {
-            Strategy.ATOMIC: AtomicStrategy(db),
-            Strategy.DB: RowLockStrategy(db),
-            Strategy.REDIS: RedisLockStrategy(db, leases),
+            Strategy.ATOMIC: AtomicStrategy(db, batcher),
+            Strategy.DB: RowLockStrategy(db, locking_batcher),
+            Strategy.REDIS: RedisLockStrategy(db, leases, batcher),
         },
         default,
     )

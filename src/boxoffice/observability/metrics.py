@@ -8,9 +8,9 @@ multiprocess mode (PROMETHEUS_MULTIPROC_DIR).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from functools import cache
+from types import TracebackType
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -60,6 +60,16 @@ DB_POOL_SIZE = Gauge("db_pool_connections_open", "Database connections open in t
 DB_POOL_MAX = Gauge(
     "db_pool_connections_max", "Configured pool capacity (summed over workers).", multiprocess_mode="livesum"
 )
+BATCH_SIZE = Histogram(
+    "booking_batch_size",
+    "Single-seat claims sent together in one statement (group commit).",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+)
+BATCH_RETRIES = Counter(
+    "booking_batch_retries",
+    "Claims of a batch retried alone: refused (the statement failed, nothing committed) or locked (seat busy).",
+    ["reason"],
+)
 
 BACKGROUND_TASKS = ("bootstrap", "relay", "doorbell", "sweeper", "pool_sampler")
 BACKGROUND_TASK_ERRORS = Counter(
@@ -77,6 +87,7 @@ LOCK_FAILURE_REASONS = ("contended", "lost", "error")
 DROP_REASONS = ("slow_consumer", "send_timeout")
 WS_REFUSAL_REASONS = ("address_cap", "frame_rate", "duplicate_subscription", "idle", "unauthenticated")
 RATE_LIMIT_KINDS = ("ip", "user", "seats")
+BATCH_RETRY_REASONS = ("refused", "locked")
 
 
 @cache
@@ -96,33 +107,41 @@ def http_children(method: str, route: str, status: str) -> tuple[Counter, Histog
     return HTTP_REQUESTS.labels(method, route, status), HTTP_LATENCY.labels(method, route, status)
 
 
-@contextmanager
-def record_booking(strategy: Strategy) -> Iterator[None]:
+class _BookingRecord:
+    """A class rather than @contextmanager: this runs on every booking request, at a third of the cost."""
+
+    __slots__ = ("_start", "_strategy")
+
+    def __init__(self, strategy: Strategy) -> None:
+        self._strategy = strategy
+        self._start = 0.0
+
+    def __enter__(self) -> None:
+        self._start = time.perf_counter()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if kind is None:
+            outcome = "win"
+        elif issubclass(kind, SeatOccupied):
+            outcome = "conflict"
+            BOOKING_CONFLICTS.inc()
+        elif issubclass(kind, SeatNotFound):
+            outcome = "not_found"
+        elif issubclass(kind, SeatLimitExceeded):
+            outcome = "limited"
+        elif issubclass(kind, OutcomeUnknown):
+            outcome = "unknown"
+        elif issubclass(kind, Unavailable):
+            outcome = "unavailable"
+        else:
+            outcome = "error"
+        _attempts(self._strategy, outcome).inc()
+        _latency(self._strategy).observe(time.perf_counter() - self._start)
+
+
+def record_booking(strategy: Strategy) -> AbstractContextManager[None]:
     """Count one booking decision and its latency; the outcome is read from how the block ends."""
-    start = time.perf_counter()
-    outcome = "error"
-    try:
-        yield
-        outcome = "win"
-    except SeatOccupied:
-        outcome = "conflict"
-        BOOKING_CONFLICTS.inc()
-        raise
-    except SeatNotFound:
-        outcome = "not_found"
-        raise
-    except SeatLimitExceeded:
-        outcome = "limited"
-        raise
-    except OutcomeUnknown:
-        outcome = "unknown"
-        raise
-    except Unavailable:
-        outcome = "unavailable"
-        raise
-    finally:
-        _attempts(strategy, outcome).inc()
-        _latency(strategy).observe(time.perf_counter() - start)
+    return _BookingRecord(strategy)
 
 
 def init_series() -> None:
@@ -141,3 +160,5 @@ def init_series() -> None:
         RATE_LIMITED_TOTAL.labels(kind)
     for task in BACKGROUND_TASKS:
         BACKGROUND_TASK_ERRORS.labels(task)
+    for reason in BATCH_RETRY_REASONS:
+        BATCH_RETRIES.labels(reason)

@@ -51,8 +51,15 @@ def start_realtime(
         poll_s=settings.relay_poll_ms / 1000,
         batch=settings.relay_batch,
         hole_grace_s=settings.relay_hole_grace_ms / 1000,
+        coalesce_s=settings.relay_coalesce_ms / 1000,
     )
-    doorbell = RedisDoorbell(settings.redis_url, f"{settings.redis_key_prefix}seat-events", redis, relay.wake)
+    doorbell = RedisDoorbell(
+        settings.redis_url,
+        f"{settings.redis_key_prefix}seat-events",
+        redis,
+        relay.wake,
+        coalesce_s=settings.relay_coalesce_ms / 1000,
+    )
     hub.start()
     # Capped at 2 s: after an outage, subscribers wait for the relay's next attempt.
     supervisor.start("relay", relay.run, gate=schema_ready, backoff_max_s=2.0)

@@ -80,8 +80,12 @@ class OutboxRelay:
         batch: int,
         hole_grace_s: float,
         hole_recheck_s: float = 0.005,
+        coalesce_s: float = 0.0,
     ) -> None:
         self._url = database_url
+        self._coalesce_s = coalesce_s
+        """Least time between two reads: under load one read takes many commits, not one each."""
+        self._last_read = 0.0
         self._hub = hub
         self._poll_s = poll_s
         self._batch = batch
@@ -134,6 +138,9 @@ class OutboxRelay:
             if not self._positioned:
                 await self._position()
             while True:
+                if (early := self._last_read + self._coalesce_s - time.monotonic()) > 0:
+                    await asyncio.sleep(early)
+                self._last_read = time.monotonic()
                 # Cleared before reading, so a ring that arrives during the read is not lost.
                 self._wake.clear()
                 delay = await self._drain()
@@ -245,8 +252,18 @@ class OutboxRelay:
 class RedisDoorbell:
     """Cross-process wake-up after commit. At-most-once by nature, so only ever a hint."""
 
-    def __init__(self, url: str, channel: str, publisher: aioredis.Redis, on_ring: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        url: str,
+        channel: str,
+        publisher: aioredis.Redis,
+        on_ring: Callable[[], None],
+        coalesce_s: float = 0.0,
+    ) -> None:
         self._url = url
+        self._coalesce_s = coalesce_s
+        """After a PUBLISH, rings gather this long before the next: a trickle rings at once, a flood
+        costs one PUBLISH per interval instead of one per Redis round trip."""
         self._channel = channel
         self._publisher = publisher
         self._on_ring = on_ring
@@ -283,6 +300,7 @@ class RedisDoorbell:
                     log.debug("doorbell publish failed: %s", exc)
                 if not self._again:
                     return
+                await asyncio.sleep(self._coalesce_s)
         finally:
             self._publishing = False
 

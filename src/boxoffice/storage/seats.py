@@ -7,7 +7,7 @@ before (a Redis lease that expired, a paused process, a retry).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -15,6 +15,7 @@ import asyncpg
 from boxoffice.domain import (
     DEFAULT_EVENT_ID,
     Booking,
+    BookingError,
     Inventory,
     Seat,
     SeatNotFound,
@@ -101,6 +102,115 @@ async def claim_with_row_lock(conn: asyncpg.Connection, seat_id: int, user_id: s
     if not row["free"]:
         raise SeatOccupied(seat_id, "is held by another buyer" if row["status"] == "HELD" else "is already booked")
     return await claim(conn, seat_id, user_id, strategy)
+
+
+# Group commit: many single-seat claims (distinct seats) in one statement and one commit.
+# Rows are locked in id order and a row another transaction holds is skipped, never waited for,
+# so a batch neither stalls behind one slow lock nor deadlocks with another process's batch; a
+# skipped seat comes back as `free` but unclaimed and is claimed alone by the caller. `now`
+# reads the statement's snapshot, taken before any change of this statement.
+_CLAIM_BATCH = f"""
+WITH input AS (
+    SELECT * FROM unnest($1::int[], $2::text[], $3::text[]) AS i(seat_id, user_id, strategy)
+), locked AS (
+    SELECT id FROM seats
+     WHERE id = ANY($1::int[]) AND {AVAILABLE_SQL}
+     ORDER BY id
+       FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE seats AS s
+       SET status = 'BOOKED', booked_by = i.user_id, booked_at = clock_timestamp(), version = s.version + 1,
+           held_by = NULL, hold_token = NULL, held_until = NULL
+      FROM input AS i
+     WHERE s.id = i.seat_id AND s.id IN (SELECT id FROM locked) AND {AVAILABLE_SQL}
+ RETURNING {", ".join(f"s.{c.strip()}" for c in SEAT_COLUMNS.split(","))}, i.strategy
+), booking AS (
+    INSERT INTO bookings (seat_id, user_id, strategy, created_at)
+    SELECT id, booked_by, strategy, booked_at FROM claimed ORDER BY id
+ RETURNING id, seat_id
+), event AS (
+    INSERT INTO seat_events (seat_id, version)
+    SELECT id, version FROM claimed ORDER BY id
+ RETURNING seq, seat_id
+)
+SELECT now.status AS current_status, now.free, b.id AS booking_id, e.seq, c.*
+  FROM input AS i
+  LEFT JOIN (SELECT id, status, {AVAILABLE_SQL} AS free FROM seats WHERE id = ANY($1::int[])) AS now
+         ON now.id = i.seat_id
+  LEFT JOIN claimed AS c ON c.id = i.seat_id
+  LEFT JOIN booking AS b ON b.seat_id = i.seat_id
+  LEFT JOIN event AS e ON e.seat_id = i.seat_id
+ ORDER BY i.seat_id
+"""
+
+ClaimOutcome = Booking | BookingError | None
+"""A claim's result in a batch: the booking, the refusal, or None when the seat was locked by
+another transaction (claim it alone to learn the outcome)."""
+
+
+class BatchRefused(Exception):
+    """PostgreSQL refused the whole batch statement (a bad row, a timeout): nothing was committed,
+    so every claim in it may safely be retried on its own."""
+
+
+def _refusal(exc: Exception) -> bool:
+    """An error answer to the statement itself, after which nothing of it can have been committed.
+
+    Connection failures (class 08) and shutdown (57P0x) can arrive after the commit: not refusals.
+    """
+    if not isinstance(exc, asyncpg.PostgresError):
+        return False
+    state = exc.sqlstate or ""
+    return not (state.startswith("08") or state.startswith("57P"))
+
+
+# The DB strategy's explicit row locks for a batch, in id order; a row another transaction holds is
+# skipped (its claim is then made alone, waiting there), so one slow lock never stalls a batch.
+_LOCK_BATCH = "SELECT id FROM seats WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE SKIP LOCKED"
+
+
+async def claim_batch(
+    conn: asyncpg.Connection,
+    seat_ids: Sequence[int],
+    user_ids: Sequence[str],
+    strategies: Sequence[Strategy],
+    *,
+    lock_first: bool = False,
+) -> list[ClaimOutcome]:
+    """Claim distinct seats, sorted by id, for their users in one autocommit statement; one outcome each.
+
+    `lock_first` is the DB strategy's pessimistic pattern for the whole batch: a transaction that
+    locks the rows in id order, then makes the same conditional write.
+    Raises BatchRefused when PostgreSQL refused the batch; other failures (the connection lost
+    after sending) propagate, since the batch may have committed.
+    """
+    args = (seat_ids, user_ids, [s.value for s in strategies])
+    try:
+        if lock_first:
+            async with conn.transaction():
+                await conn.execute(_LOCK_BATCH, seat_ids)
+                rows = await conn.fetch(_CLAIM_BATCH, *args)
+        else:
+            rows = await conn.fetch(_CLAIM_BATCH, *args)
+    except Exception as exc:
+        if _refusal(exc):
+            raise BatchRefused(str(exc)) from exc
+        raise
+    outcomes: list[ClaimOutcome] = []
+    for seat_id, strategy, row in zip(seat_ids, strategies, rows, strict=True):
+        if row["booking_id"] is not None:
+            outcomes.append(
+                Booking(booking_id=row["booking_id"], seat=seat_from_row(row), strategy=strategy, sequence=row["seq"])
+            )
+        elif row["current_status"] is None:
+            outcomes.append(SeatNotFound(seat_id))
+        elif row["free"]:
+            outcomes.append(None)
+        elif row["current_status"] == SeatStatus.HELD:
+            outcomes.append(SeatOccupied(seat_id, "is held by another buyer"))
+        else:
+            outcomes.append(SeatOccupied(seat_id))
+    return outcomes
 
 
 # The end of the gap-free run of visible sequence values after $1: values in flight (drawn but
