@@ -102,6 +102,9 @@ def serve(
             log_level=settings.log_level.lower(),
             timeout_keep_alive=settings.keep_alive_s,
             timeout_graceful_shutdown=10,
+            # uvicorn kills a worker whose ping thread does not answer in time; on a saturated machine a
+            # busy worker can miss 5 s, and killing it drops every request in flight.
+            timeout_worker_healthcheck=settings.worker_healthcheck_s,
             proxy_headers=False,
             ws="websockets-sansio",
             # Reject a huge WebSocket message before buffering it; up to twice the STOMP frame limit the

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # Longer than typical load-balancer idle timeouts (60 s), so the proxy closes idle
     # connections first and never reuses one the server is closing.
     keep_alive_s: int = Field(default=75, ge=1, le=3600)
+    worker_healthcheck_s: int = Field(
+        default=30, ge=1, le=600, description="A worker that answers no supervisor ping for this long is replaced."
+    )
     log_format: Literal["logfmt", "json"] = "logfmt"
     access_log: bool = Field(default=False, description="One INFO line per HTTP request (off under load).")
     health_timeout_s: float = Field(default=1.0, gt=0, le=30, description="Budget of each health probe.")
