@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -179,6 +180,85 @@ class PatroniNode:
 
 
 @dataclass
+class RedisSentinels:
+    """A Redis master, one replica and three Sentinels (quorum 2) that fail over within seconds."""
+
+    root: Path
+    ports: dict[str, int] = field(default_factory=dict)
+    procs: dict[str, Proc] = field(default_factory=dict)
+
+    def up(self) -> RedisSentinels:
+        self.root.mkdir(parents=True, exist_ok=True)
+        for name in ("master", "replica", "sentinel_1", "sentinel_2", "sentinel_3"):
+            self.ports[name] = free_port()
+        master, replica = self.ports["master"], self.ports["replica"]
+        common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.root)]
+        self.procs["master"] = Proc(
+            "redis-master", ["redis-server", "--port", str(master), *common], self.root / "redis-master.log"
+        ).start()
+        self.procs["replica"] = Proc(
+            "redis-replica",
+            [
+                "redis-server",
+                "--port",
+                str(replica),
+                *common,
+                "--replicaof",
+                "127.0.0.1",
+                str(master),
+            ],
+            self.root / "redis-replica.log",
+        ).start()
+        wait_for("redis master", lambda: redis_command(master, "PING") == "PONG")
+        wait_for(
+            "redis replica in sync",
+            lambda: "master_link_status:up" in str(redis_command(replica, "INFO", "replication")),
+        )
+        for i in (1, 2, 3):
+            port = self.ports[f"sentinel_{i}"]
+            conf = self.root / f"sentinel-{i}.conf"
+            conf.write_text(
+                f"port {port}\nbind 127.0.0.1\ndir {self.root}\n"
+                f"sentinel monitor {SENTINEL_MASTER} 127.0.0.1 {master} 2\n"
+                f"sentinel down-after-milliseconds {SENTINEL_MASTER} 1000\n"
+                f"sentinel failover-timeout {SENTINEL_MASTER} 5000\n"
+                f"sentinel parallel-syncs {SENTINEL_MASTER} 1\n"
+            )
+            self.procs[f"sentinel_{i}"] = Proc(
+                f"sentinel-{i}", ["redis-sentinel", str(conf)], self.root / f"sentinel-{i}.log"
+            ).start()
+        for i in (1, 2, 3):
+            wait_for(f"sentinel {i}", functools.partial(self._names, self.ports[f"sentinel_{i}"], master))
+        return self
+
+    def _names(self, sentinel_port: int, master: int) -> bool:
+        return self.master_port(sentinel_port) == master
+
+    @property
+    def sentinels(self) -> str:
+        """The `BOXOFFICE_REDIS_SENTINELS` value."""
+        return ",".join(f"127.0.0.1:{self.ports[f'sentinel_{i}']}" for i in (1, 2, 3))
+
+    def master_port(self, sentinel_port: int | None = None) -> int | None:
+        """The Redis master's port as a Sentinel reports it."""
+        port = sentinel_port or self.ports["sentinel_1"]
+        reply = redis_command(port, "SENTINEL", "get-master-addr-by-name", SENTINEL_MASTER)
+        return int(reply[1]) if isinstance(reply, list) and len(reply) == 2 else None
+
+    def kill_master(self) -> str:
+        """SIGKILL whichever server is master now; returns its name ('master' or 'replica')."""
+        current = self.master_port()
+        name = next(n for n in ("master", "replica") if self.ports[n] == current)
+        self.procs[name].signal(signal.SIGKILL)
+        return name
+
+    def down(self) -> None:
+        for proc in reversed(list(self.procs.values())):
+            with contextlib.suppress(Exception):
+                proc.stop(timeout_s=10)
+
+
+@dataclass
 class Stack:
     root: Path
     apps: int = 2
@@ -188,8 +268,7 @@ class Stack:
     etcd: Proc | None = None
     nodes: list[PatroniNode] = field(default_factory=list)
     haproxy: Proc | None = None
-    redis: dict[str, Proc] = field(default_factory=dict)
-    sentinels: list[Proc] = field(default_factory=list)
+    redis: RedisSentinels | None = None
     instances: list[Proc] = field(default_factory=list)
 
     # ---- start-up -------------------------------------------------------------------------
@@ -197,34 +276,51 @@ class Stack:
     def up(self, with_apps: bool = True) -> Stack:
         self.root.mkdir(parents=True, exist_ok=True)
         os.chmod(self.root, 0o777)  # PostgreSQL runs as `postgres` and writes its data below
-        for name in ("etcd_client", "etcd_peer", "pg_primary", "pg_replicas", "http", "haproxy_stats",
-                     "redis_master", "redis_replica", "sentinel_1", "sentinel_2", "sentinel_3"):
+        for name in ("etcd_client", "etcd_peer", "pg_primary", "http"):
             self.ports[name] = free_port()
         self._start_etcd()
         self._start_patroni()
         self._start_redis()
         self.app_ports = [free_port() for _ in range(self.apps)]
         self._write_haproxy()
-        self.haproxy = Proc("haproxy", ["haproxy", "-db", "-f", str(self.root / "haproxy.cfg")],
-                            self.root / "haproxy.log").start()
+        self.haproxy = Proc(
+            "haproxy", ["haproxy", "-db", "-f", str(self.root / "haproxy.cfg")], self.root / "haproxy.log"
+        ).start()
         wait_for("the primary through HAProxy", lambda: self._pg_ready(self.ports["pg_primary"]))
         self._psql(self.ports["pg_primary"], f'CREATE DATABASE "{DATABASE}"')
         if with_apps:
             for i in range(self.apps):
                 self.start_app(i)
             for i in range(self.apps):
-                wait_for(f"app {i} ready", lambda i=i: self.app_ready(i), timeout_s=90)
+                wait_for(f"app {i} ready", functools.partial(self.app_ready, i), timeout_s=90)
         self.save()
         return self
 
     def _start_etcd(self) -> None:
         c, p = self.ports["etcd_client"], self.ports["etcd_peer"]
-        self.etcd = Proc("etcd", [
-            "etcd", "--name", "e1", "--data-dir", str(self.root / "etcd"),
-            "--listen-client-urls", f"http://127.0.0.1:{c}", "--advertise-client-urls", f"http://127.0.0.1:{c}",
-            "--listen-peer-urls", f"http://127.0.0.1:{p}", "--initial-advertise-peer-urls", f"http://127.0.0.1:{p}",
-            "--initial-cluster", f"e1=http://127.0.0.1:{p}", "--initial-cluster-state", "new",
-        ], self.root / "etcd.log").start()
+        self.etcd = Proc(
+            "etcd",
+            [
+                "etcd",
+                "--name",
+                "e1",
+                "--data-dir",
+                str(self.root / "etcd"),
+                "--listen-client-urls",
+                f"http://127.0.0.1:{c}",
+                "--advertise-client-urls",
+                f"http://127.0.0.1:{c}",
+                "--listen-peer-urls",
+                f"http://127.0.0.1:{p}",
+                "--initial-advertise-peer-urls",
+                f"http://127.0.0.1:{p}",
+                "--initial-cluster",
+                f"e1=http://127.0.0.1:{p}",
+                "--initial-cluster-state",
+                "new",
+            ],
+            self.root / "etcd.log",
+        ).start()
         wait_for("etcd", lambda: http_status(f"http://127.0.0.1:{c}/health") == 200)
 
     def _patroni_config(self, name: str, pg_port: int, api_port: int, data: Path) -> dict[str, object]:
@@ -238,25 +334,43 @@ class Stack:
             "etcd3": {"hosts": f"127.0.0.1:{self.ports['etcd_client']}"},
             "bootstrap": {
                 "dcs": {
-                    "ttl": 12, "loop_wait": 1, "retry_timeout": 5, "maximum_lag_on_failover": 1048576,
+                    "ttl": 12,
+                    "loop_wait": 1,
+                    "retry_timeout": 5,
+                    "maximum_lag_on_failover": 1048576,
                     # A commit returns only once the standby has the WAL: an acknowledged booking is
                     # on two machines, and only a synchronous standby may be promoted.
                     "synchronous_mode": True,
                     "postgresql": {
-                        "use_pg_rewind": True, "use_slots": True,
-                        "parameters": {"max_connections": 300, "wal_log_hints": "on", "max_wal_senders": 10,
-                                       "max_replication_slots": 10, "synchronous_commit": "on"},
+                        "use_pg_rewind": True,
+                        "use_slots": True,
+                        "parameters": {
+                            "max_connections": 300,
+                            "wal_log_hints": "on",
+                            "max_wal_senders": 10,
+                            "max_replication_slots": 10,
+                            "synchronous_commit": "on",
+                        },
                     },
                 },
                 "initdb": [{"encoding": "UTF8"}, {"username": "postgres"}],
-                "pg_hba": ["local all all trust", "host all all 127.0.0.1/32 trust",
-                           "host replication all 127.0.0.1/32 trust"],
+                "pg_hba": [
+                    "local all all trust",
+                    "host all all 127.0.0.1/32 trust",
+                    "host replication all 127.0.0.1/32 trust",
+                ],
             },
             "postgresql": {
-                "listen": f"127.0.0.1:{pg_port}", "connect_address": f"127.0.0.1:{pg_port}",
-                "data_dir": str(data), "bin_dir": str(PG_BIN), "pgpass": str(self.root / f"pgpass-{name}"),
-                "authentication": {"superuser": {"username": "postgres"}, "replication": {"username": "postgres"},
-                                   "rewind": {"username": "postgres"}},
+                "listen": f"127.0.0.1:{pg_port}",
+                "connect_address": f"127.0.0.1:{pg_port}",
+                "data_dir": str(data),
+                "bin_dir": str(PG_BIN),
+                "pgpass": str(self.root / f"pgpass-{name}"),
+                "authentication": {
+                    "superuser": {"username": "postgres"},
+                    "replication": {"username": "postgres"},
+                    "rewind": {"username": "postgres"},
+                },
                 "parameters": {"unix_socket_directories": str(self.root)},
             },
         }
@@ -277,47 +391,20 @@ class Stack:
         return any(http_status(f"http://127.0.0.1:{n.api_port}/sync") == 200 for n in self.nodes)
 
     def _start_redis(self) -> None:
-        master, replica = self.ports["redis_master"], self.ports["redis_replica"]
-        common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.root)]
-        self.redis["master"] = Proc("redis-master", ["redis-server", "--port", str(master), *common],
-                                    self.root / "redis-master.log").start()
-        self.redis["replica"] = Proc("redis-replica", [
-            "redis-server", "--port", str(replica), *common, "--replicaof", "127.0.0.1", str(master),
-        ], self.root / "redis-replica.log").start()
-        wait_for("redis master", lambda: redis_command(master, "PING") == "PONG")
-        wait_for("redis replica in sync",
-                 lambda: "master_link_status:up" in str(redis_command(replica, "INFO", "replication")))
-        for i in (1, 2, 3):
-            port = self.ports[f"sentinel_{i}"]
-            conf = self.root / f"sentinel-{i}.conf"
-            conf.write_text(
-                f"port {port}\nbind 127.0.0.1\ndir {self.root}\n"
-                f"sentinel monitor {SENTINEL_MASTER} 127.0.0.1 {master} 2\n"
-                f"sentinel down-after-milliseconds {SENTINEL_MASTER} 1000\n"
-                f"sentinel failover-timeout {SENTINEL_MASTER} 5000\n"
-                f"sentinel parallel-syncs {SENTINEL_MASTER} 1\n"
-            )
-            self.sentinels.append(Proc(f"sentinel-{i}", ["redis-sentinel", str(conf)],
-                                       self.root / f"sentinel-{i}.log").start())
-        for i in (1, 2, 3):
-            port = self.ports[f"sentinel_{i}"]
-            wait_for(f"sentinel {i}", lambda port=port: self.sentinel_master(port) is not None)
-
-    def sentinel_master(self, sentinel_port: int | None = None) -> int | None:
-        """The Redis master's port as a Sentinel reports it."""
-        port = sentinel_port or self.ports["sentinel_1"]
-        reply = redis_command(port, "SENTINEL", "get-master-addr-by-name", SENTINEL_MASTER)
-        return int(reply[1]) if isinstance(reply, list) and len(reply) == 2 else None
+        self.redis = RedisSentinels(self.root).up()
 
     def _write_haproxy(self) -> None:
-        nodes = "\n".join(
-            f"    server {n.name} 127.0.0.1:{n.pg_port} check port {n.api_port}" for n in self.nodes
-        )
+        nodes = "\n".join(f"    server {n.name} 127.0.0.1:{n.pg_port} check port {n.api_port}" for n in self.nodes)
         apps = "\n".join(f"    server app{i} 127.0.0.1:{p} check" for i, p in enumerate(self.app_ports))
-        (self.root / "haproxy.cfg").write_text(HAPROXY_CFG.format(
-            sock=self.root / "haproxy.sock", pg=self.ports["pg_primary"], http=self.ports["http"],
-            nodes=nodes, apps=apps,
-        ))
+        (self.root / "haproxy.cfg").write_text(
+            HAPROXY_CFG.format(
+                sock=self.root / "haproxy.sock",
+                pg=self.ports["pg_primary"],
+                http=self.ports["http"],
+                nodes=nodes,
+                apps=apps,
+            )
+        )
 
     # ---- the Box Office instances ------------------------------------------------------------
 
@@ -340,23 +427,28 @@ class Stack:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BOXOFFICE_", "PROMETHEUS_"))}
         env.pop("DATABASE_URL", None)
         env.pop("REDIS_URL", None)
-        sentinels = ",".join(f"127.0.0.1:{self.ports[f'sentinel_{i}']}" for i in (1, 2, 3))
-        env.update({
-            "DATABASE_URL": self.database_url,
-            "BOXOFFICE_PORT": str(self.app_ports[index]),
-            "BOXOFFICE_WORKERS": "1",
-            "BOXOFFICE_REDIS_SENTINELS": sentinels,
-            "BOXOFFICE_REDIS_SENTINEL_MASTER": SENTINEL_MASTER,
-            "BOXOFFICE_REDIS_URL": f"redis://127.0.0.1:{self.ports['redis_master']}/0",
-            "BOXOFFICE_TRUSTED_PROXIES": "127.0.0.1",
-            "BOXOFFICE_INSTANCE": f"app{index}",
-        })
+        assert self.redis is not None
+        env.update(
+            {
+                "DATABASE_URL": self.database_url,
+                "BOXOFFICE_PORT": str(self.app_ports[index]),
+                "BOXOFFICE_WORKERS": "1",
+                "BOXOFFICE_REDIS_SENTINELS": self.redis.sentinels,
+                "BOXOFFICE_REDIS_SENTINEL_MASTER": SENTINEL_MASTER,
+                "BOXOFFICE_TRUSTED_PROXIES": "127.0.0.1",
+                "BOXOFFICE_INSTANCE": f"app{index}",
+            }
+        )
         env.update(self.app_env)
         return env
 
     def start_app(self, index: int) -> Proc:
-        proc = Proc(f"app{index}", [self.python, "-m", "boxoffice.cli", "serve"], self.root / f"app{index}.log",
-                    env=self.app_env_for(index)).start()
+        proc = Proc(
+            f"app{index}",
+            [self.python, "-m", "boxoffice.cli", "serve"],
+            self.root / f"app{index}.log",
+            env=self.app_env_for(index),
+        ).start()
         if index < len(self.instances):
             self.instances[index] = proc
         else:
@@ -400,7 +492,10 @@ class Stack:
     def _psql(self, port: int, sql: str) -> str:
         out = subprocess.run(
             ["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", "postgres", "-tAc", sql],
-            capture_output=True, text=True, check=True, timeout=30,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
         )
         return out.stdout.strip()
 
@@ -410,6 +505,7 @@ class Stack:
             "database_url": self.database_url,
             "multi_host_url": self.multi_host_url,
             "ports": self.ports,
+            "redis": self.redis.ports if self.redis else {},
             "app_ports": self.app_ports,
             "patroni": [{"name": n.name, "pg_port": n.pg_port, "api_port": n.api_port} for n in self.nodes],
             "pids": {p.name: p.popen.pid for p in self._procs() if p.popen is not None},
@@ -417,8 +513,12 @@ class Stack:
         (self.root / "stack.json").write_text(json.dumps(state, indent=2))
 
     def _procs(self) -> list[Proc]:
-        procs = [*self.instances, *([self.haproxy] if self.haproxy else []), *self.sentinels,
-                 *self.redis.values(), *(n.proc for n in self.nodes)]
+        procs = [
+            *self.instances,
+            *([self.haproxy] if self.haproxy else []),
+            *(reversed(list(self.redis.procs.values())) if self.redis else []),
+            *(n.proc for n in self.nodes),
+        ]
         return procs + ([self.etcd] if self.etcd else [])
 
     def down(self) -> None:

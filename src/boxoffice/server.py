@@ -11,10 +11,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis.asyncio as aioredis
 from fastapi import FastAPI
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from boxoffice.api.app import build_app
 from boxoffice.api.auth import Authenticator
@@ -38,31 +35,12 @@ from boxoffice.realtime.endpoint import StompEndpoint
 from boxoffice.settings import Settings, get_settings
 from boxoffice.storage.bootstrap import Bootstrap, open_pool
 from boxoffice.storage.db import Database
+from boxoffice.storage.redis import connect as redis_connect
 from boxoffice.tokens import Tokens
 
 POOL_SAMPLE_INTERVAL_S = 1.0
 GC_THRESHOLDS = (50_000, 20, 20)
 """Young-generation size and the older generations' multipliers (CPython's defaults: 700, 10, 10)."""
-
-
-def redis_client(settings: Settings) -> aioredis.Redis:
-    """Short timeouts, no retries, a bounded pool that queues briefly: a dead or swamped Redis is a prompt 503.
-
-    redis-py's default pool raises MaxConnectionsError beyond 100 connections, which turned a flash
-    crowd on one seat into 503s; waiting for a free connection gets the database acquire budget.
-    """
-    pool = aioredis.BlockingConnectionPool.from_url(
-        settings.redis_url,
-        max_connections=settings.redis_pool_max,
-        timeout=settings.db_acquire_timeout_s,
-        socket_timeout=settings.redis_timeout_s,
-        # Connecting includes a handshake that waits behind a crowd's backlog on the event loop;
-        # a dead Redis still fails at once (connection refused).
-        socket_connect_timeout=max(settings.redis_timeout_s, settings.db_acquire_timeout_s),
-        retry=Retry(NoBackoff(), 0),
-        health_check_interval=0,
-    )
-    return aioredis.Redis.from_pool(pool)
 
 
 def _sample_pool(db: Database) -> None:
@@ -128,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         supervisor = Supervisor()
         supervisor.start("bootstrap", bootstrap.run)
         db = Database(await open_pool(settings, url), settings.db_acquire_timeout_s, settings.db_pool_max)
-        redis = redis_client(settings)
+        redis = redis_connect(settings)
         leases = SeatLeases(
             redis,
             prefix=settings.redis_key_prefix,

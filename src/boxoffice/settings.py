@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     claim_batch_in_flight: int = Field(default=1, ge=1, le=64, description="Batch statements in flight per worker.")
     single_flight: bool = Field(default=True, description="Concurrent ATOMIC claims of one seat share one claim.")
 
+    redis_sentinels: str = Field(
+        default="",
+        max_length=1000,
+        pattern=r"^$|^[A-Za-z0-9.\-]*:\d{1,5}(,[A-Za-z0-9.\-]*:\d{1,5})*$",
+        description="Comma-separated Sentinel host:port list; when set, Redis is the master they name.",
+    )
+    redis_sentinel_master: str = Field(default="boxoffice", min_length=1, max_length=64)
     redis_key_prefix: str = Field(default="boxoffice:", min_length=1, max_length=64)
     redis_lock_lease_ms: int = Field(default=5000, ge=10, le=120_000)
     redis_lock_wait_ms: int = Field(default=50, ge=0, le=10_000)

@@ -12,9 +12,9 @@ from boxoffice.booking.locks import SeatLeases
 from boxoffice.booking.ownership import Ownership
 from boxoffice.booking.service import BookingService, CheckoutPolicy, SeatChanges
 from boxoffice.domain import Caller, SeatsTaken, Strategy
-from boxoffice.server import redis_client
 from boxoffice.settings import Settings
 from boxoffice.storage.db import Database
+from boxoffice.storage.redis import connect as redis_client
 from boxoffice.tokens import Tokens
 from tests.shared import reset_checkout
 from tests.support import REDIS_URL, ServerProcess

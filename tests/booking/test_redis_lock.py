@@ -13,11 +13,11 @@ from redis.asyncio import Redis
 from boxoffice.booking.locks import SeatLeases
 from boxoffice.booking.strategies import RedisLockStrategy
 from boxoffice.domain import SeatOccupied, Strategy
-from boxoffice.server import redis_client
 from boxoffice.settings import Settings
 from boxoffice.storage import seats
 from boxoffice.storage.db import Database, create_pool
 from boxoffice.storage.migrate import upgrade
+from boxoffice.storage.redis import connect as redis_client
 from tests.helpers import eventually
 from tests.support import REDIS_URL, ServerFactory, free_port, fresh_database
 

@@ -11,6 +11,7 @@ from boxoffice.observability.tasks import Supervisor
 from boxoffice.realtime.hub import Hub
 from boxoffice.realtime.relay import OutboxRelay, RedisDoorbell
 from boxoffice.settings import Settings
+from boxoffice.storage import redis as redis_store
 
 
 @dataclass
@@ -54,7 +55,7 @@ def start_realtime(
         coalesce_s=settings.relay_coalesce_ms / 1000,
     )
     doorbell = RedisDoorbell(
-        settings.redis_url,
+        lambda: redis_store.connect_subscriber(settings),
         f"{settings.redis_key_prefix}seat-events",
         redis,
         relay.wake,

@@ -254,13 +254,14 @@ class RedisDoorbell:
 
     def __init__(
         self,
-        url: str,
+        subscriber: Callable[[], aioredis.Redis],
         channel: str,
         publisher: aioredis.Redis,
         on_ring: Callable[[], None],
         coalesce_s: float = 0.0,
     ) -> None:
-        self._url = url
+        self._subscriber = subscriber
+        """Makes the listener's own client (its connection is held by the subscription for ever)."""
         self._coalesce_s = coalesce_s
         """After a PUBLISH, rings gather this long before the next: a trickle rings at once, a flood
         costs one PUBLISH per interval instead of one per Redis round trip."""
@@ -307,7 +308,7 @@ class RedisDoorbell:
     async def listen(self) -> None:
         """Subscribe and wake the relay on every other process's ring, until cancelled; raises on any
         failure (Redis down), and the supervisor retries with backoff."""
-        client = aioredis.Redis.from_url(self._url, socket_connect_timeout=1.0, health_check_interval=15)
+        client = self._subscriber()
         try:
             async with client.pubsub(ignore_subscribe_messages=True) as pubsub:
                 await pubsub.subscribe(self._channel)
