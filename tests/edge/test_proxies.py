@@ -6,7 +6,10 @@ The per-address rate limit (on `POST /api/v1/sessions`) shows which address the 
 from __future__ import annotations
 
 import httpx
+import pytest
+from websockets.exceptions import InvalidStatus
 
+from tests.realtime.client import StompClient, ws_url
 from tests.support import LOAD_LIMITS_OFF, ServerFactory
 
 PER_IP = 3
@@ -39,3 +42,15 @@ def test_an_untrusted_peer_cannot_choose_its_address(server_factory: ServerFacto
 def test_no_proxy_is_trusted_by_default(server_factory: ServerFactory) -> None:
     server = server_factory(settings=LOAD_LIMITS_OFF, rate_limit_per_ip=PER_IP)
     assert statuses(server.base_url, [f"203.0.113.{i}" for i in range(5)]) == [201] * PER_IP + [429] * 2
+
+
+async def test_the_websocket_address_cap_sees_the_forwarded_client(server_factory: ServerFactory) -> None:
+    server = server_factory(ws_max_connections_per_address=1, trusted_proxies="127.0.0.1")
+    target = ws_url(server.base_url)
+    first = await StompClient.open(target, additional_headers={"X-Forwarded-For": "203.0.113.1"})
+    second = await StompClient.open(target, additional_headers={"X-Forwarded-For": "203.0.113.2"})
+    with pytest.raises(InvalidStatus) as refused:
+        await StompClient.open(target, additional_headers={"X-Forwarded-For": "203.0.113.1"})
+    assert refused.value.response.status_code == 403
+    await first.close()
+    await second.close()
