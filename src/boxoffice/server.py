@@ -25,6 +25,7 @@ from boxoffice.booking.idempotency import IdempotencyService
 from boxoffice.booking.locks import SeatLeases
 from boxoffice.booking.ownership import Ownership
 from boxoffice.booking.service import BookingService, CheckoutPolicy, SeatChanges
+from boxoffice.booking.snapshots import SnapshotCache
 from boxoffice.booking.sweeper import Sweeper
 from boxoffice.health import HealthChecker
 from boxoffice.observability import metrics, multiprocess
@@ -127,11 +128,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         changes = SeatChanges()
         health = HealthChecker(settings, url, db, redis, bootstrap, supervisor.statuses)
         owners = Ownership(tokens)
+        bookings = BookingService(
+            db, chosen, policy, changes, owners, SingleFlight() if settings.single_flight else None
+        )
         app.state.api = Api(
             settings=settings,
-            bookings=BookingService(
-                db, chosen, policy, changes, owners, SingleFlight() if settings.single_flight else None
-            ),
+            bookings=bookings,
             holds=HoldService(db, chosen, policy, changes, owners),
             events=EventService(db),
             idempotency=IdempotencyService(db, settings.idempotency_ttl_s, settings.idempotency_keys_per_user),
@@ -145,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
             health=health,
             sample_metrics=lambda: _sample_pool(db),
+            snapshots=SnapshotCache(db, bookings, settings.snapshot_cache_ms / 1000),
         )
         realtime = start_realtime(settings, url, redis, supervisor, bootstrap.ready)
         # Every committed seat change (bookings, holds, releases, cancellations, sweeps) rings.

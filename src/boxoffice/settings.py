@@ -79,6 +79,14 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=4096, ge=256, le=1_048_576)
 
+    # Read scaling (docs/performance.md#seat-snapshots): a short-lived per-event snapshot cache and compression.
+    snapshot_cache_ms: int = Field(
+        default=200, ge=0, le=10_000, description="Seat snapshots are shared this long per worker; 0 = off."
+    )
+    compress_min_bytes: int = Field(
+        default=1400, ge=0, le=1_048_576, description="API answers from this size are gzip/br compressed; 0 = off."
+    )
+
     # Real-time STOMP over WebSocket (/ws). Every size and count a client controls is bounded.
     ws_max_frame_bytes: int = Field(default=16_384, ge=1024, le=1_048_576, description="Largest STOMP frame.")
     ws_max_subscriptions: int = Field(default=8, ge=1, le=1000, description="Per connection.")

@@ -15,6 +15,7 @@ from boxoffice.booking.events import EventService
 from boxoffice.booking.holds import HoldService
 from boxoffice.booking.idempotency import IdempotencyService
 from boxoffice.booking.service import BookingService
+from boxoffice.booking.snapshots import SnapshotCache
 from boxoffice.domain import Caller
 from boxoffice.health import HealthChecker
 from boxoffice.settings import Settings
@@ -32,6 +33,7 @@ class Api:
     health: HealthChecker
     sample_metrics: Callable[[], None]
     """Refresh gauges that are read rather than counted (pool usage) before a scrape."""
+    snapshots: SnapshotCache
 
     async def identify(
         self, authorization: str | None, client: str | None, claimed: str | None, *, anonymous_ok: bool = False
@@ -78,6 +80,10 @@ def _events(request: Request) -> EventService:
     return get_api(request).events
 
 
+def _snapshots(request: Request) -> SnapshotCache:
+    return get_api(request).snapshots
+
+
 def _health(request: Request) -> HealthChecker:
     return get_api(request).health
 
@@ -87,3 +93,4 @@ Bookings = Annotated[BookingService, Depends(_bookings)]
 Holds = Annotated[HoldService, Depends(_holds)]
 Events = Annotated[EventService, Depends(_events)]
 Health = Annotated[HealthChecker, Depends(_health)]
+Snapshots = Annotated[SnapshotCache, Depends(_snapshots)]

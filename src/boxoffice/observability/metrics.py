@@ -81,6 +81,12 @@ RELAY_HOLE_WAIT = Gauge(
     " commit (0 when none); every subscriber's delivery waits with it.",
     multiprocess_mode="livemax",
 )
+SNAPSHOT_CACHE = Counter(
+    "snapshot_cache",
+    "Seat snapshot requests: hit (a cached body, checked unchanged), miss (started a database read),"
+    " joined (shared a read another request started), off (cache disabled).",
+    ["result"],
+)
 
 OUTCOMES = ("win", "conflict", "not_found", "limited", "unavailable", "unknown", "error")
 LOCK_FAILURE_REASONS = ("contended", "lost", "error")
@@ -88,6 +94,7 @@ DROP_REASONS = ("slow_consumer", "send_timeout")
 WS_REFUSAL_REASONS = ("address_cap", "frame_rate", "duplicate_subscription", "idle", "unauthenticated")
 RATE_LIMIT_KINDS = ("ip", "user", "seats")
 BATCH_RETRY_REASONS = ("refused", "locked")
+SNAPSHOT_RESULTS = ("hit", "miss", "joined", "off")
 
 
 @cache
@@ -162,3 +169,5 @@ def init_series() -> None:
         BACKGROUND_TASK_ERRORS.labels(task)
     for reason in BATCH_RETRY_REASONS:
         BATCH_RETRIES.labels(reason)
+    for result in SNAPSHOT_RESULTS:
+        SNAPSHOT_CACHE.labels(result)

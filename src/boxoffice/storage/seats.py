@@ -242,6 +242,30 @@ async def inventory(conn: asyncpg.Connection, event_id: int = DEFAULT_EVENT_ID, 
     return Inventory(seats=seats, sections=_layout(seats), sequence=sequence)
 
 
+# Has the event changed since a snapshot? Every seat change appends its outbox row in the same
+# statement, and every change committed after a snapshot's read has a sequence above its watermark.
+# A TRUNCATE of the outbox (a reset by tests, benchmarks, seeding) gives it a new file node: the
+# watermark then belongs to another history, and the snapshot counts as changed.
+_CHANGED_SINCE = """
+SELECT pg_relation_filenode('seat_events'::regclass) IS DISTINCT FROM $3 OR EXISTS (
+    SELECT 1 FROM seat_events e JOIN seats s ON s.id = e.seat_id WHERE e.seq > $2 AND s.event_id = $1
+)
+"""
+
+
+async def outbox_epoch(conn: asyncpg.Connection) -> int:
+    """Identifies the outbox's history: changes when `seat_events` is truncated. Read it before a snapshot."""
+    epoch: int = await conn.fetchval("SELECT pg_relation_filenode('seat_events'::regclass)")
+    return epoch
+
+
+async def changed_since(conn: asyncpg.Connection, event_id: int, sequence: int, epoch: int) -> bool:
+    """Whether the event may have changed since a snapshot with watermark `sequence`, read after
+    `outbox_epoch` gave `epoch`: a change above the watermark is visible, or the outbox was reset."""
+    changed: bool = await conn.fetchval(_CHANGED_SINCE, event_id, sequence, epoch)
+    return changed
+
+
 def _layout(seats: list[Seat]) -> list[SectionLayout]:
     sections: dict[str, tuple[dict[int, str], int]] = {}
     for seat in seats:
