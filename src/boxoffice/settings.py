@@ -81,7 +81,7 @@ class Settings(BaseSettings):
 
     # Read scaling (docs/performance.md#seat-snapshots): a short-lived per-event snapshot cache and compression.
     snapshot_cache_ms: int = Field(
-        default=200, ge=0, le=10_000, description="Seat snapshots are shared this long per worker; 0 = off."
+        default=200, ge=0, le=60_000, description="Seat snapshots are shared this long per worker; 0 = off."
     )
     compress_min_bytes: int = Field(
         default=1400, ge=0, le=1_048_576, description="API answers from this size are gzip/br compressed; 0 = off."

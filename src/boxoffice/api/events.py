@@ -35,10 +35,8 @@ async def get_event(event_id: EventIdPath, events: Events) -> Response:
     responses=errors.responses(errors.EVENT_NOT_FOUND),
 )
 async def event_seats(request: Request, event_id: EventIdPath, events: Events, snapshots: Snapshots) -> Response:
-    """Same shape as /api/v1/seats (layout, sequence, seats) for one event, plus the event.
-
-    Shared and compressed like /api/v1/seats.
-    """
+    """Same shape as /api/v1/seats (layout, sequence, seats) for one event, plus the event."""
+    # Shared and compressed like /api/v1/seats.
 
     async def prepare() -> Payload:
         event = wire.event_json(await events.get(event_id))

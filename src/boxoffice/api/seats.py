@@ -25,10 +25,8 @@ async def _inventory_only() -> Payload:
     responses=errors.responses(errors.DATABASE_BUSY, errors.DATABASE_UNAVAILABLE),
 )
 async def list_seats(request: Request, snapshots: Snapshots) -> Response:
-    """The seat inventory plus the layout a client needs to draw it, and a safe resume `sequence`.
-
-    Shared for up to `BOXOFFICE_SNAPSHOT_CACHE_MS` between clients and compressed (br, gzip) by
-    `Accept-Encoding`; always a state of the database after the request arrived.
-    """
+    """The seat inventory plus the layout a client needs to draw it, and a safe resume `sequence`."""
+    # Shared for up to BOXOFFICE_SNAPSHOT_CACHE_MS between clients and compressed (br, gzip) by
+    # Accept-Encoding; always a state of the database after the request arrived (booking/snapshots.py).
     snapshot = await snapshots.get(("seats", DEFAULT_EVENT_ID), DEFAULT_EVENT_ID, _inventory_only)
     return await snapshot_response(request, snapshot)
