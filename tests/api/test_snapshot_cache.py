@@ -286,3 +286,18 @@ async def test_clients_loading_cached_snapshots_during_a_booking_race_converge(
     assert counts.get("hit", 0) + counts.get("joined", 0) > 0, f"the cache was not exercised: {counts}"
     for view in [*views, *late]:
         await view.close()
+
+
+async def test_api_json_is_compressed_from_the_threshold_and_booking_answers_never(http: httpx.AsyncClient) -> None:
+    accept = {"Accept-Encoding": "gzip, br"}
+    listed = await http.get("/openapi.json", headers=accept)
+    assert listed.headers["content-encoding"] == "br" and listed.headers["vary"] == "Accept-Encoding"
+    assert listed.json()["info"]["title"] == "Box Office"
+    metrics = await http.get("/actuator/prometheus", headers={"Accept-Encoding": "gzip"})
+    assert metrics.headers["content-encoding"] == "gzip" and "snapshot_cache_total" in metrics.text
+    event_id = await new_event(http)
+    small = await http.get(f"/api/v1/events/{event_id}", headers=accept)
+    assert small.status_code == 200 and "content-encoding" not in small.headers
+    seat = (await http.get(f"/api/v1/events/{event_id}/seats")).json()["seats"][0]["seatId"]
+    booked = await http.post("/api/v1/bookings", json={"seatId": seat, "userId": "cy"}, headers=accept)
+    assert booked.status_code == 201 and "content-encoding" not in booked.headers
