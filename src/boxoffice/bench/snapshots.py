@@ -193,7 +193,8 @@ def main(
                         typer.echo(
                             f"cache {setting:>4} ms  {coding:<8} round {round_ + 1}: {result.ok}/{result.clients} ok, "
                             f"{result.requests_per_s} req/s, p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, "
-                            f"server {result.server_cpu_ms} ms CPU/req, PostgreSQL {result.postgres_cpu_ms} ms CPU/req, "
+                            f"server {result.server_cpu_ms} ms CPU/req, "
+                            f"PostgreSQL {result.postgres_cpu_ms} ms CPU/req, "
                             f"{result.wire_bytes:,} bytes/answer"
                         )
     if out is not None:
