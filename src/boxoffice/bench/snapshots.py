@@ -20,6 +20,7 @@ import statistics
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated
@@ -49,6 +50,7 @@ class Result:
     postgres_cpu_ms: float | None
     wire_bytes: int
     """Per answer, headers included."""
+    statuses: dict[str, int]
 
 
 def _spec() -> dict[str, object]:
@@ -143,6 +145,7 @@ def _measure(port: int, path: str, coding: str, clients: int, cache_ms: int, met
         server_cpu_ms=server_ms,
         postgres_cpu_ms=postgres_ms,
         wire_bytes=round(statistics.mean(r[1] for r in ok)) if ok else 0,
+        statuses=dict(Counter(str(r[2]) for r in results)),
     )
 
 
@@ -195,7 +198,7 @@ def main(
                             f"{result.requests_per_s} req/s, p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, "
                             f"server {result.server_cpu_ms} ms CPU/req, "
                             f"PostgreSQL {result.postgres_cpu_ms} ms CPU/req, "
-                            f"{result.wire_bytes:,} bytes/answer"
+                            f"{result.wire_bytes:,} bytes/answer, statuses {result.statuses}"
                         )
     if out is not None:
         out.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")

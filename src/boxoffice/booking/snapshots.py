@@ -246,6 +246,12 @@ class SnapshotCache:
 
 
 def _render(payload: Payload, inventory: Inventory) -> tuple[bytes, datetime | None]:
+    """The body, and the first hold expiry still ahead of it (holds already lapsed render AVAILABLE)."""
+    rendered_at = datetime.now(UTC)
     body = orjson.dumps(payload(inventory))
-    lapses = (s.held_until for s in inventory.seats if s.status is SeatStatus.HELD and s.held_until is not None)
+    lapses = (
+        s.held_until
+        for s in inventory.seats
+        if s.status is SeatStatus.HELD and s.held_until is not None and s.held_until > rendered_at
+    )
     return body, min(lapses, default=None)
