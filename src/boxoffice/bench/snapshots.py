@@ -51,6 +51,10 @@ class Result:
     wire_bytes: int
     """Per answer, headers included."""
     statuses: dict[str, int]
+    reads: int
+    """Snapshot reads PostgreSQL ran in the round (pg_stat_statements)."""
+    checks: int
+    """Unchanged-since checks it ran (booking/snapshots.py)."""
 
 
 def _spec() -> dict[str, object]:
@@ -127,10 +131,29 @@ async def _load(port: int, path: str, coding: str, clients: int) -> tuple[list[t
     return results, time.perf_counter() - began
 
 
-def _measure(port: int, path: str, coding: str, clients: int, cache_ms: int, meters: Meters) -> Result:
+READS = "%FROM seats WHERE event_id = $1 ORDER BY section_order%"
+CHECKS = "%pg_relation_filenode%EXISTS%"
+
+
+def _statements(database_url: str) -> tuple[int, int]:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT COALESCE(sum(calls) FILTER (WHERE query LIKE %s), 0),"
+            " COALESCE(sum(calls) FILTER (WHERE query LIKE %s), 0) FROM pg_stat_statements",
+            (READS, CHECKS),
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def _measure(
+    port: int, path: str, coding: str, clients: int, cache_ms: int, meters: Meters, database_url: str
+) -> Result:
+    statements = _statements(database_url)
     before = meters.read()
     results, wall = asyncio.run(_load(port, path, coding, clients))
     server_ms, postgres_ms = meters.per_request_ms(before, clients)
+    reads, checks = (after - first for after, first in zip(_statements(database_url), statements, strict=True))
     ok = [r for r in results if r[2] == 200]
     latencies = sorted(r[0] for r in ok) or [0.0]
     return Result(
@@ -146,6 +169,8 @@ def _measure(port: int, path: str, coding: str, clients: int, cache_ms: int, met
         postgres_cpu_ms=postgres_ms,
         wire_bytes=round(statistics.mean(r[1] for r in ok)) if ok else 0,
         statuses=dict(Counter(str(r[2]) for r in results)),
+        reads=reads,
+        checks=checks,
     )
 
 
@@ -167,7 +192,12 @@ def main(
     runs = [(0, ["identity"]), (cache_ms, [c.strip() for c in codings.split(",") if c.strip()])]
     load = {0: before_clients or clients, cache_ms: clients}
     results: list[Result] = []
-    with private_postgres() as pg, fresh_database(pg.url) as database_url:
+    with (
+        private_postgres("-c shared_preload_libraries=pg_stat_statements") as pg,
+        fresh_database(pg.url) as database_url,
+    ):
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION pg_stat_statements")
         event_id: int | None = None
         for setting, accepted in runs:
             env = {
@@ -191,14 +221,15 @@ def main(
                 meters = Meters(process_meter(proc.pid), process_meter(pg.postmaster_pid()))
                 for coding in accepted:
                     for round_ in range(rounds):
-                        result = _measure(port, path, coding, load[setting], setting, meters)
+                        result = _measure(port, path, coding, load[setting], setting, meters, database_url)
                         results.append(result)
                         typer.echo(
                             f"cache {setting:>4} ms  {coding:<8} round {round_ + 1}: {result.ok}/{result.clients} ok, "
                             f"{result.requests_per_s} req/s, p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, "
                             f"server {result.server_cpu_ms} ms CPU/req, "
                             f"PostgreSQL {result.postgres_cpu_ms} ms CPU/req, "
-                            f"{result.wire_bytes:,} bytes/answer, statuses {result.statuses}"
+                            f"{result.wire_bytes:,} bytes/answer, statuses {result.statuses}, "
+                            f"{result.reads} reads, {result.checks} checks"
                         )
     if out is not None:
         out.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")

@@ -234,14 +234,16 @@ class SnapshotCache:
 
     async def _read(self, event_id: int, prepare: Prepare, ticket: int) -> Snapshot:
         payload = await prepare()
-        start = self._clock()
         async with self._db.connection() as conn:
             epoch = await seats.outbox_epoch(conn)
         inventory = await self._bookings.inventory(event_id)
         body, first_lapse = await asyncio.to_thread(_render, payload, inventory)
-        expires = start + self.ttl_s
+        # From the end of the read: the TTL only bounds how long a body may be checked and reused
+        # (correctness comes from the checks), and a slow read must not leave a body born expired.
+        done = self._clock()
+        expires = done + self.ttl_s
         if first_lapse is not None:
-            expires = min(expires, start + (first_lapse - datetime.now(UTC)).total_seconds())
+            expires = min(expires, done + (first_lapse - datetime.now(UTC)).total_seconds())
         return Snapshot(event_id, inventory.sequence, epoch, body, ticket, expires, Fresh(self._tickets))
 
 
