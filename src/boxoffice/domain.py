@@ -327,6 +327,22 @@ class SeatLimitExceeded(BookingError):
         self.limit = limit
 
 
+class NeedsCheckout(SeatOccupied):
+    """The single-seat fast path may not claim this seat (a channel, accessible or blocked seat, a GA
+    ticket, an event with the orphan rule): the checked multi-seat transaction must decide. Never
+    reaches a client."""
+
+    def __init__(self, seat_id: int) -> None:
+        super().__init__(seat_id, "needs the checked path")
+
+
+class UnknownArea(BookingError):
+    """An allocation names a GA area or channel the event does not have (a client mistake: 422)."""
+
+    def __init__(self, name: str, what: str = "GA area") -> None:
+        super().__init__(f"The event has no {what} named {name!r}")
+
+
 class NoBlockAvailable(BookingError):
     """Best available found no block (or not enough GA tickets) matching the request; nothing was changed."""
 
@@ -354,7 +370,12 @@ class AccessibleSeat(SeatsTaken):
 
 class ChannelKeyRequired(SeatsTaken):
     def __init__(self, seat_ids: list[int]) -> None:
-        super().__init__(seat_ids, "are reserved for a sales channel; send its X-Channel-Key")
+        if seat_ids:
+            super().__init__(seat_ids, "are reserved for a sales channel; send its X-Channel-Key")
+        else:
+            BookingError.__init__(self, "X-Channel-Key is not a key of this event's channels")
+            self.seat_id = 0
+            self.seat_ids = []
 
 
 @dataclass(frozen=True, slots=True)

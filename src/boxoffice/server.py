@@ -133,7 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 db, chosen, policy, changes, owners, SingleFlight() if settings.single_flight else None
             ),
             holds=HoldService(db, chosen, policy, changes, owners),
-            events=EventService(db),
+            events=EventService(db, changes.written),
             idempotency=IdempotencyService(db, settings.idempotency_ttl_s, settings.idempotency_keys_per_user),
             auth=Authenticator(tokens),
             limiter=RateLimiter(
