@@ -13,7 +13,7 @@ from boxoffice.booking.ownership import Ownership
 from boxoffice.booking.service import MAX_PAGE, CheckoutPolicy, SeatChanges
 from boxoffice.booking.strategies import Strategies
 from boxoffice.domain import Access, BestAvailable, Caller, Hold, HoldNotFound, Strategy
-from boxoffice.storage import checkout, lookups
+from boxoffice.storage import checkout, inventory, lookups
 from boxoffice.storage.db import Database
 from boxoffice.storage.inventory import RowKey
 
@@ -46,6 +46,18 @@ class HoldService:
     async def hold_best(self, best: BestAvailable, caller: Caller, access: Access | None = None) -> Hold:
         """The server picks the block (or GA tickets) and holds it in the same transaction."""
         user_id = caller.user
+        if not self.policy.seats_per_user and await picking.ga_quick(self._db, best):
+            # GA by quantity in one statement (SKIP LOCKED); the checked transaction below when it took nothing.
+            assert best.section is not None
+            async with self._db.atomic() as conn:
+                channel = await picking.ga_channel(conn, best, access)
+                quick = await inventory.hold_ga(
+                    conn, best.event_id, best.section, channel, best.quantity, user_id, uuid.uuid4(),
+                    self.policy.hold_ttl_s,
+                )  # fmt: skip
+            if quick is not None:
+                self._changes.written()
+                return quick
 
         async def attempt(conn: asyncpg.Connection, wait_for: RowKey | None) -> Hold:
             await self.policy.enforce_seat_cap(conn, user_id, [])

@@ -8,6 +8,7 @@ before their seats are read, and the seats themselves are locked in id order.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
@@ -127,7 +128,15 @@ async def choose(
         )
 
     candidates = await inventory.candidate_rows(
-        conn, best.event_id, channel, best.category, best.section, wheelchairs > 0, CANDIDATE_SEATS, CANDIDATE_ROWS
+        conn,
+        best.event_id,
+        channel,
+        best.category,
+        best.section,
+        wheelchairs > 0,
+        CANDIDATE_SEATS,
+        CANDIDATE_ROWS,
+        best.quantity,
     )
     if wait_for is not None:
         await inventory.lock_row(conn, wait_for, wait=True)
@@ -147,7 +156,8 @@ async def choose(
         if anyway is not None and not policy.no_orphans and fallback is None:
             fallback = anyway
     if skipped:
-        raise Contended(skipped[0])
+        # Wait for one of the busy rows next time; a random one, so a crowd does not queue on the best.
+        raise Contended(random.choice(skipped))
     if fallback is not None:
         return sorted(s.id for s in fallback.seats)  # every block left an orphan; the event allows it
     if not best.together and wheelchairs == 0:
@@ -159,6 +169,28 @@ async def choose(
         f"No {'block' if best.together else 'set'} of {best.quantity} seats{' in ' + where if where else ''}"
         " is available now"
     )
+
+
+_GA_AREAS: dict[int, frozenset[str]] = {}
+"""Event id -> its GA areas. Sections never change after an event is created, so this worker caches them."""
+
+
+async def ga_quick(db: Database, best: BestAvailable) -> bool:
+    """Whether the request names a GA area (so the one-statement GA claim may serve it)."""
+    if best.section is None:
+        return False
+    areas = _GA_AREAS.get(best.event_id)
+    if areas is None:
+        async with db.connection() as conn:
+            areas = (await inventory.event_policy(conn, best.event_id)).ga_sections
+        if len(_GA_AREAS) > 10_000:
+            _GA_AREAS.clear()
+        _GA_AREAS[best.event_id] = areas
+    return best.section in areas
+
+
+async def ga_channel(conn: asyncpg.Connection, best: BestAvailable, access: Access | None) -> str | None:
+    return await _channel(conn, best.event_id, access or NO_ACCESS)
 
 
 async def with_attempts(db: Database, attempt: Callable[[asyncpg.Connection, RowKey | None], Awaitable[T]]) -> T:

@@ -39,7 +39,7 @@ from boxoffice.domain import (
     Strategy,
 )
 from boxoffice.observability.metrics import RATE_LIMITED_TOTAL, record_booking
-from boxoffice.storage import checkout, lookups, seats
+from boxoffice.storage import checkout, inventory, lookups, seats
 from boxoffice.storage.db import Database, in_transaction, on_commit
 from boxoffice.storage.inventory import RowKey
 
@@ -177,6 +177,18 @@ class BookingService:
         """The server picks the block (or GA tickets) and books it in the same transaction."""
         user_id = caller.user
         name = self.strategies.get(strategy).name
+        if not self.policy.seats_per_user and await picking.ga_quick(self._db, best):
+            # GA by quantity in one statement (SKIP LOCKED); the checked transaction below when it took nothing.
+            assert best.section is not None
+            with record_booking(name):
+                async with self._db.atomic() as conn:
+                    channel = await picking.ga_channel(conn, best, access)
+                    quick = await inventory.book_ga(
+                        conn, best.event_id, best.section, channel, best.quantity, user_id, name
+                    )
+            if quick:
+                self.changes.written()
+                return [self.owners.issue(caller, b) for b in quick]
 
         async def attempt(conn: asyncpg.Connection, wait_for: RowKey | None) -> list[Booking]:
             await self.policy.enforce_seat_cap(conn, user_id, [])

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from uuid import UUID
 
 import asyncpg
 
-from boxoffice.domain import EventNotFound, Seat
+from boxoffice.domain import Booking, EventNotFound, Hold, HoldState, Seat, Strategy
 from boxoffice.storage.seats import AVAILABLE_SQL, SEAT_COLUMNS, seat_from_row
 from boxoffice.storage.venues import channel_key_hash
 
@@ -164,14 +165,15 @@ async def event_policy(conn: asyncpg.Connection, event_id: int) -> EventPolicy:
 # rows best available looks at, best first. Lapsed holds are left to the sweeper here (they are
 # seen as free once a row is read).
 _CANDIDATE_ROWS = """
-SELECT section, section_order, row_idx, min(rank) AS best FROM (
+SELECT section, section_order, row_idx, min(rank) AS best, count(*) AS free FROM (
     SELECT section, section_order, row_idx, rank FROM seats
      WHERE event_id = $1 AND kind = 'SEAT' AND status = 'AVAILABLE' AND blocked IS NULL
        AND channel IS NOT DISTINCT FROM $2
        AND ($3::text IS NULL OR category = $3) AND ($4::text IS NULL OR section = $4)
        AND (CASE WHEN $5 THEN accessibility = 'WHEELCHAIR' ELSE accessibility IS NULL END)
      ORDER BY rank LIMIT $6
-) AS c GROUP BY section, section_order, row_idx ORDER BY best LIMIT $7
+) AS c GROUP BY section, section_order, row_idx
+ ORDER BY count(*) >= $8 DESC, best LIMIT $7
 """
 
 
@@ -184,8 +186,10 @@ async def candidate_rows(
     wheelchair: bool,
     seats: int,
     rows: int,
+    quantity: int,
 ) -> list[RowKey]:
-    found = await conn.fetch(_CANDIDATE_ROWS, event_id, channel, category, section, wheelchair, seats, rows)
+    """Rows with free seats near the focus, those with at least `quantity` of them first."""
+    found = await conn.fetch(_CANDIDATE_ROWS, event_id, channel, category, section, wheelchair, seats, rows, quantity)
     return [RowKey(event_id, r["section"], r["section_order"], r["row_idx"]) for r in found]
 
 
@@ -319,3 +323,95 @@ async def all_seats(conn: asyncpg.Connection, event_id: int) -> list[Seat]:
         event_id,
     )
     return [seat_from_row(r) for r in rows]
+
+
+# GA in one statement (autocommit): take `quantity` free tickets with SKIP LOCKED and book or hold
+# them all, with their booking (or hold) and outbox rows, or nothing when the pool has fewer free
+# tickets that nobody else is claiming right now (the caller then takes the checked path).
+_PICK_GA = """
+picked AS (
+    SELECT id FROM seats
+     WHERE event_id = $1 AND section = $2 AND kind = 'GA' AND status = 'AVAILABLE' AND blocked IS NULL
+       AND channel IS NOT DISTINCT FROM $3
+     ORDER BY id LIMIT $4
+       FOR UPDATE SKIP LOCKED
+), enough AS (
+    SELECT count(*) = $4 AS ok FROM picked
+)"""
+
+_BOOK_GA = f"""
+WITH {_PICK_GA}, claimed AS (
+    UPDATE seats AS s
+       SET status = 'BOOKED', booked_by = $5, booked_at = clock_timestamp(), version = s.version + 1
+      FROM picked AS p, enough AS e
+     WHERE s.id = p.id AND e.ok AND s.status = 'AVAILABLE'
+ RETURNING {_RETURNING}
+), booking AS (
+    INSERT INTO bookings (seat_id, user_id, strategy, created_at)
+    SELECT id, booked_by, $6, booked_at FROM claimed ORDER BY id
+ RETURNING id, seat_id
+), event AS (
+    INSERT INTO seat_events (seat_id, version) SELECT id, version FROM claimed ORDER BY id RETURNING seq, seat_id
+)
+SELECT b.id AS booking_id, e.seq, c.* FROM claimed AS c
+  JOIN booking AS b ON b.seat_id = c.id JOIN event AS e ON e.seat_id = c.id
+ ORDER BY c.id
+"""
+
+_HOLD_GA = f"""
+WITH {_PICK_GA}, held AS (
+    UPDATE seats AS s
+       SET status = 'HELD', held_by = $5, hold_token = $6::uuid,
+           held_until = clock_timestamp() + make_interval(secs => $7), version = s.version + 1
+      FROM picked AS p, enough AS e
+     WHERE s.id = p.id AND e.ok AND s.status = 'AVAILABLE'
+ RETURNING {_RETURNING}
+), hold AS (
+    INSERT INTO holds (token, user_id, seat_ids, expires_at)
+    SELECT $6::uuid, $5, array_agg(id ORDER BY id), max(held_until) FROM held HAVING count(*) > 0
+ RETURNING token
+), event AS (
+    INSERT INTO seat_events (seat_id, version) SELECT id, version FROM held ORDER BY id RETURNING seq, seat_id
+)
+SELECT e.seq, c.* FROM held AS c JOIN event AS e ON e.seat_id = c.id ORDER BY c.id
+"""
+
+
+async def book_ga(
+    conn: asyncpg.Connection,
+    event_id: int,
+    area: str,
+    channel: str | None,
+    quantity: int,
+    user_id: str,
+    strategy: Strategy,
+) -> list[Booking]:
+    """The booked tickets, or [] when it took nothing (one statement: run it in autocommit or a
+    caller's transaction)."""
+    rows = await conn.fetch(_BOOK_GA, event_id, area, channel, quantity, user_id, strategy.value)
+    return [Booking(r["booking_id"], seat_from_row(r), strategy, r["seq"]) for r in rows]
+
+
+async def hold_ga(
+    conn: asyncpg.Connection,
+    event_id: int,
+    area: str,
+    channel: str | None,
+    quantity: int,
+    user_id: str,
+    token: UUID,
+    ttl_s: float,
+) -> Hold | None:
+    """The new hold, or None when it took nothing."""
+    rows = await conn.fetch(_HOLD_GA, event_id, area, channel, quantity, user_id, token, ttl_s)
+    if not rows:
+        return None
+    seats = [seat_from_row(r) for r in rows]
+    return Hold(
+        token=token,
+        user_id=user_id,
+        seats=seats,
+        state=HoldState.ACTIVE,
+        expires_at=max(s.held_until for s in seats if s.held_until is not None),
+        sequence=max(r["seq"] for r in rows),
+    )
