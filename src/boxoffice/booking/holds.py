@@ -55,6 +55,8 @@ class HoldService:
                     conn, best.event_id, best.section, channel, best.quantity, user_id, uuid.uuid4(),
                     self.policy.hold_ttl_s,
                 )  # fmt: skip
+                if quick is None:
+                    await picking.ga_sold_out(conn, best, channel)
             if quick is not None:
                 self._changes.written()
                 return quick

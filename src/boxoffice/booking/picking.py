@@ -112,9 +112,7 @@ async def choose(
     if best.section is not None and best.section in policy.ga_sections:
         ids = await inventory.take_ga(conn, best.event_id, best.section, channel, best.quantity)
         if len(ids) < best.quantity:
-            raise NoBlockAvailable(
-                f"Only {len(ids)} ticket(s) of {best.section} available now; asked for {best.quantity}"
-            )
+            raise _too_few(best, len(ids))
         return sorted(ids)
     wheelchairs = best.accessible
 
@@ -191,6 +189,19 @@ async def ga_quick(db: Database, best: BestAvailable) -> bool:
 
 async def ga_channel(conn: asyncpg.Connection, best: BestAvailable, access: Access | None) -> str | None:
     return await _channel(conn, best.event_id, access or NO_ACCESS)
+
+
+async def ga_sold_out(conn: asyncpg.Connection, best: BestAvailable, channel: str | None) -> None:
+    """After the one-statement claim took nothing: refuse at once when the pool cannot cover the request
+    (the common answer once an area is sold out); otherwise the checked path decides."""
+    assert best.section is not None
+    left = await inventory.ga_left(conn, best.event_id, best.section, channel, best.quantity)
+    if left < best.quantity:
+        raise _too_few(best, left)
+
+
+def _too_few(best: BestAvailable, left: int) -> NoBlockAvailable:
+    return NoBlockAvailable(f"Only {left} ticket(s) of {best.section} available now; asked for {best.quantity}")
 
 
 async def with_attempts(db: Database, attempt: Callable[[asyncpg.Connection, RowKey | None], Awaitable[T]]) -> T:

@@ -186,6 +186,8 @@ class BookingService:
                     quick = await inventory.book_ga(
                         conn, best.event_id, best.section, channel, best.quantity, user_id, name
                     )
+                    if not quick:
+                        await picking.ga_sold_out(conn, best, channel)
             if quick:
                 self.changes.written()
                 return [self.owners.issue(caller, b) for b in quick]

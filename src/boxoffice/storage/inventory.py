@@ -415,3 +415,21 @@ async def hold_ga(
         expires_at=max(s.held_until for s in seats if s.held_until is not None),
         sequence=max(r["seq"] for r in rows),
     )
+
+
+_GA_LEFT = """
+SELECT (SELECT count(*) FROM (
+            SELECT 1 FROM seats
+             WHERE event_id = $1 AND section = $2 AND kind = 'GA' AND status = 'AVAILABLE' AND blocked IS NULL
+               AND channel IS NOT DISTINCT FROM $3 LIMIT $4) AS a)
+     + (SELECT count(*) FROM (
+            SELECT 1 FROM seats
+             WHERE status = 'HELD' AND held_until < clock_timestamp() AND event_id = $1 AND section = $2
+               AND kind = 'GA' AND channel IS NOT DISTINCT FROM $3 LIMIT $4) AS h)
+"""
+
+
+async def ga_left(conn: asyncpg.Connection, event_id: int, area: str, channel: str | None, quantity: int) -> int:
+    """Free tickets of the pool (lapsed holds included, others' claims in flight too), counted up to `quantity`."""
+    left: int = await conn.fetchval(_GA_LEFT, event_id, area, channel, quantity)
+    return left
