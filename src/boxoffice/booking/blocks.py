@@ -55,20 +55,34 @@ def best_block(
     seats with at least `wheelchairs` wheelchair spaces; best = lowest summed rank."""
     clean: Block | None = None
     anyway: Block | None = None
+    by_col = {s.col: s for s in row}
+    ok = [eligible(s) for s in row]
     for start in range(len(row) - quantity + 1):
-        window = list(row[start : start + quantity])
-        if window[-1].col - window[0].col != quantity - 1 or not all(eligible(s) for s in window):
+        window = row[start : start + quantity]
+        if window[-1].col - window[0].col != quantity - 1 or not all(ok[start : start + quantity]):
             continue
-        if sum(s.accessibility == "WHEELCHAIR" for s in window) < wheelchairs:
+        if wheelchairs and sum(s.accessibility == "WHEELCHAIR" for s in window) < wheelchairs:
             continue
         score = sum(s.rank for s in window)
-        orphan = orphan_after(row, {s.id for s in window}, row_ends) is not None
-        block = Block(window, score, orphan)
+        # Only the seats just outside the window can become orphans: O(1) per window.
+        orphan = _lone(by_col, window[0].col - 1, -1, row_ends) or _lone(by_col, window[-1].col + 1, 1, row_ends)
+        block = Block(list(window), score, orphan)
         if anyway is None or score < anyway.score:
             anyway = block
         if not orphan and (clean is None or score < clean.score):
             clean = block
     return clean, anyway
+
+
+def _lone(by_col: dict[int, RowSeat], col: int, step: int, row_ends: bool) -> bool:
+    """Whether the free seat at `col`, next to a claimed window on its other side, would be left alone."""
+    seat = by_col.get(col)
+    if seat is None or _taken(seat):
+        return False
+    beyond = by_col.get(col + step)
+    if beyond is None:
+        return row_ends
+    return _taken(beyond)
 
 
 def split(

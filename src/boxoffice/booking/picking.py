@@ -142,10 +142,18 @@ async def choose(
     skipped: list[RowKey] = []
     examined: list[list[RowSeat]] = []
     fallback: blocks.Block | None = None
-    for key in candidates:
-        if key != wait_for and not await inventory.lock_row(conn, key, wait=False):
-            skipped.append(key)
-            continue
+    pending = list(candidates)
+    first = wait_for is not None
+    while pending:
+        if first:
+            key, pending, first = pending[0], pending[1:], False
+        else:
+            index = await inventory.lock_first(conn, best.event_id, pending)
+            if index is None:
+                skipped += pending
+                break
+            skipped += pending[:index]
+            key, pending = pending[index], pending[index + 1 :]
         row = await inventory.row_seats(conn, key)
         clean, anyway = blocks.best_block(row, best.quantity, eligible, wheelchairs, policy.orphan_row_ends)
         if clean is not None:

@@ -99,6 +99,21 @@ async def lock_row(conn: asyncpg.Connection, key: RowKey, *, wait: bool) -> bool
     return got
 
 
+# The first row (in the given order) whose lock is free, locked; the Limit stops the scan at the first
+# success, so rows after it are not locked. One round trip however many rows are busy.
+_LOCK_FIRST = """
+SELECT u.n FROM unnest($2::int[]) WITH ORDINALITY AS u(k, n)
+ WHERE pg_try_advisory_xact_lock($1, u.k)
+ LIMIT 1
+"""
+
+
+async def lock_first(conn: asyncpg.Connection, event_id: int, keys: Sequence[RowKey]) -> int | None:
+    """Index in `keys` (all rows of `event_id`) of the row now locked, or None when every one is busy."""
+    found: int | None = await conn.fetchval(_LOCK_FIRST, event_id, [k.lock for k in keys])
+    return None if found is None else found - 1
+
+
 async def lock_seats(conn: asyncpg.Connection, seat_ids: Sequence[int]) -> list[Seat]:
     """The seats, locked in id order (the same order every multi-seat change locks them in)."""
     rows = await conn.fetch(
