@@ -193,3 +193,31 @@ async def test_ga_is_never_oversold(gc: httpx.AsyncClient, ga_db: str) -> None:
     snap = (await gc.get(f"/api/v1/events/{event}/seats")).json()
     assert area(snap)["available"] == capacity - taken(ga_db, event)
     assert_consistent(ga_db)
+
+
+async def test_per_user_cap_covers_ga_and_best_available(server_factory: ServerFactory) -> None:
+    """With the per-user cap on, GA and best-available requests take the checked transaction and count."""
+    server = server_factory(settings={**INVENTORY, "seats_per_user": 4})
+    async with client_for(server) as c:
+        event = await create_event(
+            c,
+            [{"name": "Stalls", "rows": 1, "columns": 10, "category": "STD"},
+             {"name": "Lawn", "capacity": 50, "category": "GA"}],
+        )  # fmt: skip
+        session = (await c.post("/api/v1/sessions")).json()["token"]
+        auth = {"Authorization": f"Bearer {session}"}
+        r = await c.post("/api/v1/holds", json=ga(event, 3), headers=auth)
+        assert r.status_code == 201, r.text
+        gate = asyncio.Event()
+
+        async def more(body: dict[str, Any]) -> int:
+            await gate.wait()
+            return (await c.post("/api/v1/bookings", json=body, headers=auth)).status_code
+
+        bodies = [ga(event, 1), ga(event, 1), {"eventId": event, "bestAvailable": {"quantity": 1}}]
+        tasks = [asyncio.create_task(more(b)) for b in bodies]
+        gate.set()
+        statuses = await asyncio.gather(*tasks)
+        assert sorted(statuses) == [201, 409, 409], statuses
+        r = await c.post("/api/v1/bookings", json=ga(event, 1), headers=auth)
+        assert r.status_code == 409 and r.json()["error"] == "SEAT_LIMIT_EXCEEDED"
