@@ -18,6 +18,7 @@ from boxoffice.api.auth import Authenticator
 from boxoffice.api.deps import Api
 from boxoffice.api.ratelimit import RateLimiter
 from boxoffice.booking import strategies
+from boxoffice.booking.admission import AdmissionTokens, Aimd, ProofOfWork
 from boxoffice.booking.batcher import ClaimBatcher, SingleFlight
 from boxoffice.booking.events import EventService
 from boxoffice.booking.holds import HoldService
@@ -26,6 +27,7 @@ from boxoffice.booking.locks import SeatLeases
 from boxoffice.booking.ownership import Ownership
 from boxoffice.booking.service import BookingService, CheckoutPolicy, SeatChanges
 from boxoffice.booking.sweeper import Sweeper
+from boxoffice.booking.waitroom import WaitingRoom
 from boxoffice.health import HealthChecker
 from boxoffice.observability import metrics, multiprocess
 from boxoffice.observability.logs import configure_logging
@@ -55,6 +57,19 @@ async def _sample_pool_forever(db: Database) -> None:
     while True:
         _sample_pool(db)
         await asyncio.sleep(POOL_SAMPLE_INTERVAL_S)
+
+
+def _waiting_room(settings: Settings, db: Database, tokens: Tokens) -> WaitingRoom:
+    """The waiting room; `BOXOFFICE_WAITROOM_POW_BITS` turns on the built-in challenge (its hook:
+    any `boxoffice.booking.admission.Challenge` can stand in for `ProofOfWork` here)."""
+    return WaitingRoom(
+        db,
+        lambda: AdmissionTokens(tokens.derive(b"admission")),
+        tick_s=settings.waitroom_tick_s,
+        aimd=Aimd(target_p99_ms=settings.waitroom_target_p99_ms),
+        challenge=ProofOfWork(settings.waitroom_pow_bits) if settings.waitroom_pow_bits else None,
+        pool_saturation=lambda: db.stats()["inUse"] / max(db.pool_max, 1),
+    )
 
 
 def _start_background(
@@ -127,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         changes = SeatChanges()
         health = HealthChecker(settings, url, db, redis, bootstrap, supervisor.statuses)
         owners = Ownership(tokens)
+        waitroom = _waiting_room(settings, db, tokens)
         app.state.api = Api(
             settings=settings,
             bookings=BookingService(
@@ -145,7 +161,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
             health=health,
             sample_metrics=lambda: _sample_pool(db),
+            waitroom=waitroom,
+            join_limiter=RateLimiter(
+                redis,
+                prefix=f"{settings.redis_key_prefix}wr:",
+                window_s=60,
+                per_ip=settings.waitroom_joins_per_ip,
+                per_user=0,
+            ),
         )
+        supervisor.start("waitroom", waitroom.run, gate=bootstrap.ready)
         realtime = start_realtime(settings, url, redis, supervisor, bootstrap.ready)
         # Every committed seat change (bookings, holds, releases, cancellations, sweeps) rings.
         changes.subscribe(realtime.doorbell.ring)

@@ -41,6 +41,7 @@ ManageToken = Annotated[
         errors.HOLD_EXPIRED,
         errors.HOLD_NOT_ACTIVE,
         errors.SEAT_LIMIT_EXCEEDED,
+        *errors.ADMISSION_ERRORS,
     ),
     openapi_extra=request_body(BookingRequest),
 )
@@ -55,6 +56,9 @@ async def book(api: Api, request: Request, payload: BookingRequest) -> Response:
     """The booking endpoint once the body is validated; the lean route (api/fast.py) calls it too."""
     hold_token = payload.holdToken
     caller = await api.identify_request(request, payload.userId, anonymous_ok=hold_token is not None)
+    if hold_token is None:
+        # A gated event's seats need an admission; confirming a hold does not (the hold was placed under one).
+        await api.admit(request, caller, payload.seatIds or [payload.seatId or 0])
     bookings = api.bookings
 
     async def work() -> tuple[int, Any]:
@@ -67,7 +71,8 @@ async def book(api: Api, request: Request, payload: BookingRequest) -> Response:
         return 201, wire.booking_json(await bookings.book_seat(payload.seatId, caller, payload.strategy))
 
     owner = namespace(caller, str(hold_token) if hold_token else None)
-    return await respond(api, request, "POST /api/v1/bookings", owner, payload, work)
+    with api.measured():
+        return await respond(api, request, "POST /api/v1/bookings", owner, payload, work)
 
 
 @router.get(

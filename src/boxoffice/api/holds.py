@@ -26,7 +26,11 @@ _CHANGE_ERRORS = errors.responses(
     status_code=201,
     response_model=wire.HoldOut,
     responses=errors.responses(
-        *errors.WRITE_ERRORS, errors.SEATS_NOT_FOUND, errors.SEATS_TAKEN, errors.SEAT_LIMIT_EXCEEDED
+        *errors.WRITE_ERRORS,
+        errors.SEATS_NOT_FOUND,
+        errors.SEATS_TAKEN,
+        errors.SEAT_LIMIT_EXCEEDED,
+        *errors.ADMISSION_ERRORS,
     ),
     openapi_extra=request_body(HoldRequest),
 )
@@ -34,11 +38,13 @@ async def create_hold(request: Request, api: ApiDep) -> Response:
     """Hold seats for a checkout: all or none; the token confirms, extends or releases them."""
     payload = HoldRequest.model_validate_json(await read_body(request))
     caller = await api.identify_request(request, payload.userId)
+    await api.admit(request, caller, payload.seatIds)
 
     async def work() -> tuple[int, Any]:
         return 201, wire.hold_json(await api.holds.hold(payload.seatIds, caller, payload.strategy))
 
-    return await respond(api, request, "POST /api/v1/holds", namespace(caller), payload, work)
+    with api.measured():
+        return await respond(api, request, "POST /api/v1/holds", namespace(caller), payload, work)
 
 
 @router.get(
