@@ -270,7 +270,7 @@ async def admit(conn: asyncpg.Connection, event_id: int, count: int, ttl_s: int)
         """
         UPDATE waitroom_visitors w
         SET state = 'ADMITTED', admitted_at = clock_timestamp(),
-            expires_at = clock_timestamp() + make_interval(secs => $3)
+            expires_at = date_trunc('second', clock_timestamp() + make_interval(secs => $3))
         FROM waitroom_events e,
              (SELECT id FROM waitroom_visitors WHERE event_id = $1 AND state = 'WAITING'
               ORDER BY rank LIMIT $2 FOR UPDATE) next
