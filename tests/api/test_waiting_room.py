@@ -157,7 +157,7 @@ async def test_token_replayed_after_expiry_is_refused(wr: httpx.AsyncClient) -> 
             assert time.time() < expiry + 1  # accepted only before its expiry
             await wr.post(f"/api/v1/bookings/{r.json()['bookings'][0]['bookingId']}/cancel", headers=auth)
             return False
-        return r.json()["error"] == "ADMISSION_EXPIRED"
+        return bool(r.json()["error"] == "ADMISSION_EXPIRED")
 
     await eventually(lapsed, what="the admission to lapse", interval_s=0.5)
     status = await me(wr, event_id, auth)

@@ -191,7 +191,7 @@ def test_a_session_token_or_other_audience_is_no_admission() -> None:
     with pytest.raises(AdmissionRefused):
         TOKENS.verify(other, "session:u1", 7)
     none_alg = jwt.encode(
-        {"sub": "session:u1", "exp": int(time.time()) + 60, "evt": 7, "vid": 1, "adm": 1.0}, None, algorithm="none"
+        {"sub": "session:u1", "exp": int(time.time()) + 60, "evt": 7, "vid": 1, "adm": 1.0}, "", algorithm="none"
     )
     with pytest.raises(AdmissionRefused):
         TOKENS.verify(none_alg, "session:u1", 7)
