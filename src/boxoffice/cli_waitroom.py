@@ -5,19 +5,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import asyncpg
 import typer
 
 from boxoffice import wire
-from boxoffice.booking.admission import Aimd
-from boxoffice.booking.waitroom import WaitingRoom
 from boxoffice.domain import EventNotFound, WaitingRoomConfig
 from boxoffice.settings import get_settings
 from boxoffice.storage import embedded
 from boxoffice.storage import migrate as migrations
 from boxoffice.storage.db import Database
+
+if TYPE_CHECKING:
+    # The service imports prometheus_client, which `serve` must import only after it set up the
+    # multiprocess metrics directory: imported when a command runs, not when the CLI loads.
+    from boxoffice.booking.waitroom import WaitingRoom
 
 T = TypeVar("T")
 waitroom_app = typer.Typer(help="Waiting rooms of gated on-sales (docs/waiting-room.md).", no_args_is_help=True)
@@ -28,6 +31,9 @@ def _no_tokens() -> object:
 
 
 async def _with_room(url: str, action: Callable[[WaitingRoom], Awaitable[T]]) -> T:
+    from boxoffice.booking.admission import Aimd
+    from boxoffice.booking.waitroom import WaitingRoom
+
     pool = await asyncpg.create_pool(url, min_size=1, max_size=1)
     try:
         room = WaitingRoom(Database(pool, acquire_timeout_s=30, pool_max=1), _no_tokens, tick_s=1.0, aimd=Aimd())  # type: ignore[arg-type]
