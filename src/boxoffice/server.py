@@ -36,7 +36,7 @@ from boxoffice.realtime import start_realtime
 from boxoffice.realtime.endpoint import StompEndpoint
 from boxoffice.settings import Settings, get_settings
 from boxoffice.storage.bootstrap import Bootstrap, open_pool
-from boxoffice.storage.db import Database
+from boxoffice.storage.db import Database, create_pool
 from boxoffice.storage.redis import connect as redis_connect
 from boxoffice.tokens import Tokens
 
@@ -59,7 +59,7 @@ async def _sample_pool_forever(db: Database) -> None:
         await asyncio.sleep(POOL_SAMPLE_INTERVAL_S)
 
 
-def _waiting_room(settings: Settings, db: Database, tokens: Tokens) -> WaitingRoom:
+def _waiting_room(settings: Settings, db: Database, background: Database, tokens: Tokens) -> WaitingRoom:
     """The waiting room; `BOXOFFICE_WAITROOM_POW_BITS` turns on the built-in challenge (its hook:
     any `boxoffice.booking.admission.Challenge` can stand in for `ProofOfWork` here)."""
     return WaitingRoom(
@@ -69,6 +69,7 @@ def _waiting_room(settings: Settings, db: Database, tokens: Tokens) -> WaitingRo
         aimd=Aimd(target_p99_ms=settings.waitroom_target_p99_ms),
         challenge=ProofOfWork(settings.waitroom_pow_bits) if settings.waitroom_pow_bits else None,
         pool_saturation=lambda: db.stats()["inUse"] / max(db.pool_max, 1),
+        background=background,
     )
 
 
@@ -142,7 +143,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         changes = SeatChanges()
         health = HealthChecker(settings, url, db, redis, bootstrap, supervisor.statuses)
         owners = Ownership(tokens)
-        waitroom = _waiting_room(settings, db, tokens)
+        # The waiting room's step and cache refresh get two connections of their own (lazy: opened on use).
+        room_settings = settings.model_copy(update={"db_pool_min": 1, "db_pool_max": 2})
+        room_db = Database(await create_pool(room_settings, url, lazy=True), settings.db_acquire_timeout_s, 2)
+        waitroom = _waiting_room(settings, db, room_db, tokens)
         app.state.api = Api(
             settings=settings,
             bookings=BookingService(
@@ -191,6 +195,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for batcher in batchers:
                 await batcher.close()
             await redis.aclose()
+            await room_db.pool.close()
             await db.pool.close()
 
     return build_app(settings, lifespan=lifespan, ready=bootstrap.ready.is_set, websocket=stomp)

@@ -21,6 +21,7 @@ from boxoffice.booking.admission import (
     budget,
     estimated_wait_s,
     leading_zero_bits,
+    next_poll_scale,
     people_ahead,
     percentile_ms,
     poll_after_s,
@@ -133,8 +134,19 @@ def test_people_ahead_and_estimates() -> None:
     assert estimated_wait_s(120, 60) == 120
     assert estimated_wait_s(1, 600) == 1
     assert estimated_wait_s(10, 0) == 6000  # a zero rate never divides by zero
-    assert [poll_after_s(s) for s in (0, 2, 9, 30, 3600)] == [1, 1, 3, 10, 15]
+    assert [poll_after_s(s) for s in (0, 2, 9, 30, 3600)] == [1, 1, 5, 15, 60]
     assert poll_after_s(None) == 5
+    assert [poll_after_s(s, scale=4) for s in (0, 9, 3600)] == [4, 18, 60]
+
+
+def test_poll_scale_backs_off_while_degraded() -> None:
+    scale = 1.0
+    for _ in range(5):
+        scale = next_poll_scale(scale, degraded=True)
+    assert scale == 8.0
+    for _ in range(20):
+        scale = next_poll_scale(scale, degraded=False)
+    assert scale == 1.0
 
 
 def test_prestart_lottery_is_uniform() -> None:

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import math
+import os
 import random
 import time
 import uuid
@@ -59,11 +60,11 @@ class OnsaleSizes:
 
     @classmethod
     def full(cls) -> OnsaleSizes:
-        return cls(20_000, 2_000, 0.1, 5.0, 20.0, 150.0, 256, 300, 30_000, 3_000)
+        return cls(20_000, 2_000, 0.1, 5.0, 60.0, 180.0, 256, 300, 30_000, 3_000)
 
     @classmethod
     def quick(cls) -> OnsaleSizes:
-        return cls(4_000, 400, 0.1, 3.0, 8.0, 60.0, 128, 100, 12_000, 1_200)
+        return cls(2_000, 200, 0.1, 3.0, 10.0, 60.0, 128, 100, 6_000, 600)
 
 
 # --- a lean HTTP/1.1 client that returns bodies ------------------------------------------------------
@@ -407,7 +408,7 @@ def onsale_server(
         "BOXOFFICE_SEED_COLS": str(cols),
         "BOXOFFICE_DB_POOL_MAX": str(pool_size),
         "BOXOFFICE_DB_POOL_MIN": str(pool_size),
-        "BOXOFFICE_LOG_LEVEL": "WARNING",
+        "BOXOFFICE_LOG_LEVEL": os.environ.get("BOXOFFICE_BENCH_LOG_LEVEL", "WARNING"),
         "BOXOFFICE_ADMIN_TOKEN": ADMIN_TOKEN,
         # One address stands for the whole crowd: per-address limits would refuse it.
         "BOXOFFICE_RATE_LIMIT_PER_IP": "0",

@@ -115,11 +115,23 @@ def estimated_wait_s(ahead: int, rate_per_minute: float) -> int:
     return math.ceil(ahead * 60.0 / max(rate_per_minute, 0.1))
 
 
-def poll_after_s(estimated_s: int | None) -> int:
-    """Retry-After for a waiting visitor: 1 s near the front, a third of the wait further back, at most 15 s."""
+MAX_POLL_S = 60
+MAX_POLL_SCALE = 8.0
+
+
+def poll_after_s(estimated_s: int | None, scale: float = 1.0) -> int:
+    """Retry-After for a waiting visitor: half the estimated wait (1 s near the front, at most a
+    minute far back), stretched by `scale` while the engine is degraded, so polling never adds
+    much load: a visitor at position p polls about rate/p times a second, the whole queue about
+    2 x rate x ln(queue) times."""
     if estimated_s is None:
         return 5
-    return max(1, min(15, estimated_s // 3))
+    return max(1, min(MAX_POLL_S, math.ceil(max(estimated_s / 2, 1.0) * scale)))
+
+
+def next_poll_scale(scale: float, degraded: bool) -> float:
+    """AIMD on the polling interval itself: double while degraded, shrink back while healthy."""
+    return min(scale * 2, MAX_POLL_SCALE) if degraded else max(scale * 0.75, 1.0)
 
 
 # --- admission tokens --------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from boxoffice.booking.admission import (
     aggregate,
     budget,
     estimated_wait_s,
+    next_poll_scale,
     people_ahead,
     poll_after_s,
 )
@@ -101,8 +102,12 @@ class WaitingRoom:
         aimd: Aimd,
         challenge: Challenge | None = None,
         pool_saturation: Callable[[], float] = lambda: 0.0,
+        background: Database | None = None,
     ) -> None:
         self._db = db
+        self._bg = background or db
+        """The cache refresh and the admission step use a small pool of their own: a crowd that
+        exhausts the request pool must not starve the step that lets it in."""
         self._tokens_factory = tokens
         self._tokens: AdmissionTokens | None = None
         self.tick_s = tick_s
@@ -111,6 +116,8 @@ class WaitingRoom:
         self._saturation = pool_saturation
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.window = HealthWindow()
+        self.poll_scale = 1.0
+        """Stretches visitors' Retry-After while this process measures a degraded engine."""
         self._rooms: dict[int, _Room] = {}
         self._gated: frozenset[int] = frozenset()
         self._seat_event: dict[int, int] = {}
@@ -135,7 +142,7 @@ class WaitingRoom:
         """Re-read the rooms, the seats of gated events and new revocations (raises if the store fails)."""
         if self._refreshing is None:
             self._refreshing = asyncio.Lock()
-        async with self._refreshing, self._db.connection() as conn:
+        async with self._refreshing, self._bg.connection() as conn:
             rooms = {r["event_id"]: _Room(r) for r in await store.rooms(conn)}
             gated = frozenset(e for e, room in rooms.items() if room.config.enabled)
             sigs = await store.seat_signatures(conn, sorted(gated)) if gated else {}
@@ -237,15 +244,18 @@ class WaitingRoom:
         return await self._status(room, visitor), created
 
     async def status(self, event_id: int, caller: Caller) -> VisitorStatus:
+        """One poll: a single round trip (the visitor's row); the room comes from this process's cache."""
         user_id = caller.user
+        room = self._rooms.get(event_id) if self._loaded else None
         try:
             async with self._db.connection() as conn:
-                row = await store.room(conn, event_id)
-                if row is None or not row["enabled"]:
-                    if not await store.event_exists(conn, event_id):
-                        raise EventNotFound(event_id)
-                    return VisitorStatus(event_id, VisitorState.NOT_GATED)
-                room = _Room(row)
+                if room is None or not room.config.enabled:
+                    row = await store.room(conn, event_id)
+                    if row is None or not row["enabled"]:
+                        if not await store.event_exists(conn, event_id):
+                            raise EventNotFound(event_id)
+                        return VisitorStatus(event_id, VisitorState.NOT_GATED)
+                    room = _Room(row)
                 visitor = await store.visitor(conn, event_id, user_id, min(room.config.hold_s / 4, 30.0))
         except EventNotFound:
             raise
@@ -307,7 +317,7 @@ class WaitingRoom:
             position=ahead + 1,
             people_ahead=ahead,
             estimated_wait_s=estimate,
-            poll_after_s=poll_after_s(estimate),
+            poll_after_s=poll_after_s(estimate, self.poll_scale),
             **base,
         )
 
@@ -378,8 +388,11 @@ class WaitingRoom:
     async def tick(self) -> None:
         await self.refresh()
         requests, unavailable, p99 = self.window.drain()
-        async with self._db.connection(writes=True) as conn:
-            await store.publish_health(conn, self.instance, requests, unavailable, p99, self._saturation())
+        saturation = self._saturation()
+        local = Health(requests, unavailable, p99, saturation)
+        self.poll_scale = next_poll_scale(self.poll_scale, self.aimd.degraded(local) is not None)
+        async with self._bg.connection(writes=True) as conn:
+            await store.publish_health(conn, self.instance, requests, unavailable, p99, saturation)
         now = datetime.now(UTC)
         for event_id in sorted(self._gated):
             room = self._rooms[event_id]
@@ -388,7 +401,7 @@ class WaitingRoom:
 
     async def step(self, event_id: int) -> int | None:
         """The admission step of one room, if due and no other process holds it: how many were admitted."""
-        async with self._db.transaction() as conn:
+        async with self._bg.transaction() as conn:
             row = await store.lock_due(conn, event_id, self.tick_s * 0.9)
             if row is None:
                 return None
@@ -418,10 +431,24 @@ class WaitingRoom:
         reason = self.aimd.degraded(health)
         if reason is not None:
             metrics.WAITROOM_BACKOFFS.labels(reason).inc()
+        log.debug(
+            "waitroom_step event=%s admitted=%s waiting=%s active=%s elapsed_s=%.2f rate=%.0f p99_ms=%s"
+            " saturation=%.2f requests=%s unavailable=%s",
+            event_id,
+            len(waits),
+            waiting,
+            active,
+            elapsed,
+            rate,
+            health.p99_ms,
+            health.saturation,
+            health.requests,
+            health.unavailable,
+        )
         return len(waits)
 
     async def forget_old_health(self) -> None:
-        async with self._db.connection(writes=True) as conn:
+        async with self._bg.connection(writes=True) as conn:
             await store.forget_health(conn, 3600.0)
 
 
