@@ -70,6 +70,7 @@ def _waiting_room(settings: Settings, db: Database, background: Database, tokens
         challenge=ProofOfWork(settings.waitroom_pow_bits) if settings.waitroom_pow_bits else None,
         pool_saturation=lambda: db.stats()["inUse"] / max(db.pool_max, 1),
         background=background,
+        pickup_s=settings.waitroom_pickup_s,
     )
 
 

@@ -134,9 +134,10 @@ def test_people_ahead_and_estimates() -> None:
     assert estimated_wait_s(120, 60) == 120
     assert estimated_wait_s(1, 600) == 1
     assert estimated_wait_s(10, 0) == 6000  # a zero rate never divides by zero
-    assert [poll_after_s(s) for s in (0, 2, 9, 30, 3600)] == [1, 1, 5, 15, 60]
+    assert [poll_after_s(s) for s in (0, 4, 9, 30, 3600)] == [1, 1, 5, 15, 60]
     assert poll_after_s(None) == 5
-    assert [poll_after_s(s, scale=4) for s in (0, 9, 3600)] == [4, 18, 60]
+    # Degraded: far-back visitors poll less, but never after their turn; the front keeps 1 s.
+    assert [poll_after_s(s, scale=4) for s in (3, 9, 40, 3600)] == [1, 7, 30, 60]
 
 
 def test_poll_scale_backs_off_while_degraded() -> None:
@@ -165,7 +166,7 @@ KEY = b"a" * 32
 TOKENS = AdmissionTokens(KEY)
 
 
-def _issue(exp_in: float = 60.0, user: str = "session:u1", event: int = 7) -> str:
+def _issue(exp_in: float = 86_400.0, user: str = "session:u1", event: int = 7) -> str:
     now = time.time()
     return TOKENS.issue(user, event, 42, now, now + exp_in)
 
@@ -179,7 +180,7 @@ def test_a_token_admits_its_session_to_its_event() -> None:
     ("token", "user", "event", "reason"),
     [
         (
-            AdmissionTokens(b"b" * 32).issue("session:u1", 7, 42, time.time(), time.time() + 60),
+            AdmissionTokens(b"b" * 32).issue("session:u1", 7, 42, time.time(), time.time() + 86_400),
             "session:u1",
             7,
             "invalid",

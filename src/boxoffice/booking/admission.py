@@ -120,13 +120,15 @@ MAX_POLL_SCALE = 8.0
 
 
 def poll_after_s(estimated_s: int | None, scale: float = 1.0) -> int:
-    """Retry-After for a waiting visitor: half the estimated wait (1 s near the front, at most a
-    minute far back), stretched by `scale` while the engine is degraded, so polling never adds
-    much load: a visitor at position p polls about rate/p times a second, the whole queue about
-    2 x rate x ln(queue) times."""
+    """Retry-After for a waiting visitor: 1 s when the turn is seconds away, else half the estimated
+    wait, stretched by `scale` while the engine is degraded but never past three quarters of the
+    wait (nobody is told to come back after their turn), at most a minute. A visitor at position p
+    then polls about rate/p times a second, the whole queue about 2 x rate x ln(queue) times."""
     if estimated_s is None:
         return 5
-    return max(1, min(MAX_POLL_S, math.ceil(max(estimated_s / 2, 1.0) * scale)))
+    if estimated_s <= 4:
+        return 1
+    return max(1, min(MAX_POLL_S, math.ceil(min(estimated_s / 2 * scale, estimated_s * 0.75))))
 
 
 def next_poll_scale(scale: float, degraded: bool) -> float:

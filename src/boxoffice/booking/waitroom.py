@@ -103,9 +103,11 @@ class WaitingRoom:
         challenge: Challenge | None = None,
         pool_saturation: Callable[[], float] = lambda: 0.0,
         background: Database | None = None,
+        pickup_s: float = 10.0,
     ) -> None:
         self._db = db
         self._bg = background or db
+        self.pickup_s = pickup_s
         """The cache refresh and the admission step use a small pool of their own: a crowd that
         exhausts the request pool must not starve the step that lets it in."""
         self._tokens_factory = tokens
@@ -290,6 +292,9 @@ class WaitingRoom:
         state = VisitorState(v["state"])
         now = datetime.now(UTC)
         base: dict[str, Any] = {"starts_at": c.starts_at, "joined_at": v["joined_at"]}
+        if state is VisitorState.ADMITTED and v["claimed_at"] is None:
+            # Admitted, but the claim did not go through (the leader sent it back meanwhile): next in line.
+            return VisitorStatus(c.event_id, VisitorState.WAITING, 1, 0, 0, poll_after_s=1, **base)
         if state is VisitorState.ADMITTED:
             expires: datetime = v["expires_at"]
             if expires <= now:
@@ -311,13 +316,16 @@ class WaitingRoom:
             return VisitorStatus(c.event_id, state, poll_after_s=max(1, min(15, wait)), **base)
         ahead = people_ahead(await self._queue(c.event_id), v["rank"])
         estimate = estimated_wait_s(ahead, room.rate)
+        # Whoever the next free buyer slots will go to polls every second: an admission not fetched
+        # within the pickup time goes back in line (see storage/waitroom.py, release_unclaimed).
+        poll = 1 if ahead < max(c.max_active // 2, 1) else poll_after_s(estimate, self.poll_scale)
         return VisitorStatus(
             c.event_id,
             state,
             position=ahead + 1,
             people_ahead=ahead,
             estimated_wait_s=estimate,
-            poll_after_s=poll_after_s(estimate, self.poll_scale),
+            poll_after_s=poll,
             **base,
         )
 
@@ -407,6 +415,7 @@ class WaitingRoom:
                 return None
             config = store.config_of(row)
             elapsed = (row["now"] - row["ticked_at"]).total_seconds()
+            missed = await store.release_unclaimed(conn, event_id, self.pickup_s)
             expired, dropped = await store.end_lapsed(conn, event_id, config.hold_s)
             waiting, active = await store.counts(conn, event_id)
             samples = await store.recent_health(conn, self.tick_s * HEALTH_WINDOW_TICKS)
@@ -426,6 +435,7 @@ class WaitingRoom:
         metrics.WAITROOM_ADMITTED.inc(len(waits))
         metrics.WAITROOM_ENDED.labels("dropped").inc(dropped)
         metrics.WAITROOM_ENDED.labels("expired").inc(expired)
+        metrics.WAITROOM_ENDED.labels("missed").inc(missed)
         for waited in waits:
             metrics.WAITROOM_WAIT.observe(waited)
         reason = self.aimd.degraded(health)

@@ -102,7 +102,11 @@ WAITROOM_WAIT = Histogram(
 WAITROOM_JOINS = Counter(
     "waitroom_joins", "Joins of a waiting room: new, again (same place), challenge_failed, unavailable.", ["outcome"]
 )
-WAITROOM_ENDED = Counter("waitroom_ended", "Places and admissions ended: dropped (away), expired.", ["reason"])
+WAITROOM_ENDED = Counter(
+    "waitroom_ended",
+    "Places and admissions ended: dropped (away), expired, missed (not fetched in time: back in line).",
+    ["reason"],
+)
 WAITROOM_TOKENS_REJECTED = Counter(
     "waitroom_tokens_rejected",
     "Holds and bookings of gated events refused: missing, invalid, expired, wrong_event, revoked.",
@@ -119,7 +123,7 @@ WS_REFUSAL_REASONS = ("address_cap", "frame_rate", "duplicate_subscription", "id
 RATE_LIMIT_KINDS = ("ip", "user", "seats")
 BATCH_RETRY_REASONS = ("refused", "locked")
 WAITROOM_JOIN_OUTCOMES = ("new", "again", "challenge_failed", "unavailable")
-WAITROOM_END_REASONS = ("dropped", "expired")
+WAITROOM_END_REASONS = ("dropped", "expired", "missed")
 WAITROOM_REJECT_REASONS = ("missing", "invalid", "expired", "wrong_event", "revoked")
 WAITROOM_SIGNALS = ("latency", "saturation", "unavailable")
 

@@ -19,7 +19,7 @@ _CONFIG_COLUMNS = (
     "event_id, enabled, starts_at, max_active, per_minute, min_per_minute, adaptive, hold_s, admission_ttl_s"
 )
 _ROOM_COLUMNS = f"{_CONFIG_COLUMNS}, rate_per_minute, waiting, active, admitted_total, revoked_before"
-VISITOR_COLUMNS = "id, event_id, user_id, state, rank, joined_at, last_seen, admitted_at, expires_at"
+VISITOR_COLUMNS = "id, event_id, user_id, state, rank, joined_at, last_seen, admitted_at, expires_at, claimed_at"
 
 
 def config_of(row: asyncpg.Record) -> WaitingRoomConfig:
@@ -133,6 +133,8 @@ async def join(conn: asyncpg.Connection, event_id: int, user_id: str, prestart: 
             joined_at = CASE WHEN {_REQUEUE} THEN clock_timestamp() ELSE w.joined_at END,
             admitted_at = CASE WHEN {_REQUEUE} THEN NULL ELSE w.admitted_at END,
             expires_at = CASE WHEN {_REQUEUE} THEN NULL ELSE w.expires_at END,
+            claimed_at = CASE WHEN {_REQUEUE} THEN NULL ELSE w.claimed_at END,
+            missed_at = CASE WHEN {_REQUEUE} THEN NULL ELSE w.missed_at END,
             state = CASE WHEN {_REQUEUE} THEN 'WAITING' ELSE w.state END,
             last_seen = clock_timestamp()
         RETURNING {VISITOR_COLUMNS}, (xmax = 0) AS created
@@ -146,16 +148,31 @@ async def join(conn: asyncpg.Connection, event_id: int, user_id: str, prestart: 
 
 
 async def visitor(conn: asyncpg.Connection, event_id: int, user_id: str, touch_after_s: float) -> asyncpg.Record | None:
-    """The visitor's row; a waiting visitor's `last_seen` moves (at most every `touch_after_s`)."""
+    """The visitor's row, as one poll sees it; one statement.
+
+    An admission not yet fetched is claimed here (`claimed_at`): only a claimed admission is handed
+    out, since the leader may meanwhile send an unclaimed one back to the queue. A waiting visitor's
+    `last_seen` moves at most every `touch_after_s`, or at once after a missed turn (it is present
+    again and may be admitted).
+    """
     row: asyncpg.Record | None = await conn.fetchrow(
         f"""
-        WITH v AS (SELECT {VISITOR_COLUMNS} FROM waitroom_visitors WHERE event_id = $1 AND user_id = $2),
+        WITH claim AS (
+            UPDATE waitroom_visitors SET claimed_at = clock_timestamp(), last_seen = clock_timestamp()
+            WHERE event_id = $1 AND user_id = $2 AND state = 'ADMITTED' AND claimed_at IS NULL
+              AND expires_at > clock_timestamp()
+            RETURNING {VISITOR_COLUMNS}
+        ),
+        v AS (SELECT {VISITOR_COLUMNS}, missed_at FROM waitroom_visitors WHERE event_id = $1 AND user_id = $2),
         touched AS (
             UPDATE waitroom_visitors w SET last_seen = clock_timestamp() FROM v
             WHERE w.id = v.id AND v.state = 'WAITING'
-              AND v.last_seen < clock_timestamp() - make_interval(secs => $3)
+              AND (v.last_seen < clock_timestamp() - make_interval(secs => $3)
+                   OR (v.missed_at IS NOT NULL AND v.last_seen <= v.missed_at))
         )
-        SELECT * FROM v
+        SELECT * FROM claim
+        UNION ALL
+        SELECT {VISITOR_COLUMNS} FROM v WHERE NOT EXISTS (SELECT 1 FROM claim)
         """,
         event_id,
         user_id,
@@ -228,6 +245,22 @@ async def lock_due(conn: asyncpg.Connection, event_id: int, interval_s: float) -
     return row
 
 
+async def release_unclaimed(conn: asyncpg.Connection, event_id: int, pickup_s: float) -> int:
+    """Admissions nobody fetched within `pickup_s` go back to the queue at their rank (no token was
+    ever handed out for them), so a visitor asleep through its turn does not hold a buyer's slot."""
+    done: str = await conn.execute(
+        """
+        UPDATE waitroom_visitors
+        SET state = 'WAITING', admitted_at = NULL, expires_at = NULL, missed_at = clock_timestamp()
+        WHERE event_id = $1 AND state = 'ADMITTED' AND claimed_at IS NULL
+          AND admitted_at < clock_timestamp() - make_interval(secs => $2)
+        """,
+        event_id,
+        pickup_s,
+    )
+    return int(done.split()[-1])
+
+
 async def end_lapsed(conn: asyncpg.Connection, event_id: int, hold_s: int) -> tuple[int, int]:
     """Expire lapsed admissions and drop visitors who stopped polling longer than `hold_s`: (expired, dropped)."""
     expired: str = await conn.execute(
@@ -273,6 +306,7 @@ async def admit(conn: asyncpg.Connection, event_id: int, count: int, ttl_s: int)
             expires_at = date_trunc('second', clock_timestamp() + make_interval(secs => $3))
         FROM waitroom_events e,
              (SELECT id FROM waitroom_visitors WHERE event_id = $1 AND state = 'WAITING'
+                AND (missed_at IS NULL OR last_seen > missed_at)
               ORDER BY rank LIMIT $2 FOR UPDATE) next
         WHERE w.id = next.id AND e.event_id = $1
         RETURNING extract(epoch FROM clock_timestamp() - greatest(w.joined_at, e.starts_at))::float8 AS waited

@@ -7,6 +7,8 @@
   keeps its place. `rank` orders the queue: arrivals before the start draw a random rank below
   2^40 (their order is a lottery), later arrivals get 2^40 + an arrival sequence (first come, first
   served). `revision` numbers revocations so every instance can follow them incrementally.
+  An admission counts once the visitor has fetched it (`claimed_at`); one not fetched within the
+  pickup time goes back to the queue at its rank (`missed_at`) and is skipped until it polls again.
 - `waitroom_health`: each instance's latest health sample (booking p99, pool saturation, 503s),
   which the leader aggregates for the adaptive admission rate.
 
@@ -60,6 +62,8 @@ def upgrade() -> None:
             last_seen    timestamptz NOT NULL DEFAULT clock_timestamp(),
             admitted_at  timestamptz,
             expires_at   timestamptz,
+            claimed_at   timestamptz,
+            missed_at    timestamptz,
             revision     bigint,
             UNIQUE (event_id, user_id)
         );
