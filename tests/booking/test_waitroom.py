@@ -158,3 +158,30 @@ async def test_metrics_export_the_room(server_factory: ServerFactory) -> None:
             'waitroom_joins_total{outcome="new"} 1.0',
         ):
             assert name in text, name
+
+
+async def test_an_unfetched_admission_goes_back_in_line_at_its_rank(server_factory: ServerFactory) -> None:
+    db = server_factory.database("bo_wr_pickup")
+    server = server_factory(database_url=db, settings={**WAITROOM, "waitroom_pickup_s": 1}, seed_rows=1, seed_cols=5)
+    async with client_for(server) as c:
+        event_id, _ = await new_event(c)
+        await gate(c, event_id, maxActive=1, perMinute=60_000)
+        sleeper, other = await session(c), await session(c)
+        await join(c, event_id, sleeper)
+        await join(c, event_id, other)
+        ranks = rows(db, "SELECT user_id, rank FROM waitroom_visitors ORDER BY rank")
+        # The sleeper is first in line but never polls: its admission goes back, the slot moves on.
+        await until(
+            lambda: rows(db, "SELECT missed_at FROM waitroom_visitors ORDER BY rank LIMIT 1")[0]["missed_at"],
+            what="the unfetched admission sent back",
+        )
+        token = await admitted(c, event_id, other)
+        assert token
+        # Awake again: still first in line (same rank), admitted as soon as the slot frees.
+        status = await me(c, event_id, sleeper)
+        assert status["state"] == "WAITING" and status["position"] == 1 and status["pollAfterS"] == 1
+        await c.post(f"/api/v1/events/{event_id}/waiting-room/leave", headers=other)
+        assert await admitted(c, event_id, sleeper)
+        assert rows(db, "SELECT user_id, rank FROM waitroom_visitors ORDER BY rank") == ranks
+        ended = (await c.get("/actuator/prometheus")).text
+        assert 'waitroom_ended_total{reason="missed"}' in ended
