@@ -24,7 +24,7 @@ import psutil  # type: ignore[import-untyped,unused-ignore]
 import psycopg
 import typer
 
-from boxoffice.bench import env, inventory, pgbench
+from boxoffice.bench import env, inventory, onsale, pgbench
 from boxoffice.bench.client import Call, Outcome
 from boxoffice.bench.cpu import Meters, process_meter
 from boxoffice.bench.progress import Display
@@ -209,7 +209,10 @@ def bench(
     tiny: Annotated[bool, typer.Option(hidden=True, help="Smoke-test sizes")] = False,
     scenario: Annotated[
         list[str] | None,
-        typer.Option(help=f"Scenarios to run (default: {', '.join(SCENARIOS)}; also {', '.join(inventory.SCENARIOS)})"),
+        typer.Option(
+            help=f"Scenarios to run (default: {', '.join(SCENARIOS)}; also {', '.join(inventory.SCENARIOS)}; "
+            "or onsale, alone)"
+        ),
     ] = None,
     strategy: Annotated[list[Strategy] | None, typer.Option(help="Strategies to run (default: all)")] = None,
     workers: Annotated[int, typer.Option(min=1, max=8, help="Server worker processes")] = 1,
@@ -245,6 +248,21 @@ def bench(
     if pgbench_seconds:
         sizes = replace(sizes, limit_seconds=pgbench_seconds)
     scenarios = scenario or list(SCENARIOS)
+    if "onsale" in scenarios:
+        # The waiting room's scenario (docs/waiting-room.md#benchmark) runs on its own.
+        if len(scenarios) > 1:
+            raise typer.BadParameter("onsale runs on its own: --scenario onsale")
+        onsale.run(
+            quick=quick or tiny,
+            workers=workers,
+            pool_size=pool_size,
+            admin_url=admin_url,
+            redis_url=redis_url,
+            json_out=json_out,
+            server_log=server_log,
+            seed=seed,
+        )
+        return
     if unknown := set(scenarios) - set(ALL_SCENARIOS):
         raise typer.BadParameter(f"unknown scenario {sorted(unknown)}; expected {', '.join(ALL_SCENARIOS)}")
     if "spread" in scenarios and not os.access(pgbench_bin, os.X_OK):
