@@ -29,9 +29,9 @@ from boxoffice.booking.ownership import Ownership
 from boxoffice.booking.service import BookingService, CheckoutPolicy, SeatChanges
 from boxoffice.booking.snapshots import SnapshotCache
 from boxoffice.booking.sweeper import Sweeper
+from boxoffice.booking.waitroom import WaitingRoom
 from boxoffice.edge import drain, management
 from boxoffice.edge import workers as worker_marks
-from boxoffice.booking.waitroom import WaitingRoom
 from boxoffice.health import HealthChecker
 from boxoffice.observability import metrics, multiprocess
 from boxoffice.observability.logs import configure_logging

@@ -18,7 +18,6 @@ from boxoffice.booking.holds import HoldService
 from boxoffice.booking.idempotency import IdempotencyService
 from boxoffice.booking.service import BookingService
 from boxoffice.booking.snapshots import SnapshotCache
-from boxoffice.domain import Caller
 from boxoffice.booking.waitroom import WaitingRoom
 from boxoffice.domain import Caller, Unavailable
 from boxoffice.health import HealthChecker
