@@ -199,6 +199,19 @@ class Settings(BaseSettings):
         default=None, min_length=16, description="Bearer token for /api/v1/admin; unset disables the admin API."
     )
 
+    # The waiting room (docs/waiting-room.md); gating itself is per event, off by default.
+    waitroom_tick_s: float = Field(default=1.0, ge=0.05, le=60, description="Admission step and cache refresh.")
+    waitroom_joins_per_ip: int = Field(
+        default=30, ge=0, le=10_000_000, description="Waiting-room joins per address per minute; 0 = no limit."
+    )
+    waitroom_target_p99_ms: float = Field(
+        default=150, gt=0, le=60_000, description="The adaptive rate backs off above this hold/booking p99."
+    )
+    waitroom_pickup_s: float = Field(
+        default=10, ge=1, le=600, description="An admission not fetched this long goes back in line (kept rank)."
+    )
+    waitroom_pow_bits: int = Field(default=0, ge=0, le=32, description="Proof of work to join (bits); 0 = off.")
+
     seed_rows: int = Field(default=10, ge=1, le=200)
     seed_cols: int = Field(default=10, ge=1, le=200)
 

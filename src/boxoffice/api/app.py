@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice import __version__
-from boxoffice.api import actuator, admin, bookings, errors, events, holds, me, seats, sessions
+from boxoffice.api import actuator, admin, bookings, errors, events, holds, me, seats, sessions, waitroom
 from boxoffice.api.compression import CompressionMiddleware
 from boxoffice.api.deps import Api
 from boxoffice.api.fast import BOOKINGS, LeanRoutes
@@ -33,6 +33,7 @@ ROUTERS = (
     seats.router,
     events.router,
     admin.router,
+    waitroom.router,
 )
 
 
