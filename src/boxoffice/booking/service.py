@@ -28,10 +28,6 @@ from boxoffice.domain import (
     HoldState,
     Inventory,
     SeatLimitExceeded,
-    SeatNotFound,
-    SeatOccupied,
-    SeatsNotFound,
-    SeatsTaken,
     Strategy,
 )
 from boxoffice.observability.metrics import RATE_LIMITED_TOTAL, record_booking
@@ -108,22 +104,24 @@ class BookingService:
         self._flights = flights
 
     async def book_seat(self, seat_id: int, caller: Caller, strategy: Strategy | None = None) -> Booking:
-        """The original single-seat call: exactly one of many concurrent requests for a seat wins."""
+        """The original single-seat call: exactly one of many concurrent requests for a seat wins.
+
+        The per-user seat cap is enforced by the claim itself (in its batch, or alone with the user's
+        lock), so capped single-seat bookings keep group commit and single-flight.
+        """
         chosen = self.strategies.get(strategy)
-        if self.policy.seats_per_user:
-            # The per-user cap needs the multi-seat transaction; the answer keeps the single-seat shape.
-            with record_booking(chosen.name):
-                try:
-                    return (await self.book_seats([seat_id], caller, strategy))[0]
-                except SeatsNotFound as exc:
-                    raise SeatNotFound(seat_id) from exc
-                except SeatsTaken as exc:
-                    raise SeatOccupied(seat_id, "is already booked or held") from exc
+        cap = self.policy.seats_per_user
         with record_booking(chosen.name):
-            if self._flights is not None and chosen.single_flight and not in_transaction():
-                booking = await self._flights.run(seat_id, chosen.name, lambda: chosen.book(seat_id, caller.user))
-            else:
-                booking = await chosen.book(seat_id, caller.user)
+            try:
+                if self._flights is not None and chosen.single_flight and not in_transaction():
+                    booking = await self._flights.run(
+                        seat_id, chosen.name, lambda: chosen.book(seat_id, caller.user, cap)
+                    )
+                else:
+                    booking = await chosen.book(seat_id, caller.user, cap)
+            except SeatLimitExceeded:
+                RATE_LIMITED_TOTAL.labels("seats").inc()
+                raise
         self.changes.written()
         return self.owners.issue(caller, booking)
 

@@ -18,6 +18,7 @@ from boxoffice.domain import (
     BookingError,
     Inventory,
     Seat,
+    SeatLimitExceeded,
     SeatNotFound,
     SeatOccupied,
     SeatStatus,
@@ -143,6 +144,92 @@ SELECT now.status AS current_status, now.free, b.id AS booking_id, e.seq, c.*
  ORDER BY i.seat_id
 """
 
+# What counts against the per-user cap in an event: seats booked, and seats held and not lapsed
+# (`except_token`: a hold being confirmed, not counted twice). `{s}` is the seats alias, `{user}`
+# the user expression. One definition for the multi-seat check (storage.checkout) and the batch.
+HOLDING_SQL = (
+    "(({s}.status = 'BOOKED' AND {s}.booked_by = {user})"
+    " OR ({s}.status = 'HELD' AND {s}.held_by = {user} AND {s}.held_until >= clock_timestamp()"
+    " AND {s}.hold_token IS DISTINCT FROM {token}))"
+)
+
+
+def user_lock_key(user: str) -> str:
+    """The per-user advisory lock key (SQL) that serialises every change counted by the seat cap."""
+    return f"hashtextextended('boxoffice-user:' || {user}, 0)"
+
+
+# The capped users of a batch, locked in key order with try-locks: a user whose lock another
+# transaction holds (a multi-seat booking, a hold, another worker's batch) is left out and their
+# claims are made alone, waiting there; the batch itself never waits, so it cannot deadlock or stall.
+# A separate statement from the claim, so the claim's snapshot (its counts) starts after the locks.
+_LOCK_USERS = f"""
+SELECT coalesce(array_agg(u ORDER BY k, u), '{{}}') FROM (
+    SELECT u, k FROM (SELECT DISTINCT u, {user_lock_key("u")} AS k FROM unnest($1::text[]) AS u) AS d ORDER BY k, u
+) AS o
+ WHERE pg_try_advisory_xact_lock(k)
+"""
+
+# Group commit with the per-user cap ($4, 0 = none) enforced in the statement. Only claims of users
+# whose lock this transaction holds ($5) or that have no cap are decided here. A claim is within the
+# cap when the user's seats in the seat's event (`current`, before this batch) plus the claimable
+# seats of the same user and event earlier in the batch stay below the cap: exactly what making the
+# claims one by one in seat order would decide. An over-cap claim is refused whether or not its seat
+# is free (the multi-seat path checks the cap first too).
+_CLAIM_BATCH_CAPPED = f"""
+WITH input AS (
+    SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::int[]) AS i(seat_id, user_id, strategy, cap)
+), locked AS (
+    SELECT id FROM seats
+     WHERE id = ANY($1::int[]) AND {AVAILABLE_SQL}
+     ORDER BY id
+       FOR UPDATE SKIP LOCKED
+), member AS (
+    SELECT i.seat_id, i.user_id, i.strategy, i.cap, s.event_id, l.id IS NOT NULL AS claimable
+      FROM input AS i
+      JOIN seats AS s ON s.id = i.seat_id
+      LEFT JOIN locked AS l ON l.id = i.seat_id
+     WHERE i.cap = 0 OR i.user_id = ANY($5::text[])
+), verdict AS (
+    SELECT m.seat_id, m.user_id, m.strategy, m.cap, m.claimable, c.current,
+           m.cap = 0 OR c.current + count(*) FILTER (WHERE m.claimable) OVER (
+               PARTITION BY m.user_id, m.event_id ORDER BY m.seat_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+           ) < m.cap AS within
+      FROM member AS m
+     CROSS JOIN LATERAL (
+        SELECT CASE WHEN m.cap = 0 THEN 0 ELSE (
+            SELECT count(*) FROM seats AS o
+             WHERE o.event_id = m.event_id AND {HOLDING_SQL.format(s="o", user="m.user_id", token="NULL::uuid")}
+        ) END AS current
+     ) AS c
+), claimed AS (
+    UPDATE seats AS s
+       SET status = 'BOOKED', booked_by = v.user_id, booked_at = clock_timestamp(), version = s.version + 1,
+           held_by = NULL, hold_token = NULL, held_until = NULL
+      FROM verdict AS v
+     WHERE s.id = v.seat_id AND v.claimable AND v.within AND {AVAILABLE_SQL}
+ RETURNING {", ".join(f"s.{c.strip()}" for c in SEAT_COLUMNS.split(","))}, v.strategy
+), booking AS (
+    INSERT INTO bookings (seat_id, user_id, strategy, created_at)
+    SELECT id, booked_by, strategy, booked_at FROM claimed ORDER BY id
+ RETURNING id, seat_id
+), event AS (
+    INSERT INTO seat_events (seat_id, version)
+    SELECT id, version FROM claimed ORDER BY id
+ RETURNING seq, seat_id
+)
+SELECT now.status AS current_status, now.free, v.seat_id IS NOT NULL AS decided, v.within,
+       greatest(v.current, v.cap) AS holding, b.id AS booking_id, e.seq, c.*
+  FROM input AS i
+  LEFT JOIN (SELECT id, status, {AVAILABLE_SQL} AS free FROM seats WHERE id = ANY($1::int[])) AS now
+         ON now.id = i.seat_id
+  LEFT JOIN verdict AS v ON v.seat_id = i.seat_id
+  LEFT JOIN claimed AS c ON c.id = i.seat_id
+  LEFT JOIN booking AS b ON b.seat_id = i.seat_id
+  LEFT JOIN event AS e ON e.seat_id = i.seat_id
+ ORDER BY i.seat_id
+"""
+
 ClaimOutcome = Booking | BookingError | None
 """A claim's result in a batch: the booking, the refusal, or None when the seat was locked by
 another transaction (claim it alone to learn the outcome)."""
@@ -176,34 +263,50 @@ async def claim_batch(
     strategies: Sequence[Strategy],
     *,
     lock_first: bool = False,
+    seat_caps: Sequence[int] | None = None,
 ) -> list[ClaimOutcome]:
-    """Claim distinct seats, sorted by id, for their users in one autocommit statement; one outcome each.
+    """Claim distinct seats, sorted by id, for their users in one statement; one outcome each.
 
-    `lock_first` is the DB strategy's pessimistic pattern for the whole batch: a transaction that
-    locks the rows in id order, then makes the same conditional write.
+    Without `lock_first` or a cap: one autocommit statement, one round trip. `lock_first` is the DB
+    strategy's pessimistic pattern for the whole batch: lock the rows in id order, then make the same
+    conditional write. `seat_caps` (per claim, 0 = none) enforces the per-user cap: the capped users'
+    advisory locks are taken first (`_LOCK_USERS`), then the claim counts and writes in one statement.
+    Both need the caller's transaction (the locks must last until the commit).
     Raises BatchRefused when PostgreSQL refused the batch; other failures (the connection lost
     after sending) propagate, since the batch may have committed.
     """
-    args = (seat_ids, user_ids, [s.value for s in strategies])
+    capped = seat_caps is not None and any(seat_caps)
+    assert not (lock_first or capped) or conn.is_in_transaction(), "locks need the caller's transaction"
     try:
+        if capped:
+            assert seat_caps is not None
+            users = await conn.fetchval(_LOCK_USERS, [u for u, cap in zip(user_ids, seat_caps, strict=True) if cap])
         if lock_first:
-            async with conn.transaction():
-                await conn.execute(_LOCK_BATCH, seat_ids)
-                rows = await conn.fetch(_CLAIM_BATCH, *args)
+            await conn.execute(_LOCK_BATCH, seat_ids)
+        if capped:
+            rows = await conn.fetch(
+                _CLAIM_BATCH_CAPPED, seat_ids, user_ids, [s.value for s in strategies], seat_caps, users
+            )
         else:
-            rows = await conn.fetch(_CLAIM_BATCH, *args)
+            rows = await conn.fetch(_CLAIM_BATCH, seat_ids, user_ids, [s.value for s in strategies])
     except Exception as exc:
         if _refusal(exc):
             raise BatchRefused(str(exc)) from exc
         raise
     outcomes: list[ClaimOutcome] = []
-    for seat_id, strategy, row in zip(seat_ids, strategies, rows, strict=True):
+    caps = seat_caps if seat_caps is not None else [0] * len(seat_ids)
+    for seat_id, strategy, cap, row in zip(seat_ids, strategies, caps, rows, strict=True):
         if row["booking_id"] is not None:
             outcomes.append(
                 Booking(booking_id=row["booking_id"], seat=seat_from_row(row), strategy=strategy, sequence=row["seq"])
             )
         elif row["current_status"] is None:
             outcomes.append(SeatNotFound(seat_id))
+        elif capped and not row["decided"]:
+            outcomes.append(None)  # the user's lock was busy: decided alone
+        elif capped and not row["within"]:
+            # What the user holds once the batch's earlier claims of theirs are counted.
+            outcomes.append(SeatLimitExceeded(cap, int(row["holding"])))
         elif row["free"]:
             outcomes.append(None)
         elif row["current_status"] == SeatStatus.HELD:
