@@ -159,19 +159,18 @@ def user_lock_key(user: str) -> str:
     return f"hashtextextended('boxoffice-user:' || {user}, 0)"
 
 
-# The capped users of a batch, locked in key order with try-locks: a user whose lock another
-# transaction holds (a multi-seat booking, a hold, another worker's batch) is left out and their
-# claims are made alone, waiting there; the batch itself never waits, so it cannot deadlock or stall.
-# A separate statement from the claim, so the claim's snapshot (its counts) starts after the locks.
+# The capped users' locks for a batch, taken in key order (DISTINCT keeps the subquery and its
+# order), before any seat lock: the multi-seat path also takes its one user lock before seat locks,
+# so no cycle can form. Held by short transactions only; `lock_timeout` bounds the wait (then the
+# batch is refused and its claims are made alone). A statement of its own, so the claim's snapshot
+# (its counts) starts after the locks are held.
 _LOCK_USERS = f"""
-SELECT coalesce(array_agg(u ORDER BY k, u), '{{}}') FROM (
-    SELECT u, k FROM (SELECT DISTINCT u, {user_lock_key("u")} AS k FROM unnest($1::text[]) AS u) AS d ORDER BY k, u
-) AS o
- WHERE pg_try_advisory_xact_lock(k)
+SELECT pg_advisory_xact_lock(k)
+  FROM (SELECT DISTINCT {user_lock_key("u")} AS k FROM unnest($1::text[]) AS u ORDER BY k) AS o
 """
 
-# Group commit with the per-user cap ($4, 0 = none) enforced in the statement. Only claims of users
-# whose lock this transaction holds ($5) or that have no cap are decided here. A claim is within the
+# Group commit with the per-user cap ($4, 0 = none) enforced in the statement, run after
+# `_LOCK_USERS` in the same transaction. A claim is within the
 # cap when the user's seats in the seat's event (`current`, before this batch) plus the claimable
 # seats of the same user and event earlier in the batch stay below the cap: exactly what making the
 # claims one by one in seat order would decide. An over-cap claim is refused whether or not its seat
@@ -189,7 +188,6 @@ WITH input AS (
       FROM input AS i
       JOIN seats AS s ON s.id = i.seat_id
       LEFT JOIN locked AS l ON l.id = i.seat_id
-     WHERE i.cap = 0 OR i.user_id = ANY($5::text[])
 ), verdict AS (
     SELECT m.seat_id, m.user_id, m.strategy, m.cap, m.claimable, c.current,
            m.cap = 0 OR c.current + count(*) FILTER (WHERE m.claimable) OVER (
@@ -218,7 +216,7 @@ WITH input AS (
     SELECT id, version FROM claimed ORDER BY id
  RETURNING seq, seat_id
 )
-SELECT now.status AS current_status, now.free, v.seat_id IS NOT NULL AS decided, v.within,
+SELECT now.status AS current_status, now.free, v.within,
        greatest(v.current, v.cap) AS holding, b.id AS booking_id, e.seq, c.*
   FROM input AS i
   LEFT JOIN (SELECT id, status, {AVAILABLE_SQL} AS free FROM seats WHERE id = ANY($1::int[])) AS now
@@ -280,13 +278,11 @@ async def claim_batch(
     try:
         if capped:
             assert seat_caps is not None
-            users = await conn.fetchval(_LOCK_USERS, [u for u, cap in zip(user_ids, seat_caps, strict=True) if cap])
+            await conn.execute(_LOCK_USERS, [u for u, cap in zip(user_ids, seat_caps, strict=True) if cap])
         if lock_first:
             await conn.execute(_LOCK_BATCH, seat_ids)
         if capped:
-            rows = await conn.fetch(
-                _CLAIM_BATCH_CAPPED, seat_ids, user_ids, [s.value for s in strategies], seat_caps, users
-            )
+            rows = await conn.fetch(_CLAIM_BATCH_CAPPED, seat_ids, user_ids, [s.value for s in strategies], seat_caps)
         else:
             rows = await conn.fetch(_CLAIM_BATCH, seat_ids, user_ids, [s.value for s in strategies])
     except Exception as exc:
@@ -302,8 +298,6 @@ async def claim_batch(
             )
         elif row["current_status"] is None:
             outcomes.append(SeatNotFound(seat_id))
-        elif capped and not row["decided"]:
-            outcomes.append(None)  # the user's lock was busy: decided alone
         elif capped and not row["within"]:
             # What the user holds once the batch's earlier claims of theirs are counted.
             outcomes.append(SeatLimitExceeded(cap, int(row["holding"])))
