@@ -51,10 +51,10 @@ class Settings(BaseSettings):
     )
     http_max_headers: int = Field(default=100, ge=8, le=10_000, description="Header fields; more is 431 and close.")
     http_header_timeout_s: float = Field(
-        default=10.0, gt=0, le=600, description="A new connection's (or next request's) head must arrive within this."
+        default=30.0, gt=0, le=600, description="A new connection's (or next request's) head must arrive within this."
     )
     http_body_timeout_s: float = Field(
-        default=10.0, gt=0, le=600, description="A request body must arrive within this of its head (else 408)."
+        default=30.0, gt=0, le=600, description="A request body must arrive within this of its head (else 408)."
     )
     http_max_connections: int = Field(
         default=20_000,
