@@ -10,6 +10,7 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -26,6 +27,8 @@ from boxoffice.booking.locks import SeatLeases
 from boxoffice.booking.ownership import Ownership
 from boxoffice.booking.service import BookingService, CheckoutPolicy, SeatChanges
 from boxoffice.booking.sweeper import Sweeper
+from boxoffice.edge import drain, management
+from boxoffice.edge import workers as worker_marks
 from boxoffice.health import HealthChecker
 from boxoffice.observability import metrics, multiprocess
 from boxoffice.observability.logs import configure_logging
@@ -83,6 +86,17 @@ async def _settle_garbage_collector(ready: asyncio.Event) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+async def _mark_ready_when(ready: asyncio.Event) -> None:
+    """Tell the sibling workers (instance-wide readiness) once this one has migrated and seeded."""
+    await ready.wait()
+    if not drain.DRAIN.active:
+        worker_marks.mark_ready(True)
+
+
+def _on_drain() -> None:
+    worker_marks.mark_ready(False)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -154,9 +168,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stomp.hub = realtime.hub
         _start_background(supervisor, bootstrap, db, changes, settings)
         settle = asyncio.create_task(_settle_garbage_collector(bootstrap.ready))
+        marking = asyncio.create_task(_mark_ready_when(bootstrap.ready))
+        drain.install(settings.drain_s, asyncio.get_running_loop(), _on_drain)
+        listener = None
+        if settings.management_port is not None:
+            listener = await management.listen(app, settings.management_host, settings.management_port)
         try:
             yield
         finally:
+            worker_marks.mark_ready(False)
+            if listener is not None:
+                listener.close()
+            marking.cancel()
             settle.cancel()
             await supervisor.stop()
             stomp.hub = None
@@ -168,4 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await redis.aclose()
             await db.pool.close()
 
-    return build_app(settings, lifespan=lifespan, ready=bootstrap.ready.is_set, websocket=stomp)
+    app = build_app(settings, lifespan=lifespan, ready=bootstrap.ready.is_set, websocket=stomp)
+    # Outermost: which paths the public and the management port serve.
+    app.edge = management.ManagementGate(app.edge or partial(FastAPI.__call__, app), settings)  # type: ignore[attr-defined]
+    return app

@@ -75,6 +75,11 @@ BACKGROUND_TASKS = ("bootstrap", "relay", "doorbell", "sweeper", "pool_sampler")
 BACKGROUND_TASK_ERRORS = Counter(
     "background_task_errors", "Failures of a background task (each is retried after a backoff).", ["task"]
 )
+HTTP_CONNECTIONS_SHED = Counter(
+    "http_connections_shed",
+    "HTTP connections the edge refused or closed (header too large, timeouts, connection cap).",
+    ["reason"],
+)
 RELAY_HOLE_WAIT = Gauge(
     "relay_hole_wait_seconds",
     "How long the outbox relay has waited on a missing sequence value that an open transaction may still"
@@ -88,6 +93,7 @@ DROP_REASONS = ("slow_consumer", "send_timeout")
 WS_REFUSAL_REASONS = ("address_cap", "frame_rate", "duplicate_subscription", "idle", "unauthenticated")
 RATE_LIMIT_KINDS = ("ip", "user", "seats")
 BATCH_RETRY_REASONS = ("refused", "locked")
+SHED_REASONS = ("header_too_large", "too_many_headers", "header_timeout", "body_timeout", "connections")
 
 
 @cache
@@ -162,3 +168,5 @@ def init_series() -> None:
         BACKGROUND_TASK_ERRORS.labels(task)
     for reason in BATCH_RETRY_REASONS:
         BATCH_RETRIES.labels(reason)
+    for reason in SHED_REASONS:
+        HTTP_CONNECTIONS_SHED.labels(reason)
