@@ -128,7 +128,7 @@ class ClaimBatcher:
         batch.sort(key=lambda c: c.seat_id)
         BATCH_SIZE.observe(len(batch))
         try:
-            async with self._db.connection() as conn:
+            async with self._db.connection(writes=True) as conn:  # an autocommit write: a lost answer is unknown
                 outcomes = await seats.claim_batch(
                     conn,
                     [c.seat_id for c in batch],
