@@ -8,7 +8,9 @@ follows), measures in each round:
   - HTTP: `--bookings` ATOMIC bookings of distinct seats through HAProxy from `--clients` clients
     (bookings/s, p50/p99 latency as the client sees it);
   - pgbench: the engine's own ATOMIC claim statement (boxoffice.bench.pgbench) through HAProxy's
-    primary endpoint, `--clients` connections, one claim per transaction (tps, mean latency).
+    primary endpoint, `--clients` connections, one claim per transaction (tps, mean latency);
+  - pgbench with ONE connection: the latency of one claim and its commit alone, the part of a
+    booking's latency that synchronous replication adds to (least sensitive to a busy machine).
 The inventory is reset before every measurement. Prints one line per measurement and the medians.
 """
 
@@ -126,7 +128,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--bookings", type=int, default=3000)
+    parser.add_argument("--bookings", type=int, default=1000)
     args = parser.parse_args()
     env = {"BOXOFFICE_SEED_ROWS": "100", "BOXOFFICE_SEED_COLS": "100", "BOXOFFICE_LOG_LEVEL": "WARNING"}
     env |= {
@@ -144,16 +146,19 @@ def main() -> None:
                 http = asyncio.run(http_round(stack.base_url, args.clients, args.bookings))
                 reset(stack)
                 pg = pgbench_round(stack, args.clients, args.bookings)
+                reset(stack)
+                one = pgbench_round(stack, 1, 500)
                 results.setdefault(f"http {mode}", []).append(http)
                 results.setdefault(f"pgbench {mode}", []).append(pg)
+                results.setdefault(f"1-client {mode}", []).append(one)
                 print(
                     f"{mode:5}  HTTP {http[0]:7.0f} bookings/s  p50 {http[1]:6.1f} ms  p99 {http[2]:6.1f} ms"
-                    f"   pgbench {pg[0]:7.0f} tps  mean {pg[1]:6.2f} ms",
+                    f"   pgbench {pg[0]:7.0f} tps  mean {pg[1]:6.2f} ms   1 client {one[1]:6.2f} ms",
                     flush=True,
                 )
     finally:
         stack.down()
-    print("medians:")
+    print("medians (HTTP: bookings/s, p50 ms, p99 ms; pgbench: tps, mean ms):")
     for name, rows in results.items():
         medians = [statistics.median(column) for column in zip(*rows, strict=True)]
         print(f"  {name:14} " + "  ".join(f"{m:8.1f}" for m in medians))
