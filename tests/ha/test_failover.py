@@ -158,7 +158,10 @@ async def test_redis_master_killed_database_strategies_never_stop(fresh: Stack) 
     print(f"\nHA Redis failover history: {recorder.summary()}")
 
     database = recorder.where(lambda t: t.op.strategy in DATABASE_ONLY)
-    stopped = [t.op for t in database if t.op.kind == "unknown" or t.op.status == 503]
+    # (DATABASE_BUSY, a pool wait on a starved machine, has nothing to do with Redis.)
+    stopped = [
+        t.op for t in database if t.op.kind == "unknown" or (t.op.status == 503 and t.op.error != "DATABASE_BUSY")
+    ]
     assert not stopped, f"DB/ATOMIC bookings stopped with Redis: {stopped[:5]}"
     during = [t for t in database if killed_at < t.ended < resumed_at and t.op.kind == "ok"]
     assert during or resumed_at - killed_at < 0.5, "no DB/ATOMIC booking succeeded while Redis failed over"
