@@ -74,6 +74,17 @@ def _error(exc: BaseException, details: bool) -> str:
 DRAINING = Report(DOWN, {"drain": Component(DOWN, {"state": "DRAINING"})})
 
 
+def _with_workers(report: Report) -> Report:
+    """Under `boxoffice serve`, the instance is ready only when all its workers are."""
+    siblings = worker_marks.workers()
+    if siblings is None:
+        return report
+    up = siblings.all_ready
+    workers = Component(UP if up else DOWN, {"ready": siblings.ready, "expected": siblings.expected})
+    status = UP if report.status == UP and up else DOWN
+    return Report(status, {**report.components, "workers": workers})
+
+
 class HealthChecker:
     def __init__(
         self,
@@ -96,18 +107,17 @@ class HealthChecker:
         self._cached_at = 0.0
 
     async def readiness(self) -> Report:
-        """Single-flight and cached: concurrent probes share one check; a drain answers at once."""
+        """The dependencies' verdict (single-flight and cached: concurrent probes share one check),
+        combined with the drain and the sibling workers' state, which are read fresh every time."""
         if DRAIN.active:
             return DRAINING
-        if self._fresh():
-            assert self._cached is not None
-            return self._cached
-        async with self._lock:
-            if not self._fresh():
-                self._cached = await self._check()
-                self._cached_at = time.monotonic()
-            assert self._cached is not None
-            return self._cached
+        if not self._fresh():
+            async with self._lock:
+                if not self._fresh():
+                    self._cached = await self._check()
+                    self._cached_at = time.monotonic()
+        assert self._cached is not None
+        return _with_workers(self._cached)
 
     def _fresh(self) -> bool:
         return self._cached is not None and time.monotonic() - self._cached_at < CACHE_S
@@ -118,12 +128,6 @@ class HealthChecker:
         redis_required = self._settings.default_strategy is Strategy.REDIS
         ready = db.status == UP and migrations.status == UP and (redis.status == UP or not redis_required)
         components = {"db": db, "migrations": migrations, "redis": redis, "tasks": self._tasks_component()}
-        siblings = worker_marks.workers()
-        if siblings is not None:
-            workers_up = siblings.all_ready
-            ready = ready and workers_up
-            details = {"ready": siblings.ready, "expected": siblings.expected}
-            components["workers"] = Component(UP if workers_up else DOWN, details)
         return Report(UP if ready else DOWN, components)
 
     def _bootstrap_details(self) -> dict[str, object]:

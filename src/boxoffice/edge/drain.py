@@ -3,7 +3,9 @@
 uvicorn installs its own SIGTERM handler before the app's lifespan starts; `install` wraps it. The
 first SIGTERM starts the drain at once (readiness answers 503, every response carries
 `Connection: close`, new connections are still served) and hands the signal to uvicorn only
-`drain_s` later, which then shuts down gracefully. A second SIGTERM, or SIGINT, stops at once.
+`drain_s` later, which then shuts down gracefully. A repeated SIGTERM does not cut the drain short
+(a service manager may signal every process of the group, and uvicorn's supervisor forwards the
+signal to each worker as well); SIGINT stops at once.
 """
 
 from __future__ import annotations
@@ -50,8 +52,7 @@ def install(drain_s: float, loop: asyncio.AbstractEventLoop, on_begin: Callable[
 
     def on_sigterm(sig: int, frame: FrameType | None) -> None:
         if DRAIN.active:
-            original(sig, frame)  # asked twice: stop now
-            return
+            return  # already draining (e.g. the supervisor forwarding the same SIGTERM)
         DRAIN.begin()
         # A signal handler may interrupt the loop anywhere: only hand work to it thread-safely.
         loop.call_soon_threadsafe(_start, loop, drain_s, stop, sig, on_begin, context=contextvars.Context())
