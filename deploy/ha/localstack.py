@@ -174,11 +174,17 @@ class PatroniNode:
         """Lose the machine: SIGKILL Patroni and PostgreSQL at once (no clean shutdown, no demotion)."""
         pid = self.postmaster_pid()
         self.proc.signal(signal.SIGKILL)
-        if pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)  # the postmaster leads its own process group
+        self.kill_postmaster(pid)
         if self.proc.popen is not None:
             self.proc.popen.wait(10)
+
+    def kill_postmaster(self, pid: int | None) -> None:
+        """SIGKILL the postmaster (its backends exit when it dies), whatever group it is in."""
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
 
 
 @dataclass
@@ -544,10 +550,12 @@ class Stack:
             with contextlib.suppress(Exception):
                 proc.stop(timeout_s=15)
         for node in self.nodes:
-            pid = node.postmaster_pid()
-            if pid:
+            # Patroni may exit before its PostgreSQL has (e.g. a rejoining node still in recovery):
+            # kill what is left of the node's process group and the postmaster itself.
+            if node.proc.popen is not None:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(pid, signal.SIGKILL)
+                    os.killpg(node.proc.popen.pid, signal.SIGKILL)
+            node.kill_postmaster(node.postmaster_pid())
         shutil.rmtree(self.root, ignore_errors=True)
 
 
