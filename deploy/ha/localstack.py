@@ -41,6 +41,8 @@ SCOPE = "boxoffice"
 SENTINEL_MASTER = "boxoffice"
 DATABASE = "boxoffice"
 REPO = Path(__file__).resolve().parents[2]
+HAPROXY_ERRORS = Path(__file__).resolve().parent / "haproxy-errors"
+"""HAProxy's own answers (502/503/504) in Box Office's vocabulary; compose.yaml mounts the same files."""
 
 
 def free_port() -> int:
@@ -172,11 +174,17 @@ class PatroniNode:
         """Lose the machine: SIGKILL Patroni and PostgreSQL at once (no clean shutdown, no demotion)."""
         pid = self.postmaster_pid()
         self.proc.signal(signal.SIGKILL)
-        if pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)  # the postmaster leads its own process group
+        self.kill_postmaster(pid)
         if self.proc.popen is not None:
             self.proc.popen.wait(10)
+
+    def kill_postmaster(self, pid: int | None) -> None:
+        """SIGKILL the postmaster (its backends exit when it dies), whatever group it is in."""
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
 
 
 @dataclass
@@ -293,6 +301,7 @@ class Stack:
                 self.start_app(i)
             for i in range(self.apps):
                 wait_for(f"app {i} ready", functools.partial(self.app_ready, i), timeout_s=90)
+        self.write_prometheus()
         self.save()
         return self
 
@@ -399,6 +408,7 @@ class Stack:
         (self.root / "haproxy.cfg").write_text(
             HAPROXY_CFG.format(
                 sock=self.root / "haproxy.sock",
+                errors=HAPROXY_ERRORS,
                 pg=self.ports["pg_primary"],
                 http=self.ports["http"],
                 nodes=nodes,
@@ -454,6 +464,19 @@ class Stack:
         else:
             self.instances.append(proc)
         return proc
+
+    def write_prometheus(self) -> Path:
+        """A Prometheus config scraping EVERY instance (labelled `instance="appN"`), not the balancer.
+
+        `prometheus --config.file=<root>/prometheus.yml` then feeds the per-instance dashboard panels.
+        """
+        targets = ",\n".join(
+            f'      {{"targets": ["127.0.0.1:{port}"], "labels": {{"instance": "app{i}"}}}}'
+            for i, port in enumerate(self.app_ports)
+        )
+        path = self.root / "prometheus.yml"
+        path.write_text(PROMETHEUS_CFG.format(targets=targets))
+        return path
 
     def app_ready(self, index: int) -> bool:
         return http_status(f"http://127.0.0.1:{self.app_ports[index]}/actuator/health/readiness") == 200
@@ -527,10 +550,12 @@ class Stack:
             with contextlib.suppress(Exception):
                 proc.stop(timeout_s=15)
         for node in self.nodes:
-            pid = node.postmaster_pid()
-            if pid:
+            # Patroni may exit before its PostgreSQL has (e.g. a rejoining node still in recovery):
+            # kill what is left of the node's process group and the postmaster itself.
+            if node.proc.popen is not None:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(pid, signal.SIGKILL)
+                    os.killpg(node.proc.popen.pid, signal.SIGKILL)
+            node.kill_postmaster(node.postmaster_pid())
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -538,8 +563,11 @@ HAPROXY_CFG = """\
 global
     maxconn 4096
     stats socket {sock} mode 600 level admin
+    # One line per request and connection in haproxy.log (`-db` keeps HAProxy in the foreground).
+    log stderr format raw local0 info
 
 defaults
+    log global
     timeout connect 2s
     timeout client 60s
     timeout server 60s
@@ -551,18 +579,28 @@ defaults
 listen postgres_primary
     bind 127.0.0.1:{pg}
     mode tcp
+    option tcplog
     option httpchk GET /primary
     http-check expect status 200
     default-server inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions
 {nodes}
 
 # Box Office: readiness decides; a draining instance turns not-ready and leaves the rotation
-# before it closes. Connection failures are retried on another instance (the request was not sent).
+# (two failed checks, 1 s) well before its drain ends. A connection that fails was never sent a
+# request: it is retried on another instance. A request already sent is never retried (a POST may
+# have committed): HAProxy's own errors are answered in Box Office's vocabulary, so a client can
+# tell a definite refusal (503 SERVICE_UNAVAILABLE: no instance took it) from an unknown outcome.
 frontend http
     bind 127.0.0.1:{http}
     mode http
+    option httplog
     option http-server-close
+    # HAProxy is the edge: a client's own X-Forwarded-For is dropped, HAProxy's is the only one.
+    http-request del-header X-Forwarded-For
     option forwardfor
+    errorfile 502 {errors}/502.http
+    errorfile 503 {errors}/503.http
+    errorfile 504 {errors}/504.http
     default_backend boxoffice
 
 backend boxoffice
@@ -570,11 +608,26 @@ backend boxoffice
     balance roundrobin
     option httpchk GET /actuator/health/readiness
     http-check expect status 200
-    option redispatch
+    option redispatch 1
     retries 3
     retry-on conn-failure
-    default-server inter 500ms fall 1 rise 2
+    default-server inter 500ms fall 2 rise 2
+    errorfile 502 {errors}/502.http
+    errorfile 503 {errors}/503.http
+    errorfile 504 {errors}/504.http
 {apps}
+"""
+
+PROMETHEUS_CFG = """\
+# Written by deploy/ha/localstack.py: one target per Box Office instance (YAML, JSON-style lists).
+global:
+  scrape_interval: 5s
+scrape_configs:
+  - job_name: boxoffice
+    metrics_path: /actuator/prometheus
+    static_configs: [
+{targets}
+    ]
 """
 
 

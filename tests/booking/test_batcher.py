@@ -20,6 +20,7 @@ from boxoffice.booking.strategies import claim_alone
 from boxoffice.domain import (
     Booking,
     DatabaseBusy,
+    OutcomeUnknown,
     Seat,
     SeatLimitExceeded,
     SeatNotFound,
@@ -32,7 +33,7 @@ from boxoffice.settings import Settings
 from boxoffice.storage import migrate
 from boxoffice.storage.db import Database, create_pool
 from boxoffice.storage.seed import seed
-from tests.helpers import assert_consistent, rows
+from tests.helpers import assert_consistent, rows, until
 from tests.support import fresh_database
 
 ATOMIC = Strategy.ATOMIC
@@ -150,6 +151,28 @@ async def test_a_cancelled_request_claims_nothing(seated: tuple[str, Database]) 
     gone.cancel()
     assert isinstance(await kept, Booking)
     assert rows(url, "SELECT seat_id FROM bookings") == [{"seat_id": 10}]
+
+
+async def test_a_batch_whose_connection_dies_mid_statement_is_unknown(seated: tuple[str, Database]) -> None:
+    """The batch statement is an autocommit write: once sent, a lost connection means it may have
+    committed, so its claims are OUTCOME_UNKNOWN, never 'nothing was changed' (found by tests/ha)."""
+    url, _ = seated
+    settings = Settings(database_url=url, db_lock_timeout_ms=30_000, db_pool_max=2)
+    pool = await create_pool(settings, url)
+    db = Database(pool, acquire_timeout_s=5, pool_max=2)
+    batcher = ClaimBatcher(db, claim_alone(db), max_batch=256, max_in_flight=1)
+    waiting = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    try:
+        with psycopg.connect(url) as holder, psycopg.connect(url, autocommit=True) as admin:
+            holder.execute("LOCK TABLE seats IN ACCESS EXCLUSIVE MODE")
+            claims = [asyncio.ensure_future(batcher.claim(seat, f"u{seat}", ATOMIC)) for seat in (1, 2, 3)]
+            await until(lambda: admin.execute(waiting).fetchall(), what="the batch statement waiting on the lock")
+            admin.execute(f"SELECT pg_terminate_backend(pid) FROM ({waiting}) w")
+            answers = await asyncio.gather(*claims, return_exceptions=True)
+            holder.rollback()
+    finally:
+        await pool.close()
+    assert all(isinstance(a, OutcomeUnknown) for a in answers), answers
 
 
 def failing(exc: BaseException, calls: list[str], gate: asyncio.Event) -> Callable[[], Awaitable[Booking]]:
