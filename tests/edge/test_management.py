@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+
 import httpx
+import pytest
 
 from tests.support import ServerFactory, free_port
 
@@ -42,3 +45,13 @@ def test_by_default_they_stay_public(server_factory: ServerFactory) -> None:
     server = server_factory()
     for path in MANAGED:
         assert status(f"{server.base_url}{path}") == 200, path
+
+
+def test_a_management_port_in_use_stops_the_start(server_factory: ServerFactory) -> None:
+    """Workers share the port with SO_REUSEPORT: another instance listening there must not get half the scrapes."""
+    with socket.socket() as other:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        with pytest.raises(RuntimeError, match="exited"):
+            server_factory(management_port=other.getsockname()[1], log="taken")

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from asyncio import TimerHandle
 from typing import Any
 
@@ -44,6 +45,18 @@ HEADERS_TOO_LARGE = _response(431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "Request h
 TOO_MANY_HEADERS = _response(431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "Too many request header fields")
 REQUEST_TIMEOUT = _response(408, "REQUEST_TIMEOUT", "The request was not received in time")
 OVERLOADED = _response(503, "SERVICE_UNAVAILABLE", "Too many connections; retry shortly")
+
+
+class _QuietInvalidRequests(logging.Filter):
+    """uvicorn logs a WARNING for every unparsable request: anyone could flood the log. The edge
+    counts them (`bad_request`) and logs them at most once per interval instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != INVALID_REQUEST
+
+
+INVALID_REQUEST = "Invalid HTTP request received."
+logging.getLogger("uvicorn.error").addFilter(_QuietInvalidRequests())
 
 
 class _Refused(Exception):
@@ -123,6 +136,9 @@ class EdgeProtocol(HttpToolsProtocol):
         if refusal is not None:
             self._refuse(refusal.reason, refusal.response, str(refusal))
         else:
+            self._refused = True
+            self._cancel_timers()
+            shed("bad_request", self.client, msg)
             super().send_400_response(msg)
 
     def on_message_begin(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from pathlib import Path
 
 import uvicorn
@@ -32,6 +33,8 @@ def run(settings: Settings, host: str, port: int, workers: int) -> None:
     metrics_dir = os.environ.get(METRICS_DIR_ENV)
     if metrics_dir:
         worker_marks.clear_stale(Path(metrics_dir))
+    if settings.management_port is not None:
+        _check_free(settings.management_host, settings.management_port)
     proxies = settings.trusted_proxy_list
     uvicorn.run(
         "boxoffice.server:create_app",
@@ -58,3 +61,15 @@ def run(settings: Settings, host: str, port: int, workers: int) -> None:
         ws_max_size=2 * settings.ws_max_frame_bytes,
         ws_per_message_deflate=settings.ws_compression,
     )
+
+
+def _check_free(host: str, port: int) -> None:
+    """The workers share the management port through SO_REUSEPORT, which would also let another
+    instance of the same user bind it and take half the scrapes: make sure nobody holds it yet."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not "taken"; a listener is
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            raise SystemExit(f"BOXOFFICE_MANAGEMENT_PORT {host}:{port} is not free: {exc}") from exc
