@@ -39,7 +39,7 @@ import brotli
 import orjson
 
 from boxoffice.booking.service import BookingService
-from boxoffice.domain import Inventory, SeatStatus
+from boxoffice.domain import Inventory
 from boxoffice.observability.metrics import SNAPSHOT_CACHE
 from boxoffice.storage import seats
 from boxoffice.storage.db import Database
@@ -236,8 +236,13 @@ class SnapshotCache:
         payload = await prepare()
         async with self._db.connection() as conn:
             epoch = await seats.outbox_epoch(conn)
+        began = datetime.now(UTC)
         inventory = await self._bookings.inventory(event_id)
-        body, first_lapse = await asyncio.to_thread(_render, payload, inventory)
+        # After the read: a hold placed since is a change the checks see; one lapsing since `began`
+        # (seats and GA tickets alike) ends the body's life.
+        async with self._db.connection() as conn:
+            first_lapse = await seats.first_hold_expiry(conn, event_id, began)
+        body = await asyncio.to_thread(_render, payload, inventory)
         # From the end of the read: the TTL only bounds how long a body may be checked and reused
         # (correctness comes from the checks), and a slow read must not leave a body born expired.
         done = self._clock()
@@ -247,13 +252,5 @@ class SnapshotCache:
         return Snapshot(event_id, inventory.sequence, epoch, body, ticket, expires, Fresh(self._tickets))
 
 
-def _render(payload: Payload, inventory: Inventory) -> tuple[bytes, datetime | None]:
-    """The body, and the first hold expiry still ahead of it (holds already lapsed render AVAILABLE)."""
-    rendered_at = datetime.now(UTC)
-    body = orjson.dumps(payload(inventory))
-    lapses = (
-        s.held_until
-        for s in inventory.seats
-        if s.status is SeatStatus.HELD and s.held_until is not None and s.held_until > rendered_at
-    )
-    return body, min(lapses, default=None)
+def _render(payload: Payload, inventory: Inventory) -> bytes:
+    return orjson.dumps(payload(inventory))

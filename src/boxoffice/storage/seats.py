@@ -8,6 +8,7 @@ before (a Redis lease that expired, a paused process, a retry).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -391,6 +392,17 @@ async def outbox_epoch(conn: asyncpg.Connection) -> int:
     """Identifies the outbox's history: changes when `seat_events` is truncated. Read it before a snapshot."""
     epoch: int = await conn.fetchval("SELECT pg_relation_filenode('seat_events'::regclass)")
     return epoch
+
+
+async def first_hold_expiry(conn: asyncpg.Connection, event_id: int, since: datetime) -> datetime | None:
+    """The earliest expiry after `since` of a hold on the event's seats or GA tickets: a lapsed hold
+    reads as free without any outbox row, so a snapshot is only current until then."""
+    expiry: datetime | None = await conn.fetchval(
+        "SELECT min(held_until) FROM seats WHERE status = 'HELD' AND held_until > $2 AND event_id = $1",
+        event_id,
+        since,
+    )
+    return expiry
 
 
 async def changed_since(conn: asyncpg.Connection, event_id: int, sequence: int, epoch: int) -> bool:
