@@ -151,10 +151,10 @@ class ClaimBatcher:
         BATCH_SIZE.observe(len(batch))
         caps = [c.seat_cap for c in batch]
         capped = any(caps)
-        # Locks (the seats' or the capped users') last until COMMIT: a transaction, whose failures
-        # before COMMIT are definite. One autocommit statement otherwise: a lost answer is unknown.
+        # The DB strategy's row locks last until COMMIT: a transaction, whose failures before COMMIT
+        # are definite. One autocommit statement otherwise (capped too): a lost answer is unknown.
         unit: AbstractAsyncContextManager[asyncpg.Connection] = (
-            self._db.transaction() if self._lock_first or capped else self._db.connection(writes=True)
+            self._db.transaction() if self._lock_first else self._db.connection(writes=True)
         )
         try:
             async with unit as conn:

@@ -38,6 +38,7 @@ from boxoffice.domain import (
     SeatOccupied,
 )
 from boxoffice.settings import Settings
+from boxoffice.storage.seats import install_session_routines
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ async def create_pool(settings: Settings, url: str, *, lazy: bool = False) -> Po
         # The client-side budget is a little above the server's so the server's clearer error wins.
         command_timeout=settings.db_statement_timeout_ms / 1000 + 1,
         reset=_keep_session,
+        init=install_session_routines,
     )
     assert pool is not None
     return pool

@@ -172,28 +172,56 @@ def user_lock_key(user: str) -> str:
     return f"hashtextextended('boxoffice-user:' || {user}, 0)"
 
 
-# The capped users' locks for a batch, taken in key order (DISTINCT keeps the subquery and its
-# order), before any seat lock: the multi-seat path also takes its one user lock before seat locks,
-# so no cycle can form. Held by short transactions only; `lock_timeout` bounds the wait (then the
-# batch is refused and its claims are made alone). A statement of its own, so the claim's snapshot
-# (its counts) starts after the locks are held.
-_LOCK_USERS = f"""
-SELECT pg_advisory_xact_lock(k)
-  FROM (SELECT DISTINCT {user_lock_key("u")} AS k FROM unnest($1::text[]) AS u ORDER BY k) AS o
+# The cap's locks and counts for a batch, in one call a claim statement can make: a session-scoped
+# (pg_temp) PL/pgSQL function, installed on every pooled connection (`install_session_routines`).
+# It takes the capped users' advisory locks in key order, waiting (the multi-seat path takes its one
+# user lock before any seat lock too, so no cycle can form; only short transactions hold them, and
+# `lock_timeout` bounds the wait), then counts each user's seats per event in a second query, whose
+# fresh snapshot (a VOLATILE function's) starts after the locks were granted: what one plain
+# statement cannot do, since its snapshot predates its own lock waits.
+CAP_COUNTS = "pg_temp.boxoffice_cap_counts"
+_CREATE_CAP_COUNTS = f"""
+CREATE OR REPLACE FUNCTION {CAP_COUNTS}(p_users text[], p_seats int[])
+RETURNS TABLE (user_id text, event_id int, current bigint)
+LANGUAGE plpgsql VOLATILE AS $fn$
+BEGIN
+    PERFORM pg_advisory_xact_lock(o.k)
+       FROM (SELECT DISTINCT {user_lock_key("u.u")} AS k FROM unnest(p_users) AS u(u) ORDER BY 1) AS o;
+    RETURN QUERY
+    SELECT p.u, p.e, (
+        SELECT count(*) FROM seats AS s
+         WHERE s.event_id = p.e AND {HOLDING_SQL.format(s="s", user="p.u", token="NULL::uuid")}
+    )
+      FROM (SELECT DISTINCT i.u, t.event_id AS e
+              FROM unnest(p_users, p_seats) AS i(u, seat_id) JOIN seats AS t ON t.id = i.seat_id) AS p;
+END
+$fn$
 """
 
-# Group commit with the per-user cap ($4, 0 = none) enforced in the statement, run after
-# `_LOCK_USERS` in the same transaction. A claim is within the
-# cap when the user's seats in the seat's event (`current`, before this batch) plus the claimable
-# seats of the same user and event earlier in the batch stay below the cap: exactly what making the
-# claims one by one in seat order would decide. An over-cap claim is refused whether or not its seat
-# is free (the multi-seat path checks the cap first too).
+
+async def install_session_routines(conn: asyncpg.Connection) -> None:
+    """Run on every new pooled connection (the pool's `init`): the session's own copy of the cap
+    function, so it always matches the code that calls it."""
+    await conn.execute(_CREATE_CAP_COUNTS)
+
+
+# Takes the capped users' locks ahead of the DB strategy's seat locks (its batch locks rows first).
+_LOCK_USERS = f"SELECT count(*) FROM {CAP_COUNTS}($1::text[], $2::int[])"
+
+# Group commit with the per-user cap ($4, 0 = none) enforced in the same statement: $5 and $6 are
+# the capped claims' users and seats. The cap's CTE runs before any seat is locked (`locked` waits
+# for it). A claim is within the cap when the user's seats in the seat's event (`current`, before
+# this batch) plus the claimable seats of the same user and event earlier in the batch stay below
+# the cap: exactly what making the claims one by one in seat order would decide. An over-cap claim
+# is refused whether or not its seat is free (the multi-seat path checks the cap first too).
 _CLAIM_BATCH_CAPPED = f"""
 WITH input AS (
     SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::int[]) AS i(seat_id, user_id, strategy, cap)
+), counts AS (
+    SELECT * FROM {CAP_COUNTS}($5::text[], $6::int[])
 ), locked AS (
     SELECT id FROM seats
-     WHERE id = ANY($1::int[]) AND plain AND {AVAILABLE_SQL}
+     WHERE id = ANY($1::int[]) AND plain AND {AVAILABLE_SQL} AND (SELECT count(*) FROM counts) >= 0
      ORDER BY id
        FOR UPDATE SKIP LOCKED
 ), member AS (
@@ -202,17 +230,12 @@ WITH input AS (
       JOIN seats AS s ON s.id = i.seat_id
       LEFT JOIN locked AS l ON l.id = i.seat_id
 ), verdict AS (
-    SELECT m.seat_id, m.user_id, m.strategy, m.cap, m.claimable, c.current,
-           m.cap = 0 OR c.current + count(*) FILTER (WHERE m.claimable) OVER (
+    SELECT m.seat_id, m.user_id, m.strategy, m.cap, m.claimable, coalesce(c.current, 0) AS current,
+           m.cap = 0 OR coalesce(c.current, 0) + count(*) FILTER (WHERE m.claimable) OVER (
                PARTITION BY m.user_id, m.event_id ORDER BY m.seat_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
            ) < m.cap AS within
       FROM member AS m
-     CROSS JOIN LATERAL (
-        SELECT CASE WHEN m.cap = 0 THEN 0 ELSE (
-            SELECT count(*) FROM seats AS o
-             WHERE o.event_id = m.event_id AND {HOLDING_SQL.format(s="o", user="m.user_id", token="NULL::uuid")}
-        ) END AS current
-     ) AS c
+      LEFT JOIN counts AS c ON m.cap > 0 AND c.user_id = m.user_id AND c.event_id = m.event_id
 ), claimed AS (
     UPDATE seats AS s
        SET status = 'BOOKED', booked_by = v.user_id, booked_at = clock_timestamp(), version = s.version + 1,
@@ -278,26 +301,31 @@ async def claim_batch(
 ) -> list[ClaimOutcome]:
     """Claim distinct seats, sorted by id, for their users in one statement; one outcome each.
 
-    Without `lock_first` or a cap: one autocommit statement, one round trip. `lock_first` is the DB
+    Without `lock_first`: one autocommit statement, one round trip. `lock_first` is the DB
     strategy's pessimistic pattern for the whole batch: lock the rows in id order, then make the same
-    conditional write. `seat_caps` (per claim, 0 = none) enforces the per-user cap: the capped users'
-    advisory locks are taken first (`_LOCK_USERS`), then the claim counts and writes in one statement.
-    Both need the caller's transaction (the locks must last until the commit).
+    conditional write; it needs the caller's transaction. `seat_caps` (per claim, 0 = none) enforces
+    the per-user cap in the same statement (the users' locks, then the counts, then the claims).
     Raises BatchRefused when PostgreSQL refused the batch; other failures (the connection lost
     after sending) propagate, since the batch may have committed.
     """
     capped = seat_caps is not None and any(seat_caps)
-    assert not (lock_first or capped) or conn.is_in_transaction(), "locks need the caller's transaction"
+    assert not lock_first or conn.is_in_transaction(), "row locks need the caller's transaction"
+    strategy_names = [s.value for s in strategies]
     try:
         if capped:
             assert seat_caps is not None
-            await conn.execute(_LOCK_USERS, [u for u, cap in zip(user_ids, seat_caps, strict=True) if cap])
-        if lock_first:
-            await conn.execute(_LOCK_BATCH, seat_ids)
-        if capped:
-            rows = await conn.fetch(_CLAIM_BATCH_CAPPED, seat_ids, user_ids, [s.value for s in strategies], seat_caps)
+            cap_users = [u for u, cap in zip(user_ids, seat_caps, strict=True) if cap]
+            cap_seats = [i for i, cap in zip(seat_ids, seat_caps, strict=True) if cap]
+            if lock_first:
+                await conn.fetchval(_LOCK_USERS, cap_users, cap_seats)
+                await conn.execute(_LOCK_BATCH, seat_ids)
+            rows = await conn.fetch(
+                _CLAIM_BATCH_CAPPED, seat_ids, user_ids, strategy_names, seat_caps, cap_users, cap_seats
+            )
         else:
-            rows = await conn.fetch(_CLAIM_BATCH, seat_ids, user_ids, [s.value for s in strategies])
+            if lock_first:
+                await conn.execute(_LOCK_BATCH, seat_ids)
+            rows = await conn.fetch(_CLAIM_BATCH, seat_ids, user_ids, strategy_names)
     except Exception as exc:
         if _refusal(exc):
             raise BatchRefused(str(exc)) from exc
