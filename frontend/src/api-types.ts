@@ -448,6 +448,130 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events/{event_id}/waiting-room": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Room
+         * @description The room's public state (as this instance last read it, at most a tick old).
+         */
+        get: operations["room_api_v1_events__event_id__waiting_room_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{event_id}/waiting-room/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join
+         * @description Join the queue (201), or find one's place again (200): many tabs of one session share one place.
+         */
+        post: operations["join_api_v1_events__event_id__waiting_room_join_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{event_id}/waiting-room/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Me
+         * @description Where I am; poll again after `Retry-After` seconds (also `pollAfterS`).
+         */
+        get: operations["me_api_v1_events__event_id__waiting_room_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{event_id}/waiting-room/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Leave
+         * @description Give my place (or my admission) back: my admission token stops working.
+         */
+        post: operations["leave_api_v1_events__event_id__waiting_room_leave_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/events/{event_id}/waiting-room": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Admin Room
+         * @description The configuration, the live figures and the adaptive rate now in force (404 if never configured).
+         */
+        get: operations["admin_room_api_v1_admin_events__event_id__waiting_room_get"];
+        /**
+         * Configure
+         * @description Gate (or stop gating) an event's on-sale: start time and limits.
+         */
+        put: operations["configure_api_v1_admin_events__event_id__waiting_room_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/events/{event_id}/waiting-room/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke
+         * @description Revoke one visitor's place or admission (`userId`), or every admission so far (no body).
+         */
+        post: operations["revoke_api_v1_admin_events__event_id__waiting_room_revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -764,6 +888,13 @@ export interface components {
             /** Holds */
             holds: components["schemas"]["HoldOut"][];
         };
+        /** RevokedOut */
+        RevokedOut: {
+            /** Eventid */
+            eventId: number;
+            /** Revoked */
+            revoked: number;
+        };
         /** SeatOut */
         SeatOut: {
             /** Seatid */
@@ -850,6 +981,88 @@ export interface components {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
+        };
+        /**
+         * VisitorOut
+         * @description Where a visitor stands in an event's waiting room; poll again after `pollAfterS`.
+         */
+        VisitorOut: {
+            /** Eventid */
+            eventId: number;
+            /** State */
+            state: string;
+            /** Position */
+            position: number | null;
+            /** Peopleahead */
+            peopleAhead: number | null;
+            /** Estimatedwaits */
+            estimatedWaitS: number | null;
+            /** Startsat */
+            startsAt: string | null;
+            /** Joinedat */
+            joinedAt: string | null;
+            /** Admissiontoken */
+            admissionToken: string | null;
+            /** Admitteduntil */
+            admittedUntil: string | null;
+            /** Pollafters */
+            pollAfterS: number;
+        };
+        /**
+         * WaitingRoomAdminOut
+         * @description The operator's view: the configuration and the live figures.
+         */
+        WaitingRoomAdminOut: {
+            /** Eventid */
+            eventId: number;
+            /** Enabled */
+            enabled: boolean;
+            /** Startsat */
+            startsAt: string | null;
+            /** Open */
+            open: boolean;
+            /** Waiting */
+            waiting: number;
+            /** Active */
+            active: number;
+            /** Admissionrateperminute */
+            admissionRatePerMinute: number;
+            /** Maxactive */
+            maxActive: number;
+            /** Perminute */
+            perMinute: number;
+            /** Minperminute */
+            minPerMinute: number;
+            /** Adaptive */
+            adaptive: boolean;
+            /** Holds */
+            holdS: number;
+            /** Admissionttls */
+            admissionTtlS: number;
+            /** Admittedtotal */
+            admittedTotal: number;
+            /** Revokedbefore */
+            revokedBefore: string | null;
+        };
+        /**
+         * WaitingRoomOut
+         * @description The public state of an event's waiting room.
+         */
+        WaitingRoomOut: {
+            /** Eventid */
+            eventId: number;
+            /** Enabled */
+            enabled: boolean;
+            /** Startsat */
+            startsAt: string | null;
+            /** Open */
+            open: boolean;
+            /** Waiting */
+            waiting: number;
+            /** Active */
+            active: number;
+            /** Admissionrateperminute */
+            admissionRatePerMinute: number;
         };
     };
     responses: never;
@@ -1115,7 +1328,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            /** @description UNAUTHENTICATED: A valid bearer token is required; ADMISSION_REQUIRED: The event is gated: join its waiting room, send Admission-Token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1124,7 +1337,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description USER_MISMATCH: userId differs from the authenticated user; CHANNEL_KEY_REQUIRED: Seats of a sales channel need its X-Channel-Key (seatIds), or the key is unknown */
+            /** @description USER_MISMATCH: userId differs from the authenticated user; CHANNEL_KEY_REQUIRED: Seats of a sales channel need its X-Channel-Key (seatIds), or the key is unknown; ADMISSION_INVALID: The admission token is forged, malformed or another session's; ADMISSION_EXPIRED: The admission token has expired; join the waiting room again; ADMISSION_WRONG_EVENT: The admission token admits to another event; ADMISSION_REVOKED: The admission was revoked (by an operator, or the visitor left) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1187,7 +1400,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After; OUTCOME_UNKNOWN: The change reached the database but its answer was lost: it may have been committed. Retry with the same Idempotency-Key (the first answer is replayed) or read the seat or booking; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
+            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After; OUTCOME_UNKNOWN: The change reached the database but its answer was lost: it may have been committed. Retry with the same Idempotency-Key (the first answer is replayed) or read the seat or booking; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After; WAITING_ROOM_UNAVAILABLE: The waiting room's store cannot answer; nobody is let in; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1438,7 +1651,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            /** @description UNAUTHENTICATED: A valid bearer token is required; ADMISSION_REQUIRED: The event is gated: join its waiting room, send Admission-Token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1447,7 +1660,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description USER_MISMATCH: userId differs from the authenticated user; CHANNEL_KEY_REQUIRED: Seats of a sales channel need its X-Channel-Key (seatIds), or the key is unknown */
+            /** @description USER_MISMATCH: userId differs from the authenticated user; CHANNEL_KEY_REQUIRED: Seats of a sales channel need its X-Channel-Key (seatIds), or the key is unknown; ADMISSION_INVALID: The admission token is forged, malformed or another session's; ADMISSION_EXPIRED: The admission token has expired; join the waiting room again; ADMISSION_WRONG_EVENT: The admission token admits to another event; ADMISSION_REVOKED: The admission was revoked (by an operator, or the visitor left) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1510,7 +1723,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After; OUTCOME_UNKNOWN: The change reached the database but its answer was lost: it may have been committed. Retry with the same Idempotency-Key (the first answer is replayed) or read the seat or booking; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
+            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After; OUTCOME_UNKNOWN: The change reached the database but its answer was lost: it may have been committed. Retry with the same Idempotency-Key (the first answer is replayed) or read the seat or booking; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After; WAITING_ROOM_UNAVAILABLE: The waiting room's store cannot answer; nobody is let in; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2387,6 +2600,533 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    room_api_v1_events__event_id__waiting_room_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitingRoomOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    join_api_v1_events__event_id__waiting_room_join_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Challenge */
+                    challenge?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Already in the room: the same place (or NOT_GATED) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorOut"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorOut"];
+                };
+            };
+            /** @description MALFORMED_JSON: The body is missing, not JSON, or not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description CHALLENGE_FAILED: The waiting room's challenge (proof of work) is missing or wrong; ADMISSION_REVOKED: The admission was revoked (by an operator, or the visitor left) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event; VISITOR_NOT_FOUND: You have not joined this waiting room */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: The body must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description RATE_LIMITED: Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description WAITING_ROOM_UNAVAILABLE: The waiting room's store cannot answer; nobody is let in; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    me_api_v1_events__event_id__waiting_room_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event; VISITOR_NOT_FOUND: You have not joined this waiting room */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description WAITING_ROOM_UNAVAILABLE: The waiting room's store cannot answer; nobody is let in; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    leave_api_v1_events__event_id__waiting_room_leave_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event; VISITOR_NOT_FOUND: You have not joined this waiting room */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description WAITING_ROOM_UNAVAILABLE: The waiting room's store cannot answer; nobody is let in; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    admin_room_api_v1_admin_events__event_id__waiting_room_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitingRoomAdminOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description ADMIN_DISABLED: The admin API is disabled; NOT_ADMIN: The token is valid but carries no admin role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event; NOT_FOUND: No such path */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    configure_api_v1_admin_events__event_id__waiting_room_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Enabled */
+                    enabled: boolean;
+                    /**
+                     * Startsat
+                     * Format: date-time
+                     */
+                    startsAt: string;
+                    /** Maxactive */
+                    maxActive: number;
+                    /** Perminute */
+                    perMinute: number;
+                    /** Minperminute */
+                    minPerMinute?: number | null;
+                    /**
+                     * Adaptive
+                     * @default true
+                     */
+                    adaptive?: boolean;
+                    /**
+                     * Holds
+                     * @description A place is kept this long for a visitor who stops polling.
+                     * @default 600
+                     */
+                    holdS?: number;
+                    /**
+                     * Admissionttls
+                     * @description How long an admission lasts.
+                     * @default 600
+                     */
+                    admissionTtlS?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitingRoomAdminOut"];
+                };
+            };
+            /** @description MALFORMED_JSON: The body is missing, not JSON, or not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description ADMIN_DISABLED: The admin API is disabled; NOT_ADMIN: The token is valid but carries no admin role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    revoke_api_v1_admin_events__event_id__waiting_room_revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Userid */
+                    userId?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevokedOut"];
+                };
+            };
+            /** @description MALFORMED_JSON: The body is missing, not JSON, or not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description ADMIN_DISABLED: The admin API is disabled; NOT_ADMIN: The token is valid but carries no admin role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };

@@ -15,6 +15,7 @@ import typer
 
 from boxoffice.bench.runner import bench
 from boxoffice.cli_events import events_app
+from boxoffice.cli_waitroom import waitroom_app
 from boxoffice.edge.run import run as run_server
 from boxoffice.layouts import Layout
 from boxoffice.observability.logs import configure_logging
@@ -26,6 +27,7 @@ from boxoffice.storage.seed import seed
 
 app = typer.Typer(help="Box Office: high-concurrency seat booking.", no_args_is_help=True)
 app.add_typer(events_app, name="event")
+app.add_typer(waitroom_app, name="waiting-room")
 log = logging.getLogger("boxoffice")
 
 

@@ -402,3 +402,87 @@ class BestAvailable:
 
 def _ids(seat_ids: list[int]) -> str:
     return ", ".join(str(i) for i in seat_ids)
+
+
+# --- waiting room (docs/waiting-room.md) ---------------------------------------------------------
+
+
+class VisitorState(enum.StrEnum):
+    NOT_GATED = "NOT_GATED"
+    WAITING = "WAITING"
+    ADMITTED = "ADMITTED"
+    EXPIRED = "EXPIRED"
+    LEFT = "LEFT"
+    DROPPED = "DROPPED"
+    REVOKED = "REVOKED"
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingRoomConfig:
+    """An event's gating, as the operator set it."""
+
+    event_id: int
+    enabled: bool
+    starts_at: datetime
+    max_active: int
+    per_minute: int
+    min_per_minute: int
+    adaptive: bool
+    hold_s: int
+    admission_ttl_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingRoomStats:
+    """Live figures of one event's room; `rate_per_minute` is the adaptive rate now in force."""
+
+    config: WaitingRoomConfig
+    waiting: int
+    active: int
+    admitted_total: int
+    rate_per_minute: float
+    revoked_before: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorStatus:
+    event_id: int
+    state: VisitorState
+    position: int | None = None
+    people_ahead: int | None = None
+    estimated_wait_s: int | None = None
+    starts_at: datetime | None = None
+    joined_at: datetime | None = None
+    admission_token: str | None = None
+    admitted_until: datetime | None = None
+    poll_after_s: int = 1
+
+
+class AdmissionRequired(BookingError):
+    """Seats of a gated event need an admission token (the waiting room)."""
+
+    def __init__(self, event_id: int) -> None:
+        super().__init__(f"Event {event_id} is gated: join its waiting room and send the Admission-Token header")
+        self.event_id = event_id
+
+
+class AdmissionRefused(BookingError):
+    """An admission token that does not admit: `reason` is invalid, expired, wrong_event or revoked."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class VisitorNotFound(BookingError):
+    def __init__(self, event_id: int) -> None:
+        super().__init__(f"You have not joined the waiting room of event {event_id}")
+
+
+class ChallengeFailed(BookingError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class WaitingRoomUnavailable(Unavailable):
+    """The queue store cannot answer: the room fails closed (nobody is let in)."""

@@ -115,6 +115,14 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=4096, ge=256, le=1_048_576)
 
+    # Read scaling (docs/performance.md#seat-snapshots): a short-lived per-event snapshot cache and compression.
+    snapshot_cache_ms: int = Field(
+        default=200, ge=0, le=60_000, description="Seat snapshots are shared this long per worker; 0 = off."
+    )
+    compress_min_bytes: int = Field(
+        default=1400, ge=0, le=1_048_576, description="API answers from this size are gzip/br compressed; 0 = off."
+    )
+
     # Real-time STOMP over WebSocket (/ws). Every size and count a client controls is bounded.
     ws_max_frame_bytes: int = Field(default=16_384, ge=1024, le=1_048_576, description="Largest STOMP frame.")
     ws_max_subscriptions: int = Field(default=8, ge=1, le=1000, description="Per connection.")
@@ -190,6 +198,19 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(
         default=None, min_length=16, description="Bearer token for /api/v1/admin; unset disables the admin API."
     )
+
+    # The waiting room (docs/waiting-room.md); gating itself is per event, off by default.
+    waitroom_tick_s: float = Field(default=1.0, ge=0.05, le=60, description="Admission step and cache refresh.")
+    waitroom_joins_per_ip: int = Field(
+        default=30, ge=0, le=10_000_000, description="Waiting-room joins per address per minute; 0 = no limit."
+    )
+    waitroom_target_p99_ms: float = Field(
+        default=150, gt=0, le=60_000, description="The adaptive rate backs off above this hold/booking p99."
+    )
+    waitroom_pickup_s: float = Field(
+        default=10, ge=1, le=600, description="An admission not fetched this long goes back in line (kept rank)."
+    )
+    waitroom_pow_bits: int = Field(default=0, ge=0, le=32, description="Proof of work to join (bits); 0 = off.")
 
     seed_rows: int = Field(default=10, ge=1, le=200)
     seed_cols: int = Field(default=10, ge=1, le=200)

@@ -28,6 +28,8 @@ from boxoffice.domain import (
     Seat,
     SeatStatus,
     Strategy,
+    VisitorStatus,
+    WaitingRoomStats,
 )
 
 
@@ -364,3 +366,108 @@ def my_bookings_json(user_id: str, records: list[BookingRecord], limit: int) -> 
 
 def my_holds_json(user_id: str, holds: list[Hold]) -> dict[str, Any]:
     return {"userId": user_id, "holds": [hold_json(h) for h in holds]}
+
+
+# --- waiting room (docs/waiting-room.md) ---------------------------------------------------------
+
+
+class VisitorOut(BaseModel):
+    """Where a visitor stands in an event's waiting room; poll again after `pollAfterS`."""
+
+    eventId: int
+    state: str
+    position: int | None
+    peopleAhead: int | None
+    estimatedWaitS: int | None
+    startsAt: datetime | None
+    joinedAt: datetime | None
+    admissionToken: str | None
+    admittedUntil: datetime | None
+    pollAfterS: int
+
+
+class WaitingRoomOut(BaseModel):
+    """The public state of an event's waiting room."""
+
+    eventId: int
+    enabled: bool
+    startsAt: datetime | None
+    open: bool
+    waiting: int
+    active: int
+    admissionRatePerMinute: float
+
+
+class WaitingRoomAdminOut(WaitingRoomOut):
+    """The operator's view: the configuration and the live figures."""
+
+    maxActive: int
+    perMinute: int
+    minPerMinute: int
+    adaptive: bool
+    holdS: int
+    admissionTtlS: int
+    admittedTotal: int
+    revokedBefore: datetime | None
+
+
+class RevokedOut(BaseModel):
+    eventId: int
+    revoked: int
+
+
+def visitor_json(v: VisitorStatus) -> dict[str, Any]:
+    return {
+        "eventId": v.event_id,
+        "state": v.state.value,
+        "position": v.position,
+        "peopleAhead": v.people_ahead,
+        "estimatedWaitS": v.estimated_wait_s,
+        "startsAt": v.starts_at,
+        "joinedAt": v.joined_at,
+        "admissionToken": v.admission_token,
+        "admittedUntil": v.admitted_until,
+        "pollAfterS": v.poll_after_s,
+    }
+
+
+def waiting_room_json(event_id: int, stats: WaitingRoomStats | None, now: datetime) -> dict[str, Any]:
+    if stats is None or not stats.config.enabled:
+        return {
+            "eventId": event_id,
+            "enabled": False,
+            "startsAt": stats.config.starts_at if stats else None,
+            "open": True,
+            "waiting": 0,
+            "active": 0,
+            "admissionRatePerMinute": 0.0,
+        }
+    return {
+        "eventId": event_id,
+        "enabled": True,
+        "startsAt": stats.config.starts_at,
+        "open": stats.config.starts_at <= now,
+        "waiting": stats.waiting,
+        "active": stats.active,
+        "admissionRatePerMinute": round(stats.rate_per_minute, 1),
+    }
+
+
+def waiting_room_admin_json(event_id: int, stats: WaitingRoomStats, now: datetime) -> dict[str, Any]:
+    c = stats.config
+    return {
+        **waiting_room_json(event_id, stats, now),
+        "enabled": c.enabled,
+        "maxActive": c.max_active,
+        "perMinute": c.per_minute,
+        "minPerMinute": c.min_per_minute,
+        "adaptive": c.adaptive,
+        "holdS": c.hold_s,
+        "admissionTtlS": c.admission_ttl_s,
+        "admittedTotal": stats.admitted_total,
+        "revokedBefore": stats.revoked_before,
+    }
+
+
+def revoked_json(event_id: int, count: int) -> dict[str, Any]:
+    return {"eventId": event_id, "revoked": count}

@@ -42,6 +42,7 @@ ManageToken = Annotated[
         errors.HOLD_NOT_ACTIVE,
         errors.SEAT_LIMIT_EXCEEDED,
         *errors.INVENTORY_ERRORS,
+        *errors.ADMISSION_ERRORS,
     ),
     openapi_extra=request_body(BookingRequest),
 )
@@ -61,6 +62,9 @@ async def book(api: Api, request: Request, payload: BookingRequest) -> Response:
     bookings = api.bookings
     access = access_of(request, caller.admin, payload.accessible)
     best = best_of(payload.eventId, payload.bestAvailable)
+    if hold_token is None:
+        # A gated event's seats need an admission; confirming a hold does not (the hold was placed under one).
+        await api.admit(request, caller, payload.seatIds or [payload.seatId or 0], best.event_id if best else None)
 
     async def work() -> tuple[int, Any]:
         if best is not None:
@@ -75,7 +79,8 @@ async def book(api: Api, request: Request, payload: BookingRequest) -> Response:
         return 201, wire.booking_json(await bookings.book_seat(payload.seatId, caller, payload.strategy, access))
 
     owner = namespace(caller, str(hold_token) if hold_token else None)
-    return await respond(api, request, "POST /api/v1/bookings", owner, payload, work)
+    with api.measured():
+        return await respond(api, request, "POST /api/v1/bookings", owner, payload, work)
 
 
 @router.get(

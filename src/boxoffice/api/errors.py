@@ -80,6 +80,31 @@ OUTCOME_UNKNOWN = Code(
     " Idempotency-Key (the first answer is replayed) or read the seat or booking; see Retry-After",
 )
 REDIS_UNAVAILABLE = Code(503, "REDIS_UNAVAILABLE", "Redis is unreachable (REDIS strategy); see Retry-After")
+# The waiting room (docs/waiting-room.md).
+ADMISSION_REQUIRED = Code(401, "ADMISSION_REQUIRED", "The event is gated: join its waiting room, send Admission-Token")
+ADMISSION_INVALID = Code(403, "ADMISSION_INVALID", "The admission token is forged, malformed or another session's")
+ADMISSION_EXPIRED = Code(403, "ADMISSION_EXPIRED", "The admission token has expired; join the waiting room again")
+ADMISSION_WRONG_EVENT = Code(403, "ADMISSION_WRONG_EVENT", "The admission token admits to another event")
+ADMISSION_REVOKED = Code(403, "ADMISSION_REVOKED", "The admission was revoked (by an operator, or the visitor left)")
+CHALLENGE_FAILED = Code(403, "CHALLENGE_FAILED", "The waiting room's challenge (proof of work) is missing or wrong")
+VISITOR_NOT_FOUND = Code(404, "VISITOR_NOT_FOUND", "You have not joined this waiting room")
+WAITING_ROOM_UNAVAILABLE = Code(
+    503, "WAITING_ROOM_UNAVAILABLE", "The waiting room's store cannot answer; nobody is let in; see Retry-After"
+)
+ADMISSION_ERRORS = (
+    ADMISSION_REQUIRED,
+    ADMISSION_INVALID,
+    ADMISSION_EXPIRED,
+    ADMISSION_WRONG_EVENT,
+    ADMISSION_REVOKED,
+    WAITING_ROOM_UNAVAILABLE,
+)
+_ADMISSION_REASONS = {
+    "invalid": ADMISSION_INVALID,
+    "expired": ADMISSION_EXPIRED,
+    "wrong_event": ADMISSION_WRONG_EVENT,
+    "revoked": ADMISSION_REVOKED,
+}
 
 # What any write endpoint may answer besides its own refusals.
 WRITE_ERRORS = (
@@ -132,6 +157,10 @@ _DOMAIN: list[tuple[type[domain.BookingError], Code]] = [
     (domain.IdempotencyKeyReused, IDEMPOTENCY_KEY_REUSED),
     (domain.IdempotencyKeyLimit, IDEMPOTENCY_KEY_LIMIT),
     (domain.InvalidInput, VALIDATION_FAILED),
+    (domain.AdmissionRequired, ADMISSION_REQUIRED),
+    (domain.VisitorNotFound, VISITOR_NOT_FOUND),
+    (domain.ChallengeFailed, CHALLENGE_FAILED),
+    (domain.WaitingRoomUnavailable, WAITING_ROOM_UNAVAILABLE),
     (domain.OutcomeUnknown, OUTCOME_UNKNOWN),
     (domain.DatabaseBusy, DATABASE_BUSY),
     (domain.DatabaseUnavailable, DATABASE_UNAVAILABLE),
@@ -195,6 +224,8 @@ def error_response(
 
 def describe(exc: domain.BookingError) -> tuple[Code, dict[str, object], dict[str, str] | None]:
     """(code, extra body fields, headers) of a domain failure."""
+    if isinstance(exc, domain.AdmissionRefused):
+        return _ADMISSION_REASONS.get(exc.reason, ADMISSION_INVALID), {}, None
     code = next((c for cls, c in _DOMAIN if isinstance(exc, cls)), INTERNAL_ERROR)
     seat_ids = getattr(exc, "seat_ids", None)
     extra: dict[str, object] = {"seatIds": seat_ids} if seat_ids is not None else {}

@@ -31,6 +31,7 @@ _CHANGE_ERRORS = errors.responses(
         errors.SEATS_TAKEN,
         errors.SEAT_LIMIT_EXCEEDED,
         *errors.INVENTORY_ERRORS,
+        *errors.ADMISSION_ERRORS,
     ),
     openapi_extra=request_body(HoldRequest),
 )
@@ -42,6 +43,7 @@ async def create_hold(request: Request, api: ApiDep) -> Response:
     caller = await api.identify_request(request, payload.userId)
     access = access_of(request, caller.admin, payload.accessible)
     best = best_of(payload.eventId, payload.bestAvailable)
+    await api.admit(request, caller, payload.seatIds or [], best.event_id if best else None)
 
     async def work() -> tuple[int, Any]:
         if best is not None:
@@ -49,7 +51,8 @@ async def create_hold(request: Request, api: ApiDep) -> Response:
         assert payload.seatIds is not None
         return 201, wire.hold_json(await api.holds.hold(payload.seatIds, caller, payload.strategy, access))
 
-    return await respond(api, request, "POST /api/v1/holds", namespace(caller), payload, work)
+    with api.measured():
+        return await respond(api, request, "POST /api/v1/holds", namespace(caller), payload, work)
 
 
 @router.get(
