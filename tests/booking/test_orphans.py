@@ -55,7 +55,7 @@ async def test_hand_picked_orphan_is_refused_naming_the_seat(oc: httpx.AsyncClie
     assert (await oc.post("/api/v1/holds", json={"seatIds": [ids["A3"], ids["A4"]], "userId": "b"})).status_code == 201
     assert (await oc.post("/api/v1/bookings", json={"seatId": ids["A6"], "userId": "c"})).status_code == 409
     assert (await oc.post("/api/v1/bookings", json={"seatId": ids["A8"], "userId": "c"})).status_code == 201
-    # Row ends: off by default (A8 was allowed, A7 left free next to the wall); on, a lone seat by the wall counts.
+    # Row ends: off by default; on, a lone free seat by the wall counts as an orphan too.
     event2 = await create_event(oc, ROW, noOrphans=True, orphanRowEnds=True)
     ids2 = seat_ids(orph_db, event2)
     r = await oc.post("/api/v1/bookings", json={"seatId": ids2["A2"], "userId": "d"})

@@ -223,7 +223,7 @@ class SeatView:
 
 def without_sequences(message: dict[str, Any]) -> dict[str, Any]:
     """A MESSAGE body reduced to the seat it describes (what the snapshot lists)."""
-    return {k: v for k, v in message.items() if k not in ("sequence", "prevSequence")}
+    return {k: v for k, v in message.items() if k not in ("sequence", "prevSequence", "areaAvailable")}
 
 
 def comparable(seat: dict[str, Any]) -> tuple[Any, ...]:

@@ -33,6 +33,7 @@ from boxoffice.storage import venues
 
 SCENARIOS = ("best-available", "ga")
 ACQUIRE_TIMEOUT_S = 60
+CLIENT_TIMEOUT_S = 120.0
 """The server's pool acquire timeout in these runs: a crowd queues for a connection rather than being shed."""
 
 
@@ -114,7 +115,7 @@ async def send_all(
     host: str, port: int, bodies: Sequence[dict[str, Any]], concurrency: int, sink: list[Outcome]
 ) -> tuple[list[Answer], float]:
     """Every body over `concurrency` keep-alive connections opened before the clock starts, released at once."""
-    connections = [BodyConnection(host, port, 60.0) for _ in range(min(concurrency, len(bodies)))]
+    connections = [BodyConnection(host, port, CLIENT_TIMEOUT_S) for _ in range(min(concurrency, len(bodies)))]
     await asyncio.gather(*(c.open() for c in connections))
     host_header = f"{host}:{port}"
     work: Iterator[tuple[dict[str, Any], bytes]] = iter([(b, _request(host_header, b)) for b in bodies])
@@ -248,11 +249,19 @@ async def check_best(database_url: str, event_id: int, answers: list[Answer], re
             overlapping += 1
         seen |= set(ids)
         missing += sum(seats[i]["booked_by"] != a.user_id for i in ids)
+    # No answer (client timeout) or 503: the outcome is unknown; its seats may be booked.
+    unknown_users = {a.user_id for a in answers if a.status == 0 or a.status >= 500}
+    unexplained = sum(
+        1
+        for s in seats.values()
+        if s["status"] == "BOOKED" and s["id"] not in seen and s["booked_by"] not in unknown_users
+    )
     runs = _free_runs(seats.values())
     largest = max(runs, default=0)
     orphans = _orphans(seats.values())
     refused = [a for a in answers if a.status != 201]
     conflicts = [a for a in refused if a.status == 0 or a.status >= 500 or a.quantity <= largest]
+    unknown = sum(a.status == 0 or a.status >= 500 for a in answers)
     wins = [a for a in answers if a.status == 201]
     result.extra.update(
         {
@@ -260,6 +269,8 @@ async def check_best(database_url: str, event_id: int, answers: list[Answer], re
             "sold": len(seen),
             "conflicts": len(conflicts),
             "conflict_rate": round(len(conflicts) / max(1, len(answers)), 4),
+            "no_answer_or_503": unknown,
+            "refused_while_block_left": len(conflicts) - unknown,
             "refused_sold_out": len(refused) - len(conflicts),
             "largest_free_block_left": largest,
             "orphans_left": orphans,
@@ -272,7 +283,9 @@ async def check_best(database_url: str, event_id: int, answers: list[Answer], re
         result.violations.append(f"{overlapping} answers shared a seat with another")
     if missing:
         result.violations.append(f"{missing} seats answered 201 are not booked by that buyer")
-    if booked != len(seen):
+    if unexplained:
+        result.violations.append(f"{unexplained} seats booked in the database that no client was told about")
+    if booked < len(seen):
         result.violations.append(f"{booked} seats booked in the database, {len(seen)} answered")
     if orphans:
         result.violations.append(f"{orphans} orphan seats left")

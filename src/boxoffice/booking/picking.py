@@ -48,10 +48,6 @@ class Contended(BookingError):
         self.row = row
 
 
-class Retry(BookingError):
-    """A chosen seat was taken between the read and the claim (a fast-path claim): pick again."""
-
-
 NO_ACCESS = Access()
 
 
