@@ -116,8 +116,10 @@ export interface paths {
         put?: never;
         /**
          * Create Booking
-         * @description Book one seat (`seatId`, the original call), several (`seatIds`, all or nothing) or a hold's
-         *     seats (`holdToken`); exactly one of many concurrent requests for a seat gets 201.
+         * @description Book one seat (`seatId`, the original call), several (`seatIds`, all or nothing), a hold's
+         *     seats (`holdToken`), or the best block the server picks (`eventId` with `bestAvailable`; GA
+         *     tickets by quantity); exactly one of many concurrent requests for a seat gets 201.
+         *     `X-Channel-Key` unlocks a sales channel's seats.
          */
         post: operations["create_booking_api_v1_bookings_post"];
         delete?: never;
@@ -179,7 +181,9 @@ export interface paths {
         put?: never;
         /**
          * Create Hold
-         * @description Hold seats for a checkout: all or none; the token confirms, extends or releases them.
+         * @description Hold seats for a checkout: hand-picked `seatIds` (all or none), or `eventId` with `bestAvailable`
+         *     (the server picks the best block, or GA tickets by quantity); the token confirms, extends or
+         *     releases them. `X-Channel-Key` unlocks a sales channel's seats.
          */
         post: operations["create_hold_api_v1_holds_post"];
         delete?: never;
@@ -382,6 +386,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/events/{event_id}/allocations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Allocate
+         * @description Block (`blocked`: a reason), assign to a channel (`channel`) or return to public sale (neither)
+         *     free seats (`seatIds`, all or none) or `count` free tickets of a GA area (`section`; `from` picks
+         *     the pool they come from, public by default).
+         */
+        post: operations["allocate_api_v1_admin_events__event_id__allocations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/events/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Event
+         * @description Turn the orphan rule on or off (`noOrphans`, `orphanRowEnds`).
+         */
+        patch: operations["update_event_api_v1_admin_events__event_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/admin/events/{event_id}/seats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Admin Seats
+         * @description Every seat with its block reason, and the GA areas: for the box office, never for buyers.
+         */
+        get: operations["admin_seats_api_v1_admin_events__event_id__seats_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events/{event_id}/waiting-room": {
         parameters: {
             query?: never;
@@ -510,6 +576,82 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AdminInventoryOut */
+        AdminInventoryOut: {
+            event: components["schemas"]["EventOut"];
+            /** Seats */
+            seats: components["schemas"]["AdminSeatOut"][];
+            /** Areas */
+            areas: components["schemas"]["AreaOut"][];
+        };
+        /** AdminSeatOut */
+        AdminSeatOut: {
+            /** Seatid */
+            seatId: number;
+            /** Seatnumber */
+            seatNumber: string;
+            /** Section */
+            section: string;
+            /** Row */
+            row: string;
+            /** Rowindex */
+            rowIndex: number;
+            /** Column */
+            column: number;
+            /** Status */
+            status: string;
+            /** Booked */
+            booked: boolean;
+            /** Bookedat */
+            bookedAt: string | null;
+            /** Version */
+            version: number;
+            /** Held */
+            held: boolean;
+            /** Helduntil */
+            heldUntil: string | null;
+            /** Eventid */
+            eventId: number;
+            /** Category */
+            category: string | null;
+            /** Pricecents */
+            priceCents: number | null;
+            /** Kind */
+            kind: string;
+            /** Accessibility */
+            accessibility: string | null;
+            /** Channel */
+            channel: string | null;
+            /** Blocked */
+            blocked: boolean;
+            /** Blockedreason */
+            blockedReason: string | null;
+        };
+        /** AllocationOut */
+        AllocationOut: {
+            /** Eventid */
+            eventId: number;
+            /** Changed */
+            changed: number;
+            /** Seatids */
+            seatIds: number[];
+        };
+        /**
+         * AreaOut
+         * @description A general-admission area; `available` counts tickets a public buyer can take now.
+         */
+        AreaOut: {
+            /** Name */
+            name: string;
+            /** Category */
+            category: string | null;
+            /** Pricecents */
+            priceCents: number | null;
+            /** Capacity */
+            capacity: number;
+            /** Available */
+            available: number;
+        };
         /**
          * BookingOut
          * @description The booked seat, to its buyer only.
@@ -545,6 +687,14 @@ export interface components {
             category: string | null;
             /** Pricecents */
             priceCents: number | null;
+            /** Kind */
+            kind: string;
+            /** Accessibility */
+            accessibility: string | null;
+            /** Channel */
+            channel: string | null;
+            /** Blocked */
+            blocked: boolean;
             /** Bookingid */
             bookingId: number;
             /** Userid */
@@ -636,6 +786,8 @@ export interface components {
             sequence: number;
             /** Seats */
             seats: components["schemas"]["SeatOut"][];
+            /** Areas */
+            areas: components["schemas"]["AreaOut"][];
             event: components["schemas"]["EventOut"];
         };
         /** EventListOut */
@@ -664,6 +816,12 @@ export interface components {
             seatCount: number;
             /** Seatspath */
             seatsPath: string;
+            /** Noorphans */
+            noOrphans: boolean;
+            /** Orphanrowends */
+            orphanRowEnds: boolean;
+            /** Channels */
+            channels: string[];
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -700,6 +858,8 @@ export interface components {
             sequence: number;
             /** Seats */
             seats: components["schemas"]["SeatOut"][];
+            /** Areas */
+            areas: components["schemas"]["AreaOut"][];
         };
         /** LayoutOut */
         LayoutOut: {
@@ -767,6 +927,14 @@ export interface components {
             category: string | null;
             /** Pricecents */
             priceCents: number | null;
+            /** Kind */
+            kind: string;
+            /** Accessibility */
+            accessibility: string | null;
+            /** Channel */
+            channel: string | null;
+            /** Blocked */
+            blocked: boolean;
         };
         /** SectionOut */
         SectionOut: {
@@ -776,6 +944,10 @@ export interface components {
             rows: string[];
             /** Columns */
             columns: number;
+            /** Kind */
+            kind: string;
+            /** Capacity */
+            capacity: number | null;
         };
         /** SessionOut */
         SessionOut: {
@@ -1103,6 +1275,33 @@ export interface operations {
                     seatIds?: number[] | null;
                     /** Holdtoken */
                     holdToken?: string | null;
+                    /** Eventid */
+                    eventId?: number | null;
+                    bestAvailable?: {
+                        /** Quantity */
+                        quantity: number;
+                        /** Category */
+                        category?: string | null;
+                        /** Section */
+                        section?: string | null;
+                        /**
+                         * Together
+                         * @default true
+                         */
+                        together?: boolean;
+                        /**
+                         * Accessible
+                         * @description How many wheelchair spaces
+                         * @default 0
+                         */
+                        accessible?: number;
+                    } | null;
+                    /**
+                     * Accessible
+                     * @description Hand-picked wheelchair/companion seats on purpose
+                     * @default false
+                     */
+                    accessible?: boolean;
                     /** Userid */
                     userId?: string | null;
                     /** @description Locking strategy; the deployment default when omitted. */
@@ -1138,7 +1337,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description USER_MISMATCH: userId differs from the authenticated user; ADMISSION_INVALID: The admission token is forged, malformed or another session's; ADMISSION_EXPIRED: The admission token has expired; join the waiting room again; ADMISSION_WRONG_EVENT: The admission token admits to another event; ADMISSION_REVOKED: The admission was revoked (by an operator, or the visitor left) */
+            /** @description USER_MISMATCH: userId differs from the authenticated user; ADMISSION_INVALID: The admission token is forged, malformed or another session's; ADMISSION_EXPIRED: The admission token has expired; join the waiting room again; ADMISSION_WRONG_EVENT: The admission token admits to another event; ADMISSION_REVOKED: The admission was revoked (by an operator, or the visitor left); CHANNEL_KEY_REQUIRED: Seats of a sales channel need its X-Channel-Key (seatIds), or the key is unknown */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1147,7 +1346,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description SEAT_NOT_FOUND: Unknown seat; SEATS_NOT_FOUND: Some of the seats do not exist (seatIds); HOLD_NOT_FOUND: Unknown hold, or not yours */
+            /** @description SEAT_NOT_FOUND: Unknown seat; SEATS_NOT_FOUND: Some of the seats do not exist (seatIds); HOLD_NOT_FOUND: Unknown hold, or not yours; EVENT_NOT_FOUND: Unknown event */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1156,7 +1355,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description SEAT_OCCUPIED: The seat is booked or held by someone else; SEATS_TAKEN: Some seats are booked or held; nothing was changed (seatIds); HOLD_EXPIRED: The hold lapsed; nothing was changed (seatIds); HOLD_NOT_ACTIVE: The hold was already confirmed or released; SEAT_LIMIT_EXCEEDED: The per-user seat cap for the event is reached */
+            /** @description SEAT_OCCUPIED: The seat is booked or held by someone else; SEATS_TAKEN: Some seats are booked or held; nothing was changed (seatIds); HOLD_EXPIRED: The hold lapsed; nothing was changed (seatIds); HOLD_NOT_ACTIVE: The hold was already confirmed or released; SEAT_LIMIT_EXCEEDED: The per-user seat cap for the event is reached; NO_BLOCK_AVAILABLE: No block of seats (or not enough GA tickets) matches the request; nothing was changed; ORPHAN_SEAT: The request would leave a single empty seat (seatIds names it); SEATS_BLOCKED: Some seats are not for sale (seatIds); ACCESSIBLE_SEAT: Wheelchair/companion seats need "accessible": true (seatIds) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1399,7 +1598,34 @@ export interface operations {
             content: {
                 "application/json": {
                     /** Seatids */
-                    seatIds: number[];
+                    seatIds?: number[] | null;
+                    /** Eventid */
+                    eventId?: number | null;
+                    bestAvailable?: {
+                        /** Quantity */
+                        quantity: number;
+                        /** Category */
+                        category?: string | null;
+                        /** Section */
+                        section?: string | null;
+                        /**
+                         * Together
+                         * @default true
+                         */
+                        together?: boolean;
+                        /**
+                         * Accessible
+                         * @description How many wheelchair spaces
+                         * @default 0
+                         */
+                        accessible?: number;
+                    } | null;
+                    /**
+                     * Accessible
+                     * @description Hand-picked wheelchair/companion seats on purpose
+                     * @default false
+                     */
+                    accessible?: boolean;
                     /** Userid */
                     userId?: string | null;
                     strategy?: ("DB" | "REDIS" | "ATOMIC") | null;
@@ -1434,7 +1660,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description USER_MISMATCH: userId differs from the authenticated user; ADMISSION_INVALID: The admission token is forged, malformed or another session's; ADMISSION_EXPIRED: The admission token has expired; join the waiting room again; ADMISSION_WRONG_EVENT: The admission token admits to another event; ADMISSION_REVOKED: The admission was revoked (by an operator, or the visitor left) */
+            /** @description USER_MISMATCH: userId differs from the authenticated user; ADMISSION_INVALID: The admission token is forged, malformed or another session's; ADMISSION_EXPIRED: The admission token has expired; join the waiting room again; ADMISSION_WRONG_EVENT: The admission token admits to another event; ADMISSION_REVOKED: The admission was revoked (by an operator, or the visitor left); CHANNEL_KEY_REQUIRED: Seats of a sales channel need its X-Channel-Key (seatIds), or the key is unknown */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1443,7 +1669,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description SEATS_NOT_FOUND: Some of the seats do not exist (seatIds) */
+            /** @description SEATS_NOT_FOUND: Some of the seats do not exist (seatIds); EVENT_NOT_FOUND: Unknown event */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1452,7 +1678,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description SEATS_TAKEN: Some seats are booked or held; nothing was changed (seatIds); SEAT_LIMIT_EXCEEDED: The per-user seat cap for the event is reached */
+            /** @description SEATS_TAKEN: Some seats are booked or held; nothing was changed (seatIds); SEAT_LIMIT_EXCEEDED: The per-user seat cap for the event is reached; NO_BLOCK_AVAILABLE: No block of seats (or not enough GA tickets) matches the request; nothing was changed; ORPHAN_SEAT: The request would leave a single empty seat (seatIds names it); SEATS_BLOCKED: Some seats are not for sale (seatIds); ACCESSIBLE_SEAT: Wheelchair/companion seats need "accessible": true (seatIds) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2027,6 +2253,16 @@ export interface operations {
                     venue: string;
                     /** Startsat */
                     startsAt?: string | null;
+                    /**
+                     * Noorphans
+                     * @default false
+                     */
+                    noOrphans?: boolean;
+                    /**
+                     * Orphanrowends
+                     * @default false
+                     */
+                    orphanRowEnds?: boolean;
                     /** Categories */
                     categories?: {
                         [key: string]: {
@@ -2034,19 +2270,46 @@ export interface operations {
                             priceCents: number;
                         };
                     };
+                    /** Channels */
+                    channels?: {
+                        [key: string]: {
+                            /** Key */
+                            key: string;
+                        };
+                    };
                     /** Sections */
                     sections: {
                         /** Name */
                         name: string;
                         /** Rows */
-                        rows: number;
+                        rows?: number | null;
                         /** Columns */
-                        columns: number;
+                        columns?: number | null;
+                        /** Capacity */
+                        capacity?: number | null;
                         /** Category */
                         category?: string | null;
                         /** Rowcategories */
                         rowCategories?: {
                             [key: string]: string;
+                        };
+                        focus?: {
+                            /** Row */
+                            row: number;
+                            /** Column */
+                            column: number;
+                        } | null;
+                        /** Accessible */
+                        accessible?: string[];
+                        /** Companion */
+                        companion?: string[];
+                        /** Blocked */
+                        blocked?: {
+                            [key: string]: string[] | number;
+                        };
+                        /** Channels */
+                        channels?: {
+                            [key: string]: string[] | number;
                         };
                     }[];
                 };
@@ -2105,6 +2368,238 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    allocate_api_v1_admin_events__event_id__allocations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Seatids */
+                    seatIds?: number[] | null;
+                    /** Section */
+                    section?: string | null;
+                    /** Count */
+                    count?: number | null;
+                    /** Blocked */
+                    blocked?: ("SPONSOR" | "PRODUCTION" | "PRESS" | "HOUSE") | null;
+                    /** Channel */
+                    channel?: string | null;
+                    /** AllocationSource */
+                    from?: {
+                        /** Blocked */
+                        blocked?: ("SPONSOR" | "PRODUCTION" | "PRESS" | "HOUSE") | null;
+                        /** Channel */
+                        channel?: string | null;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationOut"];
+                };
+            };
+            /** @description MALFORMED_JSON: The body is missing, not JSON, or not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description ADMIN_DISABLED: The admin API is disabled; NOT_ADMIN: The token is valid but carries no admin role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event; SEATS_NOT_FOUND: Some of the seats do not exist (seatIds) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description SEATS_TAKEN: Some seats are booked or held; nothing was changed (seatIds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    update_event_api_v1_admin_events__event_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Noorphans */
+                    noOrphans?: boolean | null;
+                    /** Orphanrowends */
+                    orphanRowEnds?: boolean | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventOut"];
+                };
+            };
+            /** @description MALFORMED_JSON: The body is missing, not JSON, or not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description ADMIN_DISABLED: The admin API is disabled; NOT_ADMIN: The token is valid but carries no admin role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    admin_seats_api_v1_admin_events__event_id__seats_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminInventoryOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description ADMIN_DISABLED: The admin API is disabled; NOT_ADMIN: The token is valid but carries no admin role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

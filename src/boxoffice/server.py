@@ -10,6 +10,7 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -26,8 +27,11 @@ from boxoffice.booking.idempotency import IdempotencyService
 from boxoffice.booking.locks import SeatLeases
 from boxoffice.booking.ownership import Ownership
 from boxoffice.booking.service import BookingService, CheckoutPolicy, SeatChanges
+from boxoffice.booking.snapshots import SnapshotCache
 from boxoffice.booking.sweeper import Sweeper
 from boxoffice.booking.waitroom import WaitingRoom
+from boxoffice.edge import drain, management
+from boxoffice.edge import workers as worker_marks
 from boxoffice.health import HealthChecker
 from boxoffice.observability import metrics, multiprocess
 from boxoffice.observability.logs import configure_logging
@@ -102,6 +106,17 @@ async def _settle_garbage_collector(ready: asyncio.Event) -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+async def _mark_ready_when(ready: asyncio.Event) -> None:
+    """Tell the sibling workers (instance-wide readiness) once this one has migrated and seeded."""
+    await ready.wait()
+    if not drain.DRAIN.active:
+        worker_marks.mark_ready(True)
+
+
+def _on_drain() -> None:
+    worker_marks.mark_ready(False)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     url = settings.database_url or ""  # checked when serving starts: the OpenAPI document needs none
@@ -148,13 +163,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         room_settings = settings.model_copy(update={"db_pool_min": 1, "db_pool_max": 2})
         room_db = Database(await create_pool(room_settings, url, lazy=True), settings.db_acquire_timeout_s, 2)
         waitroom = _waiting_room(settings, db, room_db, tokens)
+        bookings = BookingService(
+            db, chosen, policy, changes, owners, SingleFlight() if settings.single_flight else None
+        )
         app.state.api = Api(
             settings=settings,
-            bookings=BookingService(
-                db, chosen, policy, changes, owners, SingleFlight() if settings.single_flight else None
-            ),
+            bookings=bookings,
             holds=HoldService(db, chosen, policy, changes, owners),
-            events=EventService(db),
+            events=EventService(db, changes.written),
             idempotency=IdempotencyService(db, settings.idempotency_ttl_s, settings.idempotency_keys_per_user),
             auth=Authenticator(tokens),
             limiter=RateLimiter(
@@ -174,6 +190,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 per_ip=settings.waitroom_joins_per_ip,
                 per_user=0,
             ),
+            snapshots=SnapshotCache(db, bookings, settings.snapshot_cache_ms / 1000),
         )
         supervisor.start("waitroom", waitroom.run, gate=bootstrap.ready)
         realtime = start_realtime(settings, url, redis, supervisor, bootstrap.ready)
@@ -184,9 +201,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stomp.hub = realtime.hub
         _start_background(supervisor, bootstrap, db, changes, settings)
         settle = asyncio.create_task(_settle_garbage_collector(bootstrap.ready))
+        marking = asyncio.create_task(_mark_ready_when(bootstrap.ready))
+        drain.install(settings.drain_s, asyncio.get_running_loop(), _on_drain)
+        listener = None
+        if settings.management_port is not None:
+            listener = await management.listen(app, settings.management_host, settings.management_port)
         try:
             yield
         finally:
+            worker_marks.mark_ready(False)
+            if listener is not None:
+                listener.close()
+            marking.cancel()
             settle.cancel()
             await supervisor.stop()
             stomp.hub = None
@@ -199,4 +225,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await room_db.pool.close()
             await db.pool.close()
 
-    return build_app(settings, lifespan=lifespan, ready=bootstrap.ready.is_set, websocket=stomp)
+    app = build_app(settings, lifespan=lifespan, ready=bootstrap.ready.is_set, websocket=stomp)
+    # Outermost: which paths the public and the management port serve.
+    app.edge = management.ManagementGate(app.edge or partial(FastAPI.__call__, app), settings)  # type: ignore[attr-defined]
+    return app

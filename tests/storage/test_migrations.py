@@ -21,4 +21,4 @@ def test_upgrade_downgrade_upgrade() -> None:
         command.downgrade(config, "0001")
         assert rows(url, "SELECT id FROM seats") == rows_before
         upgrade(url)
-        assert rows(url, "SELECT version_num FROM alembic_version") == [{"version_num": "0004"}]
+        assert rows(url, "SELECT version_num FROM alembic_version") == [{"version_num": "0005"}]

@@ -17,6 +17,7 @@ from boxoffice.booking.events import EventService
 from boxoffice.booking.holds import HoldService
 from boxoffice.booking.idempotency import IdempotencyService
 from boxoffice.booking.service import BookingService
+from boxoffice.booking.snapshots import SnapshotCache
 from boxoffice.booking.waitroom import WaitingRoom
 from boxoffice.domain import Caller, Unavailable
 from boxoffice.health import HealthChecker
@@ -35,13 +36,17 @@ class Api:
     health: HealthChecker
     sample_metrics: Callable[[], None]
     """Refresh gauges that are read rather than counted (pool usage) before a scrape."""
+    snapshots: SnapshotCache
     waitroom: WaitingRoom
     join_limiter: RateLimiter
     """Waiting-room joins per address (`BOXOFFICE_WAITROOM_JOINS_PER_IP` a minute)."""
 
-    async def admit(self, request: Request, caller: Caller, seat_ids: Sequence[int]) -> None:
-        """Seats of a gated event need the caller's `Admission-Token` (docs/waiting-room.md)."""
-        await self.waitroom.check(caller, seat_ids, request.headers.get("admission-token"))
+    async def admit(
+        self, request: Request, caller: Caller, seat_ids: Sequence[int], event_id: int | None = None
+    ) -> None:
+        """Seats of a gated event (named, or the event of a best-available request) need the caller's
+        `Admission-Token` (docs/waiting-room.md)."""
+        await self.waitroom.check(caller, seat_ids, request.headers.get("admission-token"), event_id)
 
     def measured(self) -> _Measured:
         """Time a hold or booking for the waiting room's adaptive rate (its latency and 503s)."""
@@ -106,6 +111,10 @@ def _events(request: Request) -> EventService:
     return get_api(request).events
 
 
+def _snapshots(request: Request) -> SnapshotCache:
+    return get_api(request).snapshots
+
+
 def _health(request: Request) -> HealthChecker:
     return get_api(request).health
 
@@ -115,3 +124,4 @@ Bookings = Annotated[BookingService, Depends(_bookings)]
 Holds = Annotated[HoldService, Depends(_holds)]
 Events = Annotated[EventService, Depends(_events)]
 Health = Annotated[HealthChecker, Depends(_health)]
+Snapshots = Annotated[SnapshotCache, Depends(_snapshots)]

@@ -49,6 +49,15 @@ HOLD_NOT_ACTIVE = Code(409, "HOLD_NOT_ACTIVE", "The hold was already confirmed o
 BOOKING_NOT_ACTIVE = Code(409, "BOOKING_NOT_ACTIVE", "The booking is already cancelled")
 SEAT_LIMIT_EXCEEDED = Code(409, "SEAT_LIMIT_EXCEEDED", "The per-user seat cap for the event is reached")
 EVENT_EXISTS = Code(409, "EVENT_EXISTS", "An event with this slug exists")
+NO_BLOCK_AVAILABLE = Code(
+    409, "NO_BLOCK_AVAILABLE", "No block of seats (or not enough GA tickets) matches the request; nothing was changed"
+)
+ORPHAN_SEAT = Code(409, "ORPHAN_SEAT", "The request would leave a single empty seat (seatIds names it)")
+SEATS_BLOCKED = Code(409, "SEATS_BLOCKED", "Some seats are not for sale (seatIds)")
+ACCESSIBLE_SEAT = Code(409, "ACCESSIBLE_SEAT", 'Wheelchair/companion seats need "accessible": true (seatIds)')
+CHANNEL_KEY_REQUIRED = Code(
+    403, "CHANNEL_KEY_REQUIRED", "Seats of a sales channel need its X-Channel-Key (seatIds), or the key is unknown"
+)
 PAYLOAD_TOO_LARGE = Code(413, "PAYLOAD_TOO_LARGE", "The body exceeds the size limit")
 UNSUPPORTED_MEDIA_TYPE = Code(415, "UNSUPPORTED_MEDIA_TYPE", "The body must be application/json")
 VALIDATION_FAILED = Code(422, "VALIDATION_FAILED", "A field is invalid (the message names it)")
@@ -114,8 +123,24 @@ WRITE_ERRORS = (
     REDIS_UNAVAILABLE,
 )
 
+# What a claim may answer because of the inventory rules (docs/inventory.md).
+INVENTORY_ERRORS = (
+    EVENT_NOT_FOUND,
+    NO_BLOCK_AVAILABLE,
+    ORPHAN_SEAT,
+    SEATS_BLOCKED,
+    ACCESSIBLE_SEAT,
+    CHANNEL_KEY_REQUIRED,
+)
+
 # Domain failures, most specific class first: the first match decides the answer.
 _DOMAIN: list[tuple[type[domain.BookingError], Code]] = [
+    (domain.OrphanSeat, ORPHAN_SEAT),
+    (domain.SeatsBlocked, SEATS_BLOCKED),
+    (domain.AccessibleSeat, ACCESSIBLE_SEAT),
+    (domain.ChannelKeyRequired, CHANNEL_KEY_REQUIRED),
+    (domain.NoBlockAvailable, NO_BLOCK_AVAILABLE),
+    (domain.UnknownArea, VALIDATION_FAILED),
     (domain.HoldExpired, HOLD_EXPIRED),
     (domain.SeatsTaken, SEATS_TAKEN),
     (domain.SeatOccupied, SEAT_OCCUPIED),

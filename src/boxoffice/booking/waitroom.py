@@ -171,8 +171,11 @@ class WaitingRoom:
 
     # --- the gate on holds and bookings ---------------------------------------------------------
 
-    async def check(self, caller: Caller, seat_ids: Sequence[int], token: str | None) -> Admission | None:
-        """Raise unless the caller may write these seats: an admission token for each gated event among them."""
+    async def check(
+        self, caller: Caller, seat_ids: Sequence[int], token: str | None, event_id: int | None = None
+    ) -> Admission | None:
+        """Raise unless the caller may write these seats (or, best available, in this event): an
+        admission token for each gated event among them."""
         if not self._loaded:
             try:
                 await self.refresh()
@@ -181,11 +184,13 @@ class WaitingRoom:
         if not self._gated:
             return None
         events = {self._seat_event[s] for s in seat_ids if s in self._seat_event}
+        if event_id is not None and event_id in self._gated:
+            events.add(event_id)
         if not events:
             return None
         admission: Admission | None = None
-        for event_id in sorted(events):
-            admission = self._admit(caller, event_id, token)
+        for gated in sorted(events):
+            admission = self._admit(caller, gated, token)
         return admission
 
     def _admit(self, caller: Caller, event_id: int, token: str | None) -> Admission:

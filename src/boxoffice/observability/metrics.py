@@ -75,11 +75,22 @@ BACKGROUND_TASKS = ("bootstrap", "relay", "doorbell", "sweeper", "pool_sampler",
 BACKGROUND_TASK_ERRORS = Counter(
     "background_task_errors", "Failures of a background task (each is retried after a backoff).", ["task"]
 )
+HTTP_CONNECTIONS_SHED = Counter(
+    "http_connections_shed",
+    "HTTP connections the edge refused or closed (header too large, timeouts, connection cap).",
+    ["reason"],
+)
 RELAY_HOLE_WAIT = Gauge(
     "relay_hole_wait_seconds",
     "How long the outbox relay has waited on a missing sequence value that an open transaction may still"
     " commit (0 when none); every subscriber's delivery waits with it.",
     multiprocess_mode="livemax",
+)
+SNAPSHOT_CACHE = Counter(
+    "snapshot_cache",
+    "Seat snapshot requests: hit (a cached body, checked unchanged), miss (started a database read),"
+    " joined (shared a read another request started), off (cache disabled).",
+    ["result"],
 )
 
 WAITROOM_WAITING = Gauge(
@@ -126,6 +137,8 @@ WAITROOM_JOIN_OUTCOMES = ("new", "again", "challenge_failed", "unavailable")
 WAITROOM_END_REASONS = ("dropped", "expired", "missed")
 WAITROOM_REJECT_REASONS = ("missing", "invalid", "expired", "wrong_event", "revoked")
 WAITROOM_SIGNALS = ("latency", "saturation", "unavailable")
+SNAPSHOT_RESULTS = ("hit", "miss", "joined", "off")
+SHED_REASONS = ("header_too_large", "too_many_headers", "header_timeout", "body_timeout", "connections")
 
 
 @cache
@@ -208,3 +221,7 @@ def init_series() -> None:
         WAITROOM_TOKENS_REJECTED.labels(reason)
     for signal in WAITROOM_SIGNALS:
         WAITROOM_BACKOFFS.labels(signal)
+    for result in SNAPSHOT_RESULTS:
+        SNAPSHOT_CACHE.labels(result)
+    for reason in SHED_REASONS:
+        HTTP_CONNECTIONS_SHED.labels(reason)
