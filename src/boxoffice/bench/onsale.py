@@ -294,7 +294,12 @@ async def gated(
                     stats.gave_up += 1
                 await client.call("POST", f"{room}/leave", None, auth)
                 return
-            if status in (200, 201) and isinstance(data, dict) and data.get("state") not in ("WAITING", "ADMITTED"):
+            lost = status == 404 or (
+                status in (200, 201) and isinstance(data, dict) and data.get("state") not in ("WAITING", "ADMITTED")
+            )
+            if lost:
+                # Never joined (the join failed: 503 or no answer), or dropped: join (again).
+                await asyncio.sleep(float(head.get("retry-after", "1") or 1) if status == 404 else 0)
                 status, head, data, _ = await client.call("POST", f"{room}/join", None, auth)
                 continue
             wait = float(head.get("retry-after", "1") or 1)
