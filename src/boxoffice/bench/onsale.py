@@ -60,11 +60,11 @@ class OnsaleSizes:
 
     @classmethod
     def full(cls) -> OnsaleSizes:
-        return cls(20_000, 2_000, 0.1, 5.0, 60.0, 180.0, 256, 300, 30_000, 3_000)
+        return cls(20_000, 2_000, 0.1, 5.0, 60.0, 300.0, 256, 300, 30_000, 3_000)
 
     @classmethod
     def quick(cls) -> OnsaleSizes:
-        return cls(2_000, 200, 0.1, 3.0, 10.0, 60.0, 128, 100, 6_000, 600)
+        return cls(2_000, 200, 0.1, 3.0, 10.0, 120.0, 128, 100, 6_000, 600)
 
 
 # --- a lean HTTP/1.1 client that returns bodies ------------------------------------------------------
