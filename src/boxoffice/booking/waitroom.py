@@ -177,10 +177,9 @@ class WaitingRoom:
         """Raise unless the caller may write these seats (or, best available, in this event): an
         admission token for each gated event among them."""
         if not self._loaded:
-            try:
-                await self.refresh()
-            except BookingError as exc:
-                raise _unavailable(exc) from exc
+            # Which events are gated is unknown until the first read: fail closed with the store's own
+            # answer (503 DATABASE_UNAVAILABLE or DATABASE_BUSY: nothing was changed).
+            await self.refresh()
         if not self._gated:
             return None
         events = {self._seat_event[s] for s in seat_ids if s in self._seat_event}
