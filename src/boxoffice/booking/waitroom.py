@@ -366,7 +366,10 @@ class WaitingRoom:
                 raise EventNotFound(event_id)
         return _Room(row).stats() if row is not None else None
 
-    def cached_stats(self, event_id: int) -> WaitingRoomStats | None:
+    async def cached_stats(self, event_id: int) -> WaitingRoomStats | None:
+        """The room as this process last read it (at most a tick old); None when never configured."""
+        if not self._loaded:
+            await self.refresh()
         room = self._rooms.get(event_id)
         return room.stats() if room is not None else None
 
