@@ -386,6 +386,8 @@ async def room_figures(database_url: str, event_id: int, starts_at: datetime) ->
         "admitted": len(admitted),
         "admitted_per_second": {str(k): per_second[k] for k in sorted(per_second)},
         "final_rate_per_minute": round(float(room["rate_per_minute"]), 1) if room else None,
+        # Every admission the steps made, including those sent back unfetched (which lose admitted_at).
+        "admissions_total": int(room["admitted_total"]) if room else None,
         "fairness_after_start_spearman": correlation(late),
         "fairness_after_start_n": len(late),
         "prestart_order_spearman": correlation(early),
