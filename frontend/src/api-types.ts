@@ -1337,7 +1337,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description USER_MISMATCH: userId differs from the authenticated user; ADMISSION_INVALID: The admission token is forged, malformed or another session's; ADMISSION_EXPIRED: The admission token has expired; join the waiting room again; ADMISSION_WRONG_EVENT: The admission token admits to another event; ADMISSION_REVOKED: The admission was revoked (by an operator, or the visitor left); CHANNEL_KEY_REQUIRED: Seats of a sales channel need its X-Channel-Key (seatIds), or the key is unknown */
+            /** @description USER_MISMATCH: userId differs from the authenticated user; CHANNEL_KEY_REQUIRED: Seats of a sales channel need its X-Channel-Key (seatIds), or the key is unknown; ADMISSION_INVALID: The admission token is forged, malformed or another session's; ADMISSION_EXPIRED: The admission token has expired; join the waiting room again; ADMISSION_WRONG_EVENT: The admission token admits to another event; ADMISSION_REVOKED: The admission was revoked (by an operator, or the visitor left) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1660,7 +1660,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description USER_MISMATCH: userId differs from the authenticated user; ADMISSION_INVALID: The admission token is forged, malformed or another session's; ADMISSION_EXPIRED: The admission token has expired; join the waiting room again; ADMISSION_WRONG_EVENT: The admission token admits to another event; ADMISSION_REVOKED: The admission was revoked (by an operator, or the visitor left); CHANNEL_KEY_REQUIRED: Seats of a sales channel need its X-Channel-Key (seatIds), or the key is unknown */
+            /** @description USER_MISMATCH: userId differs from the authenticated user; CHANNEL_KEY_REQUIRED: Seats of a sales channel need its X-Channel-Key (seatIds), or the key is unknown; ADMISSION_INVALID: The admission token is forged, malformed or another session's; ADMISSION_EXPIRED: The admission token has expired; join the waiting room again; ADMISSION_WRONG_EVENT: The admission token admits to another event; ADMISSION_REVOKED: The admission was revoked (by an operator, or the visitor left) */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -159,13 +159,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         changes = SeatChanges()
         health = HealthChecker(settings, url, db, redis, bootstrap, supervisor.statuses)
         owners = Ownership(tokens)
+        bookings = BookingService(
+            db, chosen, policy, changes, owners, SingleFlight() if settings.single_flight else None
+        )
         # The waiting room's step and cache refresh get two connections of their own (lazy: opened on use).
         room_settings = settings.model_copy(update={"db_pool_min": 1, "db_pool_max": 2})
         room_db = Database(await create_pool(room_settings, url, lazy=True), settings.db_acquire_timeout_s, 2)
         waitroom = _waiting_room(settings, db, room_db, tokens)
-        bookings = BookingService(
-            db, chosen, policy, changes, owners, SingleFlight() if settings.single_flight else None
-        )
         app.state.api = Api(
             settings=settings,
             bookings=bookings,
@@ -182,6 +182,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
             health=health,
             sample_metrics=lambda: _sample_pool(db),
+            snapshots=SnapshotCache(db, bookings, settings.snapshot_cache_ms / 1000),
             waitroom=waitroom,
             join_limiter=RateLimiter(
                 redis,
@@ -190,7 +191,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 per_ip=settings.waitroom_joins_per_ip,
                 per_user=0,
             ),
-            snapshots=SnapshotCache(db, bookings, settings.snapshot_cache_ms / 1000),
         )
         supervisor.start("waitroom", waitroom.run, gate=bootstrap.ready)
         realtime = start_realtime(settings, url, redis, supervisor, bootstrap.ready)

@@ -19,7 +19,7 @@ CASES: list[Case] = [
         JSON,
         422,
         "VALIDATION_FAILED",
-        "one of seatId, seatIds or holdToken is required",
+        "one of seatId, seatIds, holdToken or bestAvailable is required",
     ),
     ("missing userId", b'{"seatId": 1}', JSON, 422, "VALIDATION_FAILED", "userId: Field required"),
     ("seatId as string", b'{"seatId": "1", "userId": "u"}', JSON, 422, "VALIDATION_FAILED", "seatId"),

@@ -301,3 +301,16 @@ async def test_api_json_is_compressed_from_the_threshold_and_booking_answers_nev
     seat = (await http.get(f"/api/v1/events/{event_id}/seats")).json()["seats"][0]["seatId"]
     booked = await http.post("/api/v1/bookings", json={"seatId": seat, "userId": "cy"}, headers=accept)
     assert booked.status_code == 201 and "content-encoding" not in booked.headers
+
+
+async def test_the_default_event_route_is_shared_and_compressed_too(http: httpx.AsyncClient) -> None:
+    first = await http.get("/api/v1/seats", headers={"Accept-Encoding": "br"})
+    assert first.headers["content-encoding"] == "br" and first.headers["vary"] == "Accept-Encoding"
+    assert first.headers["cache-control"] == "no-store"
+    body = first.json()
+    assert set(body) == {"layout", "sequence", "seats"} and len(body["seats"]) == 500
+    free = next(s["seatId"] for s in body["seats"] if s["status"] == "AVAILABLE")
+    assert (await http.post("/api/v1/bookings", json={"seatId": free, "userId": "dee"})).status_code == 201
+    again = (await http.get("/api/v1/seats", headers={"Accept-Encoding": "gzip"})).json()
+    assert {s["seatId"]: s["status"] for s in again["seats"]}[free] == "BOOKED"
+    assert again["sequence"] > body["sequence"]

@@ -75,6 +75,11 @@ async def test_gated_event_admits_then_books(wr: httpx.AsyncClient, room_db: str
     assert refused.status_code == 401 and refused.json()["error"] == "ADMISSION_REQUIRED"
     held = await wr.post("/api/v1/holds", json={"seatIds": seats[1:3]}, headers=auth)
     assert held.status_code == 401 and held.json()["error"] == "ADMISSION_REQUIRED"
+    # Seats picked by the server (best available, GA by quantity) are gated by the event named.
+    best = {"eventId": event_id, "bestAvailable": {"quantity": 2}}
+    for path in ("/api/v1/holds", "/api/v1/bookings"):
+        by_quantity = await wr.post(path, json=best, headers=auth)
+        assert by_quantity.status_code == 401 and by_quantity.json()["error"] == "ADMISSION_REQUIRED", by_quantity.text
     token = await admitted(wr, event_id, auth)
     assert (await book(wr, seats[:1], auth, token)).status_code == 201
     hold = await wr.post("/api/v1/holds", json={"seatIds": seats[1:3]}, headers={**auth, "Admission-Token": token})

@@ -17,7 +17,16 @@ from prometheus_client import REGISTRY
 
 from boxoffice.booking.batcher import ClaimBatcher, SingleFlight
 from boxoffice.booking.strategies import claim_alone
-from boxoffice.domain import Booking, DatabaseBusy, Seat, SeatNotFound, SeatOccupied, SeatStatus, Strategy
+from boxoffice.domain import (
+    Booking,
+    DatabaseBusy,
+    Seat,
+    SeatLimitExceeded,
+    SeatNotFound,
+    SeatOccupied,
+    SeatStatus,
+    Strategy,
+)
 from boxoffice.layouts import Layout
 from boxoffice.settings import Settings
 from boxoffice.storage import migrate
@@ -200,3 +209,122 @@ async def test_followers_share_the_leaders_answer(answer: Booking | Exception) -
     else:
         assert all(type(r) is SeatNotFound and str(r) == "Seat 4 does not exist" for r in followers)
         assert len({id(r) for r in followers}) == 9, "each request raises its own exception object"
+
+
+# --- the per-user seat cap inside a batch ---------------------------------------------------------
+
+CAP = 3
+
+
+async def claim_capped(batcher: ClaimBatcher, claims: list[tuple[int, str]]) -> list[Booking | BaseException]:
+    """Like `claim_all`, every claim capped at CAP seats per user and event."""
+    return await asyncio.gather(
+        *(batcher.claim(seat, user, ATOMIC, CAP) for seat, user in claims), return_exceptions=True
+    )
+
+
+async def test_a_capped_batch_decides_each_claim_as_if_made_one_by_one(seated: tuple[str, Database]) -> None:
+    """One statement: `ana` asks six seats (one of them taken) and gets the first three free ones in
+    seat order; the taken seat is a 409 (she was under the cap then), the rest are over the cap.
+    `bo` already has three seats (two booked, one held) and is refused; `cy` is untouched by both."""
+    url, db = seated
+    batcher = ClaimBatcher(db, claim_alone(db), max_batch=256, max_in_flight=1)
+    await claim_all(batcher, [(2, "x"), (30, "bo"), (31, "bo")])
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE seats SET status = 'HELD', held_by = 'bo', hold_token = gen_random_uuid(),"
+            " held_until = now() + interval '1 hour' WHERE id = 32"
+        )
+    before = batches()
+    claims = [(seat, "ana") for seat in range(1, 7)] + [(40, "bo"), (41, "cy")]
+    outcomes = await claim_capped(batcher, claims)
+    after = batches()
+
+    assert after[0] - before[0] == 1, "one batch, capped claims included"
+    won = {seat for (seat, _), o in zip(claims, outcomes, strict=True) if isinstance(o, Booking)}
+    assert won == {1, 3, 4, 41}
+    assert isinstance(outcomes[1], SeatOccupied)
+    for over in (outcomes[4], outcomes[5]):
+        assert isinstance(over, SeatLimitExceeded) and over.limit == CAP, over
+        assert str(over).endswith("you already have 3 held or booked")
+    assert isinstance(outcomes[6], SeatLimitExceeded) and "you already have 3" in str(outcomes[6])
+    assert rows(url, "SELECT seat_id FROM bookings WHERE user_id = 'ana' ORDER BY seat_id") == [
+        {"seat_id": s} for s in (1, 3, 4)
+    ]
+    assert rows(url, "SELECT seat_id FROM bookings WHERE user_id = 'bo' AND seat_id = 40") == []
+    assert_consistent(url)
+
+
+async def test_a_user_whose_lock_is_held_costs_a_wait_never_a_wrong_answer(seated: tuple[str, Database]) -> None:
+    """Another transaction holds `dan`'s cap lock (a multi-seat booking of his in progress) past
+    lock_timeout: his batch is refused after that wait, committing nothing; every claim is then made
+    alone: the others win their seats, dan's get 503 (busy), never a 409 or a seat over his cap."""
+    url, db = seated
+    batcher = ClaimBatcher(db, claim_alone(db), max_batch=256, max_in_flight=1)
+    refused = retries("refused")
+    with psycopg.connect(url) as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(hashtextextended('boxoffice-user:' || 'dan', 0))")
+        others = [asyncio.ensure_future(batcher.claim(seat, f"u{seat}", ATOMIC, CAP)) for seat in (11, 12, 13)]
+        his = [asyncio.ensure_future(batcher.claim(seat, "dan", ATOMIC, CAP)) for seat in (14, 15)]
+        assert all(isinstance(b, Booking) for b in await asyncio.gather(*others))
+        answers = await asyncio.gather(*his, return_exceptions=True)
+        assert all(isinstance(a, DatabaseBusy) for a in answers), answers
+        holder.rollback()
+    assert retries("refused") - refused == 5
+    assert isinstance(await batcher.claim(14, "dan", ATOMIC, CAP), Booking)
+    assert_consistent(url)
+
+
+async def test_a_twin_of_an_over_cap_claim_gets_its_own_claim(seated: tuple[str, Database]) -> None:
+    """`eve` is at her cap; her claim of seat 50 is first in the batch and `fay` rides on it. Eve's
+    refusal says nothing about the seat: fay's claim goes out next and wins."""
+    url, db = seated
+    batcher = ClaimBatcher(db, claim_alone(db), max_batch=256, max_in_flight=1)
+    await claim_all(batcher, [(60, "eve"), (61, "eve"), (62, "eve")])
+    eve, fay = await claim_capped(batcher, [(50, "eve"), (50, "fay")])
+    assert isinstance(eve, SeatLimitExceeded)
+    assert isinstance(fay, Booking) and fay.seat.booked_by == "fay"
+    assert rows(url, "SELECT user_id FROM bookings WHERE seat_id = 50") == [{"user_id": "fay"}]
+
+
+async def test_a_refused_capped_batch_retries_alone_with_the_cap(seated: tuple[str, Database]) -> None:
+    """A bad row (seat 70, within gus's first three) fails the capped batch; the retries alone still
+    enforce the cap exactly."""
+    url, db = seated
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO bookings (seat_id, user_id, strategy) VALUES (70, 'ghost', 'ATOMIC')")
+    batcher = ClaimBatcher(db, claim_alone(db), max_batch=256, max_in_flight=1)
+    refused = retries("refused")
+    claims = [(seat, "gus") for seat in range(70, 80)]
+    outcomes = await claim_capped(batcher, claims)
+    assert retries("refused") - refused == len(claims)
+    # Alone, gus's claims queue on his lock; on a busy machine one may outwait lock_timeout (503).
+    won = [o for o in outcomes if isinstance(o, Booking)]
+    busy = sum(isinstance(o, DatabaseBusy) for o in outcomes)
+    assert len(won) == CAP or (busy and len(won) < CAP), outcomes
+    assert isinstance(outcomes[0], SeatOccupied | SeatLimitExceeded | DatabaseBusy), "seat 70 has a booking row"
+    assert all(isinstance(o, Booking | SeatLimitExceeded | DatabaseBusy) for o in outcomes[1:]), outcomes
+    booked = rows(url, "SELECT id FROM seats WHERE booked_by = 'gus' AND status = 'BOOKED' ORDER BY id")
+    assert [r["id"] for r in booked] == sorted(b.seat.id for b in won)
+
+
+async def test_followers_of_a_leader_over_its_cap_claim_on_their_own() -> None:
+    """The leader's user was over the cap: the seat may be free, so no follower is told 409."""
+    flights = SingleFlight()
+    calls: list[str] = []
+    gate = asyncio.Event()
+
+    async def call() -> Booking:
+        calls.append("call")
+        if len(calls) == 1:
+            await gate.wait()
+            raise SeatLimitExceeded(CAP, CAP)
+        return booking(8)
+
+    tasks = [asyncio.ensure_future(flights.run(8, ATOMIC, call)) for _ in range(5)]
+    await asyncio.sleep(0)
+    gate.set()
+    leader, *followers = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(leader, SeatLimitExceeded)
+    assert not any(isinstance(r, SeatOccupied | SeatLimitExceeded) for r in followers), followers
+    assert len(calls) == 5, "each follower made its own claim"

@@ -16,6 +16,7 @@ from tests.support import LOAD_LIMITS_OFF, ServerFactory, ServerProcess
 
 DRAIN_S = 4.0
 CLIENTS = 8
+SCHEDULING_SLACK_S = 1.0
 READINESS = "/actuator/health/readiness"
 
 
@@ -45,7 +46,10 @@ async def drive(server: ServerProcess, path: str, calls: list[Call], stop: async
 
 
 async def test_sigterm_drains_before_stopping(server_factory: ServerFactory) -> None:
-    server = server_factory("--workers", "2", settings=LOAD_LIMITS_OFF, drain_s=DRAIN_S, ready_path=READINESS)
+    # A busy machine must not turn a slow pool acquire into a 503: this test is about the drain.
+    server = server_factory(
+        "--workers", "2", settings=LOAD_LIMITS_OFF, drain_s=DRAIN_S, db_acquire_timeout_s=10, ready_path=READINESS
+    )
     assert server.proc is not None
     stop = asyncio.Event()
     load: list[list[Call]] = [[] for _ in range(CLIENTS)]
@@ -66,9 +70,11 @@ async def test_sigterm_drains_before_stopping(server_factory: ServerFactory) -> 
     calls = [c for per_client in load for c in per_client]
     drain_end = signalled + DRAIN_S
     during = [c for c in calls if signalled <= c.start < drain_end]
-    # Every request sent before the drain ended was answered; after it, only connection refusals.
-    failed = [c for c in calls if c.status != 200]
-    assert all(c.start >= drain_end and c.error is not None for c in failed), failed[:5]
+    # Every request sent before the drain ended was answered; after it, only connection errors (the
+    # listener closed). A request's start is taken on this test's loop, which a busy machine can
+    # delay: one that started in the last second of the drain may really have connected after it.
+    failed = [(round(c.start - signalled, 2), c.status, c.error) for c in calls if c.status != 200]
+    assert all(error is not None and at >= DRAIN_S - SCHEDULING_SLACK_S for at, _, error in failed), failed[:5]
     assert len([c for c in during if c.status == 200]) >= 20
     assert any(c.closes for c in during)
     # Readiness: 503 soon after the signal and never UP again (HAProxy stops sending).

@@ -15,7 +15,8 @@ def status(url: str) -> int:
 
 def test_a_management_port_takes_metrics_and_docs_off_the_public_port(server_factory: ServerFactory) -> None:
     port = free_port()
-    server = server_factory("--workers", "2", management_port=port)
+    # Ready once both workers are (each serves the management port only after its start-up).
+    server = server_factory("--workers", "2", management_port=port, ready_path="/actuator/health/readiness")
     management = f"http://127.0.0.1:{port}"
     for path in MANAGED:
         assert status(f"{server.base_url}{path}") == 404, path

@@ -41,8 +41,8 @@ ManageToken = Annotated[
         errors.HOLD_EXPIRED,
         errors.HOLD_NOT_ACTIVE,
         errors.SEAT_LIMIT_EXCEEDED,
-        *errors.ADMISSION_ERRORS,
         *errors.INVENTORY_ERRORS,
+        *errors.ADMISSION_ERRORS,
     ),
     openapi_extra=request_body(BookingRequest),
 )
@@ -64,8 +64,7 @@ async def book(api: Api, request: Request, payload: BookingRequest) -> Response:
     best = best_of(payload.eventId, payload.bestAvailable)
     if hold_token is None:
         # A gated event's seats need an admission; confirming a hold does not (the hold was placed under one).
-        seat_ids = payload.seatIds or ([payload.seatId] if payload.seatId is not None else [])
-        await api.admit(request, caller, seat_ids, payload.eventId)
+        await api.admit(request, caller, payload.seatIds or [payload.seatId or 0], best.event_id if best else None)
 
     async def work() -> tuple[int, Any]:
         if best is not None:

@@ -44,7 +44,7 @@ class Api:
     async def admit(
         self, request: Request, caller: Caller, seat_ids: Sequence[int], event_id: int | None = None
     ) -> None:
-        """Seats of a gated event (named, or the event of a best-available request) need the caller's
+        """Seats of a gated event, or a best-available/GA request for one, need the caller's
         `Admission-Token` (docs/waiting-room.md)."""
         await self.waitroom.check(caller, seat_ids, request.headers.get("admission-token"), event_id)
 

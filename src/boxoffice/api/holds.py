@@ -30,8 +30,8 @@ _CHANGE_ERRORS = errors.responses(
         errors.SEATS_NOT_FOUND,
         errors.SEATS_TAKEN,
         errors.SEAT_LIMIT_EXCEEDED,
-        *errors.ADMISSION_ERRORS,
         *errors.INVENTORY_ERRORS,
+        *errors.ADMISSION_ERRORS,
     ),
     openapi_extra=request_body(HoldRequest),
 )
@@ -43,7 +43,7 @@ async def create_hold(request: Request, api: ApiDep) -> Response:
     caller = await api.identify_request(request, payload.userId)
     access = access_of(request, caller.admin, payload.accessible)
     best = best_of(payload.eventId, payload.bestAvailable)
-    await api.admit(request, caller, payload.seatIds or (), payload.eventId)
+    await api.admit(request, caller, payload.seatIds or [], best.event_id if best else None)
 
     async def work() -> tuple[int, Any]:
         if best is not None:

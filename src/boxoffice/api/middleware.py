@@ -111,13 +111,15 @@ class ObservabilityMiddleware:
             requests.inc()
             latency.observe(elapsed)
             if self._access_log:
+                client = scope.get("client")
                 log.info(
-                    "http_request method=%s route=%s path=%s status=%s duration_ms=%.2f",
+                    "http_request method=%s route=%s path=%s status=%s duration_ms=%.2f client=%s",
                     method,
                     route,
                     scope["path"],
                     status,
                     elapsed * 1000,
+                    client[0] if client else "-",
                 )
             elif log.isEnabledFor(logging.DEBUG):
                 log.debug(

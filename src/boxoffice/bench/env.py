@@ -128,7 +128,8 @@ def server(
     port = free_port()
     full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     full_env.update(env)
-    full_env.update({"BOXOFFICE_PORT": str(port), "BOXOFFICE_WORKERS": str(workers)})
+    # A benchmark's server stops when its run ends: no load balancer to drain from.
+    full_env.update({"BOXOFFICE_PORT": str(port), "BOXOFFICE_WORKERS": str(workers), "BOXOFFICE_DRAIN_S": "0"})
     log = open(log_path, "ab") if log_path else None  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "boxoffice.cli", "serve"],

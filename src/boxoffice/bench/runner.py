@@ -41,6 +41,7 @@ from boxoffice.bench.scenarios import (
 from boxoffice.bench.stats import Result
 from boxoffice.bench.summary import limits, ratios, table
 from boxoffice.domain import Strategy
+from boxoffice.settings import Settings
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SCENARIOS = ("hot-seat", "spread", "sell-out")
@@ -210,8 +211,8 @@ def bench(
     scenario: Annotated[
         list[str] | None,
         typer.Option(
-            help=f"Scenarios to run (default: {', '.join(SCENARIOS)}; also {', '.join(inventory.SCENARIOS)};"
-            " or onsale, alone)"
+            help=f"Scenarios to run (default: {', '.join(SCENARIOS)}; also {', '.join(inventory.SCENARIOS)}; "
+            "or onsale, alone)"
         ),
     ] = None,
     strategy: Annotated[list[Strategy] | None, typer.Option(help="Strategies to run (default: all)")] = None,
@@ -232,6 +233,10 @@ def bench(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write results as JSON here")] = None,
     report_out: Annotated[Path | None, typer.Option("--report", help="Write a self-contained HTML report here")] = None,
     server_log: Annotated[Path | None, typer.Option(help="Append the server's output here")] = None,
+    seat_cap: Annotated[
+        int | None,
+        typer.Option(min=0, max=10_000, help="Per-user seat cap of the server (default: the server's default; 0: off)"),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed for the workloads")] = 1,
 ) -> None:
     """Flash-crowd benchmark: hot seat, spread and sell-out per strategy, against pgbench's limit."""
@@ -270,6 +275,9 @@ def bench(
     seats_needed = max(sizes.spread_seats, sizes.sellout_seats, 1)
     cols = min(100, seats_needed)
     limit = pgbench.Settings(pgbench_clients, sizes.limit_seconds, pgbench_bin)
+    if seat_cap is None:
+        # Every request has a user of its own, so the cap refuses nothing: what it costs is measured.
+        seat_cap = Settings.model_fields["seats_per_user"].default
     started = time.time()
     with contextlib.ExitStack() as stack:
         postgres_meter = None
@@ -288,10 +296,10 @@ def bench(
             "BOXOFFICE_DB_POOL_MAX": str(pool_size),
             "BOXOFFICE_DB_POOL_MIN": str(pool_size),
             "BOXOFFICE_LOG_LEVEL": "WARNING",
-            # A flash crowd from one address: the default rate limits and seat cap would refuse it.
+            # A flash crowd from one address: the default rate limits would refuse it.
             "BOXOFFICE_RATE_LIMIT_PER_IP": "0",
             "BOXOFFICE_RATE_LIMIT_PER_USER": "0",
-            "BOXOFFICE_SEATS_PER_USER": "0",
+            "BOXOFFICE_SEATS_PER_USER": str(seat_cap),
         }
         if set(scenarios) & set(inventory.SCENARIOS):
             # 2,000 requests at once, each a transaction of its own: let them queue for a connection
@@ -317,6 +325,7 @@ def bench(
     about["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     ratio = ratios(results)
     typer.echo(table(results, ratio))
+    typer.echo(f"seat cap: {f'{seat_cap} seats per user and event' if seat_cap else 'off'} (--seat-cap)")
     report: dict[str, Any] = {
         "started": started,
         "date": datetime.datetime.fromtimestamp(started).isoformat(timespec="seconds"),
@@ -329,6 +338,7 @@ def bench(
             "pgbench_clients": pgbench_clients,
             "pgbench_threads": limit.threads,
             "private_postgres": private_postgres,
+            "seat_cap": seat_cap,
         },
         "limits": limits(results),
         "ratios": ratio,

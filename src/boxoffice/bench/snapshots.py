@@ -2,7 +2,7 @@
 
     .venv/bin/python -m boxoffice.bench.snapshots --clients 1000 --rounds 2
 
-A private PostgreSQL cluster (its CPU is measured alone), a 20,000-seat event in four sections
+A private PostgreSQL cluster (its CPU is measured alone), a 20,000-seat event in five sections
 with 30% of its seats booked, and a real `boxoffice serve` per cache setting. Each round opens
 `--clients` connections, then sends one `GET /api/v1/events/{id}/seats` on every one at the same
 moment and reads each answer to its end without decoding it (the client must not be what is

@@ -4,6 +4,10 @@
 many bookings) while the previous batch is in flight: no timer, so a lone request goes out at
 once. `SingleFlight` lets concurrent requests for one seat share one claim: the winner gets the
 booking, the others a 409 without a database round trip.
+
+Both keep the per-user seat cap exact (docs/performance.md, "The seat cap in a batch"): a batch
+with capped claims takes its users' advisory locks (the multi-seat path's lock), then counts and
+claims in one statement; a cap refusal says nothing about the seat, so it is never shared.
 """
 
 from __future__ import annotations
@@ -11,17 +15,32 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from functools import partial
+from typing import Protocol
 
-from boxoffice.domain import Booking, DatabaseUnavailable, SeatNotFound, SeatOccupied, Strategy
+import asyncpg
+
+from boxoffice.domain import (
+    Booking,
+    DatabaseUnavailable,
+    SeatLimitExceeded,
+    SeatNotFound,
+    SeatOccupied,
+    Strategy,
+)
 from boxoffice.observability.metrics import BATCH_RETRIES, BATCH_SIZE
 from boxoffice.storage import seats
 from boxoffice.storage.db import Database
 
 log = logging.getLogger(__name__)
 
-ClaimOne = Callable[[int, str, Strategy], Awaitable[Booking]]
+
+class ClaimOne(Protocol):
+    """One claim on its own (waiting out a busy lock there), the per-user cap enforced when given."""
+
+    def __call__(self, seat_id: int, user_id: str, strategy: Strategy, seat_cap: int = 0) -> Awaitable[Booking]: ...
 
 
 @dataclass(slots=True)
@@ -29,6 +48,8 @@ class _Claim:
     seat_id: int
     user_id: str
     strategy: Strategy
+    seat_cap: int
+    """The user's cap of booked plus held seats in the seat's event; 0: none."""
     future: asyncio.Future[Booking]
     twins: list[_Claim] | None = None
     """Later claims of the same seat that arrived for the same batch: they share this claim's outcome."""
@@ -58,9 +79,9 @@ class ClaimBatcher:
         self._in_flight = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def claim(self, seat_id: int, user_id: str, strategy: Strategy) -> Booking:
+    async def claim(self, seat_id: int, user_id: str, strategy: Strategy, seat_cap: int = 0) -> Booking:
         future: asyncio.Future[Booking] = asyncio.get_running_loop().create_future()
-        self._enqueue([_Claim(seat_id, user_id, strategy, future)])
+        self._enqueue([_Claim(seat_id, user_id, strategy, seat_cap, future)])
         return await future
 
     def _enqueue(self, claims: list[_Claim]) -> None:
@@ -109,10 +130,11 @@ class ClaimBatcher:
 
     def _settle_twins(self, first: _Claim, future: asyncio.Future[Booking]) -> None:
         """The first claim of a seat won: its twins lose (409). It was refused: the same refusal. It
-        learned nothing (503, a bug): the same failure, never a 409. Its request went away: the
-        twins go out with the next batch."""
+        learned nothing (503, a bug): the same failure, never a 409. Its request went away, or its
+        user was over the seat cap (which says nothing about the seat): the twins go out with the
+        next batch."""
         twins, first.twins = first.twins or [], None
-        if future.cancelled():
+        if future.cancelled() or isinstance(future.exception(), SeatLimitExceeded):
             self._enqueue([t for t in twins if not t.future.done()])
             return
         failure = future.exception()
@@ -127,14 +149,22 @@ class ClaimBatcher:
     async def _send(self, batch: list[_Claim]) -> None:
         batch.sort(key=lambda c: c.seat_id)
         BATCH_SIZE.observe(len(batch))
+        caps = [c.seat_cap for c in batch]
+        capped = any(caps)
+        # Locks (the seats' or the capped users') last until COMMIT: a transaction, whose failures
+        # before COMMIT are definite. One autocommit statement otherwise: a lost answer is unknown.
+        unit: AbstractAsyncContextManager[asyncpg.Connection] = (
+            self._db.transaction() if self._lock_first or capped else self._db.connection(writes=True)
+        )
         try:
-            async with self._db.connection() as conn:
+            async with unit as conn:
                 outcomes = await seats.claim_batch(
                     conn,
                     [c.seat_id for c in batch],
                     [c.user_id for c in batch],
                     [c.strategy for c in batch],
                     lock_first=self._lock_first,
+                    seat_caps=caps if capped else None,
                 )
         except seats.BatchRefused as exc:
             # Nothing was committed: each claim alone learns its own outcome (the bad row's included).
@@ -164,7 +194,7 @@ class ClaimBatcher:
 
     async def _alone(self, claim: _Claim) -> None:
         try:
-            booking = await self._claim_one(claim.seat_id, claim.user_id, claim.strategy)
+            booking = await self._claim_one(claim.seat_id, claim.user_id, claim.strategy, claim.seat_cap)
         except Exception as exc:
             _fail(claim.future, exc)
         except BaseException:
@@ -189,10 +219,10 @@ class SingleFlight:
     """Concurrent claims of one seat (per strategy) in this worker share one call.
 
     Followers of a leader that won get 409 at once; of a leader refused with 409/404, the same
-    answer. A leader that failed any other way (503, unknown outcome, a bug) says nothing about the
-    seat, so its followers try once more, each on its own: never a 409 they did not earn, and at
-    most two waits (a lock timeout, say) before an answer. Only for claims outside a transaction,
-    whose result is committed when known.
+    answer. A leader that failed any other way (503, unknown outcome, a bug, its user over the seat
+    cap) says nothing about the seat, so its followers try once more, each on its own: never a 409
+    they did not earn, and at most two waits (a lock timeout, say) before an answer. Only for claims
+    outside a transaction, whose result is committed when known.
 
     The shared future carries the leader's outcome as its result, never as its exception: a future
     keeps the traceback of an exception set on it, and with it a reference cycle per refusal.

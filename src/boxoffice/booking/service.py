@@ -115,10 +115,14 @@ class BookingService:
     async def book_seat(
         self, seat_id: int, caller: Caller, strategy: Strategy | None = None, access: Access | None = None
     ) -> Booking:
-        """The original single-seat call: exactly one of many concurrent requests for a seat wins."""
+        """The original single-seat call: exactly one of many concurrent requests for a seat wins.
+
+        The per-user seat cap is enforced by the claim itself (in its batch, or alone with the user's
+        lock), so capped single-seat bookings keep group commit and single-flight.
+        """
         chosen = self.strategies.get(strategy)
         try:
-            return await self._book_seat(seat_id, caller, chosen, strategy, access)
+            return await self._book_seat(seat_id, caller, chosen)
         except NeedsCheckout:
             # A channel, accessible or blocked seat, a GA ticket, or the orphan rule: the checked path.
             with record_booking(chosen.name):
@@ -136,23 +140,19 @@ class BookingService:
                 raise  # orphan, blocked, channel, accessible: their own answers
             raise SeatOccupied(seat_id, "is already booked or held") from exc
 
-    async def _book_seat(
-        self,
-        seat_id: int,
-        caller: Caller,
-        chosen: BookingStrategy,
-        strategy: Strategy | None,
-        access: Access | None,
-    ) -> Booking:
-        if self.policy.seats_per_user:
-            # The per-user cap needs the multi-seat transaction; the answer keeps the single-seat shape.
-            with record_booking(chosen.name):
-                return await self._book_seat_checked(seat_id, caller, strategy, access)
+    async def _book_seat(self, seat_id: int, caller: Caller, chosen: BookingStrategy) -> Booking:
+        cap = self.policy.seats_per_user
         with record_booking(chosen.name):
-            if self._flights is not None and chosen.single_flight and not in_transaction():
-                booking = await self._flights.run(seat_id, chosen.name, lambda: chosen.book(seat_id, caller.user))
-            else:
-                booking = await chosen.book(seat_id, caller.user)
+            try:
+                if self._flights is not None and chosen.single_flight and not in_transaction():
+                    booking = await self._flights.run(
+                        seat_id, chosen.name, lambda: chosen.book(seat_id, caller.user, cap)
+                    )
+                else:
+                    booking = await chosen.book(seat_id, caller.user, cap)
+            except SeatLimitExceeded:
+                RATE_LIMITED_TOTAL.labels("seats").inc()
+                raise
         self.changes.written()
         return self.owners.issue(caller, booking)
 

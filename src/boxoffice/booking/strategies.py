@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 from typing import Protocol
 
 import asyncpg
 
-from boxoffice.booking.batcher import ClaimBatcher
+from boxoffice.booking.batcher import ClaimBatcher, ClaimOne
 from boxoffice.booking.locks import SeatLeases
 from boxoffice.domain import Booking, SeatOccupied, SeatsTaken, Strategy
 from boxoffice.storage import checkout, seats
@@ -20,7 +21,9 @@ class BookingStrategy(Protocol):
     single_flight: bool
     """Concurrent requests for one seat in a worker may share one claim (see batcher.SingleFlight)."""
 
-    async def book(self, seat_id: int, user_id: str) -> Booking: ...
+    async def book(self, seat_id: int, user_id: str, seat_cap: int = 0) -> Booking:
+        """Claim one seat; `seat_cap` (0: none) is the user's cap of booked plus held seats in its event."""
+        ...
 
     def guard(self, seat_ids: Sequence[int]) -> AbstractAsyncContextManager[None]:
         """Entered before a multi-seat change borrows a connection (REDIS: the seats' leases)."""
@@ -46,13 +49,12 @@ class _DatabaseArbitrated:
         self._db = db
         self._batcher = batcher
 
-    async def _claim(self, seat_id: int, user_id: str) -> Booking:
+    async def _claim(self, seat_id: int, user_id: str, seat_cap: int) -> Booking:
         """The conditional write: with other requests' claims (group commit) unless a transaction is open,
         whose claim must belong to it (an idempotency key's)."""
         if self._batcher is None or in_transaction():
-            async with self._db.atomic() as conn:
-                return await seats.claim(conn, seat_id, user_id, self.name)
-        return await self._batcher.claim(seat_id, user_id, self.name)
+            return await _claim_alone(self._db, seat_id, user_id, self.name, seat_cap)
+        return await self._batcher.claim(seat_id, user_id, self.name, seat_cap)
 
     def guard(self, seat_ids: Sequence[int]) -> AbstractAsyncContextManager[None]:
         return _no_guard()
@@ -67,8 +69,8 @@ class AtomicStrategy(_DatabaseArbitrated):
     name = Strategy.ATOMIC
     single_flight = True
 
-    async def book(self, seat_id: int, user_id: str) -> Booking:
-        return await self._claim(seat_id, user_id)
+    async def book(self, seat_id: int, user_id: str, seat_cap: int = 0) -> Booking:
+        return await self._claim(seat_id, user_id, seat_cap)
 
 
 class RowLockStrategy(_DatabaseArbitrated):
@@ -79,10 +81,10 @@ class RowLockStrategy(_DatabaseArbitrated):
     name = Strategy.DB
     single_flight = True
 
-    async def book(self, seat_id: int, user_id: str) -> Booking:
+    async def book(self, seat_id: int, user_id: str, seat_cap: int = 0) -> Booking:
         if self._batcher is None or in_transaction():
-            return await lock_and_claim(self._db)(seat_id, user_id, self.name)
-        return await self._batcher.claim(seat_id, user_id, self.name)
+            return await _lock_and_claim(self._db, seat_id, user_id, self.name, seat_cap)
+        return await self._batcher.claim(seat_id, user_id, self.name, seat_cap)
 
     async def prepare(self, conn: asyncpg.Connection, seat_ids: Sequence[int]) -> None:
         await checkout.lock_in_order(conn, seat_ids)
@@ -97,12 +99,12 @@ class RedisLockStrategy(_DatabaseArbitrated):
         super().__init__(db, batcher)
         self.leases = leases
 
-    async def book(self, seat_id: int, user_id: str) -> Booking:
+    async def book(self, seat_id: int, user_id: str, seat_cap: int = 0) -> Booking:
         lease = await self.leases.take(seat_id)
         if lease is None:
             raise SeatOccupied(seat_id, "is being booked by another request")
         try:
-            return await self._claim(seat_id, user_id)
+            return await self._claim(seat_id, user_id, seat_cap)
         finally:
             # The outcome is decided: answer without waiting for Redis to free the lease.
             self.leases.give_back_soon(lease)
@@ -129,24 +131,33 @@ class Strategies:
         return self._strategies[name or self.default]
 
 
-def claim_alone(db: Database) -> Callable[[int, str, Strategy], Awaitable[Booking]]:
-    """One claim on its own connection: what a batch falls back to for a seat it could not decide."""
-
-    async def claim(seat_id: int, user_id: str, strategy: Strategy) -> Booking:
-        async with db.connection() as conn:
+async def _claim_alone(db: Database, seat_id: int, user_id: str, strategy: Strategy, seat_cap: int = 0) -> Booking:
+    """One conditional write: autocommit (a savepoint in a caller's transaction). With a cap, a
+    transaction that first takes the user's lock and counts (as the multi-seat path does)."""
+    if not seat_cap:
+        async with db.atomic() as conn:
             return await seats.claim(conn, seat_id, user_id, strategy)
+    async with db.transaction() as conn:
+        await checkout.enforce_seat_limit(conn, user_id, [seat_id], seat_cap)
+        return await seats.claim(conn, seat_id, user_id, strategy)
 
-    return claim
+
+async def _lock_and_claim(db: Database, seat_id: int, user_id: str, strategy: Strategy, seat_cap: int = 0) -> Booking:
+    """BEGIN; the user's lock and count (with a cap); SELECT ... FOR UPDATE; the conditional write; COMMIT."""
+    async with db.transaction() as conn:
+        if seat_cap:
+            await checkout.enforce_seat_limit(conn, user_id, [seat_id], seat_cap)
+        return await seats.claim_with_row_lock(conn, seat_id, user_id, strategy)
 
 
-def lock_and_claim(db: Database) -> Callable[[int, str, Strategy], Awaitable[Booking]]:
+def claim_alone(db: Database) -> ClaimOne:
+    """One claim on its own connection: what a batch falls back to for a seat it could not decide."""
+    return partial(_claim_alone, db)
+
+
+def lock_and_claim(db: Database) -> ClaimOne:
     """The DB strategy's claim on its own: BEGIN; SELECT ... FOR UPDATE; the conditional write; COMMIT."""
-
-    async def claim(seat_id: int, user_id: str, strategy: Strategy) -> Booking:
-        async with db.transaction() as conn:
-            return await seats.claim_with_row_lock(conn, seat_id, user_id, strategy)
-
-    return claim
+    return partial(_lock_and_claim, db)
 
 
 def standard(

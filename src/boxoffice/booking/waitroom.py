@@ -174,8 +174,8 @@ class WaitingRoom:
     async def check(
         self, caller: Caller, seat_ids: Sequence[int], token: str | None, event_id: int | None = None
     ) -> Admission | None:
-        """Raise unless the caller may write these seats (or, best available, in this event): an
-        admission token for each gated event among them."""
+        """Raise unless the caller may write these seats (or take seats or GA tickets of `event_id` by
+        quantity): an admission token for each gated event among them."""
         if not self._loaded:
             # Which events are gated is unknown until the first read: fail closed with the store's own
             # answer (503 DATABASE_UNAVAILABLE or DATABASE_BUSY: nothing was changed).

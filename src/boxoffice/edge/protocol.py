@@ -130,20 +130,28 @@ class EdgeProtocol(HttpToolsProtocol):
         self._refusal = None
         super().on_message_begin()
 
+    # uvicorn's own on_url/on_header, inlined with the counting: they run for every header of every request.
+
     def on_url(self, url: bytes) -> None:
-        self._count(len(url))
-        super().on_url(url)
+        self.url += url
+        self._exact_bytes += len(url)
+        if self._exact_bytes > self.limits.max_header_bytes:
+            self._too_large()
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._count(len(name) + len(value) + 4)
-        super().on_header(name, value)
-        if len(self.headers) > self.limits.max_headers:
+        self._exact_bytes += len(name) + len(value) + 4
+        name = name.lower()
+        if name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        headers = self.headers
+        headers.append((name, value))
+        if self._exact_bytes > self.limits.max_header_bytes:
+            self._too_large()
+        if len(headers) > self.limits.max_headers:
             self._stop(_Refused("too_many_headers", TOO_MANY_HEADERS, f"more than {self.limits.max_headers} fields"))
 
-    def _count(self, size: int) -> None:
-        self._exact_bytes += size
-        if self._exact_bytes > self.limits.max_header_bytes:
-            self._stop(_Refused("header_too_large", HEADERS_TOO_LARGE, f"over {self.limits.max_header_bytes} bytes"))
+    def _too_large(self) -> None:
+        self._stop(_Refused("header_too_large", HEADERS_TOO_LARGE, f"over {self.limits.max_header_bytes} bytes"))
 
     def _stop(self, refusal: _Refused) -> None:
         """Abort parsing: httptools turns the exception into HttpParserCallbackError, which uvicorn

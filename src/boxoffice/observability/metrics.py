@@ -133,12 +133,12 @@ DROP_REASONS = ("slow_consumer", "send_timeout")
 WS_REFUSAL_REASONS = ("address_cap", "frame_rate", "duplicate_subscription", "idle", "unauthenticated")
 RATE_LIMIT_KINDS = ("ip", "user", "seats")
 BATCH_RETRY_REASONS = ("refused", "locked")
+SNAPSHOT_RESULTS = ("hit", "miss", "joined", "off")
+SHED_REASONS = ("header_too_large", "too_many_headers", "header_timeout", "body_timeout", "connections")
 WAITROOM_JOIN_OUTCOMES = ("new", "again", "challenge_failed", "unavailable")
 WAITROOM_END_REASONS = ("dropped", "expired", "missed")
 WAITROOM_REJECT_REASONS = ("missing", "invalid", "expired", "wrong_event", "revoked")
 WAITROOM_SIGNALS = ("latency", "saturation", "unavailable")
-SNAPSHOT_RESULTS = ("hit", "miss", "joined", "off")
-SHED_REASONS = ("header_too_large", "too_many_headers", "header_timeout", "body_timeout", "connections")
 
 
 @cache
@@ -213,6 +213,10 @@ def init_series() -> None:
         BACKGROUND_TASK_ERRORS.labels(task)
     for reason in BATCH_RETRY_REASONS:
         BATCH_RETRIES.labels(reason)
+    for result in SNAPSHOT_RESULTS:
+        SNAPSHOT_CACHE.labels(result)
+    for reason in SHED_REASONS:
+        HTTP_CONNECTIONS_SHED.labels(reason)
     for outcome in WAITROOM_JOIN_OUTCOMES:
         WAITROOM_JOINS.labels(outcome)
     for reason in WAITROOM_END_REASONS:
@@ -221,7 +225,3 @@ def init_series() -> None:
         WAITROOM_TOKENS_REJECTED.labels(reason)
     for signal in WAITROOM_SIGNALS:
         WAITROOM_BACKOFFS.labels(signal)
-    for result in SNAPSHOT_RESULTS:
-        SNAPSHOT_CACHE.labels(result)
-    for reason in SHED_REASONS:
-        HTTP_CONNECTIONS_SHED.labels(reason)

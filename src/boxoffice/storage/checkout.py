@@ -27,7 +27,7 @@ from boxoffice.domain import (
     SeatsTaken,
     Strategy,
 )
-from boxoffice.storage.seats import AVAILABLE_SQL, SEAT_COLUMNS, seat_from_row
+from boxoffice.storage.seats import AVAILABLE_SQL, HOLDING_SQL, SEAT_COLUMNS, seat_from_row, user_lock_key
 
 _RETURNING = ", ".join(f"s.{c.strip()}" for c in SEAT_COLUMNS.split(","))
 
@@ -157,18 +157,17 @@ async def place_hold(
     return _active_hold(rows, token, user_id)
 
 
-_SEAT_COUNTS = """
+_SEAT_COUNTS = f"""
 WITH adding AS (
     SELECT event_id, count(*) AS n FROM seats WHERE id = ANY($2::int[]) GROUP BY event_id
 )
 SELECT a.event_id, a.n AS adding,
        (SELECT count(*) FROM seats s
-         WHERE s.event_id = a.event_id
-           AND ((s.status = 'BOOKED' AND s.booked_by = $1)
-                OR (s.status = 'HELD' AND s.held_by = $1 AND s.held_until >= clock_timestamp()
-                    AND s.hold_token IS DISTINCT FROM $3::uuid))) AS current
+         WHERE s.event_id = a.event_id AND {HOLDING_SQL.format(s="s", user="$1", token="$3::uuid")}) AS current
   FROM adding AS a
 """
+
+_LOCK_USER = f"SELECT pg_advisory_xact_lock({user_lock_key('$1')})"
 
 
 async def enforce_seat_limit(
@@ -179,7 +178,7 @@ async def enforce_seat_limit(
     Serialised per user by a transaction-scoped advisory lock taken before any seat lock, so two
     parallel requests by one user cannot both pass the check.
     """
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('boxoffice-user:' || $1, 0))", user_id)
+    await conn.execute(_LOCK_USER, user_id)
     for row in await conn.fetch(_SEAT_COUNTS, user_id, list(seat_ids), except_token):
         if row["current"] + row["adding"] > limit:
             raise SeatLimitExceeded(limit, row["current"])

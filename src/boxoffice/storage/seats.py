@@ -20,6 +20,7 @@ from boxoffice.domain import (
     Inventory,
     NeedsCheckout,
     Seat,
+    SeatLimitExceeded,
     SeatNotFound,
     SeatOccupied,
     SeatStatus,
@@ -155,6 +156,90 @@ SELECT now.status AS current_status, now.free, now.plain, b.id AS booking_id, e.
  ORDER BY i.seat_id
 """
 
+# What counts against the per-user cap in an event: seats booked, and seats held and not lapsed
+# (`except_token`: a hold being confirmed, not counted twice). `{s}` is the seats alias, `{user}`
+# the user expression. One definition for the multi-seat check (storage.checkout) and the batch.
+HOLDING_SQL = (
+    "(({s}.status = 'BOOKED' AND {s}.booked_by = {user})"
+    " OR ({s}.status = 'HELD' AND {s}.held_by = {user} AND {s}.held_until >= clock_timestamp()"
+    " AND {s}.hold_token IS DISTINCT FROM {token}))"
+)
+
+
+def user_lock_key(user: str) -> str:
+    """The per-user advisory lock key (SQL) that serialises every change counted by the seat cap."""
+    return f"hashtextextended('boxoffice-user:' || {user}, 0)"
+
+
+# The capped users' locks for a batch, taken in key order (DISTINCT keeps the subquery and its
+# order), before any seat lock: the multi-seat path also takes its one user lock before seat locks,
+# so no cycle can form. Held by short transactions only; `lock_timeout` bounds the wait (then the
+# batch is refused and its claims are made alone). A statement of its own, so the claim's snapshot
+# (its counts) starts after the locks are held.
+_LOCK_USERS = f"""
+SELECT pg_advisory_xact_lock(k)
+  FROM (SELECT DISTINCT {user_lock_key("u")} AS k FROM unnest($1::text[]) AS u ORDER BY k) AS o
+"""
+
+# Group commit with the per-user cap ($4, 0 = none) enforced in the statement, run after
+# `_LOCK_USERS` in the same transaction. A claim is within the
+# cap when the user's seats in the seat's event (`current`, before this batch) plus the claimable
+# seats of the same user and event earlier in the batch stay below the cap: exactly what making the
+# claims one by one in seat order would decide. An over-cap claim is refused whether or not its seat
+# is free (the multi-seat path checks the cap first too).
+_CLAIM_BATCH_CAPPED = f"""
+WITH input AS (
+    SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::int[]) AS i(seat_id, user_id, strategy, cap)
+), locked AS (
+    SELECT id FROM seats
+     WHERE id = ANY($1::int[]) AND plain AND {AVAILABLE_SQL}
+     ORDER BY id
+       FOR UPDATE SKIP LOCKED
+), member AS (
+    SELECT i.seat_id, i.user_id, i.strategy, i.cap, s.event_id, l.id IS NOT NULL AS claimable
+      FROM input AS i
+      JOIN seats AS s ON s.id = i.seat_id
+      LEFT JOIN locked AS l ON l.id = i.seat_id
+), verdict AS (
+    SELECT m.seat_id, m.user_id, m.strategy, m.cap, m.claimable, c.current,
+           m.cap = 0 OR c.current + count(*) FILTER (WHERE m.claimable) OVER (
+               PARTITION BY m.user_id, m.event_id ORDER BY m.seat_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+           ) < m.cap AS within
+      FROM member AS m
+     CROSS JOIN LATERAL (
+        SELECT CASE WHEN m.cap = 0 THEN 0 ELSE (
+            SELECT count(*) FROM seats AS o
+             WHERE o.event_id = m.event_id AND {HOLDING_SQL.format(s="o", user="m.user_id", token="NULL::uuid")}
+        ) END AS current
+     ) AS c
+), claimed AS (
+    UPDATE seats AS s
+       SET status = 'BOOKED', booked_by = v.user_id, booked_at = clock_timestamp(), version = s.version + 1,
+           held_by = NULL, hold_token = NULL, held_until = NULL
+      FROM verdict AS v
+     WHERE s.id = v.seat_id AND v.claimable AND v.within AND s.plain AND {AVAILABLE_SQL}
+ RETURNING {", ".join(f"s.{c.strip()}" for c in SEAT_COLUMNS.split(","))}, v.strategy
+), booking AS (
+    INSERT INTO bookings (seat_id, user_id, strategy, created_at)
+    SELECT id, booked_by, strategy, booked_at FROM claimed ORDER BY id
+ RETURNING id, seat_id
+), event AS (
+    INSERT INTO seat_events (seat_id, version)
+    SELECT id, version FROM claimed ORDER BY id
+ RETURNING seq, seat_id
+)
+SELECT now.status AS current_status, now.free, now.plain, v.within,
+       greatest(v.current, v.cap) AS holding, b.id AS booking_id, e.seq, c.*
+  FROM input AS i
+  LEFT JOIN (SELECT id, status, plain, {AVAILABLE_SQL} AS free FROM seats WHERE id = ANY($1::int[])) AS now
+         ON now.id = i.seat_id
+  LEFT JOIN verdict AS v ON v.seat_id = i.seat_id
+  LEFT JOIN claimed AS c ON c.id = i.seat_id
+  LEFT JOIN booking AS b ON b.seat_id = i.seat_id
+  LEFT JOIN event AS e ON e.seat_id = i.seat_id
+ ORDER BY i.seat_id
+"""
+
 ClaimOutcome = Booking | BookingError | None
 """A claim's result in a batch: the booking, the refusal, or None when the seat was locked by
 another transaction (claim it alone to learn the outcome)."""
@@ -188,28 +273,37 @@ async def claim_batch(
     strategies: Sequence[Strategy],
     *,
     lock_first: bool = False,
+    seat_caps: Sequence[int] | None = None,
 ) -> list[ClaimOutcome]:
-    """Claim distinct seats, sorted by id, for their users in one autocommit statement; one outcome each.
+    """Claim distinct seats, sorted by id, for their users in one statement; one outcome each.
 
-    `lock_first` is the DB strategy's pessimistic pattern for the whole batch: a transaction that
-    locks the rows in id order, then makes the same conditional write.
+    Without `lock_first` or a cap: one autocommit statement, one round trip. `lock_first` is the DB
+    strategy's pessimistic pattern for the whole batch: lock the rows in id order, then make the same
+    conditional write. `seat_caps` (per claim, 0 = none) enforces the per-user cap: the capped users'
+    advisory locks are taken first (`_LOCK_USERS`), then the claim counts and writes in one statement.
+    Both need the caller's transaction (the locks must last until the commit).
     Raises BatchRefused when PostgreSQL refused the batch; other failures (the connection lost
     after sending) propagate, since the batch may have committed.
     """
-    args = (seat_ids, user_ids, [s.value for s in strategies])
+    capped = seat_caps is not None and any(seat_caps)
+    assert not (lock_first or capped) or conn.is_in_transaction(), "locks need the caller's transaction"
     try:
+        if capped:
+            assert seat_caps is not None
+            await conn.execute(_LOCK_USERS, [u for u, cap in zip(user_ids, seat_caps, strict=True) if cap])
         if lock_first:
-            async with conn.transaction():
-                await conn.execute(_LOCK_BATCH, seat_ids)
-                rows = await conn.fetch(_CLAIM_BATCH, *args)
+            await conn.execute(_LOCK_BATCH, seat_ids)
+        if capped:
+            rows = await conn.fetch(_CLAIM_BATCH_CAPPED, seat_ids, user_ids, [s.value for s in strategies], seat_caps)
         else:
-            rows = await conn.fetch(_CLAIM_BATCH, *args)
+            rows = await conn.fetch(_CLAIM_BATCH, seat_ids, user_ids, [s.value for s in strategies])
     except Exception as exc:
         if _refusal(exc):
             raise BatchRefused(str(exc)) from exc
         raise
     outcomes: list[ClaimOutcome] = []
-    for seat_id, strategy, row in zip(seat_ids, strategies, rows, strict=True):
+    caps = seat_caps if seat_caps is not None else [0] * len(seat_ids)
+    for seat_id, strategy, cap, row in zip(seat_ids, strategies, caps, rows, strict=True):
         if row["booking_id"] is not None:
             outcomes.append(
                 Booking(booking_id=row["booking_id"], seat=seat_from_row(row), strategy=strategy, sequence=row["seq"])
@@ -218,6 +312,9 @@ async def claim_batch(
             outcomes.append(SeatNotFound(seat_id))
         elif not row["plain"]:
             outcomes.append(NeedsCheckout(seat_id))
+        elif capped and not row["within"]:
+            # What the user holds once the batch's earlier claims of theirs are counted.
+            outcomes.append(SeatLimitExceeded(cap, int(row["holding"])))
         elif row["free"]:
             outcomes.append(None)
         elif row["current_status"] == SeatStatus.HELD:
