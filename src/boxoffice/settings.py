@@ -208,7 +208,7 @@ class Settings(BaseSettings):
         default=150, gt=0, le=60_000, description="The adaptive rate backs off above this hold/booking p99."
     )
     waitroom_pickup_s: float = Field(
-        default=10, ge=1, le=600, description="An admission not fetched this long goes back in line (kept rank)."
+        default=30, ge=1, le=600, description="An admission not fetched this long goes back in line (kept rank)."
     )
     waitroom_pow_bits: int = Field(default=0, ge=0, le=32, description="Proof of work to join (bits); 0 = off.")
 

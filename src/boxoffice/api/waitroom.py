@@ -107,7 +107,7 @@ def _visitor(api: Api, request: Request) -> Caller:
 )
 async def room(event_id: EventIdPath, api: ApiDep) -> Response:
     """The room's public state (as this instance last read it, at most a tick old)."""
-    stats = api.waitroom.cached_stats(event_id)
+    stats = await api.waitroom.cached_stats(event_id)
     if stats is None:
         await api.events.get(event_id)  # 404 for an unknown event
     return json_response(wire.waiting_room_json(event_id, stats, datetime.now(UTC)))

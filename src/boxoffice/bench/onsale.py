@@ -60,11 +60,11 @@ class OnsaleSizes:
 
     @classmethod
     def full(cls) -> OnsaleSizes:
-        return cls(20_000, 2_000, 0.1, 5.0, 60.0, 180.0, 256, 300, 30_000, 3_000)
+        return cls(20_000, 2_000, 0.1, 5.0, 60.0, 300.0, 256, 300, 30_000, 3_000)
 
     @classmethod
     def quick(cls) -> OnsaleSizes:
-        return cls(2_000, 200, 0.1, 3.0, 10.0, 60.0, 128, 100, 6_000, 600)
+        return cls(2_000, 200, 0.1, 3.0, 10.0, 120.0, 128, 100, 6_000, 600)
 
 
 # --- a lean HTTP/1.1 client that returns bodies ------------------------------------------------------
@@ -294,7 +294,12 @@ async def gated(
                     stats.gave_up += 1
                 await client.call("POST", f"{room}/leave", None, auth)
                 return
-            if status in (200, 201) and isinstance(data, dict) and data.get("state") not in ("WAITING", "ADMITTED"):
+            lost = status == 404 or (
+                status in (200, 201) and isinstance(data, dict) and data.get("state") not in ("WAITING", "ADMITTED")
+            )
+            if lost:
+                # Never joined (the join failed: 503 or no answer), or dropped: join (again).
+                await asyncio.sleep(float(head.get("retry-after", "1") or 1) if status == 404 else 0)
                 status, head, data, _ = await client.call("POST", f"{room}/join", None, auth)
                 continue
             wait = float(head.get("retry-after", "1") or 1)
@@ -381,6 +386,8 @@ async def room_figures(database_url: str, event_id: int, starts_at: datetime) ->
         "admitted": len(admitted),
         "admitted_per_second": {str(k): per_second[k] for k in sorted(per_second)},
         "final_rate_per_minute": round(float(room["rate_per_minute"]), 1) if room else None,
+        # Every admission the steps made, including those sent back unfetched (which lose admitted_at).
+        "admissions_total": int(room["admitted_total"]) if room else None,
         "fairness_after_start_spearman": correlation(late),
         "fairness_after_start_n": len(late),
         "prestart_order_spearman": correlation(early),

@@ -177,10 +177,9 @@ class WaitingRoom:
         """Raise unless the caller may write these seats (or take seats or GA tickets of `event_id` by
         quantity): an admission token for each gated event among them."""
         if not self._loaded:
-            try:
-                await self.refresh()
-            except BookingError as exc:
-                raise _unavailable(exc) from exc
+            # Which events are gated is unknown until the first read: fail closed with the store's own
+            # answer (503 DATABASE_UNAVAILABLE or DATABASE_BUSY: nothing was changed).
+            await self.refresh()
         if not self._gated:
             return None
         events = {self._seat_event[s] for s in seat_ids if s in self._seat_event}
@@ -189,8 +188,8 @@ class WaitingRoom:
         if not events:
             return None
         admission: Admission | None = None
-        for event_id in sorted(events):
-            admission = self._admit(caller, event_id, token)
+        for gated in sorted(events):
+            admission = self._admit(caller, gated, token)
         return admission
 
     def _admit(self, caller: Caller, event_id: int, token: str | None) -> Admission:
@@ -367,7 +366,10 @@ class WaitingRoom:
                 raise EventNotFound(event_id)
         return _Room(row).stats() if row is not None else None
 
-    def cached_stats(self, event_id: int) -> WaitingRoomStats | None:
+    async def cached_stats(self, event_id: int) -> WaitingRoomStats | None:
+        """The room as this process last read it (at most a tick old); None when never configured."""
+        if not self._loaded:
+            await self.refresh()
         room = self._rooms.get(event_id)
         return room.stats() if room is not None else None
 

@@ -13,7 +13,7 @@
   which the leader aggregates for the adaptive admission rate.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-27
 """
 
