@@ -24,6 +24,14 @@ export type Booking = Schemas["BookingOut"];
 export type Session = Schemas["SessionOut"];
 export type MyBookings = Schemas["MyBookingsOut"];
 export type ApiErrorBody = Schemas["ErrorOut"];
+export type BookingRecord = Schemas["BookingRecordOut"];
+export type BookingsResult = Schemas["BookingsOut"];
+export type Cancellation = Schemas["CancellationOut"];
+export type EventInfo = Schemas["EventOut"];
+export type EventList = Schemas["EventListOut"];
+export type EventInventory = Schemas["EventInventoryOut"];
+export type Hold = Schemas["HoldOut"];
+export type MyHolds = Schemas["MyHoldsOut"];
 
 /**
  * Hand-written (STOMP, not in the OpenAPI document): one `/topic/seats` message, the seat as it is
