@@ -149,8 +149,8 @@ export function moveFocus(model: MapModel, seats: ReadonlyMap<number, Seat>, fro
     const box = model.byName.get(seat.section);
     return box ? { box, r: seat.rowIndex - 1, c: seat.column - 1 } : null;
   })();
-  if (!cell || move === "first") return firstOf(all[0]!);
   if (move === "last") return firstOf(all[all.length - 1]!);
+  if (!cell || move === "first") return firstOf(all[0]!);
   const { box, r, c } = cell;
   const idAt = (rr: number, cc: number) => box.grid[rr * box.columns + cc] ?? 0;
   switch (move) {

@@ -1,4 +1,5 @@
 /** The basket: the picked seats with place, category and price, the total, and the checkout buttons. */
+import { useId } from "react";
 import { MAX_PER_ORDER, basketLines, basketTotal, formatCountdown, formatMoney } from "../basket";
 import type { SeatStore } from "../seatStore";
 import type { Buyer } from "../useBuyer";
@@ -19,6 +20,7 @@ const MSG_STYLE = {
 } as const;
 
 export function Basket({ buyer, store, canWrite, sessionReady, compact = false }: Props) {
+  const titleId = useId();
   const lines = basketLines(buyer.basket, store.seats);
   const total = basketTotal(lines);
   const held = buyer.phase === "held" || buyer.phase === "confirming";
@@ -27,9 +29,9 @@ export function Basket({ buyer, store, canWrite, sessionReady, compact = false }
   const urgent = buyer.secondsLeft !== null && buyer.secondsLeft <= 60;
 
   return (
-    <section aria-labelledby="basket-title" data-testid="basket" data-phase={buyer.phase} className={compact ? "" : "panel"}>
+    <section aria-labelledby={titleId} data-testid="basket" data-phase={buyer.phase} className={compact ? "" : "panel"}>
       <div className="mb-2 flex items-baseline justify-between gap-2">
-        <h2 id="basket-title" className="panel-title">
+        <h2 id={titleId} className="panel-title">
           Your basket
         </h2>
         <p className="text-xs text-slate-300" data-testid="basket-count">
