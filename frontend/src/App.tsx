@@ -244,9 +244,16 @@ export function App({ sync, book = bookSeat, session: sessionSource }: AppProps)
         if (!id || !r || !el) return null;
         r.reveal(id, minPx);
         r.flush();
-        const box = r.seatBox(id);
+        // Bring the map itself into the window, above the phone's sticky basket footer.
+        const footer = document.querySelector('[data-testid="basket-footer"]');
+        const footerTop = footer && footer.getBoundingClientRect().height > 0 && getComputedStyle(footer).display !== "none" ? footer.getBoundingClientRect().top : window.innerHeight;
+        let box = r.seatBox(id);
+        if (!box) return null;
+        const y = el.getBoundingClientRect().top + box.y + box.size / 2;
+        if (y < 70 || y > footerTop - 10) window.scrollBy(0, y - (70 + footerTop) / 2);
+        box = r.seatBox(id)!;
         const rect = el.getBoundingClientRect();
-        return box ? { x: rect.left + box.x + box.size / 2, y: rect.top + box.y + box.size / 2, size: box.size } : null;
+        return { x: rect.left + box.x + box.size / 2, y: rect.top + box.y + box.size / 2, size: box.size };
       },
       stats: () => ({ ...canvasRef.current?.renderer?.stats, resyncs: store.resyncs, phase: store.phase, sequence: store.sequence }),
     };
@@ -268,15 +275,17 @@ export function App({ sync, book = bookSeat, session: sessionSource }: AppProps)
             <span aria-hidden="true" className="grid size-9 shrink-0 place-items-center rounded-xl bg-gradient-to-br from-emerald-400 to-sky-500 text-lg font-black text-slate-950">
               B
             </span>
-            <h1 className="text-lg font-bold tracking-tight text-white">Box Office</h1>
+            <h1 className="text-lg font-bold tracking-tight text-white max-sm:sr-only">Box Office</h1>
             <EventPicker events={events} value={eventId} onChange={chooseEvent} />
           </div>
           <div className="flex items-center gap-2">
             <a href="#my-tickets" className="btn-secondary" data-testid="my-tickets-link">
-              My tickets ({buyer.bookings.length})
+              <span className="max-sm:sr-only">My tickets</span>
+              <span aria-hidden="true" className="sm:hidden">Tickets</span> ({buyer.bookings.length})
             </a>
             <button type="button" className="btn-secondary" aria-expanded={demoOpen} aria-controls="engine-demo" data-testid="demo-toggle" onClick={() => setDemoOpen((o) => !o)}>
-              Engine demo
+              <span className="max-sm:sr-only">Engine demo</span>
+              <span aria-hidden="true" className="sm:hidden">Demo</span>
             </button>
             <ConnectionStatus link={link} phase={store.phase} detail={linkDetail} resyncs={store.resyncs} />
           </div>
@@ -339,7 +348,7 @@ export function App({ sync, book = bookSeat, session: sessionSource }: AppProps)
               <div className="stage" aria-hidden="true">
                 Stage
               </div>
-              <div className="h-[58vh] min-h-72 lg:h-[68vh]">
+              <div className="h-[calc(100dvh-21rem)] min-h-72 lg:h-[68vh]">
                 <SeatCanvas
                   ref={canvasRef}
                   store={store}
@@ -400,7 +409,7 @@ export function App({ sync, book = bookSeat, session: sessionSource }: AppProps)
         <aside id="engine-demo" aria-label="Engine demo" data-testid="engine-demo" className="fixed inset-y-0 right-0 z-50 w-full max-w-md space-y-4 overflow-y-auto border-l border-white/10 bg-slate-950 p-4 shadow-2xl">
           <div className="flex items-center justify-between">
             <h2 className="text-lg font-bold text-white">Engine demo</h2>
-            <button type="button" className="btn-secondary" onClick={() => setDemoOpen(false)}>
+            <button type="button" className="btn-secondary" data-testid="demo-close" onClick={() => setDemoOpen(false)}>
               Close
             </button>
           </div>

@@ -40,7 +40,7 @@ export class MapRenderer {
   private fullPending = false;
   private partial = new Set<number>();
   /** Statistics for the e2e run and the demo drawer. */
-  stats = { fullDraws: 0, partialDraws: 0, lastFullMs: 0, seatsDrawn: 0 };
+  stats = { fullDraws: 0, partialDraws: 0, lastFullMs: 0, seatsDrawn: 0, loopMs: 0 };
   onViewChange: (() => void) | null = null;
 
   constructor(private readonly canvas: HTMLCanvasElement) {
@@ -53,6 +53,8 @@ export class MapRenderer {
   }
 
   resize(width: number, height: number, dpr: number): void {
+    // Setting a canvas's size clears it, even to the same size: only when something changed.
+    if (Math.max(1, width) === this.width && Math.max(1, height) === this.height && dpr === this.dpr) return;
     this.width = Math.max(1, width);
     this.height = Math.max(1, height);
     this.dpr = dpr;
@@ -216,17 +218,12 @@ export class MapRenderer {
     const px = SEAT * scale;
     const labels = PITCH * scale >= 11;
     let drawn = 0;
+    const batch = new Batch();
+    const pixels = px < 7 ? new Pixels(ctx, this.canvas.width, this.canvas.height, this.dpr * scale, this.dpr * this.view.tx, this.dpr * this.view.ty) : null;
     ctx.textBaseline = "middle";
     for (const box of model.sections) {
       if (box.x > vx1 || box.y > vy1 || box.x + box.width < vx0 || box.y + box.height < vy0) continue;
-      // Section name: readable from quite far out (it is the overview's label).
-      const titlePx = Math.max(14, 13 / scale);
-      if (titlePx * scale >= 9) {
-        ctx.fillStyle = "#e2e8f0";
-        ctx.font = `600 ${Math.min(titlePx, TITLE * 2.5)}px system-ui, sans-serif`;
-        ctx.textAlign = "left";
-        ctx.fillText(box.name, box.x + GUTTER, box.y + TITLE / 2 - (titlePx > TITLE ? titlePx / 3 : 0));
-      }
+      if (!pixels) this.drawTitle(ctx, box.name, box.x, box.y);
       const c0 = Math.max(0, Math.floor((vx0 - box.x - GUTTER) / PITCH));
       const c1 = Math.min(box.columns - 1, Math.floor((vx1 - box.x - GUTTER) / PITCH));
       const r0 = Math.max(0, Math.floor((vy0 - box.y - TITLE) / PITCH));
@@ -245,23 +242,61 @@ export class MapRenderer {
           if (!id) continue;
           const seat = seats.get(id);
           if (!seat) continue;
-          this.drawSeat(ctx, inputs, seat, box.x + GUTTER + c * PITCH, y, px);
+          const style = this.styleOf(inputs, seat);
+          const x = box.x + GUTTER + c * PITCH;
+          if (pixels) pixels.rect(style.rgba, x, y);
+          else batch.add(style, seat, x, y);
           drawn += 1;
         }
       }
     }
+    this.stats.loopMs = performance.now() - started;
+    if (pixels) {
+      // Far out, seats are a few pixels: written straight into the pixel buffer (a canvas call per seat costs
+      // far more than the pixels it paints), then titles drawn on top.
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.putImageData(pixels.image, 0, 0);
+      this.worldTransform(ctx);
+      this.drawTitles(ctx, model, vx0, vy0, vx1, vy1);
+    }
+    // One path per look, then one fill per look: canvas state changes cost far more than rectangles.
+    batch.paint(ctx, px);
     this.drawFocus(ctx, inputs);
     this.stats.fullDraws += 1;
     this.stats.seatsDrawn = drawn;
     this.stats.lastFullMs = performance.now() - started;
   }
 
+  private drawTitle(ctx: CanvasRenderingContext2D, name: string, x: number, y: number): void {
+    // Section name: readable from quite far out (it is the overview's label).
+    const scale = this.view.scale;
+    const titlePx = Math.max(14, 13 / scale);
+    if (titlePx * scale < 9) return;
+    ctx.fillStyle = "#e2e8f0";
+    ctx.font = `600 ${Math.min(titlePx, TITLE * 2.5)}px system-ui, sans-serif`;
+    ctx.textAlign = "left";
+    ctx.textBaseline = "middle";
+    ctx.fillText(name, x + GUTTER, y + TITLE / 2 - (titlePx > TITLE ? titlePx / 3 : 0));
+  }
+
+  private drawTitles(ctx: CanvasRenderingContext2D, model: MapModel, vx0: number, vy0: number, vx1: number, vy1: number): void {
+    for (const box of model.sections) {
+      if (box.x > vx1 || box.y > vy1 || box.x + box.width < vx0 || box.y + box.height < vy0) continue;
+      this.drawTitle(ctx, box.name, box.x, box.y);
+    }
+  }
+
   private drawSome(ids: number[]): void {
     const ctx = this.ctx;
     const inputs = this.inputs;
     if (!ctx || !inputs) return;
-    this.worldTransform(ctx);
     const px = SEAT * this.view.scale;
+    const pixelMode = px < 7;
+    const k = this.dpr * this.view.scale;
+    const ox = this.dpr * this.view.tx;
+    const oy = this.dpr * this.view.ty;
+    if (pixelMode) ctx.setTransform(1, 0, 0, 1, 0, 0);
+    else this.worldTransform(ctx);
     let focusTouched = false;
     for (const id of ids) {
       const seat = inputs.seats.get(id);
@@ -269,9 +304,24 @@ export class MapRenderer {
       const o = seatOrigin(inputs.model, seat);
       if (!o) continue;
       if (id === inputs.focusId) focusTouched = true;
+      if (pixelMode) {
+        // The same device pixels the full paint wrote (see Pixels.rect).
+        const x0 = Math.round(o.x * k + ox);
+        const y0 = Math.round(o.y * k + oy);
+        const w = Math.max(1, Math.round((o.x + SEAT) * k + ox) - x0);
+        const h = Math.max(1, Math.round((o.y + SEAT) * k + oy) - y0);
+        const style = this.styleOf(inputs, seat);
+        ctx.clearRect(x0, y0, w, h);
+        ctx.globalAlpha = style.faded ? FADED_ALPHA : 1;
+        ctx.fillStyle = style.fill;
+        ctx.fillRect(x0, y0, w, h);
+        ctx.globalAlpha = 1;
+        continue;
+      }
       ctx.clearRect(o.x - 2, o.y - 2, SEAT + 4, SEAT + 4);
       this.drawSeat(ctx, inputs, seat, o.x, o.y, px);
     }
+    if (pixelMode) this.worldTransform(ctx);
     if (focusTouched) this.drawFocus(ctx, inputs);
     this.stats.partialDraws += 1;
   }
@@ -292,26 +342,117 @@ export class MapRenderer {
     ctx.strokeRect(o.x - 3.5 / s, o.y - 3.5 / s, SEAT + 7 / s, SEAT + 7 / s);
   }
 
-  private drawSeat(ctx: CanvasRenderingContext2D, inputs: RenderInputs, seat: Seat, x: number, y: number, px: number): void {
+  /** The look of a seat as a key: fill colour, faded or not, kind (for its mark). */
+  private styleOf(inputs: RenderInputs, seat: Seat): Style {
     const kind = seatKind(seat, inputs.mine);
-    const look = LOOKS[kind];
-    const faded = inputs.highlight !== null && seat.category !== null && !inputs.highlight.has(seat.category) && kind === "available";
-    const fill = kind === "available" ? inputs.categoryColor(seat.category) : look.fill;
-    ctx.globalAlpha = faded ? 0.22 : 1;
-    ctx.fillStyle = fill;
-    if (px < 7) {
-      ctx.fillRect(x, y, SEAT, SEAT);
-    } else {
-      ctx.beginPath();
-      ctx.roundRect(x, y, SEAT, SEAT, [6, 6, 4, 4]);
-      ctx.fill();
-      if (kind === "selected") {
+    const faded = kind === "available" && inputs.highlight !== null && seat.category !== null && !inputs.highlight.has(seat.category);
+    const fill = kind === "available" || kind === "selected" ? inputs.categoryColor(seat.category) : LOOKS[kind].fill;
+    return styleFor(kind, fill, faded);
+  }
+
+  private drawSeat(ctx: CanvasRenderingContext2D, inputs: RenderInputs, seat: Seat, x: number, y: number, px: number): void {
+    const batch = new Batch();
+    batch.add(this.styleOf(inputs, seat), seat, x, y);
+    batch.paint(ctx, px);
+  }
+}
+
+const FADED_ALPHA = 0.22;
+
+interface Style {
+  key: string;
+  kind: SeatKind;
+  /** The category colour (available seats' fill; the ring of a basket seat). */
+  color: string;
+  faded: boolean;
+  /** What the seat is filled with, as CSS and as one RGBA pixel (little-endian ABGR) for the pixel path. */
+  fill: string;
+  rgba: number;
+}
+
+function pixelOf(hex: string, alpha: number): number {
+  const v = /^#([0-9a-f]{6})$/i.exec(hex);
+  const n = v ? parseInt(v[1]!, 16) : 0x64748b;
+  const a = Math.round(alpha * 255);
+  return ((a << 24) | ((n & 0xff) << 16) | (n & 0xff00) | ((n >> 16) & 0xff)) >>> 0;
+}
+
+const styles = new Map<string, Style>();
+function styleFor(kind: SeatKind, color: string, faded: boolean): Style {
+  const key = `${kind}|${color}|${faded ? 1 : 0}`;
+  let s = styles.get(key);
+  if (!s) {
+    // Far out, a basket seat shows its ring colour's opposite: white, like its fill up close.
+    const fill = kind === "available" ? color : LOOKS[kind].fill;
+    s = { key, kind, color, faded, fill, rgba: pixelOf(fill, faded ? FADED_ALPHA : 1) };
+    styles.set(key, s);
+  }
+  return s;
+}
+
+/** A frame's worth of pixels for the far-out view: seats are written as whole device-pixel rectangles. */
+class Pixels {
+  readonly image: ImageData;
+  private readonly buf: Uint32Array;
+
+  constructor(
+    ctx: CanvasRenderingContext2D,
+    private readonly w: number,
+    private readonly h: number,
+    private readonly k: number,
+    private readonly ox: number,
+    private readonly oy: number,
+  ) {
+    this.image = ctx.createImageData(w, h);
+    this.buf = new Uint32Array(this.image.data.buffer);
+  }
+
+  rect(rgba: number, wx: number, wy: number): void {
+    const { k, ox, oy, w, h, buf } = this;
+    const x0 = Math.round(wx * k + ox);
+    const y0 = Math.round(wy * k + oy);
+    const x1 = Math.min(w, Math.max(x0 + 1, Math.round((wx + SEAT) * k + ox)));
+    const y1 = Math.min(h, Math.max(y0 + 1, Math.round((wy + SEAT) * k + oy)));
+    for (let y = Math.max(0, y0); y < y1; y++) buf.fill(rgba, y * w + Math.max(0, x0), y * w + x1);
+  }
+}
+
+/** Seats grouped by look, painted with one path and one fill per look. */
+class Batch {
+  private readonly groups = new Map<Style, number[]>();
+
+  add(style: Style, _seat: Seat, x: number, y: number): void {
+    let g = this.groups.get(style);
+    if (!g) {
+      g = [];
+      this.groups.set(style, g);
+    }
+    g.push(x, y);
+  }
+
+  paint(ctx: CanvasRenderingContext2D, px: number): void {
+    const round = px >= 7;
+    for (const [style, xy] of this.groups) {
+      const look = LOOKS[style.kind];
+      ctx.globalAlpha = style.faded ? FADED_ALPHA : 1;
+      ctx.fillStyle = style.fill;
+      if (round) {
+        ctx.beginPath();
+        for (let i = 0; i < xy.length; i += 2) ctx.roundRect(xy[i]!, xy[i + 1]!, SEAT, SEAT, 5);
+        ctx.fill();
+      } else {
+        // Far out, plain rectangles: fillRect is the rasteriser's fast path (a big path is not).
+        for (let i = 0; i < xy.length; i += 2) ctx.fillRect(xy[i]!, xy[i + 1]!, SEAT, SEAT);
+      }
+      if (style.kind === "selected" && round) {
         ctx.lineWidth = 3;
-        ctx.strokeStyle = inputs.categoryColor(seat.category);
+        ctx.strokeStyle = style.color;
         ctx.stroke();
       }
+      if (px >= 10 && look.mark !== "none") {
+        for (let i = 0; i < xy.length; i += 2) drawMark(ctx, style.kind, look.mark, look.markColor, xy[i]!, xy[i + 1]!);
+      }
     }
-    if (px >= 10 && look.mark !== "none") drawMark(ctx, kind, look.mark, look.markColor, x, y);
     ctx.globalAlpha = 1;
   }
 }

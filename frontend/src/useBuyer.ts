@@ -20,6 +20,8 @@ import { MAX_PER_ORDER, nameSeats, secondsLeft, takenSeats, toggleSeat } from ".
 import type { SeatStore } from "./seatStore";
 import type { BookingRecord, Hold, Strategy } from "./types";
 
+const NONE: ReadonlySet<number> = new Set();
+
 export type CheckoutPhase = "selecting" | "holding" | "held" | "confirming";
 
 export interface BasketMessage {
@@ -63,6 +65,7 @@ export function useBuyer({ token, store, eventId, strategy, canWrite, report, no
   const [cancelling, setCancelling] = useState<ReadonlySet<number>>(new Set());
   const [now, setNow] = useState(() => Date.now());
   const [lastLatencyMs, setLastLatencyMs] = useState<number | null>(null);
+  const heldAt = useRef(0);
 
   // One request at a time per buyer; read synchronously so a double click cannot slip through.
   const busy = useRef(false);
@@ -115,6 +118,7 @@ export function useBuyer({ token, store, eventId, strategy, canWrite, report, no
         if (cancelled || latest.current.hold) return;
         const here = holds.find((h) => h.state === "ACTIVE" && h.seatIds.every((id) => store.seats.has(id)));
         if (!here) return;
+        heldAt.current = Date.now();
         setHold({ token: here.holdToken, expiresAt: here.expiresAt, seatIds: here.seatIds });
         setBasket(here.seatIds);
         setPhase("held");
@@ -128,9 +132,17 @@ export function useBuyer({ token, store, eventId, strategy, canWrite, report, no
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [token, store, store.phase === "live"]);
 
-  const mineBooked = useMemo(() => new Set(bookings.map((b) => b.seatId)), [bookings]);
-  const mineHeld = useMemo(() => new Set(hold?.seatIds ?? []), [hold]);
-  const selected = useMemo(() => new Set(phase === "selecting" ? basket : []), [basket, phase]);
+  // Kept as the same object while its contents do not change, so the map is not repainted for nothing.
+  const mineBookedCache = useRef<ReadonlySet<number>>(new Set());
+  const mineBooked = useMemo(() => {
+    const next = new Set(bookings.map((b) => b.seatId));
+    const prev = mineBookedCache.current;
+    if (prev.size === next.size && [...next].every((id) => prev.has(id))) return prev;
+    mineBookedCache.current = next;
+    return next;
+  }, [bookings]);
+  const mineHeld = useMemo(() => (hold ? new Set(hold.seatIds) : NONE), [hold]);
+  const selected = useMemo(() => (phase === "selecting" && basket.length > 0 ? new Set(basket) : NONE), [basket, phase]);
 
   // Seats taken by someone else while in the basket leave it, with a message naming them: O(changed).
   useEffect(
@@ -170,10 +182,12 @@ export function useBuyer({ token, store, eventId, strategy, canWrite, report, no
   // The countdown ticks while a hold is active; at zero the hold is over and the basket says so.
   useEffect(() => {
     if (!hold) return;
+    setNow(Date.now());
     const t = setInterval(() => setNow(Date.now()), 250);
     return () => clearInterval(t);
   }, [hold]);
-  const left = hold ? secondsLeft(hold.expiresAt, now) : null;
+  // Never count from a clock reading older than the hold itself.
+  const left = hold ? secondsLeft(hold.expiresAt, Math.max(now, heldAt.current)) : null;
   useEffect(() => {
     if (hold && left === 0 && phase === "held") {
       setHold(null);
@@ -225,6 +239,7 @@ export function useBuyer({ token, store, eventId, strategy, canWrite, report, no
     if (answer.ok) {
       const h: Hold = answer.body;
       for (const seat of h.seats) store.apply({ type: "local", seat });
+      heldAt.current = Date.now();
       setHold({ token: h.holdToken, expiresAt: h.expiresAt, seatIds: h.seatIds });
       setBasket(h.seatIds);
       setPhase("held");
@@ -277,6 +292,7 @@ export function useBuyer({ token, store, eventId, strategy, canWrite, report, no
     setLastLatencyMs(answer.latencyMs);
     settle(intent, answer.ok ? null : answer);
     if (answer.ok) {
+      heldAt.current = Date.now();
       setHold({ token: h.token, expiresAt: answer.body.expiresAt, seatIds: answer.body.seatIds });
       for (const seat of answer.body.seats) store.apply({ type: "local", seat });
       setMessage({ kind: "success", text: "Hold extended." });

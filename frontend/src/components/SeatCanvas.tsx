@@ -79,8 +79,10 @@ export const SeatCanvas = forwardRef<SeatCanvasHandle, Props>(function SeatCanva
     if (!el || !r) return;
     const apply = () => {
       const rect = el.getBoundingClientRect();
+      const before = r.size;
       r.resize(rect.width, rect.height, window.devicePixelRatio || 1);
-      if (!userMoved.current) r.fit();
+      const after = r.size;
+      if (!userMoved.current && (before.width !== after.width || before.height !== after.height)) r.fit();
     };
     apply();
     if (typeof ResizeObserver === "undefined") return;
