@@ -57,7 +57,7 @@ ARENA_SEATS = 20_000
 
 # Generous limits for a shared 2-core machine; the measured figures are printed.
 FIRST_RENDER_CPU_LIMIT_MS = 1500  # target 500
-LONG_TASK_LIMIT_MS = 300  # target 100
+LONG_TASK_LIMIT_MS = 400  # target 100
 SECOND_TAB_LIMIT_MS = 2000  # target 1000
 BACK_TO_LIVE_LIMIT_MS = 4000  # target 2000
 
