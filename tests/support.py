@@ -171,10 +171,11 @@ class ServerFactory:
     drops every database it created (servers first, so nothing is connected any more).
 
     Each server gets, unless told otherwise: a fresh database, a Redis key prefix of its own, one
-    worker and a small pool (many servers share one PostgreSQL), and a log file in `test-artifacts/`.
+    worker and a small pool (many servers share one PostgreSQL), no drain on SIGTERM (stopping
+    must not wait), and a log file in `test-artifacts/`.
     """
 
-    DEFAULTS: Mapping[str, Setting] = {"workers": 1, "db_pool_min": 1, "db_pool_max": 5}
+    DEFAULTS: Mapping[str, Setting] = {"workers": 1, "db_pool_min": 1, "db_pool_max": 5, "drain_s": 0}
 
     def __init__(self, artifacts: Path, name: str) -> None:
         self._stack = contextlib.ExitStack()

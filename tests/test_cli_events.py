@@ -49,3 +49,47 @@ def test_cli_creates_event_from_layout_file(server_factory: ServerFactory, tmp_p
         check=False,
     )
     assert bad.returncode == 2 and "invalid layout" in bad.stderr
+
+
+def test_cli_allocates_and_sets_the_orphan_rule(server_factory: ServerFactory, tmp_path: Path) -> None:
+    url = server_factory.database("bo_cli_alloc")
+    upgrade(url)
+    spec = layout(
+        sections=[
+            {"name": "Main", "rows": 1, "columns": 4, "category": "VIP", "accessible": ["A1"]},
+            {"name": "Lawn", "capacity": 10, "category": "STD", "blocked": {"PRESS": 2}},
+        ]
+    )
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(spec))
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+    env["DATABASE_URL"] = url
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "boxoffice.cli", "event", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    assert cli("create", "--layout", str(path)).returncode == 0
+    event = rows(url, "SELECT id FROM events WHERE slug = %s", spec["slug"])[0]["id"]
+    seat = rows(url, "SELECT id FROM seats WHERE event_id = %s AND seat_number = 'Main-A2'", event)[0]["id"]
+    done = cli("allocate", "--event", str(event), "--seats", str(seat), "--blocked", "SPONSOR")
+    assert done.returncode == 0 and "changed 1" in done.stdout, done.stderr
+    assert rows(url, "SELECT blocked, plain FROM seats WHERE id = %s", seat) == [{"blocked": "SPONSOR", "plain": False}]
+    done = cli("allocate", "--event", str(event), "--section", "Lawn", "--count", "2", "--from-blocked", "PRESS")
+    assert done.returncode == 0, done.stderr
+    assert rows(url, "SELECT count(*) AS n FROM seats WHERE event_id = %s AND blocked = 'PRESS'", event)[0]["n"] == 0
+    bad = cli("allocate", "--event", str(event), "--seats", str(seat), "--blocked", "FRIENDS")
+    assert bad.returncode == 2 and "unknown block reason" in bad.stderr
+    missing = cli("allocate", "--event", str(event), "--section", "Nope", "--count", "1")
+    assert missing.returncode == 1 and "no GA area named 'Nope'" in missing.stderr
+    done = cli("options", "--event", str(event), "--no-orphans")
+    assert done.returncode == 0 and "noOrphans=True" in done.stdout
+    assert rows(url, "SELECT count(*) AS n FROM seats WHERE event_id = %s AND plain", event)[0]["n"] == 0
+    listed = cli("list")
+    assert "no-orphans" in listed.stdout

@@ -116,8 +116,10 @@ export interface paths {
         put?: never;
         /**
          * Create Booking
-         * @description Book one seat (`seatId`, the original call), several (`seatIds`, all or nothing) or a hold's
-         *     seats (`holdToken`); exactly one of many concurrent requests for a seat gets 201.
+         * @description Book one seat (`seatId`, the original call), several (`seatIds`, all or nothing), a hold's
+         *     seats (`holdToken`), or the best block the server picks (`eventId` with `bestAvailable`; GA
+         *     tickets by quantity); exactly one of many concurrent requests for a seat gets 201.
+         *     `X-Channel-Key` unlocks a sales channel's seats.
          */
         post: operations["create_booking_api_v1_bookings_post"];
         delete?: never;
@@ -179,7 +181,9 @@ export interface paths {
         put?: never;
         /**
          * Create Hold
-         * @description Hold seats for a checkout: all or none; the token confirms, extends or releases them.
+         * @description Hold seats for a checkout: hand-picked `seatIds` (all or none), or `eventId` with `bestAvailable`
+         *     (the server picks the best block, or GA tickets by quantity); the token confirms, extends or
+         *     releases them. `X-Channel-Key` unlocks a sales channel's seats.
          */
         post: operations["create_hold_api_v1_holds_post"];
         delete?: never;
@@ -382,10 +386,272 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/events/{event_id}/allocations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Allocate
+         * @description Block (`blocked`: a reason), assign to a channel (`channel`) or return to public sale (neither)
+         *     free seats (`seatIds`, all or none) or `count` free tickets of a GA area (`section`; `from` picks
+         *     the pool they come from, public by default).
+         */
+        post: operations["allocate_api_v1_admin_events__event_id__allocations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/events/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Event
+         * @description Turn the orphan rule on or off (`noOrphans`, `orphanRowEnds`).
+         */
+        patch: operations["update_event_api_v1_admin_events__event_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/admin/events/{event_id}/seats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Admin Seats
+         * @description Every seat with its block reason, and the GA areas: for the box office, never for buyers.
+         */
+        get: operations["admin_seats_api_v1_admin_events__event_id__seats_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{event_id}/waiting-room": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Room
+         * @description The room's public state (as this instance last read it, at most a tick old).
+         */
+        get: operations["room_api_v1_events__event_id__waiting_room_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{event_id}/waiting-room/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join
+         * @description Join the queue (201), or find one's place again (200): many tabs of one session share one place.
+         */
+        post: operations["join_api_v1_events__event_id__waiting_room_join_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{event_id}/waiting-room/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Me
+         * @description Where I am; poll again after `Retry-After` seconds (also `pollAfterS`).
+         */
+        get: operations["me_api_v1_events__event_id__waiting_room_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{event_id}/waiting-room/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Leave
+         * @description Give my place (or my admission) back: my admission token stops working.
+         */
+        post: operations["leave_api_v1_events__event_id__waiting_room_leave_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/events/{event_id}/waiting-room": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Admin Room
+         * @description The configuration, the live figures and the adaptive rate now in force (404 if never configured).
+         */
+        get: operations["admin_room_api_v1_admin_events__event_id__waiting_room_get"];
+        /**
+         * Configure
+         * @description Gate (or stop gating) an event's on-sale: start time and limits.
+         */
+        put: operations["configure_api_v1_admin_events__event_id__waiting_room_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/events/{event_id}/waiting-room/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke
+         * @description Revoke one visitor's place or admission (`userId`), or every admission so far (no body).
+         */
+        post: operations["revoke_api_v1_admin_events__event_id__waiting_room_revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AdminInventoryOut */
+        AdminInventoryOut: {
+            event: components["schemas"]["EventOut"];
+            /** Seats */
+            seats: components["schemas"]["AdminSeatOut"][];
+            /** Areas */
+            areas: components["schemas"]["AreaOut"][];
+        };
+        /** AdminSeatOut */
+        AdminSeatOut: {
+            /** Seatid */
+            seatId: number;
+            /** Seatnumber */
+            seatNumber: string;
+            /** Section */
+            section: string;
+            /** Row */
+            row: string;
+            /** Rowindex */
+            rowIndex: number;
+            /** Column */
+            column: number;
+            /** Status */
+            status: string;
+            /** Booked */
+            booked: boolean;
+            /** Bookedat */
+            bookedAt: string | null;
+            /** Version */
+            version: number;
+            /** Held */
+            held: boolean;
+            /** Helduntil */
+            heldUntil: string | null;
+            /** Eventid */
+            eventId: number;
+            /** Category */
+            category: string | null;
+            /** Pricecents */
+            priceCents: number | null;
+            /** Kind */
+            kind: string;
+            /** Accessibility */
+            accessibility: string | null;
+            /** Channel */
+            channel: string | null;
+            /** Blocked */
+            blocked: boolean;
+            /** Blockedreason */
+            blockedReason: string | null;
+        };
+        /** AllocationOut */
+        AllocationOut: {
+            /** Eventid */
+            eventId: number;
+            /** Changed */
+            changed: number;
+            /** Seatids */
+            seatIds: number[];
+        };
+        /**
+         * AreaOut
+         * @description A general-admission area; `available` counts tickets a public buyer can take now.
+         */
+        AreaOut: {
+            /** Name */
+            name: string;
+            /** Category */
+            category: string | null;
+            /** Pricecents */
+            priceCents: number | null;
+            /** Capacity */
+            capacity: number;
+            /** Available */
+            available: number;
+        };
         /**
          * BookingOut
          * @description The booked seat, to its buyer only.
@@ -421,6 +687,14 @@ export interface components {
             category: string | null;
             /** Pricecents */
             priceCents: number | null;
+            /** Kind */
+            kind: string;
+            /** Accessibility */
+            accessibility: string | null;
+            /** Channel */
+            channel: string | null;
+            /** Blocked */
+            blocked: boolean;
             /** Bookingid */
             bookingId: number;
             /** Userid */
@@ -512,6 +786,8 @@ export interface components {
             sequence: number;
             /** Seats */
             seats: components["schemas"]["SeatOut"][];
+            /** Areas */
+            areas: components["schemas"]["AreaOut"][];
             event: components["schemas"]["EventOut"];
         };
         /** EventListOut */
@@ -540,6 +816,12 @@ export interface components {
             seatCount: number;
             /** Seatspath */
             seatsPath: string;
+            /** Noorphans */
+            noOrphans: boolean;
+            /** Orphanrowends */
+            orphanRowEnds: boolean;
+            /** Channels */
+            channels: string[];
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -576,6 +858,8 @@ export interface components {
             sequence: number;
             /** Seats */
             seats: components["schemas"]["SeatOut"][];
+            /** Areas */
+            areas: components["schemas"]["AreaOut"][];
         };
         /** LayoutOut */
         LayoutOut: {
@@ -603,6 +887,13 @@ export interface components {
             userId: string;
             /** Holds */
             holds: components["schemas"]["HoldOut"][];
+        };
+        /** RevokedOut */
+        RevokedOut: {
+            /** Eventid */
+            eventId: number;
+            /** Revoked */
+            revoked: number;
         };
         /** SeatOut */
         SeatOut: {
@@ -636,6 +927,14 @@ export interface components {
             category: string | null;
             /** Pricecents */
             priceCents: number | null;
+            /** Kind */
+            kind: string;
+            /** Accessibility */
+            accessibility: string | null;
+            /** Channel */
+            channel: string | null;
+            /** Blocked */
+            blocked: boolean;
         };
         /** SectionOut */
         SectionOut: {
@@ -645,6 +944,10 @@ export interface components {
             rows: string[];
             /** Columns */
             columns: number;
+            /** Kind */
+            kind: string;
+            /** Capacity */
+            capacity: number | null;
         };
         /** SessionOut */
         SessionOut: {
@@ -678,6 +981,88 @@ export interface components {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
+        };
+        /**
+         * VisitorOut
+         * @description Where a visitor stands in an event's waiting room; poll again after `pollAfterS`.
+         */
+        VisitorOut: {
+            /** Eventid */
+            eventId: number;
+            /** State */
+            state: string;
+            /** Position */
+            position: number | null;
+            /** Peopleahead */
+            peopleAhead: number | null;
+            /** Estimatedwaits */
+            estimatedWaitS: number | null;
+            /** Startsat */
+            startsAt: string | null;
+            /** Joinedat */
+            joinedAt: string | null;
+            /** Admissiontoken */
+            admissionToken: string | null;
+            /** Admitteduntil */
+            admittedUntil: string | null;
+            /** Pollafters */
+            pollAfterS: number;
+        };
+        /**
+         * WaitingRoomAdminOut
+         * @description The operator's view: the configuration and the live figures.
+         */
+        WaitingRoomAdminOut: {
+            /** Eventid */
+            eventId: number;
+            /** Enabled */
+            enabled: boolean;
+            /** Startsat */
+            startsAt: string | null;
+            /** Open */
+            open: boolean;
+            /** Waiting */
+            waiting: number;
+            /** Active */
+            active: number;
+            /** Admissionrateperminute */
+            admissionRatePerMinute: number;
+            /** Maxactive */
+            maxActive: number;
+            /** Perminute */
+            perMinute: number;
+            /** Minperminute */
+            minPerMinute: number;
+            /** Adaptive */
+            adaptive: boolean;
+            /** Holds */
+            holdS: number;
+            /** Admissionttls */
+            admissionTtlS: number;
+            /** Admittedtotal */
+            admittedTotal: number;
+            /** Revokedbefore */
+            revokedBefore: string | null;
+        };
+        /**
+         * WaitingRoomOut
+         * @description The public state of an event's waiting room.
+         */
+        WaitingRoomOut: {
+            /** Eventid */
+            eventId: number;
+            /** Enabled */
+            enabled: boolean;
+            /** Startsat */
+            startsAt: string | null;
+            /** Open */
+            open: boolean;
+            /** Waiting */
+            waiting: number;
+            /** Active */
+            active: number;
+            /** Admissionrateperminute */
+            admissionRatePerMinute: number;
         };
     };
     responses: never;
@@ -890,6 +1275,33 @@ export interface operations {
                     seatIds?: number[] | null;
                     /** Holdtoken */
                     holdToken?: string | null;
+                    /** Eventid */
+                    eventId?: number | null;
+                    bestAvailable?: {
+                        /** Quantity */
+                        quantity: number;
+                        /** Category */
+                        category?: string | null;
+                        /** Section */
+                        section?: string | null;
+                        /**
+                         * Together
+                         * @default true
+                         */
+                        together?: boolean;
+                        /**
+                         * Accessible
+                         * @description How many wheelchair spaces
+                         * @default 0
+                         */
+                        accessible?: number;
+                    } | null;
+                    /**
+                     * Accessible
+                     * @description Hand-picked wheelchair/companion seats on purpose
+                     * @default false
+                     */
+                    accessible?: boolean;
                     /** Userid */
                     userId?: string | null;
                     /** @description Locking strategy; the deployment default when omitted. */
@@ -916,7 +1328,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            /** @description UNAUTHENTICATED: A valid bearer token is required; ADMISSION_REQUIRED: The event is gated: join its waiting room, send Admission-Token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -925,7 +1337,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description USER_MISMATCH: userId differs from the authenticated user */
+            /** @description USER_MISMATCH: userId differs from the authenticated user; CHANNEL_KEY_REQUIRED: Seats of a sales channel need its X-Channel-Key (seatIds), or the key is unknown; ADMISSION_INVALID: The admission token is forged, malformed or another session's; ADMISSION_EXPIRED: The admission token has expired; join the waiting room again; ADMISSION_WRONG_EVENT: The admission token admits to another event; ADMISSION_REVOKED: The admission was revoked (by an operator, or the visitor left) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -934,7 +1346,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description SEAT_NOT_FOUND: Unknown seat; SEATS_NOT_FOUND: Some of the seats do not exist (seatIds); HOLD_NOT_FOUND: Unknown hold, or not yours */
+            /** @description SEAT_NOT_FOUND: Unknown seat; SEATS_NOT_FOUND: Some of the seats do not exist (seatIds); HOLD_NOT_FOUND: Unknown hold, or not yours; EVENT_NOT_FOUND: Unknown event */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -943,7 +1355,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description SEAT_OCCUPIED: The seat is booked or held by someone else; SEATS_TAKEN: Some seats are booked or held; nothing was changed (seatIds); HOLD_EXPIRED: The hold lapsed; nothing was changed (seatIds); HOLD_NOT_ACTIVE: The hold was already confirmed or released; SEAT_LIMIT_EXCEEDED: The per-user seat cap for the event is reached */
+            /** @description SEAT_OCCUPIED: The seat is booked or held by someone else; SEATS_TAKEN: Some seats are booked or held; nothing was changed (seatIds); HOLD_EXPIRED: The hold lapsed; nothing was changed (seatIds); HOLD_NOT_ACTIVE: The hold was already confirmed or released; SEAT_LIMIT_EXCEEDED: The per-user seat cap for the event is reached; NO_BLOCK_AVAILABLE: No block of seats (or not enough GA tickets) matches the request; nothing was changed; ORPHAN_SEAT: The request would leave a single empty seat (seatIds names it); SEATS_BLOCKED: Some seats are not for sale (seatIds); ACCESSIBLE_SEAT: Wheelchair/companion seats need "accessible": true (seatIds) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -988,7 +1400,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After; OUTCOME_UNKNOWN: The change reached the database but its answer was lost: it may have been committed. Retry with the same Idempotency-Key (the first answer is replayed) or read the seat or booking; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
+            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After; OUTCOME_UNKNOWN: The change reached the database but its answer was lost: it may have been committed. Retry with the same Idempotency-Key (the first answer is replayed) or read the seat or booking; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After; WAITING_ROOM_UNAVAILABLE: The waiting room's store cannot answer; nobody is let in; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1186,7 +1598,34 @@ export interface operations {
             content: {
                 "application/json": {
                     /** Seatids */
-                    seatIds: number[];
+                    seatIds?: number[] | null;
+                    /** Eventid */
+                    eventId?: number | null;
+                    bestAvailable?: {
+                        /** Quantity */
+                        quantity: number;
+                        /** Category */
+                        category?: string | null;
+                        /** Section */
+                        section?: string | null;
+                        /**
+                         * Together
+                         * @default true
+                         */
+                        together?: boolean;
+                        /**
+                         * Accessible
+                         * @description How many wheelchair spaces
+                         * @default 0
+                         */
+                        accessible?: number;
+                    } | null;
+                    /**
+                     * Accessible
+                     * @description Hand-picked wheelchair/companion seats on purpose
+                     * @default false
+                     */
+                    accessible?: boolean;
                     /** Userid */
                     userId?: string | null;
                     strategy?: ("DB" | "REDIS" | "ATOMIC") | null;
@@ -1212,7 +1651,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            /** @description UNAUTHENTICATED: A valid bearer token is required; ADMISSION_REQUIRED: The event is gated: join its waiting room, send Admission-Token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1221,7 +1660,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description USER_MISMATCH: userId differs from the authenticated user */
+            /** @description USER_MISMATCH: userId differs from the authenticated user; CHANNEL_KEY_REQUIRED: Seats of a sales channel need its X-Channel-Key (seatIds), or the key is unknown; ADMISSION_INVALID: The admission token is forged, malformed or another session's; ADMISSION_EXPIRED: The admission token has expired; join the waiting room again; ADMISSION_WRONG_EVENT: The admission token admits to another event; ADMISSION_REVOKED: The admission was revoked (by an operator, or the visitor left) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1230,7 +1669,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description SEATS_NOT_FOUND: Some of the seats do not exist (seatIds) */
+            /** @description SEATS_NOT_FOUND: Some of the seats do not exist (seatIds); EVENT_NOT_FOUND: Unknown event */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1239,7 +1678,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description SEATS_TAKEN: Some seats are booked or held; nothing was changed (seatIds); SEAT_LIMIT_EXCEEDED: The per-user seat cap for the event is reached */
+            /** @description SEATS_TAKEN: Some seats are booked or held; nothing was changed (seatIds); SEAT_LIMIT_EXCEEDED: The per-user seat cap for the event is reached; NO_BLOCK_AVAILABLE: No block of seats (or not enough GA tickets) matches the request; nothing was changed; ORPHAN_SEAT: The request would leave a single empty seat (seatIds names it); SEATS_BLOCKED: Some seats are not for sale (seatIds); ACCESSIBLE_SEAT: Wheelchair/companion seats need "accessible": true (seatIds) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1284,7 +1723,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After; OUTCOME_UNKNOWN: The change reached the database but its answer was lost: it may have been committed. Retry with the same Idempotency-Key (the first answer is replayed) or read the seat or booking; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After */
+            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After; OUTCOME_UNKNOWN: The change reached the database but its answer was lost: it may have been committed. Retry with the same Idempotency-Key (the first answer is replayed) or read the seat or booking; see Retry-After; REDIS_UNAVAILABLE: Redis is unreachable (REDIS strategy); see Retry-After; WAITING_ROOM_UNAVAILABLE: The waiting room's store cannot answer; nobody is let in; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1814,6 +2253,16 @@ export interface operations {
                     venue: string;
                     /** Startsat */
                     startsAt?: string | null;
+                    /**
+                     * Noorphans
+                     * @default false
+                     */
+                    noOrphans?: boolean;
+                    /**
+                     * Orphanrowends
+                     * @default false
+                     */
+                    orphanRowEnds?: boolean;
                     /** Categories */
                     categories?: {
                         [key: string]: {
@@ -1821,19 +2270,46 @@ export interface operations {
                             priceCents: number;
                         };
                     };
+                    /** Channels */
+                    channels?: {
+                        [key: string]: {
+                            /** Key */
+                            key: string;
+                        };
+                    };
                     /** Sections */
                     sections: {
                         /** Name */
                         name: string;
                         /** Rows */
-                        rows: number;
+                        rows?: number | null;
                         /** Columns */
-                        columns: number;
+                        columns?: number | null;
+                        /** Capacity */
+                        capacity?: number | null;
                         /** Category */
                         category?: string | null;
                         /** Rowcategories */
                         rowCategories?: {
                             [key: string]: string;
+                        };
+                        focus?: {
+                            /** Row */
+                            row: number;
+                            /** Column */
+                            column: number;
+                        } | null;
+                        /** Accessible */
+                        accessible?: string[];
+                        /** Companion */
+                        companion?: string[];
+                        /** Blocked */
+                        blocked?: {
+                            [key: string]: string[] | number;
+                        };
+                        /** Channels */
+                        channels?: {
+                            [key: string]: string[] | number;
                         };
                     }[];
                 };
@@ -1887,6 +2363,765 @@ export interface operations {
             };
             /** @description VALIDATION_FAILED: A field is invalid (the message names it) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    allocate_api_v1_admin_events__event_id__allocations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Seatids */
+                    seatIds?: number[] | null;
+                    /** Section */
+                    section?: string | null;
+                    /** Count */
+                    count?: number | null;
+                    /** Blocked */
+                    blocked?: ("SPONSOR" | "PRODUCTION" | "PRESS" | "HOUSE") | null;
+                    /** Channel */
+                    channel?: string | null;
+                    /** AllocationSource */
+                    from?: {
+                        /** Blocked */
+                        blocked?: ("SPONSOR" | "PRODUCTION" | "PRESS" | "HOUSE") | null;
+                        /** Channel */
+                        channel?: string | null;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationOut"];
+                };
+            };
+            /** @description MALFORMED_JSON: The body is missing, not JSON, or not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description ADMIN_DISABLED: The admin API is disabled; NOT_ADMIN: The token is valid but carries no admin role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event; SEATS_NOT_FOUND: Some of the seats do not exist (seatIds) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description SEATS_TAKEN: Some seats are booked or held; nothing was changed (seatIds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    update_event_api_v1_admin_events__event_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Noorphans */
+                    noOrphans?: boolean | null;
+                    /** Orphanrowends */
+                    orphanRowEnds?: boolean | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventOut"];
+                };
+            };
+            /** @description MALFORMED_JSON: The body is missing, not JSON, or not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description ADMIN_DISABLED: The admin API is disabled; NOT_ADMIN: The token is valid but carries no admin role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    admin_seats_api_v1_admin_events__event_id__seats_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminInventoryOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description ADMIN_DISABLED: The admin API is disabled; NOT_ADMIN: The token is valid but carries no admin role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    room_api_v1_events__event_id__waiting_room_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitingRoomOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    join_api_v1_events__event_id__waiting_room_join_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Challenge */
+                    challenge?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Already in the room: the same place (or NOT_GATED) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorOut"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorOut"];
+                };
+            };
+            /** @description MALFORMED_JSON: The body is missing, not JSON, or not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description CHALLENGE_FAILED: The waiting room's challenge (proof of work) is missing or wrong; ADMISSION_REVOKED: The admission was revoked (by an operator, or the visitor left) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event; VISITOR_NOT_FOUND: You have not joined this waiting room */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: The body must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description RATE_LIMITED: Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description WAITING_ROOM_UNAVAILABLE: The waiting room's store cannot answer; nobody is let in; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    me_api_v1_events__event_id__waiting_room_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event; VISITOR_NOT_FOUND: You have not joined this waiting room */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description WAITING_ROOM_UNAVAILABLE: The waiting room's store cannot answer; nobody is let in; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    leave_api_v1_events__event_id__waiting_room_leave_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event; VISITOR_NOT_FOUND: You have not joined this waiting room */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description WAITING_ROOM_UNAVAILABLE: The waiting room's store cannot answer; nobody is let in; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    admin_room_api_v1_admin_events__event_id__waiting_room_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitingRoomAdminOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description ADMIN_DISABLED: The admin API is disabled; NOT_ADMIN: The token is valid but carries no admin role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event; NOT_FOUND: No such path */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    configure_api_v1_admin_events__event_id__waiting_room_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Enabled */
+                    enabled: boolean;
+                    /**
+                     * Startsat
+                     * Format: date-time
+                     */
+                    startsAt: string;
+                    /** Maxactive */
+                    maxActive: number;
+                    /** Perminute */
+                    perMinute: number;
+                    /** Minperminute */
+                    minPerMinute?: number | null;
+                    /**
+                     * Adaptive
+                     * @default true
+                     */
+                    adaptive?: boolean;
+                    /**
+                     * Holds
+                     * @description A place is kept this long for a visitor who stops polling.
+                     * @default 600
+                     */
+                    holdS?: number;
+                    /**
+                     * Admissionttls
+                     * @description How long an admission lasts.
+                     * @default 600
+                     */
+                    admissionTtlS?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitingRoomAdminOut"];
+                };
+            };
+            /** @description MALFORMED_JSON: The body is missing, not JSON, or not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description ADMIN_DISABLED: The admin API is disabled; NOT_ADMIN: The token is valid but carries no admin role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    revoke_api_v1_admin_events__event_id__waiting_room_revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Userid */
+                    userId?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevokedOut"];
+                };
+            };
+            /** @description MALFORMED_JSON: The body is missing, not JSON, or not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description ADMIN_DISABLED: The admin API is disabled; NOT_ADMIN: The token is valid but carries no admin role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

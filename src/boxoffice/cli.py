@@ -12,10 +12,11 @@ from typing import Annotated
 
 import asyncpg
 import typer
-import uvicorn
 
 from boxoffice.bench.runner import bench
 from boxoffice.cli_events import events_app
+from boxoffice.cli_waitroom import waitroom_app
+from boxoffice.edge.run import run as run_server
 from boxoffice.layouts import Layout
 from boxoffice.observability.logs import configure_logging
 from boxoffice.observability.metrics_dir import metrics_directory
@@ -26,6 +27,7 @@ from boxoffice.storage.seed import seed
 
 app = typer.Typer(help="Box Office: high-concurrency seat booking.", no_args_is_help=True)
 app.add_typer(events_app, name="event")
+app.add_typer(waitroom_app, name="waiting-room")
 log = logging.getLogger("boxoffice")
 
 
@@ -89,29 +91,7 @@ def serve(
         # uvicorn re-raises SIGTERM after its graceful shutdown; exiting normally instead lets
         # atexit stop the embedded PostgreSQL cleanly (and the metrics directory be removed).
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        uvicorn.run(
-            "boxoffice.server:create_app",
-            factory=True,
-            host=host or settings.host,
-            port=port or settings.port,
-            workers=workers or settings.workers,
-            loop="uvloop",
-            http="httptools",
-            access_log=False,
-            log_config=None,
-            log_level=settings.log_level.lower(),
-            timeout_keep_alive=settings.keep_alive_s,
-            timeout_graceful_shutdown=10,
-            # uvicorn kills a worker whose ping thread does not answer in time; on a saturated machine a
-            # busy worker can miss 5 s, and killing it drops every request in flight.
-            timeout_worker_healthcheck=settings.worker_healthcheck_s,
-            proxy_headers=False,
-            ws="websockets-sansio",
-            # Reject a huge WebSocket message before buffering it; up to twice the STOMP frame limit the
-            # STOMP layer answers with an ERROR frame instead.
-            ws_max_size=2 * settings.ws_max_frame_bytes,
-            ws_per_message_deflate=settings.ws_compression,
-        )
+        run_server(settings, host or settings.host, port or settings.port, workers or settings.workers)
 
 
 app.command("bench")(bench)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -50,6 +50,14 @@ class Seat:
     event_id: int = DEFAULT_EVENT_ID
     category: str | None = None
     price_cents: int | None = None
+    kind: str = "SEAT"
+    """`SEAT` (reserved) or `GA` (one general-admission ticket of an area; `section` is the area)."""
+    accessibility: str | None = None
+    """`WHEELCHAIR`, `COMPANION` or None."""
+    channel: str | None = None
+    """Bookable only with this sales channel's key (or by an admin)."""
+    blocked: str | None = None
+    """Why the seat is not for sale (`SPONSOR`, `PRODUCTION`, `PRESS`, `HOUSE`); never shown publicly."""
 
     @property
     def booked(self) -> bool:
@@ -131,6 +139,9 @@ class Event:
     starts_at: datetime | None
     created_at: datetime
     seat_count: int
+    no_orphans: bool = False
+    orphan_row_ends: bool = False
+    channels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +149,19 @@ class SectionLayout:
     name: str
     rows: list[str]
     columns: int
+    kind: str = "SEATED"
+    capacity: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    """A general-admission area: `available` counts tickets a public buyer can take now."""
+
+    name: str
+    category: str | None
+    price_cents: int | None
+    capacity: int
+    available: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +170,7 @@ class Inventory:
     sections: list[SectionLayout]
     sequence: int
     """Highest seat-change sequence reflected in `seats` (for snapshot + delta resync)."""
+    areas: list[Area] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,5 +327,162 @@ class SeatLimitExceeded(BookingError):
         self.limit = limit
 
 
+class NeedsCheckout(SeatOccupied):
+    """The single-seat fast path may not claim this seat (a channel, accessible or blocked seat, a GA
+    ticket, an event with the orphan rule): the checked multi-seat transaction must decide. Never
+    reaches a client."""
+
+    def __init__(self, seat_id: int) -> None:
+        super().__init__(seat_id, "needs the checked path")
+
+
+class UnknownArea(BookingError):
+    """An allocation names a GA area or channel the event does not have (a client mistake: 422)."""
+
+    def __init__(self, name: str, what: str = "GA area") -> None:
+        super().__init__(f"The event has no {what} named {name!r}")
+
+
+class NoBlockAvailable(BookingError):
+    """Best available found no block (or not enough GA tickets) matching the request; nothing was changed."""
+
+
+class OrphanSeat(SeatsTaken):
+    """The claim would leave a single free seat between taken seats (or at a row end); nothing was changed."""
+
+    def __init__(self, seat_id: int, seat_number: str) -> None:
+        BookingError.__init__(
+            self, f"Taking these seats would leave seat {seat_number} (id {seat_id}) alone; choose other seats"
+        )
+        self.seat_id = seat_id
+        self.seat_ids = [seat_id]
+
+
+class SeatsBlocked(SeatsTaken):
+    def __init__(self, seat_ids: list[int]) -> None:
+        super().__init__(seat_ids, "are not for sale")
+
+
+class AccessibleSeat(SeatsTaken):
+    def __init__(self, seat_ids: list[int]) -> None:
+        super().__init__(seat_ids, 'are wheelchair or companion seats; send "accessible": true to take them')
+
+
+class ChannelKeyRequired(SeatsTaken):
+    def __init__(self, seat_ids: list[int]) -> None:
+        if seat_ids:
+            super().__init__(seat_ids, "are reserved for a sales channel; send its X-Channel-Key")
+        else:
+            BookingError.__init__(self, "X-Channel-Key is not a key of this event's channels")
+            self.seat_id = 0
+            self.seat_ids = []
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """What a request may take besides ordinary public seats."""
+
+    channels: frozenset[str] = frozenset()
+    """Channel names whose key the request presented (resolved per event)."""
+    channel_key: str | None = None
+    admin: bool = False
+    accessible: bool = False
+    """Hand-picked wheelchair/companion seats were asked for on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class BestAvailable:
+    event_id: int
+    quantity: int
+    category: str | None = None
+    section: str | None = None
+    together: bool = True
+    accessible: int = 0
+
+
 def _ids(seat_ids: list[int]) -> str:
     return ", ".join(str(i) for i in seat_ids)
+
+
+# --- waiting room (docs/waiting-room.md) ---------------------------------------------------------
+
+
+class VisitorState(enum.StrEnum):
+    NOT_GATED = "NOT_GATED"
+    WAITING = "WAITING"
+    ADMITTED = "ADMITTED"
+    EXPIRED = "EXPIRED"
+    LEFT = "LEFT"
+    DROPPED = "DROPPED"
+    REVOKED = "REVOKED"
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingRoomConfig:
+    """An event's gating, as the operator set it."""
+
+    event_id: int
+    enabled: bool
+    starts_at: datetime
+    max_active: int
+    per_minute: int
+    min_per_minute: int
+    adaptive: bool
+    hold_s: int
+    admission_ttl_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingRoomStats:
+    """Live figures of one event's room; `rate_per_minute` is the adaptive rate now in force."""
+
+    config: WaitingRoomConfig
+    waiting: int
+    active: int
+    admitted_total: int
+    rate_per_minute: float
+    revoked_before: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorStatus:
+    event_id: int
+    state: VisitorState
+    position: int | None = None
+    people_ahead: int | None = None
+    estimated_wait_s: int | None = None
+    starts_at: datetime | None = None
+    joined_at: datetime | None = None
+    admission_token: str | None = None
+    admitted_until: datetime | None = None
+    poll_after_s: int = 1
+
+
+class AdmissionRequired(BookingError):
+    """Seats of a gated event need an admission token (the waiting room)."""
+
+    def __init__(self, event_id: int) -> None:
+        super().__init__(f"Event {event_id} is gated: join its waiting room and send the Admission-Token header")
+        self.event_id = event_id
+
+
+class AdmissionRefused(BookingError):
+    """An admission token that does not admit: `reason` is invalid, expired, wrong_event or revoked."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class VisitorNotFound(BookingError):
+    def __init__(self, event_id: int) -> None:
+        super().__init__(f"You have not joined the waiting room of event {event_id}")
+
+
+class ChallengeFailed(BookingError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class WaitingRoomUnavailable(Unavailable):
+    """The queue store cannot answer: the room fails closed (nobody is let in)."""

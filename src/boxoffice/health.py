@@ -10,8 +10,16 @@ sampler): its state, how often it failed and the class of its last error. A fail
 component DOWN without taking the instance out of rotation: sales never depend on one.
 
 The database is probed on a dedicated connection, so a saturated pool under load does not read
-as an outage; results are cached briefly so a probe storm costs at most one round trip per
-second per worker.
+as an outage; when that connection cannot be (re)opened, for instance because other clients
+filled PostgreSQL's connection slots, a query through the pool decides: as long as the pool still
+books, the instance is ready. Results are cached briefly so a probe storm costs at most one
+round trip per second per worker.
+
+Readiness speaks for the whole instance: with several workers it is UP only when every worker
+has migrated and seeded (`edge.workers`), and it is DOWN at once when the worker drains (SIGTERM).
+
+Error texts (which may name hosts and addresses) are shown only with `health_details`; otherwise
+a component shows the error's class.
 """
 
 from __future__ import annotations
@@ -25,6 +33,8 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from boxoffice.domain import Strategy
+from boxoffice.edge import workers as worker_marks
+from boxoffice.edge.drain import DRAIN
 from boxoffice.observability.tasks import TaskState, TaskStatus
 from boxoffice.settings import Settings
 from boxoffice.storage.bootstrap import Bootstrap
@@ -53,10 +63,26 @@ class Report:
         return {"status": self.status, "components": {k: c.json() for k, c in self.components.items()}}
 
 
-def _error(exc: BaseException) -> str:
+def _error(exc: BaseException, details: bool) -> str:
     if isinstance(exc, TimeoutError | asyncio.TimeoutError):
         return "timed out"
+    if not details:
+        return type(exc).__name__
     return (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[:200]
+
+
+DRAINING = Report(DOWN, {"drain": Component(DOWN, {"state": "DRAINING"})})
+
+
+def _with_workers(report: Report) -> Report:
+    """Under `boxoffice serve`, the instance is ready only when all its workers are."""
+    siblings = worker_marks.workers()
+    if siblings is None:
+        return report
+    up = siblings.all_ready
+    workers = Component(UP if up else DOWN, {"ready": siblings.ready, "expected": siblings.expected})
+    status = UP if report.status == UP and up else DOWN
+    return Report(status, {**report.components, "workers": workers})
 
 
 class HealthChecker:
@@ -81,27 +107,35 @@ class HealthChecker:
         self._cached_at = 0.0
 
     async def readiness(self) -> Report:
-        """Single-flight and cached: concurrent probes share one check."""
-        if self._fresh():
-            assert self._cached is not None
-            return self._cached
-        async with self._lock:
-            if not self._fresh():
-                self._cached = await self._check()
-                self._cached_at = time.monotonic()
-            assert self._cached is not None
-            return self._cached
+        """The dependencies' verdict (single-flight and cached: concurrent probes share one check),
+        combined with the drain and the sibling workers' state, which are read fresh every time."""
+        if DRAIN.active:
+            return DRAINING
+        if not self._fresh():
+            async with self._lock:
+                if not self._fresh():
+                    self._cached = await self._check()
+                    self._cached_at = time.monotonic()
+        assert self._cached is not None
+        return _with_workers(self._cached)
 
     def _fresh(self) -> bool:
         return self._cached is not None and time.monotonic() - self._cached_at < CACHE_S
 
     async def _check(self) -> Report:
         db, redis = await asyncio.gather(self._database_component(), self._redis_component())
-        migrations = Component(UP if self._bootstrap.ready.is_set() else DOWN, self._bootstrap.details())
+        migrations = Component(UP if self._bootstrap.ready.is_set() else DOWN, self._bootstrap_details())
         redis_required = self._settings.default_strategy is Strategy.REDIS
         ready = db.status == UP and migrations.status == UP and (redis.status == UP or not redis_required)
         components = {"db": db, "migrations": migrations, "redis": redis, "tasks": self._tasks_component()}
         return Report(UP if ready else DOWN, components)
+
+    def _bootstrap_details(self) -> dict[str, object]:
+        details = self._bootstrap.details()
+        error = details.get("lastError")
+        if isinstance(error, str) and not self._settings.health_details:
+            details["lastError"] = error.split(":", 1)[0]
+        return details
 
     def _tasks_component(self) -> Component:
         statuses = self._tasks()
@@ -114,15 +148,28 @@ class HealthChecker:
             await asyncio.wait_for(self._probe.ping(), self._timeout)
         except Exception as exc:
             self._probe.drop()
-            return Component(DOWN, {"error": _error(exc), "pool": pool})
-        return Component(UP, {"database": "PostgreSQL", "pool": pool})
+            probe_error = _error(exc, self._settings.health_details)
+        else:
+            return Component(UP, {"database": "PostgreSQL", "pool": pool})
+        # The dedicated connection failed (e.g. PostgreSQL's slots are full): can the pool still book?
+        try:
+            await asyncio.wait_for(self._pool_ping(), self._timeout)
+        except Exception as exc:
+            return Component(DOWN, {"error": _error(exc, self._settings.health_details), "pool": pool})
+        return Component(UP, {"database": "PostgreSQL", "pool": pool, "probe": probe_error, "checkedThrough": "pool"})
+
+    async def _pool_ping(self) -> None:
+        async with self._db.connection() as conn:
+            await conn.fetchval("SELECT 1")
 
     async def _redis_component(self) -> Component:
         required = self._settings.default_strategy is Strategy.REDIS
         try:
             await asyncio.wait_for(self._redis.ping(), self._timeout)
         except Exception as exc:
-            return Component(DOWN, {"error": _error(exc), "requiredForReadiness": required})
+            return Component(
+                DOWN, {"error": _error(exc, self._settings.health_details), "requiredForReadiness": required}
+            )
         return Component(UP, {"requiredForReadiness": required})
 
     def close(self) -> None:

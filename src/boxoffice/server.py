@@ -10,6 +10,7 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -18,6 +19,7 @@ from boxoffice.api.auth import Authenticator
 from boxoffice.api.deps import Api
 from boxoffice.api.ratelimit import RateLimiter
 from boxoffice.booking import strategies
+from boxoffice.booking.admission import AdmissionTokens, Aimd, ProofOfWork
 from boxoffice.booking.batcher import ClaimBatcher, SingleFlight
 from boxoffice.booking.events import EventService
 from boxoffice.booking.holds import HoldService
@@ -25,7 +27,11 @@ from boxoffice.booking.idempotency import IdempotencyService
 from boxoffice.booking.locks import SeatLeases
 from boxoffice.booking.ownership import Ownership
 from boxoffice.booking.service import BookingService, CheckoutPolicy, SeatChanges
+from boxoffice.booking.snapshots import SnapshotCache
 from boxoffice.booking.sweeper import Sweeper
+from boxoffice.booking.waitroom import WaitingRoom
+from boxoffice.edge import drain, management
+from boxoffice.edge import workers as worker_marks
 from boxoffice.health import HealthChecker
 from boxoffice.observability import metrics, multiprocess
 from boxoffice.observability.logs import configure_logging
@@ -34,7 +40,7 @@ from boxoffice.realtime import start_realtime
 from boxoffice.realtime.endpoint import StompEndpoint
 from boxoffice.settings import Settings, get_settings
 from boxoffice.storage.bootstrap import Bootstrap, open_pool
-from boxoffice.storage.db import Database
+from boxoffice.storage.db import Database, create_pool
 from boxoffice.storage.redis import connect as redis_connect
 from boxoffice.tokens import Tokens
 
@@ -55,6 +61,21 @@ async def _sample_pool_forever(db: Database) -> None:
     while True:
         _sample_pool(db)
         await asyncio.sleep(POOL_SAMPLE_INTERVAL_S)
+
+
+def _waiting_room(settings: Settings, db: Database, background: Database, tokens: Tokens) -> WaitingRoom:
+    """The waiting room; `BOXOFFICE_WAITROOM_POW_BITS` turns on the built-in challenge (its hook:
+    any `boxoffice.booking.admission.Challenge` can stand in for `ProofOfWork` here)."""
+    return WaitingRoom(
+        db,
+        lambda: AdmissionTokens(tokens.derive(b"admission")),
+        tick_s=settings.waitroom_tick_s,
+        aimd=Aimd(target_p99_ms=settings.waitroom_target_p99_ms),
+        challenge=ProofOfWork(settings.waitroom_pow_bits) if settings.waitroom_pow_bits else None,
+        pool_saturation=lambda: db.stats()["inUse"] / max(db.pool_max, 1),
+        background=background,
+        pickup_s=settings.waitroom_pickup_s,
+    )
 
 
 def _start_background(
@@ -83,6 +104,17 @@ async def _settle_garbage_collector(ready: asyncio.Event) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+async def _mark_ready_when(ready: asyncio.Event) -> None:
+    """Tell the sibling workers (instance-wide readiness) once this one has migrated and seeded."""
+    await ready.wait()
+    if not drain.DRAIN.active:
+        worker_marks.mark_ready(True)
+
+
+def _on_drain() -> None:
+    worker_marks.mark_ready(False)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -127,13 +159,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         changes = SeatChanges()
         health = HealthChecker(settings, url, db, redis, bootstrap, supervisor.statuses)
         owners = Ownership(tokens)
+        bookings = BookingService(
+            db, chosen, policy, changes, owners, SingleFlight() if settings.single_flight else None
+        )
+        # The waiting room's step and cache refresh get two connections of their own (lazy: opened on use).
+        room_settings = settings.model_copy(update={"db_pool_min": 1, "db_pool_max": 2})
+        room_db = Database(await create_pool(room_settings, url, lazy=True), settings.db_acquire_timeout_s, 2)
+        waitroom = _waiting_room(settings, db, room_db, tokens)
         app.state.api = Api(
             settings=settings,
-            bookings=BookingService(
-                db, chosen, policy, changes, owners, SingleFlight() if settings.single_flight else None
-            ),
+            bookings=bookings,
             holds=HoldService(db, chosen, policy, changes, owners),
-            events=EventService(db),
+            events=EventService(db, changes.written),
             idempotency=IdempotencyService(db, settings.idempotency_ttl_s, settings.idempotency_keys_per_user),
             auth=Authenticator(tokens),
             limiter=RateLimiter(
@@ -145,7 +182,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
             health=health,
             sample_metrics=lambda: _sample_pool(db),
+            snapshots=SnapshotCache(db, bookings, settings.snapshot_cache_ms / 1000),
+            waitroom=waitroom,
+            join_limiter=RateLimiter(
+                redis,
+                prefix=f"{settings.redis_key_prefix}wr:",
+                window_s=60,
+                per_ip=settings.waitroom_joins_per_ip,
+                per_user=0,
+            ),
         )
+        supervisor.start("waitroom", waitroom.run, gate=bootstrap.ready)
         realtime = start_realtime(settings, url, redis, supervisor, bootstrap.ready)
         # Every committed seat change (bookings, holds, releases, cancellations, sweeps) rings.
         changes.subscribe(realtime.doorbell.ring)
@@ -154,9 +201,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stomp.hub = realtime.hub
         _start_background(supervisor, bootstrap, db, changes, settings)
         settle = asyncio.create_task(_settle_garbage_collector(bootstrap.ready))
+        marking = asyncio.create_task(_mark_ready_when(bootstrap.ready))
+        drain.install(settings.drain_s, asyncio.get_running_loop(), _on_drain)
+        listener = None
+        if settings.management_port is not None:
+            listener = await management.listen(app, settings.management_host, settings.management_port)
         try:
             yield
         finally:
+            worker_marks.mark_ready(False)
+            if listener is not None:
+                listener.close()
+            marking.cancel()
             settle.cancel()
             await supervisor.stop()
             stomp.hub = None
@@ -166,6 +222,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for batcher in batchers:
                 await batcher.close()
             await redis.aclose()
+            await room_db.pool.close()
             await db.pool.close()
 
-    return build_app(settings, lifespan=lifespan, ready=bootstrap.ready.is_set, websocket=stomp)
+    app = build_app(settings, lifespan=lifespan, ready=bootstrap.ready.is_set, websocket=stomp)
+    # Outermost: which paths the public and the management port serve.
+    app.edge = management.ManagementGate(app.edge or partial(FastAPI.__call__, app), settings)  # type: ignore[attr-defined]
+    return app

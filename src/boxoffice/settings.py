@@ -6,12 +6,13 @@ start-up with a clear message instead of misbehaving under load.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from boxoffice.domain import Strategy
@@ -44,6 +45,41 @@ class Settings(BaseSettings):
     worker_healthcheck_s: int = Field(
         default=30, ge=1, le=600, description="A worker that answers no supervisor ping for this long is replaced."
     )
+    # The HTTP edge (docs/operations.md, "HTTP edge"): bounds the server enforces before the app runs.
+    http_max_header_bytes: int = Field(
+        default=16_384, ge=1024, le=1_048_576, description="Request line and headers; more is 431 and close."
+    )
+    http_max_headers: int = Field(default=100, ge=8, le=10_000, description="Header fields; more is 431 and close.")
+    http_header_timeout_s: float = Field(
+        default=10.0, gt=0, le=600, description="A new connection's (or next request's) head must arrive within this."
+    )
+    http_body_timeout_s: float = Field(
+        default=10.0, gt=0, le=600, description="A request body must arrive within this of its head (else 408)."
+    )
+    http_max_connections: int = Field(
+        default=20_000,
+        ge=1,
+        le=1_000_000,
+        description="Per worker (HTTP and WebSocket); lowered to fit the descriptor limit; more is 503 and close.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        max_length=4000,
+        description="Comma-separated addresses/CIDRs whose X-Forwarded-For/-Proto are believed; empty = none.",
+    )
+    drain_s: float = Field(
+        default=5.0, ge=0, le=600, description="On SIGTERM: readiness 503 and keep serving this long; 0 = no drain."
+    )
+    management_port: int | None = Field(
+        default=None, ge=1, le=65535, description="Serve /actuator/prometheus, /docs, /openapi.json here only."
+    )
+    management_host: str = Field(default="127.0.0.1", description="Bind address of the management port.")
+    public_docs: bool = Field(default=True, description="/docs and /openapi.json on the public port.")
+    public_metrics: bool = Field(default=True, description="/actuator/prometheus on the public port.")
+    health_details: bool = Field(
+        default=False, description="/actuator/health shows error text and host names (else only error classes)."
+    )
+
     log_format: Literal["logfmt", "json"] = "logfmt"
     access_log: bool = Field(default=False, description="One INFO line per HTTP request (off under load).")
     health_timeout_s: float = Field(default=1.0, gt=0, le=30, description="Budget of each health probe.")
@@ -78,6 +114,14 @@ class Settings(BaseSettings):
     redis_pool_max: int = Field(default=100, ge=1, le=10_000)
 
     max_body_bytes: int = Field(default=4096, ge=256, le=1_048_576)
+
+    # Read scaling (docs/performance.md#seat-snapshots): a short-lived per-event snapshot cache and compression.
+    snapshot_cache_ms: int = Field(
+        default=200, ge=0, le=60_000, description="Seat snapshots are shared this long per worker; 0 = off."
+    )
+    compress_min_bytes: int = Field(
+        default=1400, ge=0, le=1_048_576, description="API answers from this size are gzip/br compressed; 0 = off."
+    )
 
     # Real-time STOMP over WebSocket (/ws). Every size and count a client controls is bounded.
     ws_max_frame_bytes: int = Field(default=16_384, ge=1024, le=1_048_576, description="Largest STOMP frame.")
@@ -155,8 +199,34 @@ class Settings(BaseSettings):
         default=None, min_length=16, description="Bearer token for /api/v1/admin; unset disables the admin API."
     )
 
+    # The waiting room (docs/waiting-room.md); gating itself is per event, off by default.
+    waitroom_tick_s: float = Field(default=1.0, ge=0.05, le=60, description="Admission step and cache refresh.")
+    waitroom_joins_per_ip: int = Field(
+        default=30, ge=0, le=10_000_000, description="Waiting-room joins per address per minute; 0 = no limit."
+    )
+    waitroom_target_p99_ms: float = Field(
+        default=150, gt=0, le=60_000, description="The adaptive rate backs off above this hold/booking p99."
+    )
+    waitroom_pickup_s: float = Field(
+        default=10, ge=1, le=600, description="An admission not fetched this long goes back in line (kept rank)."
+    )
+    waitroom_pow_bits: int = Field(default=0, ge=0, le=32, description="Proof of work to join (bits); 0 = off.")
+
     seed_rows: int = Field(default=10, ge=1, le=200)
     seed_cols: int = Field(default=10, ge=1, le=200)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """Normalised for uvicorn: a network written with host bits (10.0.0.1/8) becomes 10.0.0.0/8."""
+        items = (p.strip() for p in self.trusted_proxies.split(",") if p.strip())
+        return [str(ipaddress.ip_network(p, strict=False)) if "/" in p else p for p in items]
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_valid(cls, value: str) -> str:
+        for item in (p.strip() for p in value.split(",") if p.strip()):
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return value
 
     @model_validator(mode="after")
     def _auth_complete(self) -> Settings:

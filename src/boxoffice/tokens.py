@@ -90,6 +90,13 @@ class Tokens:
             self._keys = (_derive(master, b"session"), _derive(master, b"manage"))
         return self._keys
 
+    def derive(self, purpose: bytes) -> bytes:
+        """A key of its own for another kind of token (the waiting room's admissions), from the same master."""
+        master = self._master()
+        if master is None:
+            raise RuntimeError("the session secret is not loaded yet")
+        return _derive(master, purpose)
+
     # --- verifying ------------------------------------------------------------------------------
 
     def verify(self, token: str) -> Principal:

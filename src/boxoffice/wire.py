@@ -18,6 +18,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from boxoffice.domain import (
+    Area,
     Booking,
     BookingRecord,
     Cancellation,
@@ -27,6 +28,8 @@ from boxoffice.domain import (
     Seat,
     SeatStatus,
     Strategy,
+    VisitorStatus,
+    WaitingRoomStats,
 )
 
 
@@ -46,6 +49,14 @@ class SeatOut(BaseModel):
     eventId: int
     category: str | None
     priceCents: int | None
+    kind: str
+    """`SEAT` (reserved) or `GA` (one general-admission ticket; `section` names its area)."""
+    accessibility: str | None
+    """`WHEELCHAIR`, `COMPANION` or null."""
+    channel: str | None
+    """Bookable only with this sales channel's `X-Channel-Key` (or by an admin)."""
+    blocked: bool
+    """Not for sale (status `BLOCKED` while free); the reason is never published."""
 
 
 class SeatChangeOut(SeatOut):
@@ -53,6 +64,8 @@ class SeatChangeOut(SeatOut):
 
     sequence: int
     prevSequence: int
+    areaAvailable: int | None
+    """For a GA ticket: its area's public availability count when the relay read the change."""
 
 
 class BookingOut(SeatOut):
@@ -111,6 +124,19 @@ class SectionOut(BaseModel):
     name: str
     rows: list[str]
     columns: int
+    kind: str
+    """`SEATED` or `GA` (a general-admission area: no seats, a `capacity`)."""
+    capacity: int | None
+
+
+class AreaOut(BaseModel):
+    """A general-admission area; `available` counts tickets a public buyer can take now."""
+
+    name: str
+    category: str | None
+    priceCents: int | None
+    capacity: int
+    available: int
 
 
 class LayoutOut(BaseModel):
@@ -124,6 +150,7 @@ class InventoryOut(BaseModel):
     layout: LayoutOut
     sequence: int
     seats: list[SeatOut]
+    areas: list[AreaOut]
 
 
 class SessionOut(BaseModel):
@@ -154,6 +181,9 @@ class EventOut(BaseModel):
     createdAt: datetime
     seatCount: int
     seatsPath: str
+    noOrphans: bool
+    orphanRowEnds: bool
+    channels: list[str]
 
 
 class EventListOut(BaseModel):
@@ -164,10 +194,27 @@ class EventInventoryOut(InventoryOut):
     event: EventOut
 
 
+class AdminSeatOut(SeatOut):
+    blockedReason: str | None
+
+
+class AdminInventoryOut(BaseModel):
+    event: EventOut
+    seats: list[AdminSeatOut]
+    areas: list[AreaOut]
+
+
+class AllocationOut(BaseModel):
+    eventId: int
+    changed: int
+    seatIds: list[int]
+
+
 def seat_json(seat: Seat) -> dict[str, Any]:
     """A lapsed hold is shown as AVAILABLE (claims treat it so); who booked or holds it is not published."""
     status = seat.effective_status
     held = status is SeatStatus.HELD
+    shown = "BLOCKED" if seat.blocked and status is SeatStatus.AVAILABLE else status.value
     return {
         "seatId": seat.id,
         "seatNumber": seat.seat_number,
@@ -175,7 +222,7 @@ def seat_json(seat: Seat) -> dict[str, Any]:
         "row": seat.row_label,
         "rowIndex": seat.row,
         "column": seat.column,
-        "status": status.value,
+        "status": shown,
         "booked": seat.booked,
         "bookedAt": seat.booked_at,
         "version": seat.version,
@@ -184,11 +231,31 @@ def seat_json(seat: Seat) -> dict[str, Any]:
         "eventId": seat.event_id,
         "category": seat.category,
         "priceCents": seat.price_cents,
+        "kind": seat.kind,
+        "accessibility": seat.accessibility,
+        "channel": seat.channel,
+        "blocked": seat.blocked is not None,
     }
 
 
-def seat_change_json(seat: Seat, sequence: int, prev_sequence: int) -> dict[str, Any]:
-    return {**seat_json(seat), "sequence": sequence, "prevSequence": prev_sequence}
+def admin_seat_json(seat: Seat) -> dict[str, Any]:
+    return {**seat_json(seat), "blockedReason": seat.blocked}
+
+
+def area_json(area: Area) -> dict[str, Any]:
+    return {
+        "name": area.name,
+        "category": area.category,
+        "priceCents": area.price_cents,
+        "capacity": area.capacity,
+        "available": area.available,
+    }
+
+
+def seat_change_json(
+    seat: Seat, sequence: int, prev_sequence: int, area_available: int | None = None
+) -> dict[str, Any]:
+    return {**seat_json(seat), "sequence": sequence, "prevSequence": prev_sequence, "areaAvailable": area_available}
 
 
 def booking_json(booking: Booking) -> dict[str, Any]:
@@ -252,7 +319,10 @@ def booking_record_json(record: BookingRecord) -> dict[str, Any]:
 
 
 def inventory_json(inventory: Inventory) -> dict[str, Any]:
-    sections = [{"name": s.name, "rows": s.rows, "columns": s.columns} for s in inventory.sections]
+    sections = [
+        {"name": s.name, "rows": s.rows, "columns": s.columns, "kind": s.kind, "capacity": s.capacity}
+        for s in inventory.sections
+    ]
     return {
         "layout": {
             "sections": sections,
@@ -262,6 +332,7 @@ def inventory_json(inventory: Inventory) -> dict[str, Any]:
         },
         "sequence": inventory.sequence,
         "seats": [seat_json(s) for s in inventory.seats],
+        "areas": [area_json(a) for a in inventory.areas],
     }
 
 
@@ -275,6 +346,9 @@ def event_json(event: Event) -> dict[str, Any]:
         "createdAt": event.created_at,
         "seatCount": event.seat_count,
         "seatsPath": f"/api/v1/events/{event.id}/seats",
+        "noOrphans": event.no_orphans,
+        "orphanRowEnds": event.orphan_row_ends,
+        "channels": list(event.channels),
     }
 
 
@@ -292,3 +366,108 @@ def my_bookings_json(user_id: str, records: list[BookingRecord], limit: int) -> 
 
 def my_holds_json(user_id: str, holds: list[Hold]) -> dict[str, Any]:
     return {"userId": user_id, "holds": [hold_json(h) for h in holds]}
+
+
+# --- waiting room (docs/waiting-room.md) ---------------------------------------------------------
+
+
+class VisitorOut(BaseModel):
+    """Where a visitor stands in an event's waiting room; poll again after `pollAfterS`."""
+
+    eventId: int
+    state: str
+    position: int | None
+    peopleAhead: int | None
+    estimatedWaitS: int | None
+    startsAt: datetime | None
+    joinedAt: datetime | None
+    admissionToken: str | None
+    admittedUntil: datetime | None
+    pollAfterS: int
+
+
+class WaitingRoomOut(BaseModel):
+    """The public state of an event's waiting room."""
+
+    eventId: int
+    enabled: bool
+    startsAt: datetime | None
+    open: bool
+    waiting: int
+    active: int
+    admissionRatePerMinute: float
+
+
+class WaitingRoomAdminOut(WaitingRoomOut):
+    """The operator's view: the configuration and the live figures."""
+
+    maxActive: int
+    perMinute: int
+    minPerMinute: int
+    adaptive: bool
+    holdS: int
+    admissionTtlS: int
+    admittedTotal: int
+    revokedBefore: datetime | None
+
+
+class RevokedOut(BaseModel):
+    eventId: int
+    revoked: int
+
+
+def visitor_json(v: VisitorStatus) -> dict[str, Any]:
+    return {
+        "eventId": v.event_id,
+        "state": v.state.value,
+        "position": v.position,
+        "peopleAhead": v.people_ahead,
+        "estimatedWaitS": v.estimated_wait_s,
+        "startsAt": v.starts_at,
+        "joinedAt": v.joined_at,
+        "admissionToken": v.admission_token,
+        "admittedUntil": v.admitted_until,
+        "pollAfterS": v.poll_after_s,
+    }
+
+
+def waiting_room_json(event_id: int, stats: WaitingRoomStats | None, now: datetime) -> dict[str, Any]:
+    if stats is None or not stats.config.enabled:
+        return {
+            "eventId": event_id,
+            "enabled": False,
+            "startsAt": stats.config.starts_at if stats else None,
+            "open": True,
+            "waiting": 0,
+            "active": 0,
+            "admissionRatePerMinute": 0.0,
+        }
+    return {
+        "eventId": event_id,
+        "enabled": True,
+        "startsAt": stats.config.starts_at,
+        "open": stats.config.starts_at <= now,
+        "waiting": stats.waiting,
+        "active": stats.active,
+        "admissionRatePerMinute": round(stats.rate_per_minute, 1),
+    }
+
+
+def waiting_room_admin_json(event_id: int, stats: WaitingRoomStats, now: datetime) -> dict[str, Any]:
+    c = stats.config
+    return {
+        **waiting_room_json(event_id, stats, now),
+        "enabled": c.enabled,
+        "maxActive": c.max_active,
+        "perMinute": c.per_minute,
+        "minPerMinute": c.min_per_minute,
+        "adaptive": c.adaptive,
+        "holdS": c.hold_s,
+        "admissionTtlS": c.admission_ttl_s,
+        "admittedTotal": stats.admitted_total,
+        "revokedBefore": stats.revoked_before,
+    }
+
+
+def revoked_json(event_id: int, count: int) -> dict[str, Any]:
+    return {"eventId": event_id, "revoked": count}

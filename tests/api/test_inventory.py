@@ -9,7 +9,9 @@ async def test_inventory_describes_layout(client: httpx.AsyncClient) -> None:
     body = resp.json()
     layout = body["layout"]
     assert layout["rows"] == 20 and layout["columns"] == 25 and layout["seatCount"] == 500
-    assert layout["sections"] == [{"name": "Main", "rows": [chr(65 + i) for i in range(20)], "columns": 25}]
+    assert layout["sections"] == [
+        {"name": "Main", "rows": [chr(65 + i) for i in range(20)], "columns": 25, "kind": "SEATED", "capacity": None}
+    ]
     assert len(body["seats"]) == 500
     first = body["seats"][0]
     assert first == {
@@ -28,8 +30,13 @@ async def test_inventory_describes_layout(client: httpx.AsyncClient) -> None:
         "heldUntil": None,
         "category": None,
         "priceCents": None,
+        "kind": "SEAT",
+        "accessibility": None,
+        "channel": None,
+        "blocked": False,
     }
     assert isinstance(body["sequence"], int)
+    assert body["areas"] == []
 
 
 async def test_unknown_route_uses_error_shape(client: httpx.AsyncClient) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hmac
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from boxoffice import wire
@@ -13,6 +14,8 @@ from boxoffice.api.auth import CHALLENGE, parse_bearer
 from boxoffice.api.deps import ApiDep
 from boxoffice.api.errors import ADMIN_DISABLED, NOT_ADMIN, UNAUTHENTICATED, ApiError
 from boxoffice.api.http import json_response, read_body, request_body
+from boxoffice.api.schemas import AllocationRequest, EventOptionsRequest
+from boxoffice.booking.events import Allocation
 from boxoffice.layouts import EventSpec
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
@@ -55,3 +58,66 @@ async def create_event(request: Request, api: ApiDep) -> Response:
     require_admin(api, request)
     spec = EventSpec.model_validate_json(await read_body(request))
     return json_response(wire.event_json(await api.events.create(spec)), 201)
+
+
+EventIdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+_ADMIN_ERRORS = (
+    errors.UNAUTHENTICATED,
+    errors.ADMIN_DISABLED,
+    errors.NOT_ADMIN,
+    errors.MALFORMED_JSON,
+    errors.VALIDATION_FAILED,
+    errors.EVENT_NOT_FOUND,
+)
+
+
+@router.post(
+    "/events/{event_id}/allocations",
+    response_model=wire.AllocationOut,
+    responses=errors.responses(*_ADMIN_ERRORS, errors.SEATS_NOT_FOUND, errors.SEATS_TAKEN),
+    openapi_extra=request_body(AllocationRequest),
+)
+async def allocate(event_id: EventIdPath, request: Request, api: ApiDep) -> Response:
+    """Block (`blocked`: a reason), assign to a channel (`channel`) or return to public sale (neither)
+    free seats (`seatIds`, all or none) or `count` free tickets of a GA area (`section`; `from` picks
+    the pool they come from, public by default)."""
+    require_admin(api, request)
+    body = AllocationRequest.model_validate_json(await read_body(request))
+    target = Allocation(body.blocked, body.channel, body.source.blocked, body.source.channel)
+    if body.seatIds is not None:
+        changed = await api.events.allocate_seats(event_id, body.seatIds, target)
+    else:
+        assert body.section is not None and body.count is not None
+        changed = await api.events.allocate_area(event_id, body.section, body.count, target)
+    return json_response({"eventId": event_id, "changed": len(changed), "seatIds": changed})
+
+
+@router.patch(
+    "/events/{event_id}",
+    response_model=wire.EventOut,
+    responses=errors.responses(*_ADMIN_ERRORS),
+    openapi_extra=request_body(EventOptionsRequest),
+)
+async def update_event(event_id: EventIdPath, request: Request, api: ApiDep) -> Response:
+    """Turn the orphan rule on or off (`noOrphans`, `orphanRowEnds`)."""
+    require_admin(api, request)
+    body = EventOptionsRequest.model_validate_json(await read_body(request))
+    return json_response(wire.event_json(await api.events.set_options(event_id, body.noOrphans, body.orphanRowEnds)))
+
+
+@router.get(
+    "/events/{event_id}/seats",
+    response_model=wire.AdminInventoryOut,
+    responses=errors.responses(errors.UNAUTHENTICATED, errors.ADMIN_DISABLED, errors.NOT_ADMIN, errors.EVENT_NOT_FOUND),
+)
+async def admin_seats(event_id: EventIdPath, request: Request, api: ApiDep) -> Response:
+    """Every seat with its block reason, and the GA areas: for the box office, never for buyers."""
+    require_admin(api, request)
+    event, seats, inventory = await api.events.admin_view(event_id)
+    return json_response(
+        {
+            "event": wire.event_json(event),
+            "seats": [wire.admin_seat_json(s) for s in seats],
+            "areas": [wire.area_json(a) for a in inventory.areas],
+        }
+    )

@@ -16,7 +16,8 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice import __version__
-from boxoffice.api import actuator, admin, bookings, errors, events, holds, me, seats, sessions
+from boxoffice.api import actuator, admin, bookings, errors, events, holds, me, seats, sessions, waitroom
+from boxoffice.api.compression import CompressionMiddleware
 from boxoffice.api.deps import Api
 from boxoffice.api.fast import BOOKINGS, LeanRoutes
 from boxoffice.api.frontend import mount_frontend
@@ -32,6 +33,7 @@ ROUTERS = (
     seats.router,
     events.router,
     admin.router,
+    waitroom.router,
 )
 
 
@@ -73,7 +75,10 @@ def build_app(
         built: Api = app.state.api
         return built
 
-    fastapi = partial(FastAPI.__call__, app)
+    fastapi: ASGIApp = partial(FastAPI.__call__, app)
+    if settings.compress_min_bytes:
+        # Inside the lean route: booking answers (a few hundred bytes) skip it entirely.
+        fastapi = CompressionMiddleware(fastapi, minimum_size=settings.compress_min_bytes)
     lean = LeanRoutes(fastapi, app_object=app, api=api, route=_route(bookings.router.routes, "POST", BOOKINGS))
     # Observability outermost, so 413s and other early refusals are counted and carry the request id too.
     app.edge = ObservabilityMiddleware(

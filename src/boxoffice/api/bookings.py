@@ -10,7 +10,7 @@ from starlette.responses import Response
 from boxoffice import wire
 from boxoffice.api import errors
 from boxoffice.api.deps import Api, ApiDep
-from boxoffice.api.http import json_response, read_body, request_body
+from boxoffice.api.http import access_of, best_of, json_response, read_body, request_body
 from boxoffice.api.idempotency import namespace, respond
 from boxoffice.api.schemas import BookingRequest, CancelRequest
 
@@ -41,12 +41,16 @@ ManageToken = Annotated[
         errors.HOLD_EXPIRED,
         errors.HOLD_NOT_ACTIVE,
         errors.SEAT_LIMIT_EXCEEDED,
+        *errors.INVENTORY_ERRORS,
+        *errors.ADMISSION_ERRORS,
     ),
     openapi_extra=request_body(BookingRequest),
 )
 async def create_booking(request: Request, api: ApiDep) -> Response:
-    """Book one seat (`seatId`, the original call), several (`seatIds`, all or nothing) or a hold's
-    seats (`holdToken`); exactly one of many concurrent requests for a seat gets 201."""
+    """Book one seat (`seatId`, the original call), several (`seatIds`, all or nothing), a hold's
+    seats (`holdToken`), or the best block the server picks (`eventId` with `bestAvailable`; GA
+    tickets by quantity); exactly one of many concurrent requests for a seat gets 201.
+    `X-Channel-Key` unlocks a sales channel's seats."""
     payload = BookingRequest.model_validate_json(await read_body(request))
     return await book(api, request, payload)
 
@@ -56,18 +60,27 @@ async def book(api: Api, request: Request, payload: BookingRequest) -> Response:
     hold_token = payload.holdToken
     caller = await api.identify_request(request, payload.userId, anonymous_ok=hold_token is not None)
     bookings = api.bookings
+    access = access_of(request, caller.admin, payload.accessible)
+    best = best_of(payload.eventId, payload.bestAvailable)
+    if hold_token is None:
+        # A gated event's seats need an admission; confirming a hold does not (the hold was placed under one).
+        await api.admit(request, caller, payload.seatIds or [payload.seatId or 0], best.event_id if best else None)
 
     async def work() -> tuple[int, Any]:
+        if best is not None:
+            return 201, wire.bookings_json(await bookings.book_best(best, caller, payload.strategy, access), None)
         if hold_token is not None:
             done = await bookings.confirm(hold_token, caller, payload.seatIds, payload.strategy)
             return 201, wire.bookings_json(done, hold_token)
         if payload.seatIds is not None:
-            return 201, wire.bookings_json(await bookings.book_seats(payload.seatIds, caller, payload.strategy), None)
+            done = await bookings.book_seats(payload.seatIds, caller, payload.strategy, access)
+            return 201, wire.bookings_json(done, None)
         assert payload.seatId is not None
-        return 201, wire.booking_json(await bookings.book_seat(payload.seatId, caller, payload.strategy))
+        return 201, wire.booking_json(await bookings.book_seat(payload.seatId, caller, payload.strategy, access))
 
     owner = namespace(caller, str(hold_token) if hold_token else None)
-    return await respond(api, request, "POST /api/v1/bookings", owner, payload, work)
+    with api.measured():
+        return await respond(api, request, "POST /api/v1/bookings", owner, payload, work)
 
 
 @router.get(

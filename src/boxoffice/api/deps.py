@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,7 +17,9 @@ from boxoffice.booking.events import EventService
 from boxoffice.booking.holds import HoldService
 from boxoffice.booking.idempotency import IdempotencyService
 from boxoffice.booking.service import BookingService
-from boxoffice.domain import Caller
+from boxoffice.booking.snapshots import SnapshotCache
+from boxoffice.booking.waitroom import WaitingRoom
+from boxoffice.domain import Caller, Unavailable
 from boxoffice.health import HealthChecker
 from boxoffice.settings import Settings
 
@@ -32,6 +36,21 @@ class Api:
     health: HealthChecker
     sample_metrics: Callable[[], None]
     """Refresh gauges that are read rather than counted (pool usage) before a scrape."""
+    snapshots: SnapshotCache
+    waitroom: WaitingRoom
+    join_limiter: RateLimiter
+    """Waiting-room joins per address (`BOXOFFICE_WAITROOM_JOINS_PER_IP` a minute)."""
+
+    async def admit(
+        self, request: Request, caller: Caller, seat_ids: Sequence[int], event_id: int | None = None
+    ) -> None:
+        """Seats of a gated event, or a best-available/GA request for one, need the caller's
+        `Admission-Token` (docs/waiting-room.md)."""
+        await self.waitroom.check(caller, seat_ids, request.headers.get("admission-token"), event_id)
+
+    def measured(self) -> _Measured:
+        """Time a hold or booking for the waiting room's adaptive rate (its latency and 503s)."""
+        return _Measured(self.waitroom)
 
     async def identify(
         self, authorization: str | None, client: str | None, claimed: str | None, *, anonymous_ok: bool = False
@@ -61,6 +80,20 @@ class Api:
         return self.auth.caller(request.headers.get("authorization"), None)
 
 
+class _Measured:
+    __slots__ = ("_room", "_start")
+
+    def __init__(self, room: WaitingRoom) -> None:
+        self._room = room
+        self._start = time.perf_counter()
+
+    def __enter__(self) -> None:
+        self._start = time.perf_counter()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._room.observe(time.perf_counter() - self._start, kind is not None and issubclass(kind, Unavailable))
+
+
 def get_api(request: Request) -> Api:
     api: Api = request.app.state.api
     return api
@@ -78,6 +111,10 @@ def _events(request: Request) -> EventService:
     return get_api(request).events
 
 
+def _snapshots(request: Request) -> SnapshotCache:
+    return get_api(request).snapshots
+
+
 def _health(request: Request) -> HealthChecker:
     return get_api(request).health
 
@@ -87,3 +124,4 @@ Bookings = Annotated[BookingService, Depends(_bookings)]
 Holds = Annotated[HoldService, Depends(_holds)]
 Events = Annotated[EventService, Depends(_events)]
 Health = Annotated[HealthChecker, Depends(_health)]
+Snapshots = Annotated[SnapshotCache, Depends(_snapshots)]

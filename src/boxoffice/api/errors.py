@@ -49,6 +49,15 @@ HOLD_NOT_ACTIVE = Code(409, "HOLD_NOT_ACTIVE", "The hold was already confirmed o
 BOOKING_NOT_ACTIVE = Code(409, "BOOKING_NOT_ACTIVE", "The booking is already cancelled")
 SEAT_LIMIT_EXCEEDED = Code(409, "SEAT_LIMIT_EXCEEDED", "The per-user seat cap for the event is reached")
 EVENT_EXISTS = Code(409, "EVENT_EXISTS", "An event with this slug exists")
+NO_BLOCK_AVAILABLE = Code(
+    409, "NO_BLOCK_AVAILABLE", "No block of seats (or not enough GA tickets) matches the request; nothing was changed"
+)
+ORPHAN_SEAT = Code(409, "ORPHAN_SEAT", "The request would leave a single empty seat (seatIds names it)")
+SEATS_BLOCKED = Code(409, "SEATS_BLOCKED", "Some seats are not for sale (seatIds)")
+ACCESSIBLE_SEAT = Code(409, "ACCESSIBLE_SEAT", 'Wheelchair/companion seats need "accessible": true (seatIds)')
+CHANNEL_KEY_REQUIRED = Code(
+    403, "CHANNEL_KEY_REQUIRED", "Seats of a sales channel need its X-Channel-Key (seatIds), or the key is unknown"
+)
 PAYLOAD_TOO_LARGE = Code(413, "PAYLOAD_TOO_LARGE", "The body exceeds the size limit")
 UNSUPPORTED_MEDIA_TYPE = Code(415, "UNSUPPORTED_MEDIA_TYPE", "The body must be application/json")
 VALIDATION_FAILED = Code(422, "VALIDATION_FAILED", "A field is invalid (the message names it)")
@@ -71,6 +80,31 @@ OUTCOME_UNKNOWN = Code(
     " Idempotency-Key (the first answer is replayed) or read the seat or booking; see Retry-After",
 )
 REDIS_UNAVAILABLE = Code(503, "REDIS_UNAVAILABLE", "Redis is unreachable (REDIS strategy); see Retry-After")
+# The waiting room (docs/waiting-room.md).
+ADMISSION_REQUIRED = Code(401, "ADMISSION_REQUIRED", "The event is gated: join its waiting room, send Admission-Token")
+ADMISSION_INVALID = Code(403, "ADMISSION_INVALID", "The admission token is forged, malformed or another session's")
+ADMISSION_EXPIRED = Code(403, "ADMISSION_EXPIRED", "The admission token has expired; join the waiting room again")
+ADMISSION_WRONG_EVENT = Code(403, "ADMISSION_WRONG_EVENT", "The admission token admits to another event")
+ADMISSION_REVOKED = Code(403, "ADMISSION_REVOKED", "The admission was revoked (by an operator, or the visitor left)")
+CHALLENGE_FAILED = Code(403, "CHALLENGE_FAILED", "The waiting room's challenge (proof of work) is missing or wrong")
+VISITOR_NOT_FOUND = Code(404, "VISITOR_NOT_FOUND", "You have not joined this waiting room")
+WAITING_ROOM_UNAVAILABLE = Code(
+    503, "WAITING_ROOM_UNAVAILABLE", "The waiting room's store cannot answer; nobody is let in; see Retry-After"
+)
+ADMISSION_ERRORS = (
+    ADMISSION_REQUIRED,
+    ADMISSION_INVALID,
+    ADMISSION_EXPIRED,
+    ADMISSION_WRONG_EVENT,
+    ADMISSION_REVOKED,
+    WAITING_ROOM_UNAVAILABLE,
+)
+_ADMISSION_REASONS = {
+    "invalid": ADMISSION_INVALID,
+    "expired": ADMISSION_EXPIRED,
+    "wrong_event": ADMISSION_WRONG_EVENT,
+    "revoked": ADMISSION_REVOKED,
+}
 
 # What any write endpoint may answer besides its own refusals.
 WRITE_ERRORS = (
@@ -89,8 +123,24 @@ WRITE_ERRORS = (
     REDIS_UNAVAILABLE,
 )
 
+# What a claim may answer because of the inventory rules (docs/inventory.md).
+INVENTORY_ERRORS = (
+    EVENT_NOT_FOUND,
+    NO_BLOCK_AVAILABLE,
+    ORPHAN_SEAT,
+    SEATS_BLOCKED,
+    ACCESSIBLE_SEAT,
+    CHANNEL_KEY_REQUIRED,
+)
+
 # Domain failures, most specific class first: the first match decides the answer.
 _DOMAIN: list[tuple[type[domain.BookingError], Code]] = [
+    (domain.OrphanSeat, ORPHAN_SEAT),
+    (domain.SeatsBlocked, SEATS_BLOCKED),
+    (domain.AccessibleSeat, ACCESSIBLE_SEAT),
+    (domain.ChannelKeyRequired, CHANNEL_KEY_REQUIRED),
+    (domain.NoBlockAvailable, NO_BLOCK_AVAILABLE),
+    (domain.UnknownArea, VALIDATION_FAILED),
     (domain.HoldExpired, HOLD_EXPIRED),
     (domain.SeatsTaken, SEATS_TAKEN),
     (domain.SeatOccupied, SEAT_OCCUPIED),
@@ -107,6 +157,10 @@ _DOMAIN: list[tuple[type[domain.BookingError], Code]] = [
     (domain.IdempotencyKeyReused, IDEMPOTENCY_KEY_REUSED),
     (domain.IdempotencyKeyLimit, IDEMPOTENCY_KEY_LIMIT),
     (domain.InvalidInput, VALIDATION_FAILED),
+    (domain.AdmissionRequired, ADMISSION_REQUIRED),
+    (domain.VisitorNotFound, VISITOR_NOT_FOUND),
+    (domain.ChallengeFailed, CHALLENGE_FAILED),
+    (domain.WaitingRoomUnavailable, WAITING_ROOM_UNAVAILABLE),
     (domain.OutcomeUnknown, OUTCOME_UNKNOWN),
     (domain.DatabaseBusy, DATABASE_BUSY),
     (domain.DatabaseUnavailable, DATABASE_UNAVAILABLE),
@@ -170,6 +224,8 @@ def error_response(
 
 def describe(exc: domain.BookingError) -> tuple[Code, dict[str, object], dict[str, str] | None]:
     """(code, extra body fields, headers) of a domain failure."""
+    if isinstance(exc, domain.AdmissionRefused):
+        return _ADMISSION_REASONS.get(exc.reason, ADMISSION_INVALID), {}, None
     code = next((c for cls, c in _DOMAIN if isinstance(exc, cls)), INTERNAL_ERROR)
     seat_ids = getattr(exc, "seat_ids", None)
     extra: dict[str, object] = {"seatIds": seat_ids} if seat_ids is not None else {}

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from boxoffice import wire
 from boxoffice.api import errors
-from boxoffice.api.deps import Bookings, Events
+from boxoffice.api.compression import snapshot_response
+from boxoffice.api.deps import Events, Snapshots
 from boxoffice.api.http import json_response
+from boxoffice.booking.snapshots import Payload
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
@@ -32,8 +34,13 @@ async def get_event(event_id: EventIdPath, events: Events) -> Response:
     response_model=wire.EventInventoryOut,
     responses=errors.responses(errors.EVENT_NOT_FOUND),
 )
-async def event_seats(event_id: EventIdPath, events: Events, bookings: Bookings) -> Response:
+async def event_seats(request: Request, event_id: EventIdPath, events: Events, snapshots: Snapshots) -> Response:
     """Same shape as /api/v1/seats (layout, sequence, seats) for one event, plus the event."""
-    event = await events.get(event_id)
-    inventory = await bookings.inventory(event_id)
-    return json_response({**wire.inventory_json(inventory), "event": wire.event_json(event)})
+    # Shared and compressed like /api/v1/seats.
+
+    async def prepare() -> Payload:
+        event = wire.event_json(await events.get(event_id))
+        return lambda inventory: {**wire.inventory_json(inventory), "event": event}
+
+    snapshot = await snapshots.get(("event", event_id), event_id, prepare)
+    return await snapshot_response(request, snapshot)

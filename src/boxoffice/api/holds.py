@@ -11,7 +11,7 @@ from starlette.responses import Response
 from boxoffice import wire
 from boxoffice.api import errors
 from boxoffice.api.deps import ApiDep
-from boxoffice.api.http import json_response, read_body, request_body
+from boxoffice.api.http import access_of, best_of, json_response, read_body, request_body
 from boxoffice.api.idempotency import namespace, respond
 from boxoffice.api.schemas import HoldRequest, OwnerRequest
 
@@ -26,19 +26,33 @@ _CHANGE_ERRORS = errors.responses(
     status_code=201,
     response_model=wire.HoldOut,
     responses=errors.responses(
-        *errors.WRITE_ERRORS, errors.SEATS_NOT_FOUND, errors.SEATS_TAKEN, errors.SEAT_LIMIT_EXCEEDED
+        *errors.WRITE_ERRORS,
+        errors.SEATS_NOT_FOUND,
+        errors.SEATS_TAKEN,
+        errors.SEAT_LIMIT_EXCEEDED,
+        *errors.INVENTORY_ERRORS,
+        *errors.ADMISSION_ERRORS,
     ),
     openapi_extra=request_body(HoldRequest),
 )
 async def create_hold(request: Request, api: ApiDep) -> Response:
-    """Hold seats for a checkout: all or none; the token confirms, extends or releases them."""
+    """Hold seats for a checkout: hand-picked `seatIds` (all or none), or `eventId` with `bestAvailable`
+    (the server picks the best block, or GA tickets by quantity); the token confirms, extends or
+    releases them. `X-Channel-Key` unlocks a sales channel's seats."""
     payload = HoldRequest.model_validate_json(await read_body(request))
     caller = await api.identify_request(request, payload.userId)
+    access = access_of(request, caller.admin, payload.accessible)
+    best = best_of(payload.eventId, payload.bestAvailable)
+    await api.admit(request, caller, payload.seatIds or [], best.event_id if best else None)
 
     async def work() -> tuple[int, Any]:
-        return 201, wire.hold_json(await api.holds.hold(payload.seatIds, caller, payload.strategy))
+        if best is not None:
+            return 201, wire.hold_json(await api.holds.hold_best(best, caller, access))
+        assert payload.seatIds is not None
+        return 201, wire.hold_json(await api.holds.hold(payload.seatIds, caller, payload.strategy, access))
 
-    return await respond(api, request, "POST /api/v1/holds", namespace(caller), payload, work)
+    with api.measured():
+        return await respond(api, request, "POST /api/v1/holds", namespace(caller), payload, work)
 
 
 @router.get(

@@ -9,7 +9,9 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from boxoffice.api.errors import MALFORMED_JSON, UNSUPPORTED_MEDIA_TYPE, ApiError
+from boxoffice.api.errors import MALFORMED_JSON, UNSUPPORTED_MEDIA_TYPE, VALIDATION_FAILED, ApiError
+from boxoffice.api.schemas import BestAvailableRequest
+from boxoffice.domain import Access, BestAvailable
 
 JSON = "application/json"
 
@@ -51,3 +53,28 @@ def request_body(model: type[BaseModel], *, required: bool = True) -> dict[str, 
         return node
 
     return {"requestBody": {"required": required, "content": {JSON: {"schema": inline(schema)}}}}
+
+
+CHANNEL_KEY_HEADER = "x-channel-key"
+
+
+def access_of(request: Request, admin: bool, accessible: bool) -> Access:
+    """What the request may take besides public seats: its channel key (`X-Channel-Key`), an admin's
+    rights, wheelchair/companion seats asked for on purpose."""
+    key = request.headers.get(CHANNEL_KEY_HEADER)
+    if key is not None and not (16 <= len(key) <= 128 and key.isascii() and key.isprintable() and " " not in key):
+        raise ApiError(VALIDATION_FAILED, "X-Channel-Key: must be 16-128 visible ASCII characters")
+    return Access(channel_key=key, admin=admin, accessible=accessible)
+
+
+def best_of(event_id: int | None, best: BestAvailableRequest | None) -> BestAvailable | None:
+    if best is None or event_id is None:
+        return None
+    return BestAvailable(
+        event_id=event_id,
+        quantity=best.quantity,
+        category=best.category,
+        section=best.section,
+        together=best.together,
+        accessible=best.accessible,
+    )

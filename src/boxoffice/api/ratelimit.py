@@ -63,8 +63,8 @@ class RateLimiter:
     async def check_ip(self, host: str | None) -> None:
         """Raise 429 with Retry-After when the client's address is over its limit.
 
-        The address is the socket peer as uvicorn reports it: behind a proxy that uvicorn trusts
-        (`FORWARDED_ALLOW_IPS`, 127.0.0.1 by default) it is the `X-Forwarded-For` client.
+        The address is the socket peer as uvicorn reports it: behind a proxy listed in
+        `BOXOFFICE_TRUSTED_PROXIES` (none by default) it is the `X-Forwarded-For` client.
         """
         if self.per_ip:
             await self._hit("ip", host or "unknown", self.per_ip)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
@@ -36,6 +36,28 @@ SeatId = Annotated[int, Field(ge=1, le=MAX_SEAT_ID)]
 SeatIds = Annotated[list[SeatId], Field(min_length=1, max_length=MAX_SEATS_PER_REQUEST)]
 
 
+Label = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[^\x00-\x1f\x7f]+$")]
+EventId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class BestAvailableRequest(BaseModel):
+    """Let the server pick: the best adjacent block (or `quantity` tickets of a GA area named by `section`)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    quantity: int = Field(ge=1, le=MAX_SEATS_PER_REQUEST)
+    category: Label | None = None
+    section: Label | None = None
+    together: bool = True
+    accessible: int = Field(default=0, ge=0, le=MAX_SEATS_PER_REQUEST, description="How many wheelchair spaces")
+
+    @model_validator(mode="after")
+    def _fits(self) -> BestAvailableRequest:
+        if self.accessible > self.quantity:
+            raise ValueError("bestAvailable.accessible must not exceed quantity")
+        return self
+
+
 def distinct_seat_ids(seat_ids: list[int] | None) -> None:
     if seat_ids is not None and len(set(seat_ids)) != len(seat_ids):
         raise ValueError("seatIds must not repeat a seat")
@@ -54,6 +76,9 @@ class BookingRequest(BaseModel):
     seatId: SeatId | None = None
     seatIds: SeatIds | None = None
     holdToken: UUID | None = None
+    eventId: EventId | None = None
+    bestAvailable: BestAvailableRequest | None = None
+    accessible: bool = Field(default=False, description="Hand-picked wheelchair/companion seats on purpose")
     userId: UserId | None = None
     strategy: Annotated[Strategy | None, BeforeValidator(_upper)] = Field(
         default=None, description="Locking strategy; the deployment default when omitted."
@@ -61,23 +86,42 @@ class BookingRequest(BaseModel):
 
     @model_validator(mode="after")
     def _one_target(self) -> BookingRequest:
+        best = _best_target(self.eventId, self.bestAvailable)
+        if best and (self.seatId is not None or self.seatIds is not None or self.holdToken is not None):
+            raise ValueError("send eventId with bestAvailable alone, or seatId, or seatIds, or holdToken")
         if self.seatId is not None and (self.seatIds is not None or self.holdToken is not None):
             raise ValueError("send seatId alone, or seatIds, or holdToken")
-        if self.seatId is None and self.seatIds is None and self.holdToken is None:
-            raise ValueError("one of seatId, seatIds or holdToken is required")
+        if not best and self.seatId is None and self.seatIds is None and self.holdToken is None:
+            raise ValueError("one of seatId, seatIds, holdToken or bestAvailable is required")
         distinct_seat_ids(self.seatIds)
         return self
 
 
+def _best_target(event_id: int | None, best: BestAvailableRequest | None) -> bool:
+    if best is not None and event_id is None:
+        raise ValueError("bestAvailable needs eventId")
+    if best is None and event_id is not None:
+        raise ValueError("eventId goes with bestAvailable")
+    return best is not None
+
+
 class HoldRequest(BaseModel):
+    """`seatIds` (hand-picked, all or nothing) or `eventId` with `bestAvailable` (the server picks)."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    seatIds: SeatIds
+    seatIds: SeatIds | None = None
+    eventId: EventId | None = None
+    bestAvailable: BestAvailableRequest | None = None
+    accessible: bool = Field(default=False, description="Hand-picked wheelchair/companion seats on purpose")
     userId: UserId | None = None
     strategy: StrategyName = None
 
     @model_validator(mode="after")
     def _distinct(self) -> HoldRequest:
+        best = _best_target(self.eventId, self.bestAvailable)
+        if best == (self.seatIds is not None):
+            raise ValueError("send seatIds, or eventId with bestAvailable")
         distinct_seat_ids(self.seatIds)
         return self
 
@@ -92,3 +136,47 @@ class OwnerRequest(BaseModel):
 
 class CancelRequest(OwnerRequest):
     reason: Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] | None = None
+
+
+BlockReason = Literal["SPONSOR", "PRODUCTION", "PRESS", "HOUSE"]
+
+
+class AllocationSource(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    blocked: BlockReason | None = None
+    channel: Label | None = None
+
+
+class AllocationRequest(BaseModel):
+    """Block, unblock or move seats (`seatIds`) or GA tickets (`section` + `count`) to a channel.
+
+    The target is `blocked` or `channel` (not both); neither means back to public sale. GA tickets
+    are taken from the public pool unless `from` names another.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+    seatIds: Annotated[list[SeatId], Field(min_length=1, max_length=1000)] | None = None
+    section: Label | None = None
+    count: int | None = Field(default=None, ge=1, le=100_000)
+    blocked: BlockReason | None = None
+    channel: Label | None = None
+    source: AllocationSource = Field(default_factory=AllocationSource, alias="from")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> AllocationRequest:
+        if self.blocked is not None and self.channel is not None:
+            raise ValueError("a seat is either blocked or in a channel, not both")
+        if (self.seatIds is None) == (self.section is None):
+            raise ValueError("send seatIds, or section with count")
+        if self.section is not None and self.count is None:
+            raise ValueError("count is required with section")
+        if self.seatIds is not None and self.count is not None:
+            raise ValueError("count goes with section, not seatIds")
+        distinct_seat_ids(self.seatIds)
+        return self
+
+
+class EventOptionsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    noOrphans: bool | None = None
+    orphanRowEnds: bool | None = None

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,7 +24,7 @@ import psutil  # type: ignore[import-untyped,unused-ignore]
 import psycopg
 import typer
 
-from boxoffice.bench import env, pgbench
+from boxoffice.bench import env, inventory, onsale, pgbench
 from boxoffice.bench.client import Call, Outcome
 from boxoffice.bench.cpu import Meters, process_meter
 from boxoffice.bench.progress import Display
@@ -44,6 +44,8 @@ from boxoffice.domain import Strategy
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SCENARIOS = ("hot-seat", "spread", "sell-out")
+"""Run by default; the inventory scenarios (`best-available`, `ga`) run when named."""
+ALL_SCENARIOS = SCENARIOS + inventory.SCENARIOS
 HOST = "127.0.0.1"
 PGBENCH_CLIENTS = 20
 """Measured on the 2-core machine (docs/benchmarks.md): 20 to 40 clients give the most claims/s."""
@@ -62,11 +64,14 @@ class Plan:
     """The server's whole pool: as many connections for the asyncpg limit."""
     limit: pgbench.Settings
     seed: int
+    inventory: inventory.InventorySizes = field(default_factory=inventory.InventorySizes.quick)
 
 
 def step_count(plan: Plan) -> int:
     per_scenario = len(plan.strategies)
-    return 1 + per_scenario * len(plan.scenarios) + (2 * len(LIMIT_PATTERNS) if "spread" in plan.scenarios else 0)
+    engine = [s for s in plan.scenarios if s not in inventory.SCENARIOS]
+    limits = 2 * len(LIMIT_PATTERNS) if "spread" in plan.scenarios else 0
+    return 1 + per_scenario * len(engine) + len(plan.scenarios) - len(engine) + limits
 
 
 async def spread_limits(plan: Plan, rng: random.Random, display: Display) -> list[Result]:
@@ -126,6 +131,9 @@ async def run_all(plan: Plan, display: Display) -> list[Result]:
     async with display.step("warm-up", len(warm), "requests", partial(len, warm_sink)):
         await drive("warm-up", "ATOMIC", HOST, plan.port, warm, plan.sizes.concurrency, plan.meters, warm_sink)
     for scenario in plan.scenarios:
+        if scenario in inventory.SCENARIOS:
+            results.append(await inventory_run(plan, scenario, rng, display))
+            continue
         if scenario == "spread":
             results.extend(await spread_limits(plan, rng, display))
         for strategy in plan.strategies:
@@ -143,6 +151,28 @@ async def run_all(plan: Plan, display: Display) -> list[Result]:
             results.append(result)
             display.note(f"  {scenario:9} {strategy.value:15} {result.throughput:8.0f} req/s")
     return results
+
+
+async def inventory_run(plan: Plan, scenario: str, rng: random.Random, display: Display) -> Result:
+    sizes = plan.inventory
+    run = inventory.best_available if scenario == "best-available" else inventory.general_admission
+    total = sizes.best_requests if scenario == "best-available" else sizes.ga_requests
+    sink: list[Outcome] = []
+    async with display.step(scenario, total, "requests", partial(len, sink)):
+        result = await run(plan.database_url, HOST, plan.port, sizes, plan.meters, rng, sink)
+    extra = result.extra
+    if scenario == "best-available":
+        display.note(
+            f"  {scenario:14} {result.throughput:8.0f} req/s  p99 {result.p99_ms:.0f} ms  sold {extra['sold']}"
+            f"/{extra['seats']}  conflicts {extra['conflict_rate']:.2%}  orphans {extra['orphans_left']}"
+        )
+    else:
+        display.note(
+            f"  {scenario:14} {result.throughput:8.0f} req/s  p99 {result.p99_ms:.0f} ms  "
+            f"{extra['tickets_sold']}/{extra['capacity']} tickets in {extra['sold_out_s']} s"
+            f" ({extra['tickets_per_s']} tickets/s)  oversold {extra['oversold']}"
+        )
+    return result
 
 
 def command_line() -> str:
@@ -178,7 +208,11 @@ def bench(
     quick: Annotated[bool, typer.Option(help="Smaller sizes: runs in about two minutes")] = False,
     tiny: Annotated[bool, typer.Option(hidden=True, help="Smoke-test sizes")] = False,
     scenario: Annotated[
-        list[str] | None, typer.Option(help=f"Scenarios to run (default: {', '.join(SCENARIOS)})")
+        list[str] | None,
+        typer.Option(
+            help=f"Scenarios to run (default: {', '.join(SCENARIOS)}; also {', '.join(inventory.SCENARIOS)}; "
+            "or onsale, alone)"
+        ),
     ] = None,
     strategy: Annotated[list[Strategy] | None, typer.Option(help="Strategies to run (default: all)")] = None,
     workers: Annotated[int, typer.Option(min=1, max=8, help="Server worker processes")] = 1,
@@ -202,13 +236,35 @@ def bench(
 ) -> None:
     """Flash-crowd benchmark: hot seat, spread and sell-out per strategy, against pgbench's limit."""
     sizes = Sizes.tiny() if tiny else Sizes.quick() if quick else Sizes.full()
+    inventory_sizes = (
+        inventory.InventorySizes.tiny()
+        if tiny
+        else inventory.InventorySizes.quick()
+        if quick
+        else inventory.InventorySizes.full()
+    )
     if concurrency:
         sizes = replace(sizes, concurrency=concurrency)
     if pgbench_seconds:
         sizes = replace(sizes, limit_seconds=pgbench_seconds)
     scenarios = scenario or list(SCENARIOS)
-    if unknown := set(scenarios) - set(SCENARIOS):
-        raise typer.BadParameter(f"unknown scenario {sorted(unknown)}; expected {', '.join(SCENARIOS)}")
+    if "onsale" in scenarios:
+        # The waiting room's scenario (docs/waiting-room.md#benchmark) runs on its own.
+        if len(scenarios) > 1:
+            raise typer.BadParameter("onsale runs on its own: --scenario onsale")
+        onsale.run(
+            quick=quick or tiny,
+            workers=workers,
+            pool_size=pool_size,
+            admin_url=admin_url,
+            redis_url=redis_url,
+            json_out=json_out,
+            server_log=server_log,
+            seed=seed,
+        )
+        return
+    if unknown := set(scenarios) - set(ALL_SCENARIOS):
+        raise typer.BadParameter(f"unknown scenario {sorted(unknown)}; expected {', '.join(ALL_SCENARIOS)}")
     if "spread" in scenarios and not os.access(pgbench_bin, os.X_OK):
         raise typer.BadParameter(f"{pgbench_bin} is not an executable pgbench (Debian: postgresql-client)")
     seats_needed = max(sizes.spread_seats, sizes.sellout_seats, 1)
@@ -237,6 +293,10 @@ def bench(
             "BOXOFFICE_RATE_LIMIT_PER_USER": "0",
             "BOXOFFICE_SEATS_PER_USER": "0",
         }
+        if set(scenarios) & set(inventory.SCENARIOS):
+            # 2,000 requests at once, each a transaction of its own: let them queue for a connection
+            # (as behind a waiting room) instead of shedding them after the default 2 s.
+            server_env["BOXOFFICE_DB_ACQUIRE_TIMEOUT_S"] = str(inventory.ACQUIRE_TIMEOUT_S)
         with env.server(server_env, workers, server_log) as (port, proc):
             if workers > 1:
                 time.sleep(1.0)
@@ -250,6 +310,7 @@ def bench(
                 pool_size * workers,
                 limit,
                 seed,
+                inventory_sizes,
             )
             with Display(step_count(plan)) as display:
                 results = asyncio.run(run_all(plan, display))

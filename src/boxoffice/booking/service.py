@@ -13,11 +13,14 @@ from uuid import UUID
 
 import asyncpg
 
+from boxoffice.booking import picking
 from boxoffice.booking.batcher import SingleFlight
 from boxoffice.booking.ownership import Ownership
-from boxoffice.booking.strategies import Strategies
+from boxoffice.booking.strategies import BookingStrategy, Strategies
 from boxoffice.domain import (
     DEFAULT_EVENT_ID,
+    Access,
+    BestAvailable,
     Booking,
     BookingNotFound,
     BookingRecord,
@@ -27,6 +30,7 @@ from boxoffice.domain import (
     HoldSeatsMismatch,
     HoldState,
     Inventory,
+    NeedsCheckout,
     SeatLimitExceeded,
     SeatNotFound,
     SeatOccupied,
@@ -35,8 +39,9 @@ from boxoffice.domain import (
     Strategy,
 )
 from boxoffice.observability.metrics import RATE_LIMITED_TOTAL, record_booking
-from boxoffice.storage import checkout, lookups, seats
+from boxoffice.storage import checkout, inventory, lookups, seats
 from boxoffice.storage.db import Database, in_transaction, on_commit
+from boxoffice.storage.inventory import RowKey
 
 ChangeListener = Callable[[], None]
 
@@ -107,18 +112,42 @@ class BookingService:
         self.owners = owners
         self._flights = flights
 
-    async def book_seat(self, seat_id: int, caller: Caller, strategy: Strategy | None = None) -> Booking:
+    async def book_seat(
+        self, seat_id: int, caller: Caller, strategy: Strategy | None = None, access: Access | None = None
+    ) -> Booking:
         """The original single-seat call: exactly one of many concurrent requests for a seat wins."""
         chosen = self.strategies.get(strategy)
+        try:
+            return await self._book_seat(seat_id, caller, chosen, strategy, access)
+        except NeedsCheckout:
+            # A channel, accessible or blocked seat, a GA ticket, or the orphan rule: the checked path.
+            with record_booking(chosen.name):
+                return await self._book_seat_checked(seat_id, caller, strategy, access)
+
+    async def _book_seat_checked(
+        self, seat_id: int, caller: Caller, strategy: Strategy | None, access: Access | None
+    ) -> Booking:
+        try:
+            return (await self.book_seats([seat_id], caller, strategy, access))[0]
+        except SeatsNotFound as exc:
+            raise SeatNotFound(seat_id) from exc
+        except SeatsTaken as exc:
+            if type(exc) is not SeatsTaken:
+                raise  # orphan, blocked, channel, accessible: their own answers
+            raise SeatOccupied(seat_id, "is already booked or held") from exc
+
+    async def _book_seat(
+        self,
+        seat_id: int,
+        caller: Caller,
+        chosen: BookingStrategy,
+        strategy: Strategy | None,
+        access: Access | None,
+    ) -> Booking:
         if self.policy.seats_per_user:
             # The per-user cap needs the multi-seat transaction; the answer keeps the single-seat shape.
             with record_booking(chosen.name):
-                try:
-                    return (await self.book_seats([seat_id], caller, strategy))[0]
-                except SeatsNotFound as exc:
-                    raise SeatNotFound(seat_id) from exc
-                except SeatsTaken as exc:
-                    raise SeatOccupied(seat_id, "is already booked or held") from exc
+                return await self._book_seat_checked(seat_id, caller, strategy, access)
         with record_booking(chosen.name):
             if self._flights is not None and chosen.single_flight and not in_transaction():
                 booking = await self._flights.run(seat_id, chosen.name, lambda: chosen.book(seat_id, caller.user))
@@ -128,7 +157,7 @@ class BookingService:
         return self.owners.issue(caller, booking)
 
     async def book_seats(
-        self, seat_ids: Sequence[int], caller: Caller, strategy: Strategy | None = None
+        self, seat_ids: Sequence[int], caller: Caller, strategy: Strategy | None = None, access: Access | None = None
     ) -> list[Booking]:
         """All of `seat_ids` or none; a partial overlap raises SeatsTaken naming the taken seats."""
         ids = sorted(set(seat_ids))
@@ -136,9 +165,43 @@ class BookingService:
         chosen = self.strategies.get(strategy)
         async with chosen.guard(ids), self._db.transaction() as conn:
             await self.policy.enforce_seat_cap(conn, user_id, ids)
+            await picking.check_pick(conn, ids, access)
             await chosen.prepare(conn, ids)
             bookings = await checkout.claim_many(conn, ids, user_id, chosen.name)
             self.changes.written()
+        return [self.owners.issue(caller, b) for b in bookings]
+
+    async def book_best(
+        self, best: BestAvailable, caller: Caller, strategy: Strategy | None = None, access: Access | None = None
+    ) -> list[Booking]:
+        """The server picks the block (or GA tickets) and books it in the same transaction."""
+        user_id = caller.user
+        name = self.strategies.get(strategy).name
+        if not self.policy.seats_per_user and await picking.ga_quick(self._db, best):
+            # GA by quantity in one statement (SKIP LOCKED); the checked transaction below when it took nothing.
+            assert best.section is not None
+            with record_booking(name):
+                async with self._db.atomic() as conn:
+                    channel = await picking.ga_channel(conn, best, access)
+                    quick = await inventory.book_ga(
+                        conn, best.event_id, best.section, channel, best.quantity, user_id, name
+                    )
+                    if not quick:
+                        await picking.ga_sold_out(conn, best, channel)
+            if quick:
+                self.changes.written()
+                return [self.owners.issue(caller, b) for b in quick]
+
+        async def attempt(conn: asyncpg.Connection, wait_for: RowKey | None) -> list[Booking]:
+            await self.policy.enforce_seat_cap(conn, user_id, [])
+            ids = await picking.choose(conn, best, access, wait_for)
+            await self.policy.enforce_seat_cap(conn, user_id, ids)
+            bookings = await checkout.claim_many(conn, ids, user_id, name)
+            self.changes.written()
+            return bookings
+
+        with record_booking(name):
+            bookings = await picking.with_attempts(self._db, attempt)
         return [self.owners.issue(caller, b) for b in bookings]
 
     async def confirm(

@@ -71,15 +71,60 @@ BATCH_RETRIES = Counter(
     ["reason"],
 )
 
-BACKGROUND_TASKS = ("bootstrap", "relay", "doorbell", "sweeper", "pool_sampler")
+BACKGROUND_TASKS = ("bootstrap", "relay", "doorbell", "sweeper", "pool_sampler", "waitroom")
 BACKGROUND_TASK_ERRORS = Counter(
     "background_task_errors", "Failures of a background task (each is retried after a backoff).", ["task"]
+)
+HTTP_CONNECTIONS_SHED = Counter(
+    "http_connections_shed",
+    "HTTP connections the edge refused or closed (header too large, timeouts, connection cap).",
+    ["reason"],
 )
 RELAY_HOLE_WAIT = Gauge(
     "relay_hole_wait_seconds",
     "How long the outbox relay has waited on a missing sequence value that an open transaction may still"
     " commit (0 when none); every subscriber's delivery waits with it.",
     multiprocess_mode="livemax",
+)
+SNAPSHOT_CACHE = Counter(
+    "snapshot_cache",
+    "Seat snapshot requests: hit (a cached body, checked unchanged), miss (started a database read),"
+    " joined (shared a read another request started), off (cache disabled).",
+    ["result"],
+)
+
+WAITROOM_WAITING = Gauge(
+    "waitroom_waiting", "Visitors waiting in gated events' queues (all gated events).", multiprocess_mode="livemax"
+)
+WAITROOM_ACTIVE = Gauge(
+    "waitroom_active", "Admitted buyers whose admission is live (all gated events).", multiprocess_mode="livemax"
+)
+WAITROOM_RATE = Gauge(
+    "waitroom_admission_rate_per_minute",
+    "The adaptive admission rate now in force (sum over gated events).",
+    multiprocess_mode="livemax",
+)
+WAITROOM_ADMITTED = Counter("waitroom_admitted", "Visitors admitted from a waiting room.")
+WAITROOM_WAIT = Histogram(
+    "waitroom_wait_seconds",
+    "Time from joining (or the on-sale start, for earlier arrivals) to admission.",
+    buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600),
+)
+WAITROOM_JOINS = Counter(
+    "waitroom_joins", "Joins of a waiting room: new, again (same place), challenge_failed, unavailable.", ["outcome"]
+)
+WAITROOM_ENDED = Counter(
+    "waitroom_ended",
+    "Places and admissions ended: dropped (away), expired, missed (not fetched in time: back in line).",
+    ["reason"],
+)
+WAITROOM_TOKENS_REJECTED = Counter(
+    "waitroom_tokens_rejected",
+    "Holds and bookings of gated events refused: missing, invalid, expired, wrong_event, revoked.",
+    ["reason"],
+)
+WAITROOM_BACKOFFS = Counter(
+    "waitroom_backoffs", "Admission steps that lowered the rate, by the degraded signal.", ["signal"]
 )
 
 OUTCOMES = ("win", "conflict", "not_found", "limited", "unavailable", "unknown", "error")
@@ -88,6 +133,12 @@ DROP_REASONS = ("slow_consumer", "send_timeout")
 WS_REFUSAL_REASONS = ("address_cap", "frame_rate", "duplicate_subscription", "idle", "unauthenticated")
 RATE_LIMIT_KINDS = ("ip", "user", "seats")
 BATCH_RETRY_REASONS = ("refused", "locked")
+SNAPSHOT_RESULTS = ("hit", "miss", "joined", "off")
+SHED_REASONS = ("header_too_large", "too_many_headers", "header_timeout", "body_timeout", "connections")
+WAITROOM_JOIN_OUTCOMES = ("new", "again", "challenge_failed", "unavailable")
+WAITROOM_END_REASONS = ("dropped", "expired", "missed")
+WAITROOM_REJECT_REASONS = ("missing", "invalid", "expired", "wrong_event", "revoked")
+WAITROOM_SIGNALS = ("latency", "saturation", "unavailable")
 
 
 @cache
@@ -162,3 +213,15 @@ def init_series() -> None:
         BACKGROUND_TASK_ERRORS.labels(task)
     for reason in BATCH_RETRY_REASONS:
         BATCH_RETRIES.labels(reason)
+    for result in SNAPSHOT_RESULTS:
+        SNAPSHOT_CACHE.labels(result)
+    for reason in SHED_REASONS:
+        HTTP_CONNECTIONS_SHED.labels(reason)
+    for outcome in WAITROOM_JOIN_OUTCOMES:
+        WAITROOM_JOINS.labels(outcome)
+    for reason in WAITROOM_END_REASONS:
+        WAITROOM_ENDED.labels(reason)
+    for reason in WAITROOM_REJECT_REASONS:
+        WAITROOM_TOKENS_REJECTED.labels(reason)
+    for signal in WAITROOM_SIGNALS:
+        WAITROOM_BACKOFFS.labels(signal)

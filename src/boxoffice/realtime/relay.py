@@ -66,7 +66,7 @@ class _Hole:
 
 
 def event_from_change(change: SeatChange, prev: int) -> Event:
-    body = orjson.dumps(wire.seat_change_json(change.seat, change.seq, prev))
+    body = orjson.dumps(wire.seat_change_json(change.seat, change.seq, prev, change.area_available))
     return Event.from_json(change.seq, change.seat.event_id, body)
 
 

@@ -11,17 +11,33 @@ from dataclasses import dataclass
 import asyncpg
 
 from boxoffice.domain import Seat
-from boxoffice.storage.seats import SEAT_COLUMNS, seat_from_row
+from boxoffice.storage.seats import GA_AVAILABLE_SQL, SEAT_COLUMNS, seat_from_row
 
 _COLUMNS = ", ".join(f"s.{c}" for c in SEAT_COLUMNS.split(", "))
-_READ = f"""
+
+
+def _with_area_counts(batch: str) -> str:
+    """GA ticket changes carry their area's public availability, counted once per area and read."""
+    return f"""
+WITH batch AS ({batch}),
+areas AS (
+    SELECT a.event_id, a.name, ({GA_AVAILABLE_SQL}) AS available
+      FROM (SELECT DISTINCT event_id, section AS name FROM batch WHERE kind = 'GA') AS a
+)
+SELECT b.*, ar.available AS area_available
+  FROM batch AS b LEFT JOIN areas AS ar ON b.kind = 'GA' AND ar.event_id = b.event_id AND ar.name = b.section
+ ORDER BY b.seq
+"""
+
+
+_READ = _with_area_counts(f"""
 SELECT e.seq, {_COLUMNS} FROM seat_events e JOIN seats s ON s.id = e.seat_id
  WHERE e.seq > $1 ORDER BY e.seq LIMIT $2
-"""
-_READ_RANGE = f"""
+""")
+_READ_RANGE = _with_area_counts(f"""
 SELECT e.seq, {_COLUMNS} FROM seat_events e JOIN seats s ON s.id = e.seat_id
- WHERE e.seq > $1 AND e.seq <= $2 ORDER BY e.seq
-"""
+ WHERE e.seq > $1 AND e.seq <= $2
+""")
 # Transactions that may still commit a row: each holds RowExclusiveLock on seat_events from before
 # it drew its sequence value until it ends.
 _WRITERS = """
@@ -59,6 +75,8 @@ class SeatChange:
 
     seq: int
     seat: Seat
+    area_available: int | None = None
+    """For a GA ticket: its area's public availability when this change was read."""
 
 
 async def connect(url: str) -> asyncpg.Connection:
@@ -71,7 +89,7 @@ async def connect(url: str) -> asyncpg.Connection:
 
 
 def _changes(rows: list[asyncpg.Record]) -> list[SeatChange]:
-    return [SeatChange(r["seq"], seat_from_row(r)) for r in rows]
+    return [SeatChange(r["seq"], seat_from_row(r), r["area_available"]) for r in rows]
 
 
 async def read_after(conn: asyncpg.Connection, cursor: int, limit: int) -> list[SeatChange]:

@@ -14,9 +14,11 @@ import asyncpg
 
 from boxoffice.domain import (
     DEFAULT_EVENT_ID,
+    Area,
     Booking,
     BookingError,
     Inventory,
+    NeedsCheckout,
     Seat,
     SeatNotFound,
     SeatOccupied,
@@ -27,12 +29,13 @@ from boxoffice.domain import (
 
 SEAT_COLUMNS = (
     "id, seat_number, section, row_label, row_idx, col_idx, status, booked_by, booked_at, version, held_until,"
-    " event_id, category, price_cents"
+    " event_id, category, price_cents, kind, accessibility, channel, blocked"
 )
 
 # The one definition of "free to claim": a lapsed hold is as good as AVAILABLE, so expiry never
 # depends on a background job. Uses clock_timestamp(): now() would be stale after a lock wait.
-AVAILABLE_SQL = "(status = 'AVAILABLE' OR (status = 'HELD' AND held_until < clock_timestamp()))"
+# A blocked seat is never free, whatever path asks.
+AVAILABLE_SQL = "(blocked IS NULL AND (status = 'AVAILABLE' OR (status = 'HELD' AND held_until < clock_timestamp())))"
 
 # Claim, record the booking and append the outbox event in one statement. When nothing was
 # claimed the outer SELECT still returns one row whose `found` tells 404 from 409.
@@ -41,7 +44,7 @@ WITH claimed AS (
     UPDATE seats
        SET status = 'BOOKED', booked_by = $2, booked_at = clock_timestamp(), version = version + 1,
            held_by = NULL, hold_token = NULL, held_until = NULL
-     WHERE id = $1 AND {AVAILABLE_SQL}
+     WHERE id = $1 AND plain AND {AVAILABLE_SQL}
  RETURNING {SEAT_COLUMNS}
 ), booking AS (
     INSERT INTO bookings (seat_id, user_id, strategy, created_at)
@@ -53,13 +56,14 @@ WITH claimed AS (
  RETURNING seq
 )
 SELECT (SELECT status FROM seats WHERE id = $1) AS current_status,
+       (SELECT plain FROM seats WHERE id = $1) AS plain,
        (SELECT id FROM booking) AS booking_id,
        (SELECT seq FROM event) AS seq,
        c.*
   FROM (SELECT 1) AS one LEFT JOIN claimed AS c ON TRUE
 """
 
-_LOCK_ROW = f"SELECT status, {AVAILABLE_SQL} AS free FROM seats WHERE id = $1 FOR UPDATE"
+_LOCK_ROW = f"SELECT status, plain, {AVAILABLE_SQL} AS free FROM seats WHERE id = $1 FOR UPDATE"
 
 
 def seat_from_row(row: Mapping[str, Any] | asyncpg.Record) -> Seat:
@@ -78,6 +82,10 @@ def seat_from_row(row: Mapping[str, Any] | asyncpg.Record) -> Seat:
         event_id=row.get("event_id") or DEFAULT_EVENT_ID,
         category=row.get("category"),
         price_cents=row.get("price_cents"),
+        kind=row.get("kind") or "SEAT",
+        accessibility=row.get("accessibility"),
+        channel=row.get("channel"),
+        blocked=row.get("blocked"),
     )
 
 
@@ -88,6 +96,8 @@ async def claim(conn: asyncpg.Connection, seat_id: int, user_id: str, strategy: 
     if row["booking_id"] is None:
         if row["current_status"] is None:
             raise SeatNotFound(seat_id)
+        if not row["plain"]:
+            raise NeedsCheckout(seat_id)
         if row["current_status"] == SeatStatus.HELD:
             raise SeatOccupied(seat_id, "is held by another buyer")
         raise SeatOccupied(seat_id)
@@ -99,6 +109,8 @@ async def claim_with_row_lock(conn: asyncpg.Connection, seat_id: int, user_id: s
     row = await conn.fetchrow(_LOCK_ROW, seat_id)
     if row is None:
         raise SeatNotFound(seat_id)
+    if not row["plain"]:
+        raise NeedsCheckout(seat_id)
     if not row["free"]:
         raise SeatOccupied(seat_id, "is held by another buyer" if row["status"] == "HELD" else "is already booked")
     return await claim(conn, seat_id, user_id, strategy)
@@ -114,7 +126,7 @@ WITH input AS (
     SELECT * FROM unnest($1::int[], $2::text[], $3::text[]) AS i(seat_id, user_id, strategy)
 ), locked AS (
     SELECT id FROM seats
-     WHERE id = ANY($1::int[]) AND {AVAILABLE_SQL}
+     WHERE id = ANY($1::int[]) AND plain AND {AVAILABLE_SQL}
      ORDER BY id
        FOR UPDATE SKIP LOCKED
 ), claimed AS (
@@ -133,9 +145,9 @@ WITH input AS (
     SELECT id, version FROM claimed ORDER BY id
  RETURNING seq, seat_id
 )
-SELECT now.status AS current_status, now.free, b.id AS booking_id, e.seq, c.*
+SELECT now.status AS current_status, now.free, now.plain, b.id AS booking_id, e.seq, c.*
   FROM input AS i
-  LEFT JOIN (SELECT id, status, {AVAILABLE_SQL} AS free FROM seats WHERE id = ANY($1::int[])) AS now
+  LEFT JOIN (SELECT id, status, plain, {AVAILABLE_SQL} AS free FROM seats WHERE id = ANY($1::int[])) AS now
          ON now.id = i.seat_id
   LEFT JOIN claimed AS c ON c.id = i.seat_id
   LEFT JOIN booking AS b ON b.seat_id = i.seat_id
@@ -204,6 +216,8 @@ async def claim_batch(
             )
         elif row["current_status"] is None:
             outcomes.append(SeatNotFound(seat_id))
+        elif not row["plain"]:
+            outcomes.append(NeedsCheckout(seat_id))
         elif row["free"]:
             outcomes.append(None)
         elif row["current_status"] == SeatStatus.HELD:
@@ -231,7 +245,8 @@ async def inventory(conn: asyncpg.Connection, event_id: int = DEFAULT_EVENT_ID, 
     the snapshot and every later one will be delivered.
     """
     rows = await conn.fetch(
-        f"SELECT {SEAT_COLUMNS} FROM seats WHERE event_id = $1 ORDER BY section_order, row_idx, col_idx",
+        f"SELECT {SEAT_COLUMNS} FROM seats WHERE event_id = $1 AND kind = 'SEAT'"
+        " ORDER BY section_order, row_idx, col_idx",
         event_id,
     )
     if floor is None:
@@ -239,7 +254,53 @@ async def inventory(conn: asyncpg.Connection, event_id: int = DEFAULT_EVENT_ID, 
     else:
         sequence = await conn.fetchval(_CONTIGUOUS, floor)
     seats = [seat_from_row(r) for r in rows]
-    return Inventory(seats=seats, sections=_layout(seats), sequence=sequence)
+    areas = [
+        Area(r["name"], r["category"], r["price_cents"], r["capacity"], r["available"])
+        for r in await conn.fetch(_AREAS, event_id)
+    ]
+    sections = _layout(seats)
+    if areas:
+        order = {r["name"]: r["section_order"] for r in await conn.fetch(_SECTION_ORDER, event_id)}
+        sections += [SectionLayout(a.name, [], 0, "GA", a.capacity) for a in areas]
+        sections.sort(key=lambda s: order.get(s.name, 0))
+    return Inventory(seats=seats, sections=sections, sequence=sequence, areas=areas)
+
+
+# A GA area's public availability: free tickets that are neither blocked nor kept for a channel.
+GA_AVAILABLE_SQL = """
+SELECT count(*) FROM seats t
+ WHERE t.event_id = a.event_id AND t.section = a.name AND t.kind = 'GA' AND t.channel IS NULL
+   AND t.blocked IS NULL AND (t.status = 'AVAILABLE' OR (t.status = 'HELD' AND t.held_until < clock_timestamp()))
+"""
+_AREAS = f"""
+SELECT a.name, a.category, a.price_cents, a.capacity, ({GA_AVAILABLE_SQL}) AS available
+  FROM event_sections a WHERE a.event_id = $1 AND a.kind = 'GA' ORDER BY a.section_order
+"""
+_SECTION_ORDER = "SELECT name, section_order FROM event_sections WHERE event_id = $1"
+
+
+# Has the event changed since a snapshot? Every seat change appends its outbox row in the same
+# statement, and every change committed after a snapshot's read has a sequence above its watermark.
+# A TRUNCATE of the outbox (a reset by tests, benchmarks, seeding) gives it a new file node: the
+# watermark then belongs to another history, and the snapshot counts as changed.
+_CHANGED_SINCE = """
+SELECT pg_relation_filenode('seat_events'::regclass) IS DISTINCT FROM $3 OR EXISTS (
+    SELECT 1 FROM seat_events e JOIN seats s ON s.id = e.seat_id WHERE e.seq > $2 AND s.event_id = $1
+)
+"""
+
+
+async def outbox_epoch(conn: asyncpg.Connection) -> int:
+    """Identifies the outbox's history: changes when `seat_events` is truncated. Read it before a snapshot."""
+    epoch: int = await conn.fetchval("SELECT pg_relation_filenode('seat_events'::regclass)")
+    return epoch
+
+
+async def changed_since(conn: asyncpg.Connection, event_id: int, sequence: int, epoch: int) -> bool:
+    """Whether the event may have changed since a snapshot with watermark `sequence`, read after
+    `outbox_epoch` gave `epoch`: a change above the watermark is visible, or the outbox was reset."""
+    changed: bool = await conn.fetchval(_CHANGED_SINCE, event_id, sequence, epoch)
+    return changed
 
 
 def _layout(seats: list[Seat]) -> list[SectionLayout]:

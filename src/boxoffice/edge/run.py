@@ -1,0 +1,60 @@
+"""`boxoffice serve`'s HTTP server: uvicorn + httptools + uvloop with the edge protocol.
+
+Imports nothing that imports prometheus_client: in the supervisor process (several workers) the
+metrics must stay untouched, and the app is loaded by each worker from its import string.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import uvicorn
+
+from boxoffice.edge import workers as worker_marks
+from boxoffice.edge.limits import raise_nofile
+from boxoffice.observability.metrics_dir import ENV as METRICS_DIR_ENV
+from boxoffice.settings import Settings
+
+log = logging.getLogger("boxoffice.edge")
+
+PROTOCOL = "boxoffice.edge.protocol:EdgeProtocol"
+GRACEFUL_SHUTDOWN_S = 10
+
+
+def run(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Serve until SIGTERM/SIGINT (then drain for `drain_s` and shut down gracefully)."""
+    soft, hard = raise_nofile()
+    log.info("nofile soft=%d hard=%d", soft, hard)
+    # Workers read how many siblings they have (instance-wide readiness) from the environment.
+    os.environ[worker_marks.EXPECTED_ENV] = str(workers)
+    metrics_dir = os.environ.get(METRICS_DIR_ENV)
+    if metrics_dir:
+        worker_marks.clear_stale(Path(metrics_dir))
+    proxies = settings.trusted_proxy_list
+    uvicorn.run(
+        "boxoffice.server:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http=PROTOCOL,
+        access_log=False,
+        log_config=None,
+        log_level=settings.log_level.lower(),
+        timeout_keep_alive=settings.keep_alive_s,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        # uvicorn kills a worker whose ping thread does not answer in time; on a saturated machine a
+        # busy worker can miss 5 s, and killing it drops every request in flight.
+        timeout_worker_healthcheck=settings.worker_healthcheck_s,
+        # X-Forwarded-For/-Proto only from the configured proxies (outermost, before every limit).
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+        ws="websockets-sansio",
+        # Reject a huge WebSocket message before buffering it; up to twice the STOMP frame limit the
+        # STOMP layer answers with an ERROR frame instead.
+        ws_max_size=2 * settings.ws_max_frame_bytes,
+        ws_per_message_deflate=settings.ws_compression,
+    )

@@ -1,0 +1,323 @@
+"""The waiting room over HTTP: gating, admission tokens (forged, expired, wrong event, replayed,
+revoked), many tabs of one visitor, fairness of positions, and what an ungated event keeps doing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import jwt
+import pytest
+
+from boxoffice.booking.admission import ADMISSION_AUDIENCE, ADMISSION_ISSUER
+from tests.helpers import assert_consistent, eventually, rows, until
+from tests.shared import client_for
+from tests.support import ServerFactory, ServerProcess
+from tests.waitroom import (
+    ADMIN,
+    WAITROOM,
+    admission_key,
+    admitted,
+    book,
+    gate,
+    iso,
+    join,
+    me,
+    new_event,
+    session,
+    soon,
+)
+
+
+@pytest.fixture(scope="module")
+def room_db(module_servers: ServerFactory) -> str:
+    return module_servers.database("bo_wr")
+
+
+@pytest.fixture(scope="module")
+def room_server(module_servers: ServerFactory, room_db: str) -> Iterator[ServerProcess]:
+    yield module_servers(database_url=room_db, log="waitroom", settings=WAITROOM, seed_rows=2, seed_cols=5)
+
+
+@pytest.fixture
+async def wr(room_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(room_server) as c:
+        yield c
+
+
+async def test_ungated_event_needs_no_token(wr: httpx.AsyncClient, room_db: str) -> None:
+    event_id, seats = await new_event(wr)
+    auth = await session(wr)
+    r = await join(wr, event_id, auth)
+    assert r.status_code == 200 and r.json()["state"] == "NOT_GATED", r.text
+    public = (await wr.get(f"/api/v1/events/{event_id}/waiting-room")).json()
+    assert public["enabled"] is False
+    assert (await book(wr, seats[:1], auth, None)).status_code == 201
+    assert (await wr.get("/api/v1/events/999999/waiting-room")).status_code == 404
+    assert (await join(wr, 999999, auth)).json()["error"] == "EVENT_NOT_FOUND"
+    assert_consistent(room_db)
+
+
+async def test_gated_event_admits_then_books(wr: httpx.AsyncClient, room_db: str) -> None:
+    event_id, seats = await new_event(wr)
+    await gate(wr, event_id)
+    auth = await session(wr)
+    # Without a session there is no place in the queue.
+    anonymous = await wr.post(f"/api/v1/events/{event_id}/waiting-room/join")
+    assert anonymous.status_code == 401 and anonymous.json()["error"] == "UNAUTHENTICATED"
+    assert (await wr.get(f"/api/v1/events/{event_id}/waiting-room/me", headers=auth)).status_code == 404
+    joined = await join(wr, event_id, auth)
+    assert joined.status_code == 201 and joined.json()["state"] in ("WAITING", "ADMITTED"), joined.text
+    # Holds and bookings of the gated event need the admission; a hold confirmation does not.
+    refused = await book(wr, seats[:1], auth, None)
+    assert refused.status_code == 401 and refused.json()["error"] == "ADMISSION_REQUIRED"
+    held = await wr.post("/api/v1/holds", json={"seatIds": seats[1:3]}, headers=auth)
+    assert held.status_code == 401 and held.json()["error"] == "ADMISSION_REQUIRED"
+    # Seats picked by the server (best available, GA by quantity) are gated by the event named.
+    best = {"eventId": event_id, "bestAvailable": {"quantity": 2}}
+    for path in ("/api/v1/holds", "/api/v1/bookings"):
+        by_quantity = await wr.post(path, json=best, headers=auth)
+        assert by_quantity.status_code == 401 and by_quantity.json()["error"] == "ADMISSION_REQUIRED", by_quantity.text
+    token = await admitted(wr, event_id, auth)
+    assert (await book(wr, seats[:1], auth, token)).status_code == 201
+    hold = await wr.post("/api/v1/holds", json={"seatIds": seats[1:3]}, headers={**auth, "Admission-Token": token})
+    assert hold.status_code == 201, hold.text
+    confirmed = await wr.post("/api/v1/bookings", json={"holdToken": hold.json()["holdToken"]}, headers=auth)
+    assert confirmed.status_code == 201, confirmed.text
+    # Polling again returns the same token; the default event stays ungated.
+    assert (await me(wr, event_id, auth))["admissionToken"] == token
+    assert (await wr.post("/api/v1/bookings", json={"seatId": 1, "userId": "walk-in"})).status_code == 201
+    assert rows(room_db, "SELECT count(*) AS n FROM bookings WHERE status = 'CONFIRMED'")[0]["n"] >= 4
+    assert_consistent(room_db)
+
+
+async def test_forged_wrong_session_wrong_event_and_expired_tokens(wr: httpx.AsyncClient, room_db: str) -> None:
+    event_a, seats_a = await new_event(wr)
+    event_b, seats_b = await new_event(wr)
+    await gate(wr, event_a)
+    await gate(wr, event_b)
+    alice, bob = await session(wr), await session(wr)
+    await join(wr, event_a, alice)
+    await join(wr, event_a, bob)
+    token = await admitted(wr, event_a, alice)
+    claims = jwt.decode(token, options={"verify_signature": False})
+
+    async def refused(seat_ids: list[int], auth: dict[str, str], bad: str) -> str:
+        r = await book(wr, seat_ids, auth, bad)
+        assert r.status_code == 403, r.text
+        error: str = r.json()["error"]
+        return error
+
+    # Forged: a valid-looking token signed with another key, and a tampered one.
+    forged = jwt.encode({**claims, "exp": int(time.time()) + 600}, b"k" * 32, algorithm="HS256")
+    assert await refused(seats_a[:1], alice, forged) == "ADMISSION_INVALID"
+    head, body, sig = token.split(".")
+    assert await refused(seats_a[:1], alice, f"{head}.{body}.{sig[::-1]}") == "ADMISSION_INVALID"
+    assert await refused(seats_a[:1], alice, "not-a-token") == "ADMISSION_INVALID"
+    # Another session's token, and a bearer-less request naming the user.
+    assert await refused(seats_a[:1], bob, token) == "ADMISSION_INVALID"
+    anonymous = await wr.post(
+        "/api/v1/bookings", json={"seatIds": seats_a[:1], "userId": "mallory"}, headers={"Admission-Token": token}
+    )
+    assert anonymous.status_code == 403 and anonymous.json()["error"] == "ADMISSION_INVALID"
+    # For another event.
+    assert await refused(seats_b[:1], alice, token) == "ADMISSION_WRONG_EVENT"
+    # Expired: correctly signed (the servers' key) but past its expiry.
+    key = admission_key(room_db)
+    expired = jwt.encode({**claims, "exp": int(time.time()) - 1}, key, algorithm="HS256")
+    assert await refused(seats_a[:1], alice, expired) == "ADMISSION_EXPIRED"
+    # The same key and fresh claims do pass: the refusals above were for the reasons named.
+    fresh = jwt.encode(
+        {**claims, "exp": int(time.time()) + 60, "aud": ADMISSION_AUDIENCE, "iss": ADMISSION_ISSUER},
+        key,
+        algorithm="HS256",
+    )
+    assert (await book(wr, seats_a[:1], alice, fresh)).status_code == 201
+    assert (
+        rows(
+            room_db,
+            "SELECT count(*) AS n FROM bookings b JOIN seats s ON s.id = b.seat_id WHERE s.event_id = ANY(%s)",
+            [event_a, event_b],
+        )[0]["n"]
+        == 1
+    )
+    assert_consistent(room_db)
+
+
+async def test_token_replayed_after_expiry_is_refused(wr: httpx.AsyncClient) -> None:
+    event_id, seats = await new_event(wr)
+    await gate(wr, event_id, admissionTtlS=10)
+    auth = await session(wr)
+    await join(wr, event_id, auth)
+    token = await admitted(wr, event_id, auth)
+    assert (await book(wr, seats[:1], auth, token)).status_code == 201
+    expiry = jwt.decode(token, options={"verify_signature": False})["exp"]
+
+    async def lapsed() -> bool:
+        r = await book(wr, seats[1:2], auth, token)
+        assert r.status_code in (201, 403), r.text
+        if r.status_code == 201:
+            assert time.time() < expiry + 1  # accepted only before its expiry
+            await wr.post(f"/api/v1/bookings/{r.json()['bookings'][0]['bookingId']}/cancel", headers=auth)
+            return False
+        return bool(r.json()["error"] == "ADMISSION_EXPIRED")
+
+    await eventually(lapsed, what="the admission to lapse", interval_s=0.5)
+    status = await me(wr, event_id, auth)
+    assert status["state"] == "EXPIRED" and status["admissionToken"] is None
+    # Joining again queues at the back and admits anew, with a new token.
+    again = await join(wr, event_id, auth)
+    assert again.status_code == 200 and again.json()["state"] in ("WAITING", "ADMITTED")
+    assert await admitted(wr, event_id, auth) != token
+
+
+async def test_revocation_and_leaving_end_admissions(wr: httpx.AsyncClient) -> None:
+    event_id, seats = await new_event(wr)
+    await gate(wr, event_id)
+    alice, bob, carol = await session(wr), await session(wr), await session(wr)
+    for auth in (alice, bob, carol):
+        await join(wr, event_id, auth)
+    tokens = [await admitted(wr, event_id, a) for a in (alice, bob, carol)]
+    user = jwt.decode(tokens[0], options={"verify_signature": False})["sub"]
+    r = await wr.post(f"/api/v1/admin/events/{event_id}/waiting-room/revoke", json={"userId": user}, headers=ADMIN)
+    assert r.status_code == 200 and r.json()["revoked"] == 1
+    refused = await book(wr, seats[:1], alice, tokens[0])
+    assert refused.status_code == 403 and refused.json()["error"] == "ADMISSION_REVOKED"
+    assert (await me(wr, event_id, alice))["state"] == "REVOKED"
+    assert (await join(wr, event_id, alice)).json()["error"] == "ADMISSION_REVOKED"
+    # Leaving ends one's own admission.
+    left = await wr.post(f"/api/v1/events/{event_id}/waiting-room/leave", headers=bob)
+    assert left.status_code == 200 and left.json()["state"] == "LEFT"
+
+    async def bob_refused() -> bool:
+        r = await book(wr, seats[1:2], bob, tokens[1])
+        return r.status_code == 403 and r.json()["error"] == "ADMISSION_REVOKED"
+
+    await eventually(bob_refused, what="the left visitor's token refused")
+    # Revoke everyone: carol's token stops; the room keeps going.
+    r = await wr.post(f"/api/v1/admin/events/{event_id}/waiting-room/revoke", headers=ADMIN)
+    assert r.status_code == 200 and r.json()["revoked"] >= 1
+    refused = await book(wr, seats[2:3], carol, tokens[2])
+    assert refused.status_code == 403 and refused.json()["error"] == "ADMISSION_REVOKED"
+    admin = (await wr.get(f"/api/v1/admin/events/{event_id}/waiting-room", headers=ADMIN)).json()
+    assert admin["revokedBefore"] is not None and admin["enabled"] is True
+
+
+async def test_many_tabs_of_one_visitor_share_one_place(wr: httpx.AsyncClient, room_db: str) -> None:
+    event_id, _ = await new_event(wr)
+    await gate(wr, event_id, startsAt=iso(soon(3600)))  # nobody is admitted: everyone waits
+    others = [await session(wr) for _ in range(5)]
+    for auth in others:
+        await join(wr, event_id, auth)
+    visitor = await session(wr)
+    answers = await asyncio.gather(*(join(wr, event_id, visitor) for _ in range(30)))
+    assert sorted(r.status_code for r in answers) == [200] * 29 + [201], [r.text for r in answers]
+    assert {r.json()["state"] for r in answers} == {"WAITING"}
+    placed = rows(
+        room_db,
+        "SELECT count(*) AS n, min(rank) AS r FROM waitroom_visitors WHERE event_id = %s"
+        " GROUP BY user_id ORDER BY n DESC",
+        event_id,
+    )
+    assert len(placed) == 6 and placed[0]["n"] == 1
+    before = rows(room_db, "SELECT rank FROM waitroom_visitors WHERE event_id = %s ORDER BY id", event_id)
+    await asyncio.gather(*(join(wr, event_id, visitor) for _ in range(10)))
+    assert rows(room_db, "SELECT rank FROM waitroom_visitors WHERE event_id = %s ORDER BY id", event_id) == before
+    # Before the start nobody has a position yet (the order is drawn at random).
+    status = await me(wr, event_id, visitor)
+    assert status["position"] is None and status["startsAt"] is not None
+
+
+async def test_prestart_arrivals_are_shuffled_and_later_ones_queue_in_order(
+    wr: httpx.AsyncClient, room_db: str
+) -> None:
+    event_id, _ = await new_event(wr)
+    await gate(wr, event_id, startsAt=iso(soon(3600)), maxActive=1, perMinute=1)
+    early = [await session(wr) for _ in range(40)]
+    for auth in early:
+        assert (await join(wr, event_id, auth)).status_code == 201
+    # The on-sale starts; admissions are slow (one a minute) so the queue stays put while we look.
+    await gate(wr, event_id, startsAt=iso(soon(-1)), maxActive=1, perMinute=1)
+    late = [await session(wr) for _ in range(10)]
+    for auth in late:
+        await join(wr, event_id, auth)
+
+    async def positions(group: list[dict[str, str]]) -> list[int]:
+        return [((await me(wr, event_id, a))["position"] or 0) for a in group]
+
+    async def settled() -> tuple[list[int], list[int]] | None:
+        # Positions count against a queue snapshot at most a second old: wait until it has everyone.
+        e, lt = await positions(early), await positions(late)
+        return (e, lt) if all(lt) and lt == sorted(set(lt)) else None
+
+    # Admitted visitors have no position (0 here): the first step admits one early arrival.
+    early_pos, late_pos = await eventually(settled, what="positions of everyone")
+    waiting_early = [p for p in early_pos if p]
+    # Every early arrival is ahead of every late one; late ones are first come, first served.
+    assert max(waiting_early) < min(late_pos)
+    assert late_pos == sorted(late_pos)
+    # The early order is a lottery, not the join order: rank correlation far from 1.
+    rho = spearman(list(range(len(waiting_early))), waiting_early)
+    assert abs(rho) < 0.7, (rho, early_pos)
+    queue = rows(room_db, "SELECT rank FROM waitroom_visitors WHERE event_id = %s ORDER BY joined_at", event_id)
+    assert sum(1 for r in queue if r["rank"] < 2**40) == 40
+
+
+def spearman(xs: list[int], ys: list[int]) -> float:
+    """Rank correlation of two equally long sequences without ties."""
+    n = len(xs)
+    rx = {v: i for i, v in enumerate(sorted(xs))}
+    ry = {v: i for i, v in enumerate(sorted(ys))}
+    d2 = sum((rx[x] - ry[y]) ** 2 for x, y in zip(xs, ys, strict=True))
+    return 1 - 6 * d2 / (n * (n * n - 1))
+
+
+async def test_admissions_respect_max_active(wr: httpx.AsyncClient, room_db: str) -> None:
+    event_id, _ = await new_event(wr)
+    await gate(wr, event_id, maxActive=3, perMinute=60_000)
+    visitors = [await session(wr) for _ in range(8)]
+    for auth in visitors:
+        await join(wr, event_id, auth)
+
+    def active() -> int:
+        n: int = rows(
+            room_db, "SELECT count(*) AS n FROM waitroom_visitors WHERE event_id = %s AND state = 'ADMITTED'", event_id
+        )[0]["n"]
+        return n
+
+    await until(lambda: active() == 3, what="three admitted")
+    # Steps keep running; the cap holds until someone leaves.
+    admin = (await wr.get(f"/api/v1/admin/events/{event_id}/waiting-room", headers=ADMIN)).json()
+    assert admin["admittedTotal"] == 3 and active() == 3
+    states = [(await me(wr, event_id, a))["state"] for a in visitors]
+    first = visitors[states.index("ADMITTED")]
+    await wr.post(f"/api/v1/events/{event_id}/waiting-room/leave", headers=first)
+    await until(lambda: active() == 3 and _total(room_db, event_id) == 4, what="a fourth")
+    public = (await wr.get(f"/api/v1/events/{event_id}/waiting-room")).json()
+    assert public["enabled"] is True and public["open"] is True
+
+
+def _total(database_url: str, event_id: int) -> int:
+    n: int = rows(database_url, "SELECT admitted_total AS n FROM waitroom_events WHERE event_id = %s", event_id)[0]["n"]
+    return n
+
+
+async def test_bad_configuration_is_refused(wr: httpx.AsyncClient) -> None:
+    event_id, _ = await new_event(wr)
+    url = f"/api/v1/admin/events/{event_id}/waiting-room"
+    ok = {"enabled": True, "startsAt": iso(soon(60)), "maxActive": 10, "perMinute": 100}
+    assert (await wr.put(url, json=ok)).status_code == 401
+    for bad in (
+        {**ok, "maxActive": 0},
+        {**ok, "perMinute": 10**9},
+        {**ok, "startsAt": "2026-12-01T10:00:00"},
+        {**ok, "minPerMinute": 1000},
+        {**ok, "holdS": 1},
+        {**ok, "surprise": 1},
+    ):
+        r = await wr.put(url, json=bad, headers=ADMIN)
+        assert r.status_code == 422 and r.json()["error"] == "VALIDATION_FAILED", (bad, r.text)
+    assert (await wr.get(url, headers=ADMIN)).status_code == 404
+    assert (await wr.put("/api/v1/admin/events/999999/waiting-room", json=ok, headers=ADMIN)).status_code == 404

@@ -1,0 +1,187 @@
+"""The waiting room across processes and failures: two instances on one queue, the queue store
+(PostgreSQL) restarted mid-sale, and the abuse limits (per-address joins, proof of work)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from boxoffice.bench.env import PrivatePostgres
+from boxoffice.booking.admission import solve
+from tests.helpers import assert_consistent, eventually, rows, until
+from tests.shared import client_for
+from tests.support import ServerFactory
+from tests.waitroom import WAITROOM, admitted, book, gate, join, me, new_event, session
+
+
+def _admitted(database_url: str, event_id: int) -> list[datetime]:
+    found = rows(
+        database_url,
+        "SELECT admitted_at FROM waitroom_visitors WHERE event_id = %s AND admitted_at IS NOT NULL ORDER BY 1",
+        event_id,
+    )
+    return [r["admitted_at"] for r in found]
+
+
+async def test_two_instances_share_one_queue_and_one_decision(server_factory: ServerFactory) -> None:
+    db = server_factory.database("bo_wr2")
+    a = server_factory(database_url=db, log="a", settings=WAITROOM, seed_rows=1, seed_cols=5)
+    b = server_factory(database_url=db, log="b", settings=WAITROOM, seed_rows=1, seed_cols=5)
+    async with client_for(a) as ca, client_for(b) as cb:
+        event_id, seats = await new_event(ca)
+        # At most 10 buyers at once, 120 admissions a minute: two leaders would show as twice that.
+        await gate(cb, event_id, maxActive=10, perMinute=120)
+        visitors = [await session(ca if i % 2 else cb) for i in range(30)]
+        joined = await asyncio.gather(*(join(ca if i % 2 else cb, event_id, v) for i, v in enumerate(visitors)))
+        assert [r.status_code for r in joined] == [201] * 30
+        # One visitor, tabs on both instances: one place.
+        again = await asyncio.gather(*(join(c, event_id, visitors[0]) for c in (ca, cb, ca, cb)))
+        assert {r.status_code for r in again} == {200}
+        assert rows(db, "SELECT count(*) AS n FROM waitroom_visitors WHERE event_id = %s", event_id)[0]["n"] == 30
+        await until(lambda: len(_admitted(db, event_id)) == 10, what="ten admitted")
+        # The cap holds whichever instance steps, and the pace is one leader's.
+        times = _admitted(db, event_id)
+        span = (times[-1] - times[0]).total_seconds()
+        assert len(times) <= 2 * (span + 2) + 2, (len(times), span)
+        assert rows(db, "SELECT count(*) AS n FROM waitroom_visitors WHERE state = 'ADMITTED'")[0]["n"] == 10
+        assert rows(db, "SELECT count(*) AS n FROM waitroom_health")[0]["n"] >= 2
+        # A token one instance issued admits on the other; positions agree across instances.
+        states = [(await me(ca, event_id, v))["state"] for v in visitors]
+        lucky = visitors[states.index("ADMITTED")]
+        token = await admitted(ca, event_id, lucky)
+        assert (await book(cb, seats[:1], lucky, token)).status_code == 201
+        waiting = visitors[states.index("WAITING")]
+
+        async def same_position() -> bool:
+            pa, pb = (await me(ca, event_id, waiting))["position"], (await me(cb, event_id, waiting))["position"]
+            return pa is not None and pa == pb
+
+        await eventually(same_position, what="both instances to agree on a position")
+    assert_consistent(db)
+
+
+async def test_queue_store_restarted_mid_sale_fails_closed_and_keeps_the_queue(server_factory: ServerFactory) -> None:
+    pg = PrivatePostgres(options="-c fsync=off")
+    try:
+        pg.init()
+        pg.start()
+        server = server_factory(
+            database_url=pg.url, settings=WAITROOM, seed_rows=1, seed_cols=5, db_acquire_timeout_s=1
+        )
+        async with client_for(server) as c:
+            event_id, seats = await new_event(c)
+            await gate(c, event_id, maxActive=2, perMinute=60_000)
+            visitors = [await session(c) for _ in range(6)]
+            for v in visitors:
+                await join(c, event_id, v)
+            await until(lambda: len(_admitted(pg.url, event_id)) == 2, what="two admitted")
+            states = [(await me(c, event_id, v))["state"] for v in visitors]
+            buyer = visitors[states.index("ADMITTED")]
+            token = await admitted(c, event_id, buyer)
+            before = rows(pg.url, "SELECT user_id, state, rank FROM waitroom_visitors ORDER BY id")
+
+            await asyncio.to_thread(pg.stop)
+            # Down: joining and polling answer 503 WAITING_ROOM_UNAVAILABLE; no write of the gated
+            # event goes through without an admission (gating stays on), and none at all commits.
+            late = await session(c)
+            r = await join(c, event_id, late)
+            assert r.status_code == 503 and r.json()["error"] == "WAITING_ROOM_UNAVAILABLE", r.text
+            assert "retry-after" in r.headers
+            polled = await c.get(f"/api/v1/events/{event_id}/waiting-room/me", headers=visitors[0])
+            assert polled.status_code == 503 and polled.json()["error"] == "WAITING_ROOM_UNAVAILABLE"
+            gateless = await book(c, seats[:1], late, None)
+            assert gateless.status_code == 401 and gateless.json()["error"] == "ADMISSION_REQUIRED"
+            with_token = await book(c, seats[:1], buyer, token)
+            assert with_token.status_code == 503, with_token.text
+
+            await asyncio.to_thread(pg.start)
+            # Back: the queue is as it was (nobody lost a place, nobody was let in), the admission
+            # still works, and admissions resume when a place frees up.
+            assert rows(pg.url, "SELECT user_id, state, rank FROM waitroom_visitors ORDER BY id") == before
+
+            async def booked() -> bool:
+                return (await book(c, seats[:1], buyer, token)).status_code == 201
+
+            await eventually(booked, what="the admitted buyer books after the restart")
+            await c.post(f"/api/v1/events/{event_id}/waiting-room/leave", headers=buyer)
+            await until(lambda: len(_admitted(pg.url, event_id)) == 3, what="a third admitted after the restart")
+            assert (await join(c, event_id, late)).status_code == 201
+        assert_consistent(pg.url)
+    finally:
+        pg.destroy()
+
+
+async def test_per_address_join_limit_and_proof_of_work(server_factory: ServerFactory) -> None:
+    server = server_factory(
+        settings={**WAITROOM, "waitroom_joins_per_ip": 4, "waitroom_pow_bits": 8}, seed_rows=1, seed_cols=5
+    )
+    async with client_for(server) as c:
+        event_id, _ = await new_event(c)
+        await gate(c, event_id)
+        v = await session(c)
+        refused = await join(c, event_id, v)
+        assert refused.status_code == 403 and refused.json()["error"] == "CHALLENGE_FAILED", refused.text
+        wrong = await join(c, event_id, v, challenge="nope")
+        assert wrong.status_code == 403
+        user = (await c.get("/api/v1/me/bookings", headers=v)).json()["userId"]
+        answer = solve(event_id, user, 8)
+        assert (await join(c, event_id, v, challenge=answer)).status_code == 201
+        assert (await join(c, event_id, v, challenge=answer)).status_code == 200
+        limited = await join(c, event_id, v, challenge=answer)
+        assert limited.status_code == 429 and limited.json()["error"] == "RATE_LIMITED"
+        assert int(limited.headers["retry-after"]) >= 1
+        bad = await c.post(f"/api/v1/events/{event_id}/waiting-room/join", json={"challenge": "x" * 65}, headers=v)
+        assert bad.status_code == 422
+
+
+async def test_metrics_export_the_room(server_factory: ServerFactory) -> None:
+    server = server_factory(settings=WAITROOM, seed_rows=1, seed_cols=5)
+    async with client_for(server) as c:
+        event_id, seats = await new_event(c)
+        await gate(c, event_id)
+        v = await session(c)
+        await join(c, event_id, v)
+        await admitted(c, event_id, v)
+        await book(c, seats[:1], v, None)
+
+        async def exported() -> str | None:
+            text = (await c.get("/actuator/prometheus")).text
+            return text if "waitroom_admitted_total 1.0" in text else None
+
+        text = await eventually(exported, what="admissions in the metrics")
+        for name in (
+            "waitroom_waiting",
+            "waitroom_active",
+            "waitroom_admission_rate_per_minute",
+            "waitroom_wait_seconds_bucket",
+            'waitroom_tokens_rejected_total{reason="missing"} 1.0',
+            'waitroom_joins_total{outcome="new"} 1.0',
+        ):
+            assert name in text, name
+
+
+async def test_an_unfetched_admission_goes_back_in_line_at_its_rank(server_factory: ServerFactory) -> None:
+    db = server_factory.database("bo_wr_pickup")
+    server = server_factory(database_url=db, settings={**WAITROOM, "waitroom_pickup_s": 1}, seed_rows=1, seed_cols=5)
+    async with client_for(server) as c:
+        event_id, _ = await new_event(c)
+        await gate(c, event_id, maxActive=1, perMinute=60_000)
+        sleeper, other = await session(c), await session(c)
+        await join(c, event_id, sleeper)
+        await join(c, event_id, other)
+        ranks = rows(db, "SELECT user_id, rank FROM waitroom_visitors ORDER BY rank")
+        # The sleeper is first in line but never polls: its admission goes back, the slot moves on.
+        await until(
+            lambda: rows(db, "SELECT missed_at FROM waitroom_visitors ORDER BY rank LIMIT 1")[0]["missed_at"],
+            what="the unfetched admission sent back",
+        )
+        token = await admitted(c, event_id, other)
+        assert token
+        # Awake again: still first in line (same rank), admitted as soon as the slot frees.
+        status = await me(c, event_id, sleeper)
+        assert status["state"] == "WAITING" and status["position"] == 1 and status["pollAfterS"] == 1
+        await c.post(f"/api/v1/events/{event_id}/waiting-room/leave", headers=other)
+        assert await admitted(c, event_id, sleeper)
+        assert rows(db, "SELECT user_id, rank FROM waitroom_visitors ORDER BY rank") == ranks
+        ended = (await c.get("/actuator/prometheus")).text
+        assert 'waitroom_ended_total{reason="missed"}' in ended
