@@ -3,6 +3,7 @@ import { bookSeat, fetchEvents } from "./api";
 import { formatMoney, seatShort } from "./basket";
 import { runChaos, type BookFn, type ChaosResult } from "./chaos";
 import { Basket } from "./components/Basket";
+import { BestAvailable } from "./components/BestAvailable";
 import { ChaosPanel, ms } from "./components/ChaosPanel";
 import { ConnectionStatus } from "./components/ConnectionStatus";
 import { StrategyPicker, WhoAmI } from "./components/Controls";
@@ -117,6 +118,13 @@ export function App({ sync, book = bookSeat, session: sessionSource }: AppProps)
     for (const seat of store.seats.values()) if (seat.category !== null && !seen.has(seat.category)) seen.set(seat.category, seat.priceCents);
     return [...seen].map(([name, priceCents], i) => ({ name, priceCents, color: CATEGORY_COLORS[i % CATEGORY_COLORS.length]! }));
   }, [layout, store]);
+  // Which accessibility marks this map uses (for the legend), found once per layout.
+  const accessibleKinds = useMemo(() => {
+    const found = new Set<string>();
+    if (layout) for (const seat of store.seats.values()) if (seat.accessibility) found.add(seat.accessibility);
+    return found;
+  }, [layout, store]);
+  const areas = useMemo(() => [...store.areas.values()], [store, revision]); // eslint-disable-line react-hooks/exhaustive-deps
   const colorOf = useMemo(() => {
     const byName = new Map(categories.map((c) => [c.name, c.color]));
     return (category: string | null) => (category !== null ? (byName.get(category) ?? LOOKS.available.fill) : LOOKS.available.fill);
@@ -280,7 +288,7 @@ export function App({ sync, book = bookSeat, session: sessionSource }: AppProps)
           </div>
           <div className="flex items-center gap-2">
             <a href="#my-tickets" className="btn-secondary" data-testid="my-tickets-link">
-              <span className="max-sm:sr-only">My tickets</span>
+              <span className="max-sm:sr-only">My tickets&nbsp;</span>
               <span aria-hidden="true" className="sm:hidden">Tickets</span> ({buyer.bookings.length})
             </a>
             <button type="button" className="btn-secondary" aria-expanded={demoOpen} aria-controls="engine-demo" data-testid="demo-toggle" onClick={() => setDemoOpen((o) => !o)}>
@@ -390,7 +398,15 @@ export function App({ sync, book = bookSeat, session: sessionSource }: AppProps)
           <div className="hidden lg:block">
             <Basket buyer={buyer} store={store} canWrite={canWrite} sessionReady={sessionReady} />
           </div>
-          <MapLegend categories={categories} highlight={highlight} onHighlight={setHighlight} counts={counts} />
+          <MapLegend categories={categories} highlight={highlight} onHighlight={setHighlight} counts={counts} accessible={accessibleKinds} />
+          <BestAvailable
+            buyer={buyer}
+            categories={categories}
+            sections={model?.sections.map((s) => s.name) ?? []}
+            areas={areas}
+            canWrite={canWrite}
+            sessionReady={sessionReady}
+          />
           <div id="my-tickets">
             <MyTickets buyer={buyer} store={store} canWrite={canWrite} />
           </div>

@@ -166,8 +166,22 @@ export async function fetchMyHolds(token: string, signal?: AbortSignal): Promise
   return (await getJson<MyHolds>("/api/v1/me/holds?limit=100", token, signal)).holds;
 }
 
-export const placeHold = (token: string, seatIds: number[], key: string) =>
-  apiRequest<Hold>("POST", "/api/v1/holds", { token, body: { seatIds }, idempotencyKey: key });
+/** Hold hand-picked seats; `accessible` is required by the server for wheelchair and companion seats. */
+export const placeHold = (token: string, seatIds: number[], key: string, accessible = false) =>
+  apiRequest<Hold>("POST", "/api/v1/holds", { token, body: accessible ? { seatIds, accessible: true } : { seatIds }, idempotencyKey: key });
+
+export interface BestAvailable {
+  quantity: number;
+  category?: string;
+  /** A seated section, or a general-admission area (then `quantity` tickets of it). */
+  section?: string;
+  together?: boolean;
+  accessible?: number;
+}
+
+/** Let the server pick the best seats (or GA tickets) and hold them. */
+export const holdBestAvailable = (token: string, eventId: number, bestAvailable: BestAvailable, key: string) =>
+  apiRequest<Hold>("POST", "/api/v1/holds", { token, body: { eventId, bestAvailable }, idempotencyKey: key });
 
 export const extendHold = (token: string, holdToken: string, key: string) =>
   apiRequest<Hold>("POST", `/api/v1/holds/${encodeURIComponent(holdToken)}/extend`, { token, body: {}, idempotencyKey: key });

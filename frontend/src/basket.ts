@@ -51,15 +51,20 @@ export interface BasketLine {
 }
 
 export function seatPlace(seat: Seat): string {
+  if (seat.kind === "GA") return `${seat.section} · General admission`;
   return `${seat.section} · Row ${seat.row} · Seat ${seat.column}`;
 }
 
 /** A short name for messages: "Stalls A3". */
 export function seatShort(seat: Seat): string {
+  if (seat.kind === "GA") return `${seat.section} ticket`;
   return `${seat.section} ${seat.row}${seat.column}`;
 }
 
-export function basketLines(ids: readonly number[], seats: ReadonlyMap<number, Seat>): BasketLine[] {
+/** Anything that finds a seat by id (the store's map, or it plus a hold's own seats). */
+export type SeatLookup = Pick<ReadonlyMap<number, Seat>, "get">;
+
+export function basketLines(ids: readonly number[], seats: SeatLookup): BasketLine[] {
   return ids.map((seatId) => {
     const seat = seats.get(seatId) ?? null;
     return {
@@ -90,7 +95,7 @@ export function formatMoney(cents: number | null): string {
 }
 
 /** "Stalls A1, Stalls A2 and Balcony B4" for messages, from ids (unknown ids by number). */
-export function nameSeats(ids: readonly number[], seats: ReadonlyMap<number, Seat>): string {
+export function nameSeats(ids: readonly number[], seats: SeatLookup): string {
   const names = ids.map((id) => {
     const s = seats.get(id);
     return s ? seatShort(s) : `#${id}`;

@@ -36,7 +36,9 @@ export interface MapModel {
 }
 
 export function buildModel(layout: Layout, seats: Iterable<Seat>): MapModel {
-  const boxes: SectionBox[] = layout.sections.map((s, index) => ({
+  // General-admission areas have no seats to draw: they are listed beside the map.
+  const seated = layout.sections.filter((s) => s.kind !== "GA" && s.rows.length > 0 && s.columns > 0);
+  const boxes: SectionBox[] = seated.map((s, index) => ({
     index,
     name: s.name,
     rows: s.rows,
@@ -49,7 +51,7 @@ export function buildModel(layout: Layout, seats: Iterable<Seat>): MapModel {
   }));
   // Bands about as wide as the square root of the total area (at least the widest section).
   const area = boxes.reduce((a, b) => a + (b.width + SECTION_GAP) * (b.height + SECTION_GAP), 0);
-  const bandWidth = Math.max(...boxes.map((b) => b.width), Math.sqrt(area) * 1.4, 1);
+  const bandWidth = Math.max(1, Math.sqrt(area) * 1.4, ...boxes.map((b) => b.width));
   let x = 0;
   let y = 0;
   let bandHeight = 0;
@@ -80,7 +82,7 @@ export function buildModel(layout: Layout, seats: Iterable<Seat>): MapModel {
     if (!box || seat.rowIndex < 1 || seat.rowIndex > box.rows.length || seat.column < 1 || seat.column > box.columns) continue;
     box.grid[(seat.rowIndex - 1) * box.columns + seat.column - 1] = seat.seatId;
   }
-  return { sections: boxes, byName, width, height: y + bandHeight };
+  return { sections: boxes, byName, width: Math.max(width, 1), height: Math.max(y + bandHeight, 1) };
 }
 
 /** The top-left corner of a seat in world units, or null when its section is unknown. */

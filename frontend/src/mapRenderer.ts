@@ -347,7 +347,7 @@ export class MapRenderer {
     const kind = seatKind(seat, inputs.mine);
     const faded = kind === "available" && inputs.highlight !== null && seat.category !== null && !inputs.highlight.has(seat.category);
     const fill = kind === "available" || kind === "selected" ? inputs.categoryColor(seat.category) : LOOKS[kind].fill;
-    return styleFor(kind, fill, faded);
+    return styleFor(kind, fill, faded, seat.accessibility);
   }
 
   private drawSeat(ctx: CanvasRenderingContext2D, inputs: RenderInputs, seat: Seat, x: number, y: number, px: number): void {
@@ -368,6 +368,8 @@ interface Style {
   /** What the seat is filled with, as CSS and as one RGBA pixel (little-endian ABGR) for the pixel path. */
   fill: string;
   rgba: number;
+  /** WHEELCHAIR or COMPANION: a free seat shows the symbol. */
+  access: string | null;
 }
 
 function pixelOf(hex: string, alpha: number): number {
@@ -378,13 +380,13 @@ function pixelOf(hex: string, alpha: number): number {
 }
 
 const styles = new Map<string, Style>();
-function styleFor(kind: SeatKind, color: string, faded: boolean): Style {
-  const key = `${kind}|${color}|${faded ? 1 : 0}`;
+function styleFor(kind: SeatKind, color: string, faded: boolean, access: string | null): Style {
+  const key = `${kind}|${color}|${faded ? 1 : 0}|${access ?? ""}`;
   let s = styles.get(key);
   if (!s) {
     // Far out, a basket seat shows its ring colour's opposite: white, like its fill up close.
     const fill = kind === "available" ? color : LOOKS[kind].fill;
-    s = { key, kind, color, faded, fill, rgba: pixelOf(fill, faded ? FADED_ALPHA : 1) };
+    s = { key, kind, color, faded, fill, rgba: pixelOf(fill, faded ? FADED_ALPHA : 1), access };
     styles.set(key, s);
   }
   return s;
@@ -449,8 +451,9 @@ class Batch {
         ctx.strokeStyle = style.color;
         ctx.stroke();
       }
-      if (px >= 10 && look.mark !== "none") {
-        for (let i = 0; i < xy.length; i += 2) drawMark(ctx, style.kind, look.mark, look.markColor, xy[i]!, xy[i + 1]!);
+      const mark = style.kind === "available" && style.access ? (style.access === "WHEELCHAIR" ? "wheelchair" : "companion") : look.mark;
+      if (px >= 10 && mark !== "none") {
+        for (let i = 0; i < xy.length; i += 2) drawMark(ctx, style.kind, mark, look.markColor, xy[i]!, xy[i + 1]!);
       }
     }
     ctx.globalAlpha = 1;
@@ -511,6 +514,31 @@ function drawMark(ctx: CanvasRenderingContext2D, _kind: SeatKind, mark: string, 
         ctx.arc(cx + dx, cy + dy, 1.6, 0, Math.PI * 2);
       }
       ctx.fill();
+      break;
+    case "bar":
+      ctx.lineWidth = 3;
+      ctx.moveTo(cx - 6, cy);
+      ctx.lineTo(cx + 6, cy);
+      ctx.stroke();
+      break;
+    case "wheelchair":
+      // The access symbol, simplified: head, back and seat, and the wheel.
+      ctx.lineWidth = 1.8;
+      ctx.arc(cx - 0.5, cy + 2.5, 4.5, 0, Math.PI * 2);
+      ctx.moveTo(cx - 2, cy - 4);
+      ctx.lineTo(cx - 2, cy + 1);
+      ctx.lineTo(cx + 3.5, cy + 1);
+      ctx.lineTo(cx + 5, cy + 6);
+      ctx.stroke();
+      ctx.beginPath();
+      ctx.arc(cx - 2, cy - 7, 1.6, 0, Math.PI * 2);
+      ctx.fill();
+      break;
+    case "companion":
+      ctx.font = "700 12px system-ui, sans-serif";
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      ctx.fillText("C", cx, cy + 1);
       break;
     case "question":
       ctx.font = "700 14px system-ui, sans-serif";

@@ -6,13 +6,13 @@
  */
 import type { Seat } from "./types";
 
-export type SeatKind = "available" | "selected" | "myhold" | "mine" | "booked" | "held" | "other";
+export type SeatKind = "available" | "selected" | "myhold" | "mine" | "booked" | "held" | "blocked" | "other";
 
 export interface KindLook {
   kind: SeatKind;
   label: string;
   fill: string;
-  mark: "none" | "check" | "clock" | "star" | "cross" | "dots" | "question";
+  mark: "none" | "check" | "clock" | "star" | "cross" | "dots" | "bar" | "question";
   markColor: string;
 }
 
@@ -23,6 +23,7 @@ export const LOOKS: Record<SeatKind, KindLook> = {
   mine: { kind: "mine", label: "Your ticket", fill: "#38bdf8", mark: "star", markColor: "#082f49" },
   booked: { kind: "booked", label: "Sold", fill: "#334155", mark: "cross", markColor: "#94a3b8" },
   held: { kind: "held", label: "Reserved by another buyer", fill: "#475569", mark: "dots", markColor: "#cbd5e1" },
+  blocked: { kind: "blocked", label: "Not for sale", fill: "#1e293b", mark: "bar", markColor: "#94a3b8" },
   other: { kind: "other", label: "Other", fill: "#64748b", mark: "question", markColor: "#f1f5f9" },
 };
 
@@ -43,6 +44,8 @@ export function seatKind(seat: Seat, mine: Mine): SeatKind {
       return mine.booked.has(seat.seatId) ? "mine" : "booked";
     case "HELD":
       return mine.held.has(seat.seatId) ? "myhold" : "held";
+    case "BLOCKED":
+      return "blocked";
     default:
       return "other";
   }
@@ -57,5 +60,6 @@ export function seatDescription(seat: Seat, kind: SeatKind, price: string | null
   const place = `${seat.section}, row ${seat.row}, seat ${seat.column}`;
   const what = kind === "other" ? statusWord(seat.status).toLowerCase() : LOOKS[kind].label.toLowerCase();
   const cat = seat.category ? `, ${seat.category}` : "";
-  return `${place}${cat}${price ? `, ${price}` : ""}, ${what}`;
+  const access = seat.accessibility === "WHEELCHAIR" ? ", wheelchair space" : seat.accessibility === "COMPANION" ? ", companion seat" : "";
+  return `${place}${cat}${access}${price ? `, ${price}` : ""}, ${what}`;
 }

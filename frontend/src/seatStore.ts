@@ -15,7 +15,7 @@
  *
  * No React and no I/O here: tests drive it directly.
  */
-import type { Booking, Inventory, Layout, Seat, SeatEvent } from "./types";
+import type { Area, Booking, Inventory, Layout, Seat, SeatEvent } from "./types";
 
 /** Events held while a snapshot loads; a burst larger than this is cheaper to resnapshot than to keep. */
 export const MAX_BUFFERED_EVENTS = 10_000;
@@ -74,6 +74,10 @@ const SEAT_KEYS = {
   eventId: true,
   category: true,
   priceCents: true,
+  kind: true,
+  accessibility: true,
+  channel: true,
+  blocked: true,
 } as const satisfies Record<keyof Seat, true>;
 const SEAT_FIELDS = Object.keys(SEAT_KEYS) as (keyof Seat)[];
 
@@ -103,6 +107,8 @@ export class SeatStore {
   /** Why the last resync was needed (shown to curious users, asserted in tests). */
   staleReason: string | null = null;
   resyncs = 0;
+  /** General-admission areas by name, with the count of tickets a buyer can take now. */
+  readonly areas = new Map<string, Area>();
   /** Grows with every change of anything here (for `useSyncExternalStore`). */
   revision = 0;
   private readonly counts: SeatCounts = { total: 0, available: 0, booked: 0, other: {} };
@@ -180,6 +186,13 @@ export class SeatStore {
       this.markStale(`gap: expected sequence ${this.sequence + 1}, got ${event.sequence}`, changes);
       return;
     }
+    if (event.kind === "GA") {
+      // A general-admission ticket: not on the map; its area's count is what moves.
+      this.applyArea(event);
+      this.sequence = event.sequence;
+      changes.meta = true;
+      return;
+    }
     if (!this.seats.has(event.seatId)) {
       this.markStale(`unknown seat ${event.seatId}`, changes);
       return;
@@ -187,6 +200,11 @@ export class SeatStore {
     this.merge(event, changes);
     this.sequence = event.sequence;
     changes.meta = true;
+  }
+
+  private applyArea(event: SeatEvent): void {
+    const area = this.areas.get(event.section);
+    if (area && typeof event.areaAvailable === "number") this.areas.set(area.name, { ...area, available: event.areaAvailable });
   }
 
   private applySnapshot(inventory: Inventory, changes: Changes): void {
@@ -219,6 +237,8 @@ export class SeatStore {
         changes.all = true;
       }
     }
+    this.areas.clear();
+    for (const area of (inventory as { areas?: Area[] }).areas ?? []) this.areas.set(area.name, area);
     this.sequence = inventory.sequence;
     this.phase = "live";
     this.staleReason = null;
@@ -234,7 +254,7 @@ export class SeatStore {
     for (const event of pending) {
       if (event.sequence <= inventory.sequence) {
         // Already reflected in the snapshot; a newer version is still safe to take.
-        this.merge(event, changes);
+        if (event.kind !== "GA") this.merge(event, changes);
         continue;
       }
       this.applyLive(event, changes);
@@ -323,7 +343,12 @@ export function parseSeatEvent(body: string): SeatEvent | null {
     isNullOr(v.heldUntil, isStr) &&
     isInt(v.eventId) &&
     isNullOr(v.category, isStr) &&
-    isNullOr(v.priceCents, isInt);
+    isNullOr(v.priceCents, isInt) &&
+    (v.kind === undefined || isStr(v.kind)) &&
+    (v.accessibility === undefined || isNullOr(v.accessibility, isStr)) &&
+    (v.channel === undefined || isNullOr(v.channel, isStr)) &&
+    (v.blocked === undefined || typeof v.blocked === "boolean") &&
+    (v.areaAvailable === undefined || isNullOr(v.areaAvailable, isInt));
   if (!ok) return null;
   return {
     seatId: v.seatId as number,
@@ -342,6 +367,11 @@ export function parseSeatEvent(body: string): SeatEvent | null {
     eventId: v.eventId as number,
     category: v.category as string | null,
     priceCents: v.priceCents as number | null,
+    kind: (v.kind as string | undefined) ?? "SEAT",
+    accessibility: (v.accessibility as string | null | undefined) ?? null,
+    channel: (v.channel as string | null | undefined) ?? null,
+    blocked: (v.blocked as boolean | undefined) ?? false,
     ...(isInt(v.prevSequence) ? { prevSequence: v.prevSequence } : {}),
+    ...(v.areaAvailable !== undefined ? { areaAvailable: v.areaAvailable as number | null } : {}),
   };
 }

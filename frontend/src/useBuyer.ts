@@ -12,13 +12,15 @@ import {
   fetchMyBookings,
   fetchMyHolds,
   newIdempotencyKey,
+  holdBestAvailable,
   placeHold,
   releaseHold,
   type ApiFailure,
+  type BestAvailable,
 } from "./api";
 import { MAX_PER_ORDER, nameSeats, secondsLeft, takenSeats, toggleSeat } from "./basket";
 import type { SeatStore } from "./seatStore";
-import type { BookingRecord, Hold, Strategy } from "./types";
+import type { BookingRecord, Hold, Seat, Strategy } from "./types";
 
 const NONE: ReadonlySet<number> = new Set();
 
@@ -47,7 +49,19 @@ export interface BuyerOptions {
   notify: (kind: "success" | "error" | "info", title: string, detail?: string) => void;
 }
 
+/** Refusals of the inventory rules, in the buyer's words (the server's message names the seat). */
+const RULES: Record<string, string> = {
+  ORPHAN_SEAT: "That choice would leave a single empty seat. Pick seats next to each other, or include it.",
+  SEATS_BLOCKED: "Some of these seats are not for sale.",
+  ACCESSIBLE_SEAT: "Wheelchair and companion seats are kept for those who need them.",
+  CHANNEL_KEY_REQUIRED: "Some of these seats are reserved for a presale.",
+  NO_BLOCK_AVAILABLE: "No seats match right now. Try fewer seats, another price or section, or allow split seats.",
+  ADMISSION_REQUIRED: "This on-sale has a waiting room: join the queue first.",
+  ADMISSION_EXPIRED: "Your turn from the waiting room has expired: join the queue again.",
+};
+
 function failureText(f: ApiFailure, what: string): string {
+  if (f.code && RULES[f.code]) return `${RULES[f.code]} (${f.message})`;
   const wait = f.retryAfterS !== null ? ` Try again in ${f.retryAfterS} s.` : "";
   if (f.status === 0) return `${what}: the server cannot be reached. Nothing is lost; retry when it is back.`;
   if (f.code === "OUTCOME_UNKNOWN") return `${what}: the server could not tell whether it went through. Retrying is safe: it cannot happen twice.${wait}`;
@@ -66,6 +80,8 @@ export function useBuyer({ token, store, eventId, strategy, canWrite, report, no
   const [now, setNow] = useState(() => Date.now());
   const [lastLatencyMs, setLastLatencyMs] = useState<number | null>(null);
   const heldAt = useRef(0);
+  // Seats of our hold as its answer described them (GA tickets are not on the map).
+  const [holdSeats, setHoldSeats] = useState<ReadonlyMap<number, Seat>>(new Map());
 
   // One request at a time per buyer; read synchronously so a double click cannot slip through.
   const busy = useRef(false);
@@ -232,13 +248,15 @@ export function useBuyer({ token, store, eventId, strategy, canWrite, report, no
     busy.current = true;
     setPhase("holding");
     const intent = `hold:${[...b].sort((x, y) => x - y).join(",")}`;
-    const answer = await placeHold(t, b, keyFor(intent));
+    const accessible = b.some((id) => store.seats.get(id)?.accessibility);
+    const answer = await placeHold(t, b, keyFor(intent), accessible);
     busy.current = false;
     setLastLatencyMs(answer.latencyMs);
     settle(intent, answer.ok ? null : answer);
     if (answer.ok) {
       const h: Hold = answer.body;
       for (const seat of h.seats) store.apply({ type: "local", seat });
+      setHoldSeats(new Map(h.seats.map((x) => [x.seatId, x])));
       heldAt.current = Date.now();
       setHold({ token: h.holdToken, expiresAt: h.expiresAt, seatIds: h.seatIds });
       setBasket(h.seatIds);
@@ -275,6 +293,35 @@ export function useBuyer({ token, store, eventId, strategy, canWrite, report, no
     }
     setMessage({ kind: "error", text: failureText(answer, "Could not hold the seats"), retry: answer.status === 0 || answer.status >= 500 || answer.status === 429 ? "hold" : undefined });
   }, [store, report]);
+
+  const holdBest = useCallback(
+    async (best: BestAvailable) => {
+      const { token: t, phase: p, canWrite: ok, eventId: ev } = latest.current;
+      if (busy.current || !t || ev === null || p !== "selecting" || !ok) return;
+      busy.current = true;
+      setPhase("holding");
+      const intent = `best:${ev}:${JSON.stringify(best)}:${Date.now()}`;
+      const answer = await holdBestAvailable(t, ev, best, keyFor(intent));
+      busy.current = false;
+      setLastLatencyMs(answer.latencyMs);
+      settle(intent, answer.ok ? null : answer);
+      if (answer.ok) {
+        const h = answer.body;
+        for (const seat of h.seats) store.apply({ type: "local", seat });
+        setHoldSeats(new Map(h.seats.map((x) => [x.seatId, x])));
+        heldAt.current = Date.now();
+        setHold({ token: h.holdToken, expiresAt: h.expiresAt, seatIds: h.seatIds });
+        setBasket(h.seatIds);
+        setPhase("held");
+        setMessage({ kind: "success", text: `We found ${h.seatIds.length === 1 ? "1 ticket" : `${h.seatIds.length} tickets`} and hold them for you. Confirm before the time runs out.` });
+        return;
+      }
+      setPhase("selecting");
+      report(answer);
+      setMessage({ kind: "error", text: failureText(answer, "Could not find seats") });
+    },
+    [store, report],
+  );
 
   const expired = useCallback(() => {
     setHold(null);
@@ -423,6 +470,8 @@ export function useBuyer({ token, store, eventId, strategy, canWrite, report, no
     remove,
     clear,
     placeHold: placeHoldNow,
+    holdBest,
+    holdSeats,
     extend,
     release,
     confirm,

@@ -21,7 +21,7 @@ const MSG_STYLE = {
 
 export function Basket({ buyer, store, canWrite, sessionReady, compact = false }: Props) {
   const titleId = useId();
-  const lines = basketLines(buyer.basket, store.seats);
+  const lines = basketLines(buyer.basket, { get: (id: number) => store.seats.get(id) ?? buyer.holdSeats.get(id) });
   const total = basketTotal(lines);
   const held = buyer.phase === "held" || buyer.phase === "confirming";
   const busy = buyer.phase === "holding" || buyer.phase === "confirming";

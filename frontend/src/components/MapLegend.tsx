@@ -14,6 +14,25 @@ export interface CategoryInfo {
 
 const KIND_ORDER: SeatKind[] = ["selected", "myhold", "mine", "booked", "held"];
 
+function AccessMark({ which }: { which: string }) {
+  return (
+    <svg viewBox="0 0 20 20" className="size-5 shrink-0" aria-hidden="true">
+      <rect x="0.5" y="0.5" width="19" height="19" rx="5" fill={LOOKS.available.fill} />
+      {which === "WHEELCHAIR" ? (
+        <g stroke="#022c22" strokeWidth="1.6" fill="none" strokeLinecap="round">
+          <circle cx="9.5" cy="12.5" r="4.2" />
+          <path d="M8 6v5h5.5l1.5 5" />
+          <circle cx="8" cy="3.6" r="1.4" fill="#022c22" stroke="none" />
+        </g>
+      ) : (
+        <text x="10" y="14.5" fontSize="12" fontWeight="700" textAnchor="middle" fill="#022c22">
+          C
+        </text>
+      )}
+    </svg>
+  );
+}
+
 function Mark({ kind }: { kind: SeatKind }) {
   const look = LOOKS[kind];
   const c = look.markColor;
@@ -41,6 +60,7 @@ function Mark({ kind }: { kind: SeatKind }) {
       </g>
     ),
     none: null,
+    bar: <path d="M4.5 10h11" stroke={c} strokeWidth="3" strokeLinecap="round" />,
     question: (
       <text x="10" y="14.5" fontSize="13" fontWeight="700" textAnchor="middle" fill={c}>
         ?
@@ -60,7 +80,9 @@ export function MapLegend({
   highlight,
   onHighlight,
   counts,
+  accessible = new Set<string>(),
 }: {
+  accessible?: ReadonlySet<string>;
   categories: CategoryInfo[];
   highlight: ReadonlySet<string> | null;
   onHighlight: (next: ReadonlySet<string> | null) => void;
@@ -122,8 +144,26 @@ export function MapLegend({
             {LOOKS[k].label}
           </li>
         ))}
+        {(counts.other.BLOCKED ?? 0) > 0 && (
+          <li className="flex items-center gap-2">
+            <Mark kind="blocked" />
+            {LOOKS.blocked.label}
+          </li>
+        )}
+        {accessible.has("WHEELCHAIR") && (
+          <li className="flex items-center gap-2">
+            <AccessMark which="WHEELCHAIR" />
+            Wheelchair space
+          </li>
+        )}
+        {accessible.has("COMPANION") && (
+          <li className="flex items-center gap-2">
+            <AccessMark which="COMPANION" />
+            Companion seat
+          </li>
+        )}
         {Object.entries(counts.other)
-          .filter(([s]) => s !== "HELD")
+          .filter(([s]) => s !== "HELD" && s !== "BLOCKED")
           .map(([status, n]) => (
             <li key={status} className="flex items-center gap-2">
               <Mark kind="other" />
