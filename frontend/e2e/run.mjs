@@ -32,6 +32,7 @@ const { values: args } = parseArgs({
     out: { type: "string", default: "test-artifacts/frontend" },
     jazz: { type: "string" },
     arena: { type: "string" },
+    "open-air": { type: "string" },
     chromium: { type: "string", default: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium" },
     "chaos-count": { type: "string", default: "50" },
   },
@@ -41,6 +42,7 @@ const BASE = args.base.replace(/\/$/, "");
 const OUT = args.out;
 const JAZZ = Number(args.jazz);
 const ARENA = Number(args.arena);
+const OPEN_AIR = args["open-air"] ? Number(args["open-air"]) : null;
 const CHAOS_N = Number(args["chaos-count"]);
 const WATCHDOG_MS = 420_000;
 
@@ -494,6 +496,33 @@ await scenario("chaos", async () => {
   await ready(page);
   await live(page);
   return { requests: CHAOS_N, run };
+});
+
+await scenario("inventory", async () => {
+  // Blocked seats, wheelchair spaces, a GA area and best available, on an event laid out with them.
+  if (OPEN_AIR === null) return { skipped: "no --open-air event" };
+  const { page, context } = await openPage("ines", `/?event=${OPEN_AIR}`);
+  const blocked = await seat(page, "Stalls-A8");
+  const wheelchair = await seat(page, "Stalls-H1");
+  const legend = await text(page, "legend");
+  await page.fill('[data-testid="best-quantity"]', "3");
+  await page.click('[data-testid="best-hold"]');
+  await page.waitForSelector('[data-testid="hold-countdown"]:visible');
+  const bestLines = await page.locator('[data-testid="basket-line"]:visible').allTextContents();
+  await shot(page, "inventory-best-available.png", true);
+  await visible(page, "confirm-button").click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="basket-message"]')?.textContent?.includes("Booked"));
+  const before = Number(await page.locator('[data-testid="ga-available"]').textContent());
+  await page.locator('[data-testid="ga-area"] input').fill("2");
+  await page.locator('[data-testid="ga-area"] button').click();
+  await page.waitForSelector('[data-testid="hold-countdown"]:visible');
+  const gaLines = await page.locator('[data-testid="basket-line"]:visible').allTextContents();
+  await visible(page, "confirm-button").click();
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid="ga-available"]')?.textContent) === n, before - 2);
+  await shot(page, "inventory-ga.png", true);
+  const a11y = await axe(page, "inventory");
+  await context.close();
+  return { blocked: blocked?.kind, wheelchair: wheelchair?.kind, legend, bestLines, gaBefore: before, gaLines, axe: a11y };
 });
 
 await scenario("first-load-503", async () => {

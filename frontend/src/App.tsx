@@ -20,6 +20,7 @@ import { STRATEGIES, type EventInfo, type Strategy } from "./types";
 import { useBuyer } from "./useBuyer";
 import { useSeatSync, type SeatSyncOptions } from "./useSeatSync";
 import { useServerHealth } from "./useServerHealth";
+import { useWaitingRoom } from "./useWaitingRoom";
 import { useStoredState } from "./useStoredState";
 
 export interface AppProps {
@@ -107,7 +108,18 @@ export function App({ sync, book = bookSeat, session: sessionSource }: AppProps)
     return () => window.removeEventListener("popstate", onPop);
   }, [events]);
 
-  const buyer = useBuyer({ token: session?.token ?? null, store, eventId, strategy, canWrite, report, notify });
+  const room = useWaitingRoom(eventId, session?.token ?? null);
+  const gated = room.gate === "queue" || room.gate === "closed";
+  const buyer = useBuyer({
+    token: session?.token ?? null,
+    store,
+    eventId,
+    strategy,
+    canWrite: canWrite && !gated,
+    admission: room.admissionToken,
+    report,
+    notify,
+  });
 
   // The map model and the categories change with the layout only, never per live change.
   const layout = store.layout;
@@ -304,6 +316,39 @@ export function App({ sync, book = bookSeat, session: sessionSource }: AppProps)
         <ServerBanner health={health} onRetry={() => void retryNow()} />
       </div>
 
+      {room.gate !== "none" && (
+        <div className="px-3 sm:px-6">
+          <div
+            role="status"
+            data-testid="waiting-room"
+            data-gate={room.gate}
+            className="mx-auto mb-1 flex max-w-[1400px] flex-wrap items-center justify-between gap-3 rounded-xl border border-violet-400/40 bg-violet-400/10 px-4 py-3 text-sm text-violet-100"
+          >
+            {room.gate === "admitted" ? (
+              <p>
+                <strong>It is your turn.</strong> You may hold seats
+                {room.visitor?.admittedUntil ? ` until ${new Date(room.visitor.admittedUntil).toLocaleTimeString()}` : ""}.
+              </p>
+            ) : room.gate === "queue" ? (
+              <p>
+                <strong>You are in the queue for this on-sale.</strong>{" "}
+                {room.visitor?.position != null
+                  ? `Position ${room.visitor.position.toLocaleString()}${room.visitor.estimatedWaitS != null ? `, about ${Math.max(1, Math.round(room.visitor.estimatedWaitS / 60))} min` : ""}.`
+                  : "The on-sale has not started yet; places are drawn at the start."}{" "}
+                Keep this page open; the map is shown meanwhile, booking opens when it is your turn.
+              </p>
+            ) : (
+              <>
+                <p>{room.message}</p>
+                <button type="button" className="btn-secondary" onClick={room.rejoin}>
+                  Join the queue again
+                </button>
+              </>
+            )}
+          </div>
+        </div>
+      )}
+
       <main className="mx-auto grid max-w-[1400px] gap-4 px-3 py-3 sm:px-6 lg:grid-cols-[minmax(0,1fr)_360px]">
         <section id="seat-map-region" aria-labelledby="map-title" className="panel min-w-0 p-3 sm:p-4">
           <div className="mb-2 flex flex-wrap items-end justify-between gap-2">
@@ -396,7 +441,7 @@ export function App({ sync, book = bookSeat, session: sessionSource }: AppProps)
 
         <div className="space-y-4">
           <div className="hidden lg:block">
-            <Basket buyer={buyer} store={store} canWrite={canWrite} sessionReady={sessionReady} />
+            <Basket buyer={buyer} store={store} canWrite={canWrite && !gated} sessionReady={sessionReady} pausedWhy={gated ? "Booking opens when it is your turn in the queue." : undefined} />
           </div>
           <MapLegend categories={categories} highlight={highlight} onHighlight={setHighlight} counts={counts} accessible={accessibleKinds} />
           <BestAvailable
@@ -404,7 +449,7 @@ export function App({ sync, book = bookSeat, session: sessionSource }: AppProps)
             categories={categories}
             sections={model?.sections.map((s) => s.name) ?? []}
             areas={areas}
-            canWrite={canWrite}
+            canWrite={canWrite && !gated}
             sessionReady={sessionReady}
           />
           <div id="my-tickets">
@@ -418,7 +463,7 @@ export function App({ sync, book = bookSeat, session: sessionSource }: AppProps)
 
       {/* Phones: the basket sits in a sticky footer under the map. */}
       <div className="fixed inset-x-0 bottom-0 z-30 border-t border-white/15 bg-slate-950/95 px-3 py-2 backdrop-blur lg:hidden" data-testid="basket-footer">
-        <Basket buyer={buyer} store={store} canWrite={canWrite} sessionReady={sessionReady} compact />
+        <Basket buyer={buyer} store={store} canWrite={canWrite && !gated} sessionReady={sessionReady} compact pausedWhy={gated ? "Booking opens when it is your turn in the queue." : undefined} />
       </div>
 
       {demoOpen && (

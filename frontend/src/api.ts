@@ -167,8 +167,13 @@ export async function fetchMyHolds(token: string, signal?: AbortSignal): Promise
 }
 
 /** Hold hand-picked seats; `accessible` is required by the server for wheelchair and companion seats. */
-export const placeHold = (token: string, seatIds: number[], key: string, accessible = false) =>
-  apiRequest<Hold>("POST", "/api/v1/holds", { token, body: accessible ? { seatIds, accessible: true } : { seatIds }, idempotencyKey: key });
+export const placeHold = (token: string, seatIds: number[], key: string, accessible = false, admission: string | null = null) =>
+  apiRequest<Hold>("POST", "/api/v1/holds", {
+    token,
+    body: accessible ? { seatIds, accessible: true } : { seatIds },
+    idempotencyKey: key,
+    headers: admission ? { "Admission-Token": admission } : undefined,
+  });
 
 export interface BestAvailable {
   quantity: number;
@@ -180,8 +185,13 @@ export interface BestAvailable {
 }
 
 /** Let the server pick the best seats (or GA tickets) and hold them. */
-export const holdBestAvailable = (token: string, eventId: number, bestAvailable: BestAvailable, key: string) =>
-  apiRequest<Hold>("POST", "/api/v1/holds", { token, body: { eventId, bestAvailable }, idempotencyKey: key });
+export const holdBestAvailable = (token: string, eventId: number, bestAvailable: BestAvailable, key: string, admission: string | null = null) =>
+  apiRequest<Hold>("POST", "/api/v1/holds", {
+    token,
+    body: { eventId, bestAvailable },
+    idempotencyKey: key,
+    headers: admission ? { "Admission-Token": admission } : undefined,
+  });
 
 export const extendHold = (token: string, holdToken: string, key: string) =>
   apiRequest<Hold>("POST", `/api/v1/holds/${encodeURIComponent(holdToken)}/extend`, { token, body: {}, idempotencyKey: key });

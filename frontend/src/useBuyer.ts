@@ -45,6 +45,8 @@ export interface BuyerOptions {
   eventId: number | null;
   strategy: Strategy;
   canWrite: boolean;
+  /** The waiting room's admission for this event, sent with holds (null when the event is not gated). */
+  admission?: string | null;
   report: (f: ApiFailure) => void;
   notify: (kind: "success" | "error" | "info", title: string, detail?: string) => void;
 }
@@ -70,7 +72,7 @@ function failureText(f: ApiFailure, what: string): string {
   return `${what}: ${f.message}`;
 }
 
-export function useBuyer({ token, store, eventId, strategy, canWrite, report, notify }: BuyerOptions) {
+export function useBuyer({ token, store, eventId, strategy, canWrite, admission = null, report, notify }: BuyerOptions) {
   const [basket, setBasket] = useState<number[]>([]);
   const [phase, setPhase] = useState<CheckoutPhase>("selecting");
   const [hold, setHold] = useState<ActiveHold | null>(null);
@@ -100,8 +102,8 @@ export function useBuyer({ token, store, eventId, strategy, canWrite, report, no
     if (!f || (f.status !== 0 && f.status !== 503)) keys.current.delete(intent);
   };
 
-  const latest = useRef({ basket, phase, hold, token, eventId, strategy, canWrite });
-  latest.current = { basket, phase, hold, token, eventId, strategy, canWrite };
+  const latest = useRef({ basket, phase, hold, token, eventId, strategy, canWrite, admission });
+  latest.current = { basket, phase, hold, token, eventId, strategy, canWrite, admission };
 
   // A new event starts a new basket (a hold, if any, stays on the server until it lapses or is restored).
   useEffect(() => {
@@ -249,7 +251,7 @@ export function useBuyer({ token, store, eventId, strategy, canWrite, report, no
     setPhase("holding");
     const intent = `hold:${[...b].sort((x, y) => x - y).join(",")}`;
     const accessible = b.some((id) => store.seats.get(id)?.accessibility);
-    const answer = await placeHold(t, b, keyFor(intent), accessible);
+    const answer = await placeHold(t, b, keyFor(intent), accessible, latest.current.admission);
     busy.current = false;
     setLastLatencyMs(answer.latencyMs);
     settle(intent, answer.ok ? null : answer);
@@ -301,7 +303,7 @@ export function useBuyer({ token, store, eventId, strategy, canWrite, report, no
       busy.current = true;
       setPhase("holding");
       const intent = `best:${ev}:${JSON.stringify(best)}:${Date.now()}`;
-      const answer = await holdBestAvailable(t, ev, best, keyFor(intent));
+      const answer = await holdBestAvailable(t, ev, best, keyFor(intent), latest.current.admission);
       busy.current = false;
       setLastLatencyMs(answer.latencyMs);
       settle(intent, answer.ok ? null : answer);

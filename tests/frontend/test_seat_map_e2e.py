@@ -54,6 +54,25 @@ ARENA: dict[str, Any] = {
     ],
 }
 ARENA_SEATS = 20_000
+OPEN_AIR: dict[str, Any] = {
+    "slug": "open-air",
+    "name": "Open Air",
+    "venue": "Park",
+    "categories": {"VIP": {"priceCents": 9000}, "STD": {"priceCents": 4500}, "GA": {"priceCents": 2500}},
+    "sections": [
+        {
+            "name": "Stalls",
+            "rows": 8,
+            "columns": 16,
+            "category": "STD",
+            "rowCategories": {"A": "VIP"},
+            "accessible": ["H1", "H2"],
+            "companion": ["H3"],
+            "blocked": {"PRESS": ["A7", "A8", "A9", "A10"]},
+        },
+        {"name": "Lawn", "capacity": 500, "category": "GA"},
+    ],
+}
 
 # Generous limits for a shared 2-core machine; the measured figures are printed.
 FIRST_RENDER_CPU_LIMIT_MS = 1500  # target 500
@@ -73,6 +92,7 @@ class E2E:
     users: dict[str, str]  # page name (alice, bob, ...) -> the anonymous session's user id
     jazz: int
     arena: int
+    open_air: int
 
     def scenario(self, name: str) -> dict[str, Any]:
         s = self.scenarios.get(name)
@@ -179,6 +199,7 @@ def e2e(artifacts: Path, module_servers: ServerFactory) -> E2E:
     )
     jazz = create_event(server, JAZZ)
     arena = create_event(server, ARENA)
+    open_air = create_event(server, OPEN_AIR)
     cmd = [
         "node",
         "e2e/run.mjs",
@@ -190,12 +211,14 @@ def e2e(artifacts: Path, module_servers: ServerFactory) -> E2E:
         str(jazz),
         "--arena",
         str(arena),
+        "--open-air",
+        str(open_air),
     ]
     cmd += ["--chaos-count", str(CHAOS_REQUESTS)]
     report = drive(cmd, server, jazz, out / "e2e.log")
     (out / "e2e-result.json").write_text(json.dumps(report, indent=2))
     seats, bookings = database_state(url)
-    return E2E(report["scenarios"], report["console"], seats, bookings, report["users"], jazz, arena)
+    return E2E(report["scenarios"], report["console"], seats, bookings, report["users"], jazz, arena, open_air)
 
 
 def no_serious_axe(result: dict[str, Any]) -> None:
@@ -307,6 +330,21 @@ def test_engine_demo_chaos_mode_still_has_one_winner(e2e: E2E) -> None:
     run = chaos["run"]
     assert run["winners"] == 1 and run["conflicts"] == CHAOS_REQUESTS - 1 and run["errors"] == 0, run
     assert e2e.confirmed(1, run["seat"]) == [run["winner"]]
+
+
+def test_inventory_blocked_accessible_ga_and_best_available(e2e: E2E) -> None:
+    inv = e2e.scenario("inventory")
+    assert inv["blocked"] == "blocked" and inv["wheelchair"] == "available"
+    for entry in ("Not for sale", "Wheelchair space", "Companion seat"):
+        assert entry in inv["legend"]
+    assert len(inv["bestLines"]) == 3
+    assert len(inv["gaLines"]) == 2 and all("Lawn · General admission" in line for line in inv["gaLines"])
+    ines = e2e.users["ines"]
+    mine = [(n, st) for e, n, u, st in e2e.bookings if e == e2e.open_air and u == ines]
+    assert len(mine) == 5 and all(st == "CONFIRMED" for _, st in mine)
+    # Best available never picked a blocked or accessible seat.
+    assert not {n for n, _ in mine} & {f"Stalls-{s}" for s in ("A7", "A8", "A9", "A10", "H1", "H2", "H3")}
+    no_serious_axe(inv["axe"])
 
 
 def test_a_first_load_during_a_503_shows_a_page_and_recovers(e2e: E2E) -> None:

@@ -11,6 +11,8 @@ interface Props {
   sessionReady: boolean;
   /** Compact footer on phones. */
   compact?: boolean;
+  /** Why writing is off, when it is not the server (the waiting room). */
+  pausedWhy?: string;
 }
 
 const MSG_STYLE = {
@@ -19,13 +21,13 @@ const MSG_STYLE = {
   error: "border-rose-400/50 bg-rose-500/10 text-rose-100",
 } as const;
 
-export function Basket({ buyer, store, canWrite, sessionReady, compact = false }: Props) {
+export function Basket({ buyer, store, canWrite, sessionReady, compact = false, pausedWhy }: Props) {
   const titleId = useId();
   const lines = basketLines(buyer.basket, { get: (id: number) => store.seats.get(id) ?? buyer.holdSeats.get(id) });
   const total = basketTotal(lines);
   const held = buyer.phase === "held" || buyer.phase === "confirming";
   const busy = buyer.phase === "holding" || buyer.phase === "confirming";
-  const disabledWhy = !canWrite ? "Booking is paused until the server is back." : !sessionReady ? "Getting a session…" : null;
+  const disabledWhy = !canWrite ? (pausedWhy ?? "Booking is paused until the server is back.") : !sessionReady ? "Getting a session…" : null;
   const urgent = buyer.secondsLeft !== null && buyer.secondsLeft <= 60;
 
   return (
