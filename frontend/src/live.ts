@@ -8,6 +8,9 @@ import type { SeatEvent } from "./types";
 
 export const SEATS_TOPIC = "/topic/seats";
 
+/** The topic of one event's seat changes (event 1 is also published on `/topic/seats`). */
+export const eventTopic = (eventId: number) => `/topic/events/${eventId}/seats`;
+
 export type LinkStatus = "connecting" | "live" | "reconnecting";
 
 export interface LiveHandlers {
@@ -19,6 +22,8 @@ export interface LiveHandlers {
 
 export interface LiveOptions {
   brokerURL: string;
+  /** Defaults to the default event's `/topic/seats`. */
+  topic?: string;
   /** Tests pass a Node WebSocket implementation here. */
   webSocketFactory?: () => WebSocket;
   reconnectDelayMs?: number;
@@ -34,13 +39,18 @@ export function defaultBrokerURL(loc: Location = window.location): string {
 
 export interface LiveLink {
   stop: () => Promise<void>;
+  /** Skip the backoff and connect now (the server is known to be back). */
+  reconnectNow: () => void;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveLink {
-  const base = options.reconnectDelayMs ?? 1000;
-  const cap = options.maxReconnectDelayMs ?? 15_000;
+  // A short cap: the page must be live again within about two seconds of the server coming back. The
+  // random extra wait below spreads the reconnects of many pages, and the health probe (useServerHealth)
+  // calls reconnectNow() the moment the server answers again.
+  const base = options.reconnectDelayMs ?? 500;
+  const cap = options.maxReconnectDelayMs ?? 1500;
   let failedAttempts = 0;
   const client = new Client({
     brokerURL: options.webSocketFactory ? undefined : options.brokerURL,
@@ -63,7 +73,7 @@ export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveL
 
   client.onConnect = () => {
     failedAttempts = 0;
-    client.subscribe(SEATS_TOPIC, (message: IMessage) => {
+    client.subscribe(options.topic ?? SEATS_TOPIC, (message: IMessage) => {
       const event = parseSeatEvent(message.body);
       if (event) handlers.onEvent(event);
     });
@@ -80,5 +90,17 @@ export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveL
 
   handlers.onStatus("connecting");
   client.activate();
-  return { stop: () => client.deactivate() };
+  let restarting = false;
+  return {
+    stop: () => client.deactivate(),
+    reconnectNow: () => {
+      if (client.connected || restarting) return;
+      restarting = true;
+      failedAttempts = 0;
+      void client.deactivate().then(() => {
+        restarting = false;
+        client.activate();
+      });
+    },
+  };
 }

@@ -1,26 +1,23 @@
 import { describe, expect, it } from "vitest";
-import {
-  MAX_BUFFERED_EVENTS,
-  countSeats,
-  initialSeatState,
-  parseSeatEvent,
-  seatReducer,
-  type SeatAction,
-  type SeatState,
-} from "./seatStore";
+import { MAX_BUFFERED_EVENTS, SeatStore, countSeats, parseSeatEvent, type SeatAction } from "./seatStore";
+import { toSeat } from "./seatStore";
 import { bookedEvent, makeInventory, seatOf } from "./test/fixtures";
 import type { Inventory } from "./types";
 
-const run = (actions: SeatAction[], from: SeatState = initialSeatState): SeatState => actions.reduce(seatReducer, from);
+function run(actions: SeatAction[], from: SeatStore = new SeatStore()): SeatStore {
+  for (const action of actions) from.apply(action);
+  return from;
+}
+const seatReducer = (state: SeatStore, action: SeatAction): SeatStore => run([action], state);
 
-function liveAt(inventory: Inventory): SeatState {
+function liveAt(inventory: Inventory): SeatStore {
   return run([
     { type: "resync", generation: 1 },
     { type: "snapshot", generation: 1, inventory },
   ]);
 }
 
-describe("seatReducer", () => {
+describe("SeatStore", () => {
   const inv = makeInventory([{ name: "Main", rows: 2, columns: 3 }], 10);
   const a1 = seatOf(inv, "A1");
   const a2 = seatOf(inv, "A2");
@@ -38,11 +35,18 @@ describe("seatReducer", () => {
     expect(state.seats.get(b3.seatId)?.status).toBe("BOOKED");
   });
 
-  it("keeps untouched seat objects identical across an event", () => {
+  it("touches only the changed seat and reports just its id (O(changed), no copy of the map)", () => {
     const state = liveAt(inv);
-    const next = seatReducer(state, { type: "event", event: bookedEvent(a1, 11) });
-    expect(next.seats.get(a2.seatId)).toBe(state.seats.get(a2.seatId));
-    expect(next.seats.get(a1.seatId)).not.toBe(state.seats.get(a1.seatId));
+    const seats = state.seats;
+    const before = state.seats.get(a2.seatId);
+    const seen: number[][] = [];
+    state.subscribe((c) => seen.push(c.ids));
+    const changes = state.apply({ type: "event", event: bookedEvent(a1, 11) });
+    expect(changes).toEqual({ all: false, ids: [a1.seatId], meta: true });
+    expect(seen).toEqual([[a1.seatId]]);
+    expect(state.seats).toBe(seats);
+    expect(state.seats.get(a2.seatId)).toBe(before);
+    expect(state.seatCounts()).toEqual({ total: 6, available: 5, booked: 1, other: {} });
   });
 
   it("buffers events that arrive while the snapshot loads, then replays those after it", () => {
@@ -109,7 +113,7 @@ describe("seatReducer", () => {
     // The seat was not changed from a message after a hole.
     expect(state.seats.get(a1.seatId)?.status).toBe("AVAILABLE");
     // Further events are dropped until the resync starts.
-    expect(seatReducer(state, { type: "event", event: bookedEvent(a1, 11) })).toBe(state);
+    expect(state.apply({ type: "event", event: bookedEvent(a1, 11) })).toEqual({ all: false, ids: [], meta: false });
   });
 
   it("goes stale when the buffered events after the snapshot have a hole", () => {
@@ -126,8 +130,9 @@ describe("seatReducer", () => {
   it("ignores duplicates and versions older than the one it holds", () => {
     let state = liveAt(inv);
     state = seatReducer(state, { type: "event", event: bookedEvent(a1, 11, "ann", 5) });
-    const dup = seatReducer(state, { type: "event", event: bookedEvent(a1, 11, "ann", 5) });
-    expect(dup).toBe(state);
+    const rev = state.revision;
+    expect(state.apply({ type: "event", event: bookedEvent(a1, 11, "ann", 5) }).ids).toEqual([]);
+    expect(state.revision).toBe(rev);
     const older = seatReducer(state, { type: "event", event: { ...bookedEvent(a2, 12, "x", 1), seatId: a1.seatId, version: 4 } });
     expect(older.sequence).toBe(12);
     expect(older.seats.get(a1.seatId)?.bookedAt).toBe("ann");
@@ -143,20 +148,18 @@ describe("seatReducer", () => {
 
   it("keeps unchanged seats and layout identical across a resnapshot", () => {
     const first = liveAt(inv);
+    const layout = first.layout;
+    const a2Before = first.seats.get(a2.seatId);
     const later = structuredClone(inv);
     later.sequence = 11;
-    later.seats[0] = { ...bookedEvent(a1, 11, "zed") };
-    const again = run(
-      [
-        { type: "resync", generation: 2 },
-        { type: "snapshot", generation: 2, inventory: later },
-      ],
-      first,
-    );
-    expect(again.layout).toBe(first.layout);
-    expect(again.seats.get(a2.seatId)).toBe(first.seats.get(a2.seatId));
-    expect(again.seats.get(a1.seatId)).not.toBe(first.seats.get(a1.seatId));
-    expect(again.seats.get(a1.seatId)?.bookedAt).toBe("zed");
+    later.seats[0] = toSeat(bookedEvent(a1, 11, "zed"));
+    first.apply({ type: "resync", generation: 2 });
+    const changes = first.apply({ type: "snapshot", generation: 2, inventory: later });
+    expect(changes.all).toBe(false);
+    expect(changes.ids).toEqual([a1.seatId]);
+    expect(first.layout).toBe(layout);
+    expect(first.seats.get(a2.seatId)).toBe(a2Before);
+    expect(first.seats.get(a1.seatId)?.bookedAt).toBe("zed");
   });
 
   it("ignores a snapshot from an older request", () => {
@@ -173,7 +176,7 @@ describe("seatReducer", () => {
   });
 
   it("resnapshots instead of buffering without bound", () => {
-    let state = seatReducer(initialSeatState, { type: "resync", generation: 1 });
+    let state = seatReducer(new SeatStore(), { type: "resync", generation: 1 });
     for (let i = 0; i <= MAX_BUFFERED_EVENTS; i++) {
       state = seatReducer(state, { type: "event", event: bookedEvent(a1, 11 + i) });
     }
@@ -197,14 +200,14 @@ describe("seatReducer", () => {
     expect(mine.seats.get(a1.seatId)?.bookedAt).toBe("me");
     expect(mine.seats.get(a1.seatId)).not.toHaveProperty("bookingId");
     // The event for the same change then only advances the sequence.
-    const echoed = seatReducer(mine, { type: "event", event: bookedEvent(a1, 11, "me") });
-    expect(echoed.sequence).toBe(11);
-    expect(echoed.seats).toBe(mine.seats);
+    const echoed = mine.apply({ type: "event", event: bookedEvent(a1, 11, "me") });
+    expect(mine.sequence).toBe(11);
+    expect(echoed.ids).toEqual([]);
   });
 
   it("applies a batch exactly as the same events one by one, stopping at a gap", () => {
     const events = [bookedEvent(a1, 11, "p"), bookedEvent(a2, 12, "q"), bookedEvent(b3, 14, "r")];
-    const batched = seatReducer(liveAt(inv), { type: "events", events });
+    const batched = seatReducer(liveAt(inv), { type: "events", events: events.map((e) => ({ ...e })) });
     const single = run(events.map((event) => ({ type: "event", event }) as SeatAction), liveAt(inv));
     expect(batched.phase).toBe("stale");
     expect(batched.staleReason).toBe(single.staleReason);
@@ -229,7 +232,7 @@ describe("countSeats", () => {
     seats.set(s1!.seatId, { ...s1!, status: "BOOKED" });
     seats.set(s2!.seatId, { ...s2!, status: "HELD" });
     seats.set(s3!.seatId, { ...s3!, status: "REFUNDED" });
-    expect(countSeats(seats)).toEqual({ total: 4, available: 1, booked: 1, other: { HELD: 1, REFUNDED: 1 } });
+    expect(countSeats(seats.values())).toEqual({ total: 4, available: 1, booked: 1, other: { HELD: 1, REFUNDED: 1 } });
   });
 });
 

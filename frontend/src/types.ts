@@ -24,6 +24,15 @@ export type Booking = Schemas["BookingOut"];
 export type Session = Schemas["SessionOut"];
 export type MyBookings = Schemas["MyBookingsOut"];
 export type ApiErrorBody = Schemas["ErrorOut"];
+export type BookingRecord = Schemas["BookingRecordOut"];
+export type BookingsResult = Schemas["BookingsOut"];
+export type Cancellation = Schemas["CancellationOut"];
+export type EventInfo = Schemas["EventOut"];
+export type EventList = Schemas["EventListOut"];
+export type EventInventory = Schemas["EventInventoryOut"];
+export type Hold = Schemas["HoldOut"];
+export type MyHolds = Schemas["MyHoldsOut"];
+export type Area = Schemas["AreaOut"];
 
 /**
  * Hand-written (STOMP, not in the OpenAPI document): one `/topic/seats` message, the seat as it is
@@ -37,4 +46,6 @@ export interface SeatEvent extends Seat {
    * Absent from servers that predate per-event topics.
    */
   prevSequence?: number;
+  /** A general-admission ticket's change carries its area's public count (null for reserved seats). */
+  areaAvailable?: number | null;
 }

@@ -33,7 +33,7 @@ export class FakeServer {
   fetchInventory = async (): Promise<Inventory> => {
     this.snapshots += 1;
     await new Promise((r) => setTimeout(r, 1));
-    return structuredClone({ layout: this.layout, sequence: this.sequence, seats: [...this.seats.values()] });
+    return structuredClone({ layout: this.layout, sequence: this.sequence, seats: [...this.seats.values()], areas: [] });
   };
 
   /** Change a seat as another client would, publishing the event unless told to drop it. */

@@ -43,6 +43,10 @@ export function makeInventory(sections: SectionSpec[] = [{ name: "Main", rows: 3
           eventId: 1,
           category: null,
           priceCents: null,
+          kind: "SEAT",
+          accessibility: null,
+          channel: null,
+          blocked: false,
         });
       }
     }
@@ -53,6 +57,8 @@ export function makeInventory(sections: SectionSpec[] = [{ name: "Main", rows: 3
         name: s.name,
         rows: Array.from({ length: s.rows }, (_, i) => rowLabel(i + 1)),
         columns: s.columns,
+        kind: "SEATED",
+        capacity: null,
       })),
       rows: Math.max(...sections.map((s) => s.rows)),
       columns: Math.max(...sections.map((s) => s.columns)),
@@ -60,6 +66,7 @@ export function makeInventory(sections: SectionSpec[] = [{ name: "Main", rows: 3
     },
     sequence,
     seats,
+    areas: [],
   };
 }
 
