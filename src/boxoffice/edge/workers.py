@@ -36,6 +36,8 @@ def _directory() -> Path | None:
 
 
 def _alive(pid: int) -> bool:
+    # Not shared with observability.multiprocess: importing it loads prometheus_client, which must
+    # not happen before serve has set up the metrics directory.
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
