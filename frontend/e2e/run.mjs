@@ -8,6 +8,8 @@
  *
  * --jazz: a priced event of two sections (Stalls 10x20 with VIP rows A-B, Balcony 4x16);
  * --arena: a 20,000-seat event in several sections (the performance targets).
+ * --gated: an event whose waiting room is enabled with `maxActive` 1 (the waiting scenario); --only: run just
+ * these scenarios (comma-separated).
  * The outage scenario needs the driver: this script prints `PAUSE stop` and waits for a line on stdin once the
  * server is down, then `PAUSE start` and waits again once it is back (the answer names a seat booked meanwhile).
  *
@@ -35,6 +37,8 @@ const { values: args } = parseArgs({
     "open-air": { type: "string" },
     chromium: { type: "string", default: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium" },
     "chaos-count": { type: "string", default: "50" },
+    gated: { type: "string" },
+    only: { type: "string" },
   },
 });
 if (!args.base || !args.jazz || !args.arena) throw new Error("--base, --jazz and --arena are required");
@@ -44,6 +48,8 @@ const JAZZ = Number(args.jazz);
 const ARENA = Number(args.arena);
 const OPEN_AIR = args["open-air"] ? Number(args["open-air"]) : null;
 const CHAOS_N = Number(args["chaos-count"]);
+const GATED = args.gated ? Number(args.gated) : null;
+const ONLY = args.only ? new Set(args.only.split(",")) : null;
 const WATCHDOG_MS = 420_000;
 
 const log = (...a) => console.error("[e2e]", ...a);
@@ -120,6 +126,7 @@ async function axe(page, name) {
 }
 
 async function scenario(name, fn) {
+  if (ONLY && !ONLY.has(name)) return;
   const started = Date.now();
   try {
     result.scenarios[name] = { ok: true, ...(await fn()), ms: Date.now() - started };
@@ -141,8 +148,8 @@ async function apiPost(path, body, headers = {}) {
 const seatIdOf = (page, n) => page.evaluate((n) => window.__boxoffice.seat(n)?.seatId, n);
 
 const jazzPath = `/?event=${JAZZ}`;
-const alice = await openPage("alice", jazzPath);
-const bob = await openPage("bob", jazzPath);
+const alice = ONLY ? null : await openPage("alice", jazzPath); // --only: the pages of the scenarios asked for
+const bob = ONLY ? null : await openPage("bob", jazzPath);
 
 await scenario("load", async () => {
   const page = alice.page;
@@ -568,6 +575,71 @@ await scenario("outage", async () => {
   await kindIs(page, "Stalls-F1", "available");
   await shot(page, "server-back.png");
   return { banner, holdDisabled, statusDuringOutage: status, seat, liveMs, holdEnabled };
+});
+
+await scenario("waiting", async () => {
+  // A gated on-sale with room for one buyer at a time: a walk-in visitor holds the only admission, so the page
+  // waits in the queue (map shown, booking closed); when the walk-in leaves, the page is admitted and holds a
+  // seat with its Admission-Token. Without the token the same session cannot hold.
+  if (GATED === null) return { skipped: "no --gated event" };
+  const base = `/api/v1/events/${GATED}/waiting-room`;
+  const walkIn = (await apiPost("/api/v1/sessions", {})).body;
+  const walkInAuth = { Authorization: `Bearer ${walkIn.token}` };
+  const walkInJoin = await apiPost(`${base}/join`, {}, walkInAuth);
+  let walkInState = walkInJoin.body?.state;
+  for (let i = 0; i < 600 && walkInState !== "ADMITTED"; i++) {
+    const r = await fetch(`${BASE}${base}/me`, { headers: walkInAuth, signal: AbortSignal.timeout(30_000) });
+    walkInState = (await r.json()).state;
+    if (walkInState !== "ADMITTED") await new Promise((resolve) => setTimeout(resolve, 100)); // poll interval
+  }
+  if (walkInState !== "ADMITTED") throw new Error(`the walk-in was never admitted (${walkInState})`);
+
+  const { page, context, userId } = await openPage("wanda", `/?event=${GATED}`);
+  const gate = (state) => page.waitForSelector(`[data-testid="waiting-room"][data-gate="${state}"]`, { timeout: 60_000 });
+  await gate("queue");
+  await page.waitForFunction(() => document.querySelector('[data-testid="waiting-room"]')?.textContent?.includes("Position"), null, { timeout: 60_000 });
+  const waitingText = await text(page, "waiting-room");
+  const n = (await page.evaluate(() => window.__boxoffice.availableSeats(1)))[0];
+  await clickSeat(page, n);
+  await kindIs(page, n, "selected");
+  const holdDisabledWhileWaiting = await visible(page, "hold-button").isDisabled();
+  const pausedText = (await page.getByText("Booking opens when it is your turn in the queue.", { exact: true }).first().textContent()) ?? "";
+  const bestHoldDisabledWhileWaiting = await visible(page, "best-hold").isDisabled();
+  await shot(page, "waiting.png");
+
+  const left = await apiPost(`${base}/leave`, {}, walkInAuth);
+  await gate("admitted");
+  await page.waitForFunction(() => {
+    const b = [...document.querySelectorAll('[data-testid="hold-button"]')].find((e) => e.offsetParent !== null);
+    return b && !b.disabled;
+  }, null, { timeout: 60_000 });
+  const admittedText = await text(page, "waiting-room");
+  const holdAnswer = page.waitForResponse((r) => r.url().endsWith("/api/v1/holds") && r.request().method() === "POST", { timeout: 60_000 });
+  await visible(page, "hold-button").click();
+  const response = await holdAnswer;
+  const holdHeaders = await response.request().allHeaders();
+  await kindIs(page, n, "myhold", 30_000);
+  const seatId = await seatIdOf(page, n);
+  await shot(page, "admitted.png");
+
+  // The same session, another seat, no Admission-Token: refused.
+  const other = (await page.evaluate(() => window.__boxoffice.availableSeats(1)))[0];
+  const otherId = await seatIdOf(page, other);
+  const without = await page.evaluate(async (seatIds) => {
+    const token = JSON.parse(localStorage.getItem("boxoffice.session")).token;
+    const r = await fetch("/api/v1/holds", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ seatIds }),
+    });
+    return { status: r.status, body: await r.json().catch(() => null) };
+  }, [otherId]);
+  await context.close();
+  return {
+    walkIn: walkIn.userId, walkInJoin: walkInJoin.status, leave: left.status, user: userId, waitingText, holdDisabledWhileWaiting,
+    bestHoldDisabledWhileWaiting, pausedText, admittedText, seat: n, seatId, hold: { status: response.status(), admissionToken: Boolean(holdHeaders["admission-token"]) },
+    withoutToken: { status: without.status, error: without.body?.error, seatId: otherId },
+  };
 });
 
 await scenario("final", async () => {

@@ -21,6 +21,7 @@ import psycopg
 import pytest
 
 from tests.support import ServerFactory, ServerProcess
+from tests.waitroom import WAITROOM, iso, soon
 
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
@@ -371,3 +372,46 @@ def test_every_page_ends_equal_to_the_database(e2e: E2E) -> None:
     # One confirmed booking per seat across everything the run did.
     confirmed = [(e, n) for e, n, _, st in e2e.bookings if st == "CONFIRMED"]
     assert len(confirmed) == len(set(confirmed))
+
+
+def test_waiting_page_then_admitted_to_the_map_holds_with_the_admission_token(
+    artifacts: Path, server_factory: ServerFactory
+) -> None:
+    """A gated on-sale for one buyer at a time: the page waits behind a walk-in, then is admitted and holds."""
+    prerequisites()
+    out = artifacts / "frontend"
+    out.mkdir(exist_ok=True)
+    url = server_factory.database("bo_fe_wait")
+    server = server_factory(
+        database_url=url, log="waiting", settings=WAITROOM, admin_token=ADMIN_TOKEN, seed_rows=2, seed_cols=5
+    )
+    gated = create_event(server, JAZZ)
+    body = {"enabled": True, "startsAt": iso(soon(-1)), "maxActive": 1, "perMinute": 60_000, "adaptive": False}
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    r = httpx.put(f"{server.base_url}/api/v1/admin/events/{gated}/waiting-room", json=body, headers=headers, timeout=30)
+    assert r.status_code == 200, r.text
+    cmd = ["node", "e2e/run.mjs", "--base", server.base_url, "--out", str(out), "--only", "waiting"]
+    cmd += ["--jazz", str(gated), "--arena", str(gated), "--gated", str(gated)]
+    done = subprocess.run(cmd, cwd=FRONTEND, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    (out / "e2e-waiting.log").write_text(done.stderr)
+    assert done.returncode == 0, f"e2e/run.mjs exited {done.returncode}:\n{done.stderr[-4000:]}"
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    (out / "e2e-waiting-result.json").write_text(json.dumps(report, indent=2))
+    waiting = report["scenarios"].get("waiting")
+    assert waiting is not None and waiting["ok"], f"the waiting scenario failed in the browser:\n{waiting}"
+    assert waiting["walkInJoin"] == 201 and waiting["leave"] == 200
+    # Waiting: a position, booking closed (the seat can be picked, the hold button is disabled).
+    assert "in the queue" in waiting["waitingText"] and "Position 1" in waiting["waitingText"], waiting
+    assert waiting["holdDisabledWhileWaiting"] and waiting["bestHoldDisabledWhileWaiting"]
+    assert waiting["pausedText"] == "Booking opens when it is your turn in the queue."
+    # Admitted: the hold went out with the Admission-Token and was placed.
+    assert "It is your turn" in waiting["admittedText"]
+    assert waiting["hold"] == {"status": 201, "admissionToken": True}
+    # The same session without the token: refused, nothing written.
+    assert waiting["withoutToken"]["status"] == 401 and waiting["withoutToken"]["error"] == "ADMISSION_REQUIRED"
+    with psycopg.connect(url) as conn:
+        held = conn.execute("SELECT id, status, held_by FROM seats WHERE event_id = %s AND status <> 'AVAILABLE'", (gated,))
+        assert [(i, st, by) for i, st, by in held] == [(waiting["seatId"], "HELD", waiting["user"])]
+        holds = conn.execute("SELECT user_id, seat_ids, state FROM holds").fetchall()
+        assert [(u, list(ids), st) for u, ids, st in holds] == [(waiting["user"], [waiting["seatId"]], "ACTIVE")]
+    assert report["console"] == [] or all("401" in m for m in report["console"]), report["console"]
