@@ -410,7 +410,8 @@ def test_waiting_page_then_admitted_to_the_map_holds_with_the_admission_token(
     # The same session without the token: refused, nothing written.
     assert waiting["withoutToken"]["status"] == 401 and waiting["withoutToken"]["error"] == "ADMISSION_REQUIRED"
     with psycopg.connect(url) as conn:
-        held = conn.execute("SELECT id, status, held_by FROM seats WHERE event_id = %s AND status <> 'AVAILABLE'", (gated,))
+        taken = "SELECT id, status, held_by FROM seats WHERE event_id = %s AND status <> 'AVAILABLE'"
+        held = conn.execute(taken, (gated,))
         assert [(i, st, by) for i, st, by in held] == [(waiting["seatId"], "HELD", waiting["user"])]
         holds = conn.execute("SELECT user_id, seat_ids, state FROM holds").fetchall()
         assert [(u, list(ids), st) for u, ids, st in holds] == [(waiting["user"], [waiting["seatId"]], "ACTIVE")]
