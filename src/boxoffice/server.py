@@ -164,7 +164,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         # The waiting room's step and cache refresh get two connections of their own (lazy: opened on use).
         room_settings = settings.model_copy(update={"db_pool_min": 1, "db_pool_max": 2})
-        room_db = Database(await create_pool(room_settings, url, lazy=True), settings.db_acquire_timeout_s, 2)
+        room_pool = await create_pool(room_settings, url, lazy=True, application_name="boxoffice-waitroom")
+        room_db = Database(room_pool, settings.db_acquire_timeout_s, 2)
         waitroom = _waiting_room(settings, db, room_db, tokens)
         app.state.api = Api(
             settings=settings,

@@ -47,13 +47,14 @@ Callback = Callable[[], None]
 IsolationLevel = Literal["read_committed", "repeatable_read", "serializable"]
 
 
-async def create_pool(settings: Settings, url: str, *, lazy: bool = False) -> Pool:
+async def create_pool(settings: Settings, url: str, *, lazy: bool = False, application_name: str = "boxoffice") -> Pool:
     """Open a pool whose sessions cannot hold locks or idle transactions forever.
 
     `lazy` opens no connection up front (min size 0): for starting while the database is down.
+    `application_name` tells the pools apart in `pg_stat_activity` (and in the relay's hole log).
     """
     server_settings = {
-        "application_name": "boxoffice",
+        "application_name": application_name,
         "lock_timeout": str(settings.db_lock_timeout_ms),
         "statement_timeout": str(settings.db_statement_timeout_ms),
         "idle_in_transaction_session_timeout": str(settings.db_idle_in_tx_timeout_ms),
