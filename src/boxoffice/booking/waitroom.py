@@ -403,6 +403,8 @@ class WaitingRoom:
     async def tick(self) -> None:
         await self.refresh()
         requests, unavailable, p99 = self.window.drain()
+        if not self._gated:
+            return  # nothing to pace: no health sample is written while no on-sale is gated
         saturation = self._saturation()
         local = Health(requests, unavailable, p99, saturation)
         self.poll_scale = next_poll_scale(self.poll_scale, self.aimd.degraded(local) is not None)
