@@ -295,7 +295,7 @@ class Stack:
             "haproxy", ["haproxy", "-db", "-f", str(self.root / "haproxy.cfg")], self.root / "haproxy.log"
         ).start()
         wait_for("the primary through HAProxy", lambda: self._pg_ready(self.ports["pg_primary"]))
-        self._psql(self.ports["pg_primary"], f'CREATE DATABASE "{DATABASE}"')
+        wait_for("the application database", self._create_database)
         if with_apps:
             for i in range(self.apps):
                 self.start_app(i)
@@ -511,6 +511,20 @@ class Stack:
             return self._psql(port, "SELECT pg_is_in_recovery()") == "f"
         except subprocess.SubprocessError:
             return False
+
+    def _create_database(self) -> bool:
+        """One attempt; False to try again. Right after bootstrap a session of Patroni's (or the
+        standby's base backup) can still be on template1, which refuses CREATE DATABASE for a moment."""
+        try:
+            self._psql(self.ports["pg_primary"], f'CREATE DATABASE "{DATABASE}"')
+        except subprocess.CalledProcessError as exc:
+            if "already exists" in (exc.stderr or ""):
+                return True
+            print(f"localstack: CREATE DATABASE refused, retrying: {(exc.stderr or '').strip()}", file=sys.stderr)
+            return False
+        except subprocess.SubprocessError:
+            return False
+        return True
 
     def _psql(self, port: int, sql: str) -> str:
         out = subprocess.run(
