@@ -59,6 +59,35 @@ async def test_lean_route_answers_bad_input_like_the_fastapi_route(
     assert len(a.headers["x-request-id"]) == 32, "the lean route runs inside the request-id layer"
 
 
+ROOM_CASES = [
+    # (method, path, body, headers): refused before the waiting room needs its services.
+    ("GET", "/api/v1/events/abc/waiting-room/me", b"", {}),
+    ("GET", "/api/v1/events/0/waiting-room/me", b"", {}),
+    ("GET", "/api/v1/events/2147483648/waiting-room/me", b"", {}),
+    ("GET", "/api/v1/events/\u0661/waiting-room/me", b"", {}),
+    ("POST", "/api/v1/events/5/waiting-room/me", b"", {}),
+    ("GET", "/api/v1/events/5/waiting-room/join", b"", {}),
+    ("POST", "/api/v1/events/5/waiting-room/join", b"{}", {"content-type": "text/plain"}),
+    ("POST", "/api/v1/events/5/waiting-room/join", b"{", JSON),
+    ("POST", "/api/v1/events/5/waiting-room/join", b'{"challenge": 5}', JSON),
+    ("POST", "/api/v1/events/5/waiting-room/join", b'{"surprise": 1}', JSON),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "headers"), ROOM_CASES)
+async def test_lean_waiting_room_routes_answer_like_the_fastapi_routes(
+    ready_app: FastAPI, method: str, path: str, body: bytes, headers: dict[str, str]
+) -> None:
+    """Joining and polling take the lean way too: bad ids, methods, media types and bodies get the
+    FastAPI routes' answers."""
+    async with asgi_client(ready_app) as lean, asgi_client(partial(FastAPI.__call__, ready_app)) as fastapi:
+        a = await lean.request(method, path, content=body, headers=headers)
+        b = await fastapi.request(method, path, content=body, headers=headers)
+    assert a.status_code == b.status_code and a.status_code in (400, 401, 404, 405, 415, 422), a.text
+    assert a.json().get("error") == b.json().get("error")
+    assert a.json().get("message") == b.json().get("message")
+
+
 async def test_lean_route_is_gated_until_the_worker_has_started() -> None:
     app = create_app(Settings(database_url="postgresql://unused"))
     async with asgi_client(app) as client:

@@ -9,6 +9,7 @@ from datetime import datetime
 from boxoffice.bench.env import PrivatePostgres
 from boxoffice.booking.admission import solve
 from tests.helpers import assert_consistent, eventually, rows, until
+from tests.observability.helpers import parse, value
 from tests.shared import client_for
 from tests.support import ServerFactory
 from tests.waitroom import WAITROOM, admitted, book, gate, join, me, new_event, session
@@ -80,6 +81,7 @@ async def test_queue_store_restarted_mid_sale_fails_closed_and_keeps_the_queue(s
             token = await admitted(c, event_id, buyer)
             before = rows(pg.url, "SELECT user_id, state, rank FROM waitroom_visitors ORDER BY id")
 
+            waiting = visitors[states.index("WAITING")]
             await asyncio.to_thread(pg.stop)
             # Down: joining and polling answer 503 WAITING_ROOM_UNAVAILABLE; no write of the gated
             # event goes through without an admission (gating stays on), and none at all commits.
@@ -87,8 +89,17 @@ async def test_queue_store_restarted_mid_sale_fails_closed_and_keeps_the_queue(s
             r = await join(c, event_id, late)
             assert r.status_code == 503 and r.json()["error"] == "WAITING_ROOM_UNAVAILABLE", r.text
             assert "retry-after" in r.headers
-            polled = await c.get(f"/api/v1/events/{event_id}/waiting-room/me", headers=visitors[0])
-            assert polled.status_code == 503 and polled.json()["error"] == "WAITING_ROOM_UNAVAILABLE"
+            seen: set[str] = set()
+
+            async def poll_refused() -> bool:
+                # A waiting visitor's poll may be answered from memory (still WAITING, nobody let in)
+                # until the instance's next tick finds the store gone; then 503 like everything else.
+                polled = await c.get(f"/api/v1/events/{event_id}/waiting-room/me", headers=waiting)
+                seen.add(polled.json().get("state") or polled.json()["error"])
+                return polled.status_code == 503
+
+            await eventually(poll_refused, what="polls refused while the store is down")
+            assert seen <= {"WAITING", "WAITING_ROOM_UNAVAILABLE"}, seen
             gateless = await book(c, seats[:1], late, None)
             assert gateless.status_code == 401 and gateless.json()["error"] == "ADMISSION_REQUIRED"
             with_token = await book(c, seats[:1], buyer, token)
@@ -185,3 +196,39 @@ async def test_an_unfetched_admission_goes_back_in_line_at_its_rank(server_facto
         assert rows(db, "SELECT user_id, rank FROM waitroom_visitors ORDER BY rank") == ranks
         ended = (await c.get("/actuator/prometheus")).text
         assert 'waitroom_ended_total{reason="missed"}' in ended
+
+
+async def test_polls_answered_from_memory_keep_the_place_and_follow_the_store(server_factory: ServerFactory) -> None:
+    """A waiting visitor's polls cost no round trip, yet its presence is written (it is not
+    dropped after `holdS`), its admission is seen, and leaving through another instance ends it."""
+    db = server_factory.database("bo_wr_memory")
+    a = server_factory(database_url=db, log="a", settings=WAITROOM, seed_rows=1, seed_cols=5)
+    b = server_factory(database_url=db, log="b", settings=WAITROOM, seed_rows=1, seed_cols=5)
+    async with client_for(a) as ca, client_for(b) as cb:
+        event_id, _ = await new_event(ca)
+        await gate(ca, event_id, maxActive=1, perMinute=60_000, holdS=10)
+        first, second, third = [await session(ca) for _ in range(3)]
+        for v in (first, second, third):
+            assert (await join(ca, event_id, v)).status_code == 201
+        await admitted(ca, event_id, first)
+        # Longer than holdS: the second and third stay in line only if their presence is written.
+        started = asyncio.get_running_loop().time()
+        while asyncio.get_running_loop().time() - started < 13:
+            for v in (second, third):
+                assert (await me(ca, event_id, v))["state"] == "WAITING"
+            await asyncio.sleep(0.5)
+        samples = parse((await ca.get("/actuator/prometheus")).text)
+        assert value(samples, "waitroom_polls_total", answer="memory") > 20, samples
+        kept = rows(db, "SELECT state FROM waitroom_visitors WHERE event_id = %s ORDER BY rank", event_id)
+        assert [r["state"] for r in kept] == ["ADMITTED", "WAITING", "WAITING"]
+        # The first leaves: the second is admitted, and instance a (answering it from memory) sees it.
+        await cb.post(f"/api/v1/events/{event_id}/waiting-room/leave", headers=first)
+        await admitted(ca, event_id, second)
+        # The third leaves through b: a stops answering it from memory within a tick.
+        await cb.post(f"/api/v1/events/{event_id}/waiting-room/leave", headers=third)
+
+        async def left() -> bool:
+            return bool((await me(ca, event_id, third))["state"] == "LEFT")
+
+        await eventually(left, what="instance a to see the visitor left through b")
+    assert_consistent(db)

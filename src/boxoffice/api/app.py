@@ -19,7 +19,7 @@ from boxoffice import __version__
 from boxoffice.api import actuator, admin, bookings, errors, events, holds, me, seats, sessions, waitroom
 from boxoffice.api.compression import CompressionMiddleware
 from boxoffice.api.deps import Api
-from boxoffice.api.fast import BOOKINGS, LeanRoutes
+from boxoffice.api.fast import BOOKINGS, ROOM_JOIN, ROOM_POLL, LeanRoutes
 from boxoffice.api.frontend import mount_frontend
 from boxoffice.api.middleware import BodyLimitMiddleware, ObservabilityMiddleware
 from boxoffice.settings import Settings
@@ -79,7 +79,16 @@ def build_app(
     if settings.compress_min_bytes:
         # Inside the lean route: booking answers (a few hundred bytes) skip it entirely.
         fastapi = CompressionMiddleware(fastapi, minimum_size=settings.compress_min_bytes)
-    lean = LeanRoutes(fastapi, app_object=app, api=api, route=_route(bookings.router.routes, "POST", BOOKINGS))
+    lean = LeanRoutes(
+        fastapi,
+        app_object=app,
+        api=api,
+        routes={
+            BOOKINGS: _route(bookings.router.routes, "POST", BOOKINGS),
+            ROOM_JOIN: _route(waitroom.router.routes, "POST", ROOM_JOIN),
+            ROOM_POLL: _route(waitroom.router.routes, "GET", ROOM_POLL),
+        },
+    )
     # Observability outermost, so 413s and other early refusals are counted and carry the request id too.
     app.edge = ObservabilityMiddleware(
         BodyLimitMiddleware(lean, max_bytes=settings.max_body_bytes),

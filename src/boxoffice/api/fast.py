@@ -1,4 +1,5 @@
-"""The lean booking route: `POST /api/v1/bookings` without per-request framework work.
+"""The lean routes: `POST /api/v1/bookings` and the waiting room's join and poll without
+per-request framework work.
 
 A FastAPI route costs about 0.3 ms of CPU per request before the endpoint runs (routing over
 every route, dependency solving, exception middleware); a booking costs less than that. This
@@ -8,18 +9,25 @@ the same error answers; every other request goes on to FastAPI, whose route decl
 the documented fallback and keeps the OpenAPI document. It sits inside the observability and
 body-limit layers, so request ids, metrics by route template, the start-up gate and the body
 limit apply unchanged.
+
+The waiting room's `POST .../waiting-room/join` and `GET .../waiting-room/me` take the same way:
+an on-sale's crowd polls them many times a second while admitted buyers book, and their framework
+cost would be most of the server's CPU. A path whose event id FastAPI would refuse (not a
+canonical integer in range) goes on to FastAPI for its 422.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from boxoffice.api import bookings, errors
+from boxoffice.api import bookings, errors, waitroom
 from boxoffice.api.deps import Api
 from boxoffice.api.http import checked_body
 from boxoffice.api.schemas import BookingRequest
@@ -27,30 +35,64 @@ from boxoffice.api.schemas import BookingRequest
 log = logging.getLogger(__name__)
 
 BOOKINGS = "/api/v1/bookings"
+EVENTS = "/api/v1/events/"
+ROOM_JOIN = "/api/v1/events/{event_id}/waiting-room/join"
+ROOM_POLL = "/api/v1/events/{event_id}/waiting-room/me"
+_ROOM_TAILS = {("POST", "waiting-room/join"): ROOM_JOIN, ("GET", "waiting-room/me"): ROOM_POLL}
+MAX_EVENT_ID = 2**31 - 1
 
 
 class LeanRoutes:
-    def __init__(self, app: ASGIApp, *, app_object: object, api: Callable[[], Api], route: BaseRoute) -> None:
+    def __init__(
+        self, app: ASGIApp, *, app_object: object, api: Callable[[], Api], routes: dict[str, BaseRoute]
+    ) -> None:
         self.app = app
         self._app_object = app_object
         self._api = api
-        self._route = route
-        """The FastAPI route this path stands in for: metrics label it with its template."""
+        self._routes = routes
+        """Path template -> the FastAPI route the lean path stands in for: metrics label it with its template."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == BOOKINGS and scope["method"] == "POST":
-            await self._book(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if path == BOOKINGS and scope["method"] == "POST":
+                await self._answer(scope, receive, send, BOOKINGS, self._book)
+                return
+            if path.startswith(EVENTS):
+                room = _room_path(path, scope["method"])
+                if room is not None:
+                    event_id, template = room
+                    if template == ROOM_JOIN:
+                        await self._answer(scope, receive, send, template, partial(self._join, event_id))
+                    else:
+                        await self._answer(scope, receive, send, template, partial(self._poll, event_id))
+                    return
+        await self.app(scope, receive, send)
 
-    async def _book(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope["route"] = self._route
+    async def _book(self, scope: Scope, receive: Receive, send: Send) -> Response:
+        payload = BookingRequest.model_validate_json(checked_body(await _body(receive), _content_type(scope)))
+        return await bookings.book(self._api(), Request(scope, receive, send), payload)
+
+    async def _join(self, event_id: int, scope: Scope, receive: Receive, send: Send) -> Response:
+        body = checked_body(await _body(receive), _content_type(scope), required=False)
+        return await waitroom.join_answer(self._api(), Request(scope, receive, send), event_id, body)
+
+    async def _poll(self, event_id: int, scope: Scope, receive: Receive, send: Send) -> Response:
+        return await waitroom.poll_answer(self._api(), Request(scope, receive, send), event_id)
+
+    async def _answer(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        template: str,
+        handle: Callable[[Scope, Receive, Send], Awaitable[Response]],
+    ) -> None:
+        scope["route"] = self._routes[template]
         scope["app"] = self._app_object
         path: str = scope["path"]
         try:
-            body = await _body(receive)
-            payload = BookingRequest.model_validate_json(checked_body(body, _content_type(scope)))
-            response = await bookings.book(self._api(), Request(scope, receive, send), payload)
+            response = await handle(scope, receive, send)
         except ClientDisconnect:
             raise  # gone before sending its request: nobody to answer; the edge counts it (499)
         except Exception as exc:
@@ -61,6 +103,16 @@ class LeanRoutes:
             response = answer
             _forget_tracebacks(exc)
         await response(scope, receive, send)
+
+
+def _room_path(path: str, method: str) -> tuple[int, str] | None:
+    """(event id, route template) of a waiting-room join or poll FastAPI would accept, else None."""
+    ident, _, tail = path[len(EVENTS) :].partition("/")
+    template = _ROOM_TAILS.get((method, tail))
+    if template is None or not (ident.isascii() and ident.isdigit()) or ident[0] == "0" or len(ident) > 10:
+        return None
+    event_id = int(ident)
+    return (event_id, template) if event_id <= MAX_EVENT_ID else None
 
 
 async def _body(receive: Receive) -> bytes:

@@ -133,7 +133,12 @@ async def room(event_id: EventIdPath, api: ApiDep) -> Response:
 )
 async def join(event_id: EventIdPath, request: Request, api: ApiDep) -> Response:
     """Join the queue (201), or find one's place again (200): many tabs of one session share one place."""
-    payload = JoinRequest.model_validate_json(await read_body(request, required=False))
+    return await join_answer(api, request, event_id, await read_body(request, required=False))
+
+
+async def join_answer(api: Api, request: Request, event_id: int, body: bytes) -> Response:
+    """The join endpoint once the body is read; the lean route (api/fast.py) calls it too."""
+    payload = JoinRequest.model_validate_json(body)
     caller = _visitor(api, request)
     host = request.client.host if request.client else None
     await api.join_limiter.check_ip(host)
@@ -150,6 +155,11 @@ async def join(event_id: EventIdPath, request: Request, api: ApiDep) -> Response
 )
 async def me(event_id: EventIdPath, request: Request, api: ApiDep) -> Response:
     """Where I am; poll again after `Retry-After` seconds (also `pollAfterS`)."""
+    return await poll_answer(api, request, event_id)
+
+
+async def poll_answer(api: Api, request: Request, event_id: int) -> Response:
+    """The poll endpoint; the lean route (api/fast.py) calls it too."""
     status = await api.waitroom.status(event_id, _visitor(api, request))
     return json_response(wire.visitor_json(status), headers={"Retry-After": str(status.poll_after_s)})
 

@@ -23,6 +23,7 @@ import secrets
 import socket
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -76,7 +77,7 @@ def _unavailable(exc: BaseException) -> WaitingRoomUnavailable:
 class _Room:
     """One room as this process last read it."""
 
-    __slots__ = ("active", "admitted_total", "config", "rate", "revoked_before", "waiting")
+    __slots__ = ("active", "admitted_total", "config", "frontier", "rate", "revoked_before", "waiting")
 
     def __init__(self, row: asyncpg.Record) -> None:
         self.config: WaitingRoomConfig = store.config_of(row)
@@ -84,12 +85,25 @@ class _Room:
         self.waiting: int = int(row["waiting"])
         self.active: int = int(row["active"])
         self.admitted_total: int = int(row["admitted_total"])
+        self.frontier: int = int(row["frontier"])
+        """The highest rank admitted so far: a visitor ranked above it has not been admitted yet."""
         revoked: datetime | None = row["revoked_before"]
         self.revoked_before: float | None = revoked.timestamp() if revoked else None
 
     def stats(self) -> WaitingRoomStats:
         revoked = datetime.fromtimestamp(self.revoked_before, UTC) if self.revoked_before else None
         return WaitingRoomStats(self.config, self.waiting, self.active, self.admitted_total, self.rate, revoked)
+
+
+@dataclass(slots=True)
+class _Waiting:
+    """A waiting visitor as this process last saw it: enough to answer its polls from memory."""
+
+    visitor_id: int
+    rank: int
+    joined_at: datetime
+    touched: float
+    """When this process last marked it present in the store (monotonic)."""
 
 
 class WaitingRoom:
@@ -131,6 +145,14 @@ class WaitingRoom:
         self._refreshing: asyncio.Lock | None = None
         self._ranks: dict[int, tuple[float, list[int]]] = {}
         self._ranks_lock: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[tuple[int, str], _Waiting] = {}
+        """(event, user) -> a waiting visitor whose polls this process answers from memory while its
+        rank is above the room's frontier (it cannot have been admitted since the last refresh)."""
+        self._by_id: dict[int, tuple[int, str]] = {}
+        self._present: set[int] = set()
+        """Visitor ids polled from memory since the last tick: marked present in the store then."""
+        self._store_ok = False
+        """The last refresh reached the store; answers from memory only while it does (fail closed)."""
 
     @property
     def tokens(self) -> AdmissionTokens:
@@ -144,6 +166,14 @@ class WaitingRoom:
         """Re-read the rooms, the seats of gated events and new revocations (raises if the store fails)."""
         if self._refreshing is None:
             self._refreshing = asyncio.Lock()
+        try:
+            await self._refresh()
+        except BaseException:
+            self._store_ok = False
+            raise
+
+    async def _refresh(self) -> None:
+        assert self._refreshing is not None
         async with self._refreshing, self._bg.connection() as conn:
             rooms = {r["event_id"]: _Room(r) for r in await store.rooms(conn)}
             gated = frozenset(e for e, room in rooms.items() if room.config.enabled)
@@ -162,8 +192,10 @@ class WaitingRoom:
             # Keep the newest: an admission ended this long ago has expired anyway (admission TTL <= 1 day).
             newest = sorted(self._revoked.items(), key=lambda kv: kv[1])[-2 * REVOCATIONS_PER_REFRESH :]
             self._revoked = dict(newest)
+        for row in revoked:
+            self._forget(row["id"])
         self._rooms, self._gated, self._seat_event, self._seat_sigs = rooms, gated, seat_event, sigs
-        self._loaded = True
+        self._loaded = self._store_ok = True
         # Totals over the gated events (event ids are not a bounded label set).
         metrics.WAITROOM_WAITING.set(sum(rooms[e].waiting for e in gated))
         metrics.WAITROOM_ACTIVE.set(sum(rooms[e].active for e in gated))
@@ -232,15 +264,20 @@ class WaitingRoom:
                     f"Solve the challenge ({self.challenge.describe(event_id)}) and send it as challenge"
                 )
         try:
-            async with self._db.transaction() as conn:
-                row = await store.room(conn, event_id)
-                if row is None or not row["enabled"]:
-                    if not await store.event_exists(conn, event_id):
-                        raise EventNotFound(event_id)
-                    return VisitorStatus(event_id, VisitorState.NOT_GATED), False
-                room = _Room(row)
-                prestart = room.config.starts_at > datetime.now(UTC)
-                visitor, created = await store.join(conn, event_id, user_id, prestart)
+            room = self._open_room(event_id)
+            if room is not None:
+                # The room as read at the last tick: one statement, no transaction of its own.
+                async with self._db.connection(writes=True) as conn:
+                    visitor, created = await store.join(conn, event_id, user_id, self._prestart(room))
+            else:
+                async with self._db.transaction() as conn:
+                    row = await store.room(conn, event_id)
+                    if row is None or not row["enabled"]:
+                        if not await store.event_exists(conn, event_id):
+                            raise EventNotFound(event_id)
+                        return VisitorStatus(event_id, VisitorState.NOT_GATED), False
+                    room = _Room(row)
+                    visitor, created = await store.join(conn, event_id, user_id, self._prestart(room))
         except (EventNotFound, ChallengeFailed):
             raise
         except BookingError as exc:
@@ -249,9 +286,29 @@ class WaitingRoom:
         metrics.WAITROOM_JOINS.labels("new" if created else "again").inc()
         return await self._status(room, visitor), created
 
+    def _open_room(self, event_id: int) -> _Room | None:
+        """The room as this process last read it, if gated and the store answered that read."""
+        room = self._rooms.get(event_id) if self._store_ok else None
+        return room if room is not None and room.config.enabled else None
+
+    @staticmethod
+    def _prestart(room: _Room) -> bool:
+        return room.config.starts_at > datetime.now(UTC)
+
     async def status(self, event_id: int, caller: Caller) -> VisitorStatus:
-        """One poll: a single round trip (the visitor's row); the room comes from this process's cache."""
+        """One poll. A visitor this process knows as waiting, ranked above the room's frontier, is
+        answered from memory (it cannot have been admitted since the last tick's read; it is marked
+        present in the store at the next tick); anyone else costs one round trip (its row)."""
         user_id = caller.user
+        room = self._open_room(event_id)
+        if room is not None:
+            waiting = self._waiting.get((event_id, user_id))
+            if waiting is not None and waiting.rank > room.frontier:
+                if time.monotonic() - waiting.touched > self._touch_after(room):
+                    self._present.add(waiting.visitor_id)
+                metrics.WAITROOM_POLLS_MEMORY.inc()
+                return await self._waiting_status(room, waiting.rank, waiting.joined_at)
+        metrics.WAITROOM_POLLS_STORE.inc()
         room = self._rooms.get(event_id) if self._loaded else None
         try:
             async with self._db.connection() as conn:
@@ -272,6 +329,9 @@ class WaitingRoom:
         return await self._status(room, visitor)
 
     async def leave(self, event_id: int, caller: Caller) -> VisitorStatus:
+        waiting = self._waiting.get((event_id, caller.user))
+        if waiting is not None:
+            self._forget(waiting.visitor_id)
         try:
             async with self._db.transaction() as conn:
                 row = await store.room(conn, event_id)
@@ -291,10 +351,31 @@ class WaitingRoom:
             raise VisitorNotFound(event_id)
         return await self._status(room, visitor)
 
+    @staticmethod
+    def _touch_after(room: _Room) -> float:
+        """A waiting visitor's presence is written to the store at most this often."""
+        return min(room.config.hold_s / 4, 30.0)
+
+    def _remember(self, room: _Room, v: asyncpg.Record) -> None:
+        """Keep a waiting visitor's place in memory, so that its next polls cost no round trip."""
+        key = (room.config.event_id, str(v["user_id"]))
+        if v["state"] != VisitorState.WAITING.value:
+            self._forget(int(v["id"]))
+            return
+        self._waiting[key] = _Waiting(int(v["id"]), int(v["rank"]), v["joined_at"], time.monotonic())
+        self._by_id[int(v["id"])] = key
+
+    def _forget(self, visitor_id: int) -> None:
+        key = self._by_id.pop(visitor_id, None)
+        if key is not None:
+            self._waiting.pop(key, None)
+        self._present.discard(visitor_id)
+
     async def _status(self, room: _Room, v: asyncpg.Record) -> VisitorStatus:
         c = room.config
         state = VisitorState(v["state"])
         now = datetime.now(UTC)
+        self._remember(room, v)
         base: dict[str, Any] = {"starts_at": c.starts_at, "joined_at": v["joined_at"]}
         if state is VisitorState.ADMITTED and v["claimed_at"] is None:
             # Admitted, but the claim did not go through (the leader sent it back meanwhile): next in line.
@@ -315,10 +396,17 @@ class WaitingRoom:
             )
         if state is not VisitorState.WAITING:
             return VisitorStatus(c.event_id, state, poll_after_s=5, **base)
+        return await self._waiting_status(room, v["rank"], v["joined_at"])
+
+    async def _waiting_status(self, room: _Room, rank: int, joined_at: datetime) -> VisitorStatus:
+        c = room.config
+        now = datetime.now(UTC)
+        state = VisitorState.WAITING
+        base: dict[str, Any] = {"starts_at": c.starts_at, "joined_at": joined_at}
         if c.starts_at > now:
             wait = int((c.starts_at - now).total_seconds())
             return VisitorStatus(c.event_id, state, poll_after_s=max(1, min(15, wait)), **base)
-        ahead = people_ahead(await self._queue(c.event_id), v["rank"])
+        ahead = people_ahead(await self._queue(c.event_id), rank)
         estimate = estimated_wait_s(ahead, room.rate)
         # Whoever the next free buyer slots will go to polls every second: an admission not fetched
         # within the pickup time goes back in line (see storage/waitroom.py, release_unclaimed).
@@ -408,6 +496,7 @@ class WaitingRoom:
         saturation = self._saturation()
         local = Health(requests, unavailable, p99, saturation)
         self.poll_scale = next_poll_scale(self.poll_scale, self.aimd.degraded(local) is not None)
+        await self._mark_present()
         async with self._bg.connection(writes=True) as conn:
             await store.publish_health(conn, self.instance, requests, unavailable, p99, saturation)
         now = datetime.now(UTC)
@@ -415,6 +504,26 @@ class WaitingRoom:
             room = self._rooms[event_id]
             if room.config.starts_at <= now:
                 await self.step(event_id)
+
+    async def _mark_present(self) -> None:
+        """Write the presence of the visitors polled from memory (one statement); forget those no
+        longer waiting (admitted, dropped or gone elsewhere): their next poll reads the store."""
+        present, self._present = self._present, set()
+        if not present:
+            return
+        try:
+            async with self._bg.connection(writes=True) as conn:
+                still = set(await store.touch(conn, sorted(present)))
+        except BaseException:
+            self._present |= present
+            raise
+        now = time.monotonic()
+        for visitor_id in present:
+            key = self._by_id.get(visitor_id)
+            if visitor_id not in still:
+                self._forget(visitor_id)
+            elif key is not None and key in self._waiting:
+                self._waiting[key].touched = now
 
     async def step(self, event_id: int) -> int | None:
         """The admission step of one room, if due and no other process holds it: how many were admitted."""
@@ -431,16 +540,27 @@ class WaitingRoom:
             health = aggregate([Health(r["requests"], r["unavailable"], r["p99_ms"], r["saturation"]) for r in samples])
             rate = float(row["rate_per_minute"])
             count, carry = budget(rate, elapsed, float(row["carry"]), active, config.max_active, waiting)
-            waits = await store.admit(conn, event_id, count, config.admission_ttl_s)
+            admitted = await store.admit(conn, event_id, count, config.admission_ttl_s)
+            waits = [waited for waited, _ in admitted]
             if config.adaptive:
                 # The rate limited this step if it, not the queue or the buyer cap, stopped admissions.
                 limited = waiting > len(waits) and active + len(waits) < config.max_active
                 rate = self.aimd.next_rate(rate, health, config.min_per_minute, config.per_minute, limited)
             else:
                 rate = float(config.per_minute)
-            await store.finish_step(conn, event_id, rate, carry, len(waits), waiting - len(waits), active + len(waits))
+            frontier = await store.finish_step(
+                conn,
+                event_id,
+                rate,
+                carry,
+                len(waits),
+                waiting - len(waits),
+                active + len(waits),
+                max((r for _, r in admitted), default=-1),
+            )
             if self._loaded and event_id in self._rooms:
                 self._rooms[event_id].rate = rate
+                self._rooms[event_id].frontier = frontier
         metrics.WAITROOM_ADMITTED.inc(len(waits))
         metrics.WAITROOM_ENDED.labels("dropped").inc(dropped)
         metrics.WAITROOM_ENDED.labels("expired").inc(expired)

@@ -126,6 +126,13 @@ WAITROOM_TOKENS_REJECTED = Counter(
 WAITROOM_BACKOFFS = Counter(
     "waitroom_backoffs", "Admission steps that lowered the rate, by the degraded signal.", ["signal"]
 )
+WAITROOM_POLLS = Counter(
+    "waitroom_polls",
+    "Waiting-room polls: answered from this process's memory (a visitor known to be waiting) or from the store.",
+    ["answer"],
+)
+WAITROOM_POLLS_MEMORY = WAITROOM_POLLS.labels("memory")
+WAITROOM_POLLS_STORE = WAITROOM_POLLS.labels("store")
 
 OUTCOMES = ("win", "conflict", "not_found", "limited", "unavailable", "unknown", "error")
 LOCK_FAILURE_REASONS = ("contended", "lost", "error")

@@ -18,7 +18,7 @@ PRESTART_RANKS = 2**40
 _CONFIG_COLUMNS = (
     "event_id, enabled, starts_at, max_active, per_minute, min_per_minute, adaptive, hold_s, admission_ttl_s"
 )
-_ROOM_COLUMNS = f"{_CONFIG_COLUMNS}, rate_per_minute, waiting, active, admitted_total, revoked_before"
+_ROOM_COLUMNS = f"{_CONFIG_COLUMNS}, rate_per_minute, waiting, active, admitted_total, revoked_before, frontier"
 VISITOR_COLUMNS = "id, event_id, user_id, state, rank, joined_at, last_seen, admitted_at, expires_at, claimed_at"
 
 
@@ -181,6 +181,19 @@ async def visitor(conn: asyncpg.Connection, event_id: int, user_id: str, touch_a
     return row
 
 
+async def touch(conn: asyncpg.Connection, visitor_ids: Sequence[int]) -> list[int]:
+    """Mark waiting visitors present (their polls were answered from memory): the ids still waiting."""
+    rows = await conn.fetch(
+        """
+        UPDATE waitroom_visitors SET last_seen = clock_timestamp()
+        WHERE id = ANY($1::bigint[]) AND state = 'WAITING'
+        RETURNING id
+        """,
+        list(visitor_ids),
+    )
+    return [r["id"] for r in rows]
+
+
 async def leave(conn: asyncpg.Connection, event_id: int, user_id: str) -> asyncpg.Record | None:
     row: asyncpg.Record | None = await conn.fetchrow(
         f"""
@@ -295,8 +308,8 @@ async def counts(conn: asyncpg.Connection, event_id: int) -> tuple[int, int]:
     return int(row["waiting"]), int(row["active"])
 
 
-async def admit(conn: asyncpg.Connection, event_id: int, count: int, ttl_s: int) -> list[float]:
-    """Admit the first `count` waiting visitors in rank order; their waits in seconds."""
+async def admit(conn: asyncpg.Connection, event_id: int, count: int, ttl_s: int) -> list[tuple[float, int]]:
+    """Admit the first `count` waiting visitors in rank order: (wait in seconds, rank) of each."""
     if count <= 0:
         return []
     rows = await conn.fetch(
@@ -309,23 +322,33 @@ async def admit(conn: asyncpg.Connection, event_id: int, count: int, ttl_s: int)
                 AND (missed_at IS NULL OR last_seen > missed_at)
               ORDER BY rank LIMIT $2 FOR UPDATE) next
         WHERE w.id = next.id AND e.event_id = $1
-        RETURNING extract(epoch FROM clock_timestamp() - greatest(w.joined_at, e.starts_at))::float8 AS waited
+        RETURNING extract(epoch FROM clock_timestamp() - greatest(w.joined_at, e.starts_at))::float8 AS waited,
+                  w.rank
         """,
         event_id,
         count,
         ttl_s,
     )
-    return [float(r["waited"]) for r in rows]
+    return [(float(r["waited"]), int(r["rank"])) for r in rows]
 
 
 async def finish_step(
-    conn: asyncpg.Connection, event_id: int, rate: float, carry: float, admitted: int, waiting: int, active: int
-) -> None:
-    await conn.execute(
+    conn: asyncpg.Connection,
+    event_id: int,
+    rate: float,
+    carry: float,
+    admitted: int,
+    waiting: int,
+    active: int,
+    frontier: int,
+) -> int:
+    """Store the step's outcome; the room's frontier (highest rank ever admitted) after it."""
+    moved: int = await conn.fetchval(
         """
         UPDATE waitroom_events SET rate_per_minute = $2, carry = $3, admitted_total = admitted_total + $4,
-            waiting = $5, active = $6, ticked_at = clock_timestamp()
+            waiting = $5, active = $6, ticked_at = clock_timestamp(), frontier = greatest(frontier, $7)
         WHERE event_id = $1
+        RETURNING frontier
         """,
         event_id,
         rate,
@@ -333,7 +356,9 @@ async def finish_step(
         admitted,
         waiting,
         active,
+        frontier,
     )
+    return moved
 
 
 # --- health samples ------------------------------------------------------------------------------
