@@ -67,6 +67,8 @@ ROOM_CASES = [
     ("GET", "/api/v1/events/\u0661/waiting-room/me", b"", {}),
     ("POST", "/api/v1/events/5/waiting-room/me", b"", {}),
     ("GET", "/api/v1/events/5/waiting-room/join", b"", {}),
+    ("GET", "/api/v1/events/5/waiting-room/leave", b"", {}),
+    ("POST", "/api/v1/events/99999999999/waiting-room/leave", b"", {}),
     ("POST", "/api/v1/events/5/waiting-room/join", b"{}", {"content-type": "text/plain"}),
     ("POST", "/api/v1/events/5/waiting-room/join", b"{", JSON),
     ("POST", "/api/v1/events/5/waiting-room/join", b'{"challenge": 5}', JSON),

@@ -232,3 +232,23 @@ async def test_polls_answered_from_memory_keep_the_place_and_follow_the_store(se
 
         await eventually(left, what="instance a to see the visitor left through b")
     assert_consistent(db)
+
+
+async def test_racing_joins_are_written_together_one_place_each(server_factory: ServerFactory) -> None:
+    """200 visitors with three tabs each join at once (joins are batched per process): one place per
+    visitor, exactly one 201 per visitor and 200 for its other tabs, every tab told the same place."""
+    db = server_factory.database("bo_wr_joins")
+    server = server_factory(database_url=db, settings=WAITROOM, seed_rows=1, seed_cols=5)
+    async with client_for(server) as c:
+        event_id, _ = await new_event(c)
+        await gate(c, event_id, maxActive=1)
+        visitors = [await session(c) for _ in range(200)]
+        tabs = [v for v in visitors for _ in range(3)]
+        answers = await asyncio.gather(*(join(c, event_id, v) for v in tabs))
+        for i in range(0, len(tabs), 3):
+            mine = answers[i : i + 3]
+            assert sorted(r.status_code for r in mine) == [200, 200, 201], [r.text for r in mine]
+            assert len({r.json()["joinedAt"] for r in mine}) == 1, [r.text for r in mine]
+        placed = rows(db, "SELECT user_id, rank FROM waitroom_visitors WHERE event_id = %s", event_id)
+        assert len(placed) == 200 and len({r["rank"] for r in placed}) == 200
+    assert_consistent(db)

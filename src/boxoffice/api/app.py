@@ -19,7 +19,7 @@ from boxoffice import __version__
 from boxoffice.api import actuator, admin, bookings, errors, events, holds, me, seats, sessions, waitroom
 from boxoffice.api.compression import CompressionMiddleware
 from boxoffice.api.deps import Api
-from boxoffice.api.fast import BOOKINGS, ROOM_JOIN, ROOM_POLL, LeanRoutes
+from boxoffice.api.fast import BOOKINGS, ROOM_JOIN, ROOM_LEAVE, ROOM_POLL, LeanRoutes
 from boxoffice.api.frontend import mount_frontend
 from boxoffice.api.middleware import BodyLimitMiddleware, ObservabilityMiddleware
 from boxoffice.settings import Settings
@@ -87,6 +87,7 @@ def build_app(
             BOOKINGS: _route(bookings.router.routes, "POST", BOOKINGS),
             ROOM_JOIN: _route(waitroom.router.routes, "POST", ROOM_JOIN),
             ROOM_POLL: _route(waitroom.router.routes, "GET", ROOM_POLL),
+            ROOM_LEAVE: _route(waitroom.router.routes, "POST", ROOM_LEAVE),
         },
     )
     # Observability outermost, so 413s and other early refusals are counted and carry the request id too.

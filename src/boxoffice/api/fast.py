@@ -10,7 +10,8 @@ the documented fallback and keeps the OpenAPI document. It sits inside the obser
 body-limit layers, so request ids, metrics by route template, the start-up gate and the body
 limit apply unchanged.
 
-The waiting room's `POST .../waiting-room/join` and `GET .../waiting-room/me` take the same way:
+The waiting room's `POST .../waiting-room/join`, `GET .../waiting-room/me` and `POST .../leave`
+take the same way:
 an on-sale's crowd polls them many times a second while admitted buyers book, and their framework
 cost would be most of the server's CPU. A path whose event id FastAPI would refuse (not a
 canonical integer in range) goes on to FastAPI for its 422.
@@ -38,7 +39,12 @@ BOOKINGS = "/api/v1/bookings"
 EVENTS = "/api/v1/events/"
 ROOM_JOIN = "/api/v1/events/{event_id}/waiting-room/join"
 ROOM_POLL = "/api/v1/events/{event_id}/waiting-room/me"
-_ROOM_TAILS = {("POST", "waiting-room/join"): ROOM_JOIN, ("GET", "waiting-room/me"): ROOM_POLL}
+ROOM_LEAVE = "/api/v1/events/{event_id}/waiting-room/leave"
+_ROOM_TAILS = {
+    ("POST", "waiting-room/join"): ROOM_JOIN,
+    ("GET", "waiting-room/me"): ROOM_POLL,
+    ("POST", "waiting-room/leave"): ROOM_LEAVE,
+}
 MAX_EVENT_ID = 2**31 - 1
 
 
@@ -51,6 +57,7 @@ class LeanRoutes:
         self._api = api
         self._routes = routes
         """Path template -> the FastAPI route the lean path stands in for: metrics label it with its template."""
+        self._room_handlers = {ROOM_JOIN: self._join, ROOM_POLL: self._poll, ROOM_LEAVE: self._leave}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -62,10 +69,8 @@ class LeanRoutes:
                 room = _room_path(path, scope["method"])
                 if room is not None:
                     event_id, template = room
-                    if template == ROOM_JOIN:
-                        await self._answer(scope, receive, send, template, partial(self._join, event_id))
-                    else:
-                        await self._answer(scope, receive, send, template, partial(self._poll, event_id))
+                    handle = self._room_handlers[template]
+                    await self._answer(scope, receive, send, template, partial(handle, event_id))
                     return
         await self.app(scope, receive, send)
 
@@ -79,6 +84,9 @@ class LeanRoutes:
 
     async def _poll(self, event_id: int, scope: Scope, receive: Receive, send: Send) -> Response:
         return await waitroom.poll_answer(self._api(), Request(scope, receive, send), event_id)
+
+    async def _leave(self, event_id: int, scope: Scope, receive: Receive, send: Send) -> Response:
+        return await waitroom.leave_answer(self._api(), Request(scope, receive, send), event_id)
 
     async def _answer(
         self,

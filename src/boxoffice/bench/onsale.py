@@ -40,6 +40,7 @@ from boxoffice.tokens import Tokens
 
 ADMIN_TOKEN = "bench-admin-" + "a" * 24
 PRESTART_RANKS = 2**40
+WINDOW_S = 5
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,8 @@ class Market:
 class RunStats:
     latencies: list[float] = field(default_factory=list)
     """Booking requests (seconds on the wire)."""
+    sent_at: list[float] = field(default_factory=list)
+    """When each booking request was sent (seconds after the start), in the order of `latencies`."""
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     polls: int = 0
@@ -202,6 +205,7 @@ async def buy(
             body["userId"] = user
         status, head, data, wire = await client.call("POST", "/api/v1/bookings", body, headers)
         stats.latencies.append(wire)
+        stats.sent_at.append(time.monotonic() - t0 - wire)
         stats.statuses[status] += 1
         now = time.monotonic() - t0
         if status == 201:
@@ -315,6 +319,9 @@ async def gated(
 
 def summary(stats: RunStats, market: Market, seats: int, requests: int) -> dict[str, Any]:
     lat = sorted(stats.latencies)
+    windows: dict[int, list[float]] = {}
+    for sent, wire in zip(stats.sent_at, stats.latencies, strict=True):
+        windows.setdefault(int(sent // WINDOW_S) * WINDOW_S, []).append(wire)
 
     def pct(q: float) -> float | None:
         return round(lat[min(len(lat) - 1, math.ceil(q * len(lat)) - 1)] * 1000, 1) if lat else None
@@ -327,6 +334,11 @@ def summary(stats: RunStats, market: Market, seats: int, requests: int) -> dict[
         "booking_p50_ms": pct(0.5),
         "booking_p99_ms": pct(0.99),
         "booking_max_ms": round(lat[-1] * 1000, 1) if lat else None,
+        # Where the slow answers were: (requests, p99 ms) of the bookings sent in each window after the start.
+        "booking_p99_ms_by_window": {
+            str(start): [len(ws), round(sorted(ws)[min(len(ws) - 1, math.ceil(0.99 * len(ws)) - 1)] * 1000, 1)]
+            for start, ws in sorted(windows.items())
+        },
         "statuses": {str(k): v for k, v in sorted(stats.statuses.items())},
         "errors": dict(stats.errors),
         "joins": stats.joins,

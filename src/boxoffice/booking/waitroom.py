@@ -17,6 +17,8 @@ the last configuration it read; a process that never read one refuses gated writ
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import itertools
 import logging
 import os
 import secrets
@@ -106,6 +108,65 @@ class _Waiting:
     """When this process last marked it present in the store (monotonic)."""
 
 
+class _Joins:
+    """Concurrent joins of one process, written together: one statement and one commit per batch,
+    the next batch collecting while one is in flight. No timer: a lone join goes out at once.
+
+    Two joins of one visitor in a batch (two tabs) share one row: the first is told whether it
+    made a new place, the other that it found the place again. Joining is idempotent, so a batch
+    that failed may be retried by its visitors whatever it committed (503 WAITING_ROOM_UNAVAILABLE).
+    """
+
+    MAX_BATCH = 500
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._pending: dict[tuple[int, str], tuple[bool, asyncio.Future[asyncpg.Record]]] = {}
+        self._running = False
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def join(self, event_id: int, user_id: str, prestart: bool) -> tuple[asyncpg.Record, bool]:
+        key = (event_id, user_id)
+        pending = self._pending.get(key)
+        first = pending is None
+        if pending is None:
+            pending = (prestart, asyncio.get_running_loop().create_future())
+            self._pending[key] = pending
+            if not self._running:
+                self._running = True
+                # A context of its own: the batch belongs to no request (nor to its unit of work).
+                task = asyncio.get_running_loop().create_task(self._drain(), context=contextvars.Context())
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        # Shielded: one visitor hanging up neither cancels the batch nor its twin's answer.
+        row = await asyncio.shield(pending[1])
+        return row, first and bool(row["created"])
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                keys = list(itertools.islice(self._pending, self.MAX_BATCH))
+                batch = [(key, self._pending.pop(key)) for key in keys]
+                try:
+                    async with self._db.connection(writes=True) as conn:
+                        rows = await store.join(conn, [(e, u, prestart) for (e, u), (prestart, _) in batch])
+                except Exception as exc:
+                    for _, (_, future) in batch:
+                        if not future.done():
+                            future.set_exception(_unavailable(exc))
+                    continue
+                found = {(r["event_id"], r["user_id"]): r for r in rows}
+                for key, (_, future) in batch:
+                    if not future.done():
+                        row = found.get(key)
+                        if row is None:
+                            future.set_exception(WaitingRoomUnavailable("The join was not recorded; join again"))
+                        else:
+                            future.set_result(row)
+        finally:
+            self._running = False
+
+
 class WaitingRoom:
     def __init__(
         self,
@@ -153,6 +214,7 @@ class WaitingRoom:
         """Visitor ids polled from memory since the last tick: marked present in the store then."""
         self._store_ok = False
         """The last refresh reached the store; answers from memory only while it does (fail closed)."""
+        self._joins = _Joins(db)
 
     @property
     def tokens(self) -> AdmissionTokens:
@@ -266,9 +328,8 @@ class WaitingRoom:
         try:
             room = self._open_room(event_id)
             if room is not None:
-                # The room as read at the last tick: one statement, no transaction of its own.
-                async with self._db.connection(writes=True) as conn:
-                    visitor, created = await store.join(conn, event_id, user_id, self._prestart(room))
+                # The room as read at the last tick: joined together with this process's other joins.
+                visitor, created = await self._joins.join(event_id, user_id, self._prestart(room))
             else:
                 async with self._db.transaction() as conn:
                     row = await store.room(conn, event_id)
@@ -277,8 +338,12 @@ class WaitingRoom:
                             raise EventNotFound(event_id)
                         return VisitorStatus(event_id, VisitorState.NOT_GATED), False
                     room = _Room(row)
-                    visitor, created = await store.join(conn, event_id, user_id, self._prestart(room))
+                    (visitor,) = await store.join(conn, [(event_id, user_id, self._prestart(room))])
+                    created = bool(visitor["created"])
         except (EventNotFound, ChallengeFailed):
+            raise
+        except WaitingRoomUnavailable:
+            metrics.WAITROOM_JOINS.labels("unavailable").inc()
             raise
         except BookingError as exc:
             metrics.WAITROOM_JOINS.labels("unavailable").inc()

@@ -117,17 +117,22 @@ async def revocations_since(conn: asyncpg.Connection, revision: int, limit: int)
 _REQUEUE = "(w.state IN ('EXPIRED', 'LEFT', 'DROPPED') OR (w.state = 'ADMITTED' AND w.expires_at <= clock_timestamp()))"
 
 
-async def join(conn: asyncpg.Connection, event_id: int, user_id: str, prestart: bool) -> tuple[asyncpg.Record, bool]:
-    """The visitor's row: new (True), or the existing one with its place (a second tab, a re-join).
+async def join(conn: asyncpg.Connection, joins: Sequence[tuple[int, str, bool]]) -> list[asyncpg.Record]:
+    """Each (event, user, before the start?) visitor's row, new (`created`) or the existing one with
+    its place (a second tab, a re-join); one statement for a whole batch of joins.
 
-    A visitor whose admission lapsed, who left or was dropped queues again at the back; a revoked one
-    stays revoked.
+    Later arrivals rank in the order given (first come, first served: the arrival sequence is drawn
+    after sorting). A visitor whose admission lapsed, who left or was dropped queues again at the
+    back; a revoked one stays revoked. Each (event, user) at most once per call.
     """
-    row: asyncpg.Record | None = await conn.fetchrow(
+    rows: list[asyncpg.Record] = await conn.fetch(
         f"""
         INSERT INTO waitroom_visitors AS w (event_id, user_id, rank)
-        VALUES ($1, $2, CASE WHEN $3 THEN floor(random() * {PRESTART_RANKS})::bigint
-                             ELSE {PRESTART_RANKS}::bigint + nextval('waitroom_arrival_seq') END)
+        SELECT j.event_id, j.user_id,
+               CASE WHEN j.prestart THEN floor(random() * {PRESTART_RANKS})::bigint
+                    ELSE {PRESTART_RANKS}::bigint + nextval('waitroom_arrival_seq') END
+        FROM unnest($1::int[], $2::text[], $3::bool[]) WITH ORDINALITY AS j(event_id, user_id, prestart, n)
+        ORDER BY j.n
         ON CONFLICT (event_id, user_id) DO UPDATE SET
             rank = CASE WHEN {_REQUEUE} THEN EXCLUDED.rank ELSE w.rank END,
             joined_at = CASE WHEN {_REQUEUE} THEN clock_timestamp() ELSE w.joined_at END,
@@ -139,12 +144,11 @@ async def join(conn: asyncpg.Connection, event_id: int, user_id: str, prestart: 
             last_seen = clock_timestamp()
         RETURNING {VISITOR_COLUMNS}, (xmax = 0) AS created
         """,
-        event_id,
-        user_id,
-        prestart,
+        [e for e, _, _ in joins],
+        [u for _, u, _ in joins],
+        [p for _, _, p in joins],
     )
-    assert row is not None
-    return row, bool(row["created"])
+    return rows
 
 
 async def visitor(conn: asyncpg.Connection, event_id: int, user_id: str, touch_after_s: float) -> asyncpg.Record | None:
