@@ -93,6 +93,38 @@ async def test_spread_and_hot_seat_race_through_group_commit(
     assert claims < len(requests), f"{claims} claims for {len(requests)} requests: no request shared a claim"
 
 
+async def test_one_seat_baskets_race_through_group_commit_with_multi_seat_answers(
+    gc_client: httpx.AsyncClient, grouped: tuple[ServerProcess, str]
+) -> None:
+    """`{"seatIds": [x]}` (a basket of one, as the seat map sends it) takes the single-seat claim:
+    batched and single-flight, yet answered as a multi-seat request (a list; 409 SEATS_TAKEN)."""
+    server, url = grouped
+    rng = random.Random(11)
+    picks = [rng.randint(1, 120) for _ in range(400)] + [HOT] * 200
+    rng.shuffle(picks)
+    requests: list[dict[str, object]] = [{"seatIds": [seat], "userId": f"b-{i}"} for i, seat in enumerate(picks)]
+    batches_before, claims_before = batch_totals(server.base_url)
+    responses = await race(gc_client, requests, concurrency=200)
+    batches_after, claims_after = batch_totals(server.base_url)
+    winners: dict[int, str] = {}
+    for seat, req, resp in zip(picks, requests, responses, strict=True):
+        if resp.status_code == 201:
+            assert seat not in winners, f"seat {seat} answered 201 twice"
+            (booking,) = resp.json()["bookings"]
+            assert booking["seatId"] == seat and booking["userId"] == req["userId"]
+            winners[seat] = str(req["userId"])
+        else:
+            assert resp.status_code == 409 and resp.json()["error"] == "SEATS_TAKEN", resp.text
+            assert resp.json()["seatIds"] == [seat]
+    assert set(winners) == set(picks)
+    booked = {r["id"]: r["booked_by"] for r in rows(url, "SELECT id, booked_by FROM seats WHERE status = 'BOOKED'")}
+    assert booked == winners
+    assert_consistent(url)
+    batches, claims = batches_after - batches_before, claims_after - claims_before
+    assert claims > batches, f"{claims} claims in {batches} batches: no batch held two"
+    assert claims < len(requests), "hot-seat followers shared their leader's claim"
+
+
 async def test_a_locked_seat_answers_busy_and_never_409(
     gc_client: httpx.AsyncClient, grouped: tuple[ServerProcess, str]
 ) -> None:

@@ -163,6 +163,16 @@ class BookingService:
         ids = sorted(set(seat_ids))
         user_id = caller.user
         chosen = self.strategies.get(strategy)
+        if len(ids) == 1:
+            # One seat (a basket of one): the single-seat claim, with its group commit and single-flight.
+            try:
+                return [await self._book_seat(ids[0], caller, chosen)]
+            except NeedsCheckout:
+                pass  # a seat with rules to check: the transaction below
+            except SeatNotFound as exc:
+                raise (exc if isinstance(exc, SeatsNotFound) else SeatsNotFound(ids)) from None
+            except SeatOccupied as exc:
+                raise (exc if isinstance(exc, SeatsTaken) else SeatsTaken(ids)) from None
         async with chosen.guard(ids), self._db.transaction() as conn:
             await self.policy.enforce_seat_cap(conn, user_id, ids)
             await picking.check_pick(conn, ids, access)

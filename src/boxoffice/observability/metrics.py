@@ -14,7 +14,15 @@ from types import TracebackType
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from boxoffice.domain import OutcomeUnknown, SeatLimitExceeded, SeatNotFound, SeatOccupied, Strategy, Unavailable
+from boxoffice.domain import (
+    NeedsCheckout,
+    OutcomeUnknown,
+    SeatLimitExceeded,
+    SeatNotFound,
+    SeatOccupied,
+    Strategy,
+    Unavailable,
+)
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -180,6 +188,8 @@ class _BookingRecord:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if kind is None:
             outcome = "win"
+        elif kind is NeedsCheckout:
+            return  # no decision yet: the checked path decides, and counts it
         elif issubclass(kind, SeatOccupied):
             outcome = "conflict"
             BOOKING_CONFLICTS.inc()
