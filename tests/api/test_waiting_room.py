@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -321,3 +322,30 @@ async def test_bad_configuration_is_refused(wr: httpx.AsyncClient) -> None:
         assert r.status_code == 422 and r.json()["error"] == "VALIDATION_FAILED", (bad, r.text)
     assert (await wr.get(url, headers=ADMIN)).status_code == 404
     assert (await wr.put("/api/v1/admin/events/999999/waiting-room", json=ok, headers=ADMIN)).status_code == 404
+
+
+async def test_early_arrivals_come_back_by_their_draw_not_all_at_the_start(wr: httpx.AsyncClient, room_db: str) -> None:
+    """Before the start the order is drawn but not shown; those drawn first are told to poll at the
+    start, those drawn last later (an early crowd does not all poll in the same second)."""
+    event_id, _ = await new_event(wr)
+    start = soon(12)
+    await gate(wr, event_id, startsAt=iso(start), maxActive=2, perMinute=60)  # one admission a second
+    visitors = [await session(wr) for _ in range(40)]
+    for v in visitors:
+        assert (await join(wr, event_id, v)).status_code == 201
+    ranks = rows(room_db, "SELECT user_id, rank FROM waitroom_visitors WHERE event_id = %s", event_id)
+    order = {r["user_id"]: r["rank"] for r in ranks}
+    users = [jwt.decode(v["Authorization"][7:], options={"verify_signature": False})["sub"] for v in visitors]
+
+    async def polls_by_draw() -> tuple[list[int], float] | None:
+        # The queue order an instance counts against may be a second old: ask until it has them all.
+        to_start = (start - datetime.now(UTC)).total_seconds()
+        answers = [await me(wr, event_id, v) for v in visitors]
+        assert {a["position"] for a in answers} == {None}
+        by_rank = sorted(zip((order[u] for u in users), (a["pollAfterS"] for a in answers), strict=True))
+        polls = [p for _, p in by_rank]
+        return (polls, to_start) if min(polls[-5:]) > polls[0] + 10 else None
+
+    polls, to_start = await eventually(polls_by_draw, what="the last drawn told to come back later than the first")
+    assert polls[0] <= to_start + 1, polls  # the first drawn: at the start
+    assert datetime.now(UTC) < start, "the start passed before the test could look"

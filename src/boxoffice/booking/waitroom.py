@@ -20,6 +20,7 @@ import asyncio
 import contextvars
 import itertools
 import logging
+import math
 import os
 import secrets
 import socket
@@ -65,6 +66,8 @@ from boxoffice.storage.db import Database
 
 log = logging.getLogger(__name__)
 
+PRESTART_POLL_S = 15
+"""Early arrivals poll this often until the start is this near."""
 RANKS_MAX_AGE_S = 1.0
 """How old the cached queue order may be when a position is computed."""
 REVOCATIONS_PER_REFRESH = 10_000
@@ -469,13 +472,17 @@ class WaitingRoom:
         state = VisitorState.WAITING
         base: dict[str, Any] = {"starts_at": c.starts_at, "joined_at": joined_at}
         if c.starts_at > now:
-            wait = int((c.starts_at - now).total_seconds())
-            return VisitorStatus(c.event_id, state, poll_after_s=max(1, min(15, wait)), **base)
+            wait = math.ceil((c.starts_at - now).total_seconds())
+            if wait > PRESTART_POLL_S:
+                return VisitorStatus(c.event_id, state, poll_after_s=PRESTART_POLL_S, **base)
+            # The draw is made (a rank is final once drawn): come back when the turn may be near,
+            # rather than all of the early crowd at the start. The place itself is shown after it.
+            ahead = people_ahead(await self._queue(c.event_id), rank)
+            later = self._poll_after(room, ahead, estimated_wait_s(ahead, room.rate))
+            return VisitorStatus(c.event_id, state, poll_after_s=wait + (0 if later == 1 else later), **base)
         ahead = people_ahead(await self._queue(c.event_id), rank)
         estimate = estimated_wait_s(ahead, room.rate)
-        # Whoever the next free buyer slots will go to polls every second: an admission not fetched
-        # within the pickup time goes back in line (see storage/waitroom.py, release_unclaimed).
-        poll = 1 if ahead < max(c.max_active // 2, 1) else poll_after_s(estimate, self.poll_scale)
+        poll = self._poll_after(room, ahead, estimate)
         return VisitorStatus(
             c.event_id,
             state,
@@ -485,6 +492,12 @@ class WaitingRoom:
             poll_after_s=poll,
             **base,
         )
+
+    def _poll_after(self, room: _Room, ahead: int, estimate: int) -> int:
+        """Whoever the next free buyer slots will go to polls every second (an admission not fetched
+        within the pickup time goes back in line: storage/waitroom.py, release_unclaimed); the
+        others at a share of their estimated wait."""
+        return 1 if ahead < max(room.config.max_active // 2, 1) else poll_after_s(estimate, self.poll_scale)
 
     async def _queue(self, event_id: int) -> list[int]:
         """The queue order, at most RANKS_MAX_AGE_S old, read once per process however many poll."""
