@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import math
 import os
@@ -24,7 +25,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +42,7 @@ from boxoffice.tokens import Tokens
 ADMIN_TOKEN = "bench-admin-" + "a" * 24
 PRESTART_RANKS = 2**40
 WINDOW_S = 5
+LAG_PROBE_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,35 @@ class RunStats:
     gave_up: int = 0
     seated: int = 0
     booked_at: list[float] = field(default_factory=list)
+    client_lag: dict[int, float] = field(default_factory=dict)
+    """Window -> the longest this client's own event loop woke up late (a late client inflates the
+    latencies it measures)."""
+
+
+async def crowd(stats: RunStats, t0: float, visitors: list[Coroutine[Any, Any, None]]) -> None:
+    """Run the visitors while watching this client's event loop for lateness."""
+
+    async def watch() -> None:
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(LAG_PROBE_S)
+            late = time.monotonic() - before - LAG_PROBE_S
+            window = int((time.monotonic() - t0) // WINDOW_S) * WINDOW_S
+            stats.client_lag[window] = max(stats.client_lag.get(window, 0.0), late)
+
+    # The crowd is tens of thousands of coroutines: full collections over them would stall this
+    # client (and inflate what it measures), so what exists now is frozen and collections are rarer.
+    gc.collect()
+    gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, 50, 1_000)
+    watcher = asyncio.create_task(watch())
+    try:
+        await asyncio.gather(*visitors)
+    finally:
+        watcher.cancel()
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 async def buy(
@@ -247,7 +278,7 @@ async def ungated(port: int, sizes: OnsaleSizes, seat_ids: list[int], seed: int)
         if not await buy(client, market, stats, random.Random(seed * 1_000_003 + i), {}, f"u{i}", t0, deadline):
             stats.gave_up += 1
 
-    await asyncio.gather(*(visitor(i, at) for i, at in enumerate(times)))
+    await crowd(stats, t0, [visitor(i, at) for i, at in enumerate(times)])
     client.close()
     return summary(stats, market, len(seat_ids), client.requests)
 
@@ -312,7 +343,7 @@ async def gated(
             stats.polls += 1
         stats.gave_up += 1
 
-    await asyncio.gather(*(visitor(i, at) for i, at in enumerate(times)))
+    await crowd(stats, t0, [visitor(i, at) for i, at in enumerate(times)])
     client.close()
     return summary(stats, market, len(seat_ids), client.requests), starts_at
 
@@ -338,6 +369,9 @@ def summary(stats: RunStats, market: Market, seats: int, requests: int) -> dict[
         "booking_p99_ms_by_window": {
             str(start): [len(ws), round(sorted(ws)[min(len(ws) - 1, math.ceil(0.99 * len(ws)) - 1)] * 1000, 1)]
             for start, ws in sorted(windows.items())
+        },
+        "client_loop_late_max_ms_by_window": {
+            str(w): round(late * 1000, 1) for w, late in sorted(stats.client_lag.items()) if w >= 0
         },
         "statuses": {str(k): v for k, v in sorted(stats.statuses.items())},
         "errors": dict(stats.errors),
