@@ -137,15 +137,20 @@ def connect(database_url: str, autocommit: bool = False) -> psycopg.Connection:
     return pg_connect(database_url, autocommit=autocommit, retry_s=15)
 
 
-def check_invariants(database_url: str, history: History) -> None:
-    """One winner per seat; every 201 in the database; every booking acknowledged once or explained."""
+def check_invariants(
+    database_url: str, history: History, definite_503: frozenset[str] | set[str] = DEFINITE_503
+) -> None:
+    """One winner per seat; every 201 in the database; every booking acknowledged once or explained.
+
+    `definite_503`: the 503 codes that promise nothing was committed (a deployment may add its own,
+    e.g. the load balancer's page when no instance is up)."""
     assert all(op.kind != "invoke" for op in history.ops), "an operation never completed"
     server_errors = [op for op in history.ops if op.status is not None and op.status >= 500 and op.status != 503]
     assert not server_errors, f"5xx other than 503: {server_errors[:5]}"
     for op in history.ops:
         if op.status == 503:
             assert op.retry_after and op.retry_after.isdigit(), f"503 without Retry-After: {op}"
-            assert op.error in DEFINITE_503 | UNKNOWN_503, f"503 with an unlisted code: {op}"
+            assert op.error in definite_503 | UNKNOWN_503, f"503 with an unlisted code: {op}"
     with connect(database_url) as conn:
         rows = conn.execute("SELECT seat_id, user_id FROM bookings WHERE status = 'CONFIRMED'").fetchall()
         disagree = conn.execute(
@@ -165,7 +170,7 @@ def check_invariants(database_url: str, history: History) -> None:
     assert not missing, f"acknowledged bookings missing from the database: {sorted(missing)[:5]}"
     unknown = {(op.seat_id, op.user_id) for op in history.ops if op.kind == "unknown"}
     unexplained = in_db - set(ok) - unknown
-    told = {(op.seat_id, op.user_id): f"{op.status} {op.error}" for op in history.ops if op.kind == "fail"}
+    told = {(op.seat_id, op.user_id): f"{op.status} {op.error} {op.message}" for op in history.ops if op.kind == "fail"}
     hidden = {booking: told.get(booking) for booking in sorted(unexplained)[:5]}
     assert not unexplained, f"committed bookings behind a definite answer (or none asked for): {hidden}"
 
