@@ -191,7 +191,18 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.max_bytes
-        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        declared: bytes | None = None
+        framed = False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if declared is None:
+                    declared = value
+            elif name == b"transfer-encoding":
+                framed = True
+        if declared is not None and not framed and declared.isdigit() and int(declared) <= limit:
+            # The parser hands the app at most the declared length: nothing to count (the usual case).
+            await self.app(scope, receive, send)
+            return
         declared_too_large = declared is not None and (not declared.isdigit() or int(declared) > limit)
         received = 0
         too_large = f"Request body exceeds {limit} bytes"

@@ -225,6 +225,12 @@ class WaitingRoom:
             self._tokens = self._tokens_factory()
         return self._tokens
 
+    @property
+    def gates_nothing(self) -> bool:
+        """The rooms were read and none gates an event: a write needs no admission and its latency
+        paces nothing, so the booking path skips both (one attribute check per request)."""
+        return self._loaded and not self._gated
+
     # --- the cache ------------------------------------------------------------------------------
 
     async def refresh(self) -> None:

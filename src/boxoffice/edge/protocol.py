@@ -9,6 +9,9 @@
 - Idle keep-alive connections close after uvicorn's `timeout_keep_alive` (`keep_alive_s`).
 - A worker keeps at most `max_connections` connections: one more is answered 503 and closed.
 - While the worker drains (SIGTERM), every response carries `Connection: close`.
+
+It also sends a response of known length in one `send()`: uvicorn writes the head and the body
+with a system call each, and on loopback each one costs the sender the receiver's TCP work too.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from asyncio import TimerHandle
 from typing import Any
 
 from uvicorn.config import Config
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 
 from boxoffice.edge.drain import DRAIN
@@ -68,6 +71,52 @@ class _Refused(Exception):
         self.response = response
 
 
+class _OneWrite:
+    """A request's transport that holds the response head until the body's first write, then sends
+    both at once, when the head declares a body (`Content-Length` above 0, not chunked, not HEAD):
+    an answer of known length leaves in one `send()`, not two. Everything else passes through; the
+    head is never held past the body, and a close sends it first.
+
+    It refers to its cycle only until the head is written (`forget` otherwise): the cycle refers to
+    it, and a reference cycle per request would leave garbage for the collector.
+    """
+
+    __slots__ = ("_cycle", "_head", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, cycle: RequestResponseCycle) -> None:
+        self._transport = transport
+        self._cycle: RequestResponseCycle | None = cycle
+        self._head: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        head = self._head
+        if head is not None:
+            self._head = None
+            self._transport.write(head + data)
+            return
+        cycle = self._cycle
+        if cycle is not None and cycle.response_started:
+            # The head: uvicorn has read its Content-Length (or chosen chunked) before writing it.
+            self._cycle = None
+            sized = cycle.chunked_encoding is False and cycle.expected_content_length > 0
+            if sized and cycle.scope["method"] != "HEAD":
+                self._head = data
+                return
+        self._transport.write(data)
+
+    def close(self) -> None:
+        head, self._head, self._cycle = self._head, None, None
+        if head is not None:
+            self._transport.write(head)
+        self._transport.close()
+
+    def forget(self) -> None:
+        self._cycle = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class EdgeProtocol(HttpToolsProtocol):
     def __init__(
         self,
@@ -99,6 +148,9 @@ class EdgeProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timers()
+        cycle = self.cycle
+        if cycle is not None and isinstance(cycle.transport, _OneWrite):
+            cycle.transport.forget()  # gone before its response started
         super().connection_lost(exc)
 
     def handle_websocket_upgrade(self) -> None:
@@ -181,7 +233,11 @@ class EdgeProtocol(HttpToolsProtocol):
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
+        existing = self.cycle
         super().on_headers_complete()
+        cycle = self.cycle
+        if cycle is not None and cycle is not existing:
+            cycle.transport = _OneWrite(self.transport, cycle)  # type: ignore[assignment]
         if DRAIN.active and not (self.parser.should_upgrade() and self._should_upgrade()):
             self.cycle.keep_alive = False
 

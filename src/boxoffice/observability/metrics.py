@@ -7,12 +7,13 @@ multiprocess mode (PROMETHEUS_MULTIPROC_DIR).
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import AbstractContextManager
 from functools import cache
 from types import TracebackType
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram, values
 
 from boxoffice.domain import (
     NeedsCheckout,
@@ -23,6 +24,25 @@ from boxoffice.domain import (
     Strategy,
     Unavailable,
 )
+
+_pid = os.getpid()
+
+
+def _process_id() -> int:
+    """This process's id, read once and again after a fork: multiprocess mode asks on every
+    increment (whether the process forked), and `os.getpid()` is a system call each time."""
+    return _pid
+
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
+if getattr(values.ValueClass, "_multiprocess", False):
+    # Before any metric exists (this module defines them all): every value writes through this class.
+    values.ValueClass = values.MultiProcessValue(_process_id)  # type: ignore[no-untyped-call]
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 

@@ -214,20 +214,24 @@ _LOCK_USERS = f"SELECT count(*) FROM {CAP_COUNTS}($1::text[], $2::int[])"
 # this batch) plus the claimable seats of the same user and event earlier in the batch stay below
 # the cap: exactly what making the claims one by one in seat order would decide. An over-cap claim
 # is refused whether or not its seat is free (the multi-seat path checks the cap first too).
+# `now` (the seats as the statement's snapshot has them) is read once and serves both the
+# verdict's event ids and the answer (reading seats twice cost about 15 us per claim).
 _CLAIM_BATCH_CAPPED = f"""
 WITH input AS (
     SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::int[]) AS i(seat_id, user_id, strategy, cap)
 ), counts AS (
     SELECT * FROM {CAP_COUNTS}($5::text[], $6::int[])
+), now AS (
+    SELECT id, event_id, status, plain, {AVAILABLE_SQL} AS free FROM seats WHERE id = ANY($1::int[])
 ), locked AS (
     SELECT id FROM seats
      WHERE id = ANY($1::int[]) AND plain AND {AVAILABLE_SQL} AND (SELECT count(*) FROM counts) >= 0
      ORDER BY id
        FOR UPDATE SKIP LOCKED
 ), member AS (
-    SELECT i.seat_id, i.user_id, i.strategy, i.cap, s.event_id, l.id IS NOT NULL AS claimable
+    SELECT i.seat_id, i.user_id, i.strategy, i.cap, now.event_id, l.id IS NOT NULL AS claimable
       FROM input AS i
-      JOIN seats AS s ON s.id = i.seat_id
+      JOIN now ON now.id = i.seat_id
       LEFT JOIN locked AS l ON l.id = i.seat_id
 ), verdict AS (
     SELECT m.seat_id, m.user_id, m.strategy, m.cap, m.claimable, coalesce(c.current, 0) AS current,
@@ -255,8 +259,7 @@ WITH input AS (
 SELECT now.status AS current_status, now.free, now.plain, v.within,
        greatest(v.current, v.cap) AS holding, b.id AS booking_id, e.seq, c.*
   FROM input AS i
-  LEFT JOIN (SELECT id, status, plain, {AVAILABLE_SQL} AS free FROM seats WHERE id = ANY($1::int[])) AS now
-         ON now.id = i.seat_id
+  LEFT JOIN now ON now.id = i.seat_id
   LEFT JOIN verdict AS v ON v.seat_id = i.seat_id
   LEFT JOIN claimed AS c ON c.id = i.seat_id
   LEFT JOIN booking AS b ON b.seat_id = i.seat_id
