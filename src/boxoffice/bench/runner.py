@@ -257,16 +257,20 @@ def bench(
         # The waiting room's scenario (docs/waiting-room.md#benchmark) runs on its own.
         if len(scenarios) > 1:
             raise typer.BadParameter("onsale runs on its own: --scenario onsale")
-        onsale.run(
-            quick=quick or tiny,
-            workers=workers,
-            pool_size=pool_size,
-            admin_url=admin_url,
-            redis_url=redis_url,
-            json_out=json_out,
-            server_log=server_log,
-            seed=seed,
-        )
+        with contextlib.ExitStack() as stack:
+            if private_postgres:
+                # Away from other databases' checkpoints (each CREATE DATABASE forces one).
+                admin_url = stack.enter_context(env.private_postgres()).url
+            onsale.run(
+                quick=quick or tiny,
+                workers=workers,
+                pool_size=pool_size,
+                admin_url=admin_url,
+                redis_url=redis_url,
+                json_out=json_out,
+                server_log=server_log,
+                seed=seed,
+            )
         return
     if unknown := set(scenarios) - set(ALL_SCENARIOS):
         raise typer.BadParameter(f"unknown scenario {sorted(unknown)}; expected {', '.join(ALL_SCENARIOS)}")
