@@ -349,3 +349,25 @@ async def test_early_arrivals_come_back_by_their_draw_not_all_at_the_start(wr: h
     polls, to_start = await eventually(polls_by_draw, what="the last drawn told to come back later than the first")
     assert polls[0] <= to_start + 1, polls  # the first drawn: at the start
     assert datetime.now(UTC) < start, "the start passed before the test could look"
+
+
+async def test_the_first_step_after_the_start_releases_no_burst(wr: httpx.AsyncClient, room_db: str) -> None:
+    """The rate accrues from the start of the sale, not from the configuration: ten admissions a
+    second means about ten in the first second, not two seconds' worth at once."""
+    event_id, _ = await new_event(wr)
+    start = soon(3)
+    await gate(wr, event_id, startsAt=iso(start), perMinute=600)  # fixed rate: ten a second
+    visitors = [await session(wr) for _ in range(60)]
+    for v in visitors:
+        assert (await join(wr, event_id, v)).status_code == 201
+    await until(lambda: _total(room_db, event_id) >= 30, what="three seconds of admissions")
+    times = rows(
+        room_db,
+        "SELECT extract(epoch FROM admitted_at - %s)::float8 AS after FROM waitroom_visitors"
+        " WHERE event_id = %s AND admitted_at IS NOT NULL ORDER BY 1",
+        start,
+        event_id,
+    )
+    early = [t["after"] for t in times if t["after"] < 0.5]
+    assert len(early) <= 7, early  # 10/s x 0.5 s, plus a carried fraction and a tick's jitter
+    assert all(t["after"] >= 0 for t in times), "nobody admitted before the start"

@@ -370,6 +370,10 @@ def summary(stats: RunStats, market: Market, seats: int, requests: int) -> dict[
             str(start): [len(ws), round(sorted(ws)[min(len(ws) - 1, math.ceil(0.99 * len(ws)) - 1)] * 1000, 1)]
             for start, ws in sorted(windows.items())
         },
+        "slowest_bookings_sent_at_s_ms": [
+            [round(sent, 2), round(wire * 1000, 1)]
+            for sent, wire in sorted(zip(stats.sent_at, stats.latencies, strict=True), key=lambda p: -p[1])[:10]
+        ],
         "client_loop_late_max_ms_by_window": {
             str(w): round(late * 1000, 1) for w, late in sorted(stats.client_lag.items()) if w >= 0
         },

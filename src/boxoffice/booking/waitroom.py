@@ -616,7 +616,9 @@ class WaitingRoom:
             if row is None:
                 return None
             config = store.config_of(row)
-            elapsed = (row["now"] - row["ticked_at"]).total_seconds()
+            # The rate accrues from the start of the sale: a last step before it (or the configuration)
+            # must not let the first step release a burst the rate never earned.
+            elapsed = (row["now"] - max(row["ticked_at"], config.starts_at)).total_seconds()
             missed = await store.release_unclaimed(conn, event_id, self.pickup_s)
             expired, dropped = await store.end_lapsed(conn, event_id, config.hold_s)
             waiting, active = await store.counts(conn, event_id)
