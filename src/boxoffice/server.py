@@ -33,7 +33,7 @@ from boxoffice.booking.waitroom import WaitingRoom
 from boxoffice.edge import drain, management
 from boxoffice.edge import workers as worker_marks
 from boxoffice.health import HealthChecker
-from boxoffice.observability import metrics, multiprocess
+from boxoffice.observability import gcpause, metrics, multiprocess
 from boxoffice.observability.logs import configure_logging
 from boxoffice.observability.tasks import Supervisor
 from boxoffice.realtime import start_realtime
@@ -104,6 +104,7 @@ async def _settle_garbage_collector(ready: asyncio.Event) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+    gcpause.watch()
 
 
 async def _mark_ready_when(ready: asyncio.Event) -> None:
