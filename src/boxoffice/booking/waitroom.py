@@ -111,6 +111,16 @@ class _Waiting:
     """When this process last marked it present in the store (monotonic)."""
 
 
+async def _gated_room(conn: asyncpg.Connection, event_id: int) -> _Room | None:
+    """The room as stored now when its event is gated, None when not; EventNotFound for no such event."""
+    row = await store.room(conn, event_id)
+    if row is None or not row["enabled"]:
+        if not await store.event_exists(conn, event_id):
+            raise EventNotFound(event_id)
+        return None
+    return _Room(row)
+
+
 class _Joins:
     """Concurrent joins of one process, written together: one statement and one commit per batch,
     the next batch collecting while one is in flight. No timer: a lone join goes out at once.
@@ -341,12 +351,9 @@ class WaitingRoom:
                 visitor, created = await self._joins.join(event_id, user_id, self._prestart(room))
             else:
                 async with self._db.transaction() as conn:
-                    row = await store.room(conn, event_id)
-                    if row is None or not row["enabled"]:
-                        if not await store.event_exists(conn, event_id):
-                            raise EventNotFound(event_id)
+                    room = await _gated_room(conn, event_id)
+                    if room is None:
                         return VisitorStatus(event_id, VisitorState.NOT_GATED), False
-                    room = _Room(row)
                     (visitor,) = await store.join(conn, [(event_id, user_id, self._prestart(room))])
                     created = bool(visitor["created"])
         except (EventNotFound, ChallengeFailed):
@@ -387,13 +394,10 @@ class WaitingRoom:
         try:
             async with self._db.connection() as conn:
                 if room is None or not room.config.enabled:
-                    row = await store.room(conn, event_id)
-                    if row is None or not row["enabled"]:
-                        if not await store.event_exists(conn, event_id):
-                            raise EventNotFound(event_id)
+                    room = await _gated_room(conn, event_id)
+                    if room is None:
                         return VisitorStatus(event_id, VisitorState.NOT_GATED)
-                    room = _Room(row)
-                visitor = await store.visitor(conn, event_id, user_id, min(room.config.hold_s / 4, 30.0))
+                visitor = await store.visitor(conn, event_id, user_id, self._touch_after(room))
         except EventNotFound:
             raise
         except BookingError as exc:
@@ -408,12 +412,9 @@ class WaitingRoom:
             self._forget(waiting.visitor_id)
         try:
             async with self._db.transaction() as conn:
-                row = await store.room(conn, event_id)
-                if row is None or not row["enabled"]:
-                    if not await store.event_exists(conn, event_id):
-                        raise EventNotFound(event_id)
+                room = await _gated_room(conn, event_id)
+                if room is None:
                     return VisitorStatus(event_id, VisitorState.NOT_GATED)
-                room = _Room(row)
                 visitor = await store.leave(conn, event_id, caller.user)
                 if visitor is None:
                     visitor = await store.visitor(conn, event_id, caller.user, 3600.0)
