@@ -22,6 +22,7 @@ import itertools
 import logging
 import math
 import os
+import random
 import secrets
 import socket
 import time
@@ -107,8 +108,14 @@ class _Waiting:
     visitor_id: int
     rank: int
     joined_at: datetime
-    touched: float
-    """When this process last marked it present in the store (monotonic)."""
+    present_at: float
+    """When its presence is next due in the store (monotonic): between half and all of the touch
+    interval after the last write, drawn at random so that a crowd that joined in one second does
+    not fall due in one tick."""
+
+
+def _next_presence(interval_s: float) -> float:
+    return time.monotonic() + interval_s * random.uniform(0.5, 1.0)
 
 
 async def _gated_room(conn: asyncpg.Connection, event_id: int) -> _Room | None:
@@ -385,7 +392,7 @@ class WaitingRoom:
         if room is not None:
             waiting = self._waiting.get((event_id, user_id))
             if waiting is not None and waiting.rank > room.frontier:
-                if time.monotonic() - waiting.touched > self._touch_after(room):
+                if time.monotonic() >= waiting.present_at:
                     self._present.add(waiting.visitor_id)
                 metrics.WAITROOM_POLLS_MEMORY.inc()
                 return await self._waiting_status(room, waiting.rank, waiting.joined_at)
@@ -437,7 +444,8 @@ class WaitingRoom:
         if v["state"] != VisitorState.WAITING.value:
             self._forget(int(v["id"]))
             return
-        self._waiting[key] = _Waiting(int(v["id"]), int(v["rank"]), v["joined_at"], time.monotonic())
+        present_at = _next_presence(self._touch_after(room))
+        self._waiting[key] = _Waiting(int(v["id"]), int(v["rank"]), v["joined_at"], present_at)
         self._by_id[int(v["id"])] = key
 
     def _forget(self, visitor_id: int) -> None:
@@ -602,13 +610,13 @@ class WaitingRoom:
         except BaseException:
             self._present |= present
             raise
-        now = time.monotonic()
         for visitor_id in present:
             key = self._by_id.get(visitor_id)
             if visitor_id not in still:
                 self._forget(visitor_id)
             elif key is not None and key in self._waiting:
-                self._waiting[key].touched = now
+                room = self._rooms.get(key[0])
+                self._waiting[key].present_at = _next_presence(self._touch_after(room) if room else 0.0)
 
     async def step(self, event_id: int) -> int | None:
         """The admission step of one room, if due and no other process holds it: how many were admitted."""
