@@ -69,6 +69,8 @@ log = logging.getLogger(__name__)
 
 PRESTART_POLL_S = 15
 """Early arrivals poll this often until the start is this near."""
+PRUNE_EVERY_S = 10.0
+"""How often a process forgets the remembered visitors who stopped polling."""
 RANKS_MAX_AGE_S = 1.0
 """How old the cached queue order may be when a position is computed."""
 REVOCATIONS_PER_REFRESH = 10_000
@@ -235,6 +237,7 @@ class WaitingRoom:
         self._store_ok = False
         """The last refresh reached the store; answers from memory only while it does (fail closed)."""
         self._joins = _Joins(db)
+        self._pruned_at = time.monotonic()
 
     @property
     def tokens(self) -> AdmissionTokens:
@@ -590,6 +593,7 @@ class WaitingRoom:
         local = Health(requests, unavailable, p99, saturation)
         self.poll_scale = next_poll_scale(self.poll_scale, self.aimd.degraded(local) is not None)
         await self._mark_present()
+        self._prune()
         async with self._bg.connection(writes=True) as conn:
             await store.publish_health(conn, self.instance, requests, unavailable, p99, saturation)
         now = datetime.now(UTC)
@@ -597,6 +601,18 @@ class WaitingRoom:
             room = self._rooms[event_id]
             if room.config.starts_at <= now:
                 await self.step(event_id)
+
+    def _prune(self) -> None:
+        """Forget visitors who stopped polling (at most every PRUNE_EVERY_S): the store drops them after
+        `holdS`, and a visitor that comes back reads the store. Keeps memory to the live crowd."""
+        now = time.monotonic()
+        if now - self._pruned_at < PRUNE_EVERY_S:
+            return
+        self._pruned_at = now
+        for key, waiting in list(self._waiting.items()):
+            room = self._rooms.get(key[0])
+            if room is None or now - waiting.present_at > room.config.hold_s:
+                self._forget(waiting.visitor_id)
 
     async def _mark_present(self) -> None:
         """Write the presence of the visitors polled from memory (one statement); forget those no
