@@ -40,5 +40,7 @@ def _callback(phase: str, info: dict[str, Any]) -> None:
 
 def watch() -> None:
     """Measure every collection of this process from now on (idempotent)."""
+    for generation in range(3):
+        GC_PAUSE.labels(str(generation))  # every series exists from the start, at 0
     if _callback not in gc.callbacks:
         gc.callbacks.append(_callback)
