@@ -371,3 +371,21 @@ async def test_the_first_step_after_the_start_releases_no_burst(wr: httpx.AsyncC
     early = [t["after"] for t in times if t["after"] < 0.5]
     assert len(early) <= 7, early  # 10/s x 0.5 s, plus a carried fraction and a tick's jitter
     assert all(t["after"] >= 0 for t in times), "nobody admitted before the start"
+
+
+async def test_a_position_does_not_count_those_just_admitted(wr: httpx.AsyncClient, room_db: str) -> None:
+    """The queue order an instance counts positions against is dropped when someone is admitted:
+    right after the one ahead is admitted, the next visitor is first in line, not second."""
+    event_id, _ = await new_event(wr)
+    await gate(wr, event_id, maxActive=1)
+    first, second = await session(wr), await session(wr)
+    assert (await join(wr, event_id, first)).status_code == 201
+    await me(wr, event_id, first)  # counts the queue: the first is in it
+
+    def admitted() -> bool:
+        found = rows(room_db, "SELECT state FROM waitroom_visitors WHERE event_id = %s", event_id)
+        return [r["state"] for r in found] == ["ADMITTED"]
+
+    await until(admitted, what="the first admitted")
+    joined = await join(wr, event_id, second)
+    assert joined.status_code == 201 and joined.json()["position"] == 1, joined.text

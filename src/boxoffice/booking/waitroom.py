@@ -285,6 +285,11 @@ class WaitingRoom:
             self._revoked = dict(newest)
         for row in revoked:
             self._forget(row["id"])
+        for event_id, room in rooms.items():
+            known = self._rooms.get(event_id)
+            if known is None or known.frontier != room.frontier:
+                # Someone was admitted: positions counted against the old order would be too high.
+                self._ranks.pop(event_id, None)
         self._rooms, self._gated, self._seat_event, self._seat_sigs = rooms, gated, seat_event, sigs
         self._loaded = self._store_ok = True
         # Totals over the gated events (event ids are not a bounded label set).
@@ -420,6 +425,7 @@ class WaitingRoom:
         waiting = self._waiting.get((event_id, caller.user))
         if waiting is not None:
             self._forget(waiting.visitor_id)
+        self._ranks.pop(event_id, None)
         try:
             async with self._db.transaction() as conn:
                 room = await _gated_room(conn, event_id)
@@ -672,6 +678,8 @@ class WaitingRoom:
             if self._loaded and event_id in self._rooms:
                 self._rooms[event_id].rate = rate
                 self._rooms[event_id].frontier = frontier
+            if waits:
+                self._ranks.pop(event_id, None)  # those admitted no longer count as ahead of anyone
         metrics.WAITROOM_ADMITTED.inc(len(waits))
         metrics.WAITROOM_ENDED.labels("dropped").inc(dropped)
         metrics.WAITROOM_ENDED.labels("expired").inc(expired)
