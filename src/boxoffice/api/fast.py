@@ -11,9 +11,8 @@ body-limit layers, so request ids, metrics by route template, the start-up gate 
 limit apply unchanged.
 
 The waiting room's `POST .../waiting-room/join`, `GET .../waiting-room/me` and `POST .../leave`
-take the same way:
-an on-sale's crowd polls them many times a second while admitted buyers book, and their framework
-cost would be most of the server's CPU. A path whose event id FastAPI would refuse (not a
+take the same way: an on-sale's crowd calls them many times a second while admitted buyers book,
+and their framework cost would be most of the server's CPU. A path whose event id FastAPI would refuse (not a
 canonical integer in range) goes on to FastAPI for its 422.
 """
 
@@ -114,7 +113,7 @@ class LeanRoutes:
 
 
 def _room_path(path: str, method: str) -> tuple[int, str] | None:
-    """(event id, route template) of a waiting-room join or poll FastAPI would accept, else None."""
+    """(event id, route template) of a waiting-room join, poll or leave FastAPI would accept, else None."""
     ident, _, tail = path[len(EVENTS) :].partition("/")
     template = _ROOM_TAILS.get((method, tail))
     if template is None or not (ident.isascii() and ident.isdigit()) or ident[0] == "0" or len(ident) > 10:

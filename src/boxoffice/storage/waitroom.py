@@ -186,11 +186,17 @@ async def visitor(conn: asyncpg.Connection, event_id: int, user_id: str, touch_a
 
 
 async def touch(conn: asyncpg.Connection, visitor_ids: Sequence[int]) -> list[int]:
-    """Mark waiting visitors present (their polls were answered from memory): the ids still waiting."""
+    """Mark waiting visitors present (their polls were answered from memory): the ids still waiting.
+
+    Rows another transaction holds (an admission step admitting them) are skipped, never waited for:
+    the statement cannot deadlock with a step, and a skipped visitor is treated as no longer waiting
+    (its next poll reads the store).
+    """
     rows = await conn.fetch(
         """
         UPDATE waitroom_visitors SET last_seen = clock_timestamp()
-        WHERE id = ANY($1::bigint[]) AND state = 'WAITING'
+        WHERE id IN (SELECT id FROM waitroom_visitors WHERE id = ANY($1::bigint[]) AND state = 'WAITING'
+                     FOR UPDATE SKIP LOCKED)
         RETURNING id
         """,
         list(visitor_ids),
