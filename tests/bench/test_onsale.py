@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from boxoffice.bench.onsale import Market, OnsaleSizes, arrivals, spearman
+from boxoffice.bench.onsale import Market, OnsaleSizes, arrivals, percentile_ms, spearman
 
 
 def test_market_picks_only_free_seats_and_notes_the_sell_out() -> None:
@@ -36,3 +36,10 @@ def test_spearman() -> None:
     rng.shuffle(shuffled)
     rho = spearman([float(x) for x in range(2000)], [float(x) for x in shuffled])
     assert rho is not None and abs(rho) < 0.1
+
+
+def test_percentiles_are_nearest_rank_in_milliseconds() -> None:
+    ordered = [i / 1000 for i in range(1, 101)]  # 1..100 ms
+    assert percentile_ms(ordered, 0.99) == 99.0
+    assert percentile_ms(ordered, 0.5) == 50.0
+    assert percentile_ms([0.25], 0.99) == 250.0

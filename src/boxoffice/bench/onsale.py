@@ -348,6 +348,11 @@ async def gated(
     return summary(stats, market, len(seat_ids), client.requests), starts_at
 
 
+def percentile_ms(ordered: list[float], q: float) -> float:
+    """The q-quantile (nearest rank) of sorted seconds, in milliseconds."""
+    return round(ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)] * 1000, 1)
+
+
 def summary(stats: RunStats, market: Market, seats: int, requests: int) -> dict[str, Any]:
     lat = sorted(stats.latencies)
     windows: dict[int, list[float]] = {}
@@ -355,7 +360,7 @@ def summary(stats: RunStats, market: Market, seats: int, requests: int) -> dict[
         windows.setdefault(int(sent // WINDOW_S) * WINDOW_S, []).append(wire)
 
     def pct(q: float) -> float | None:
-        return round(lat[min(len(lat) - 1, math.ceil(q * len(lat)) - 1)] * 1000, 1) if lat else None
+        return percentile_ms(lat, q) if lat else None
 
     return {
         "seats": seats,
@@ -367,8 +372,7 @@ def summary(stats: RunStats, market: Market, seats: int, requests: int) -> dict[
         "booking_max_ms": round(lat[-1] * 1000, 1) if lat else None,
         # Where the slow answers were: (requests, p99 ms) of the bookings sent in each window after the start.
         "booking_p99_ms_by_window": {
-            str(start): [len(ws), round(sorted(ws)[min(len(ws) - 1, math.ceil(0.99 * len(ws)) - 1)] * 1000, 1)]
-            for start, ws in sorted(windows.items())
+            str(start): [len(ws), percentile_ms(sorted(ws), 0.99)] for start, ws in sorted(windows.items())
         },
         "slowest_bookings_sent_at_s_ms": [
             [round(sent, 2), round(wire * 1000, 1)]
