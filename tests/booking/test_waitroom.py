@@ -17,6 +17,12 @@ from tests.support import ServerFactory
 from tests.waitroom import WAITROOM, admitted, book, gate, join, me, new_event, session
 
 
+def _user(auth: dict[str, str]) -> str:
+    """The user id a session token stands for (its `sub`)."""
+    user: str = jwt.decode(auth["Authorization"][7:], options={"verify_signature": False})["sub"]
+    return user
+
+
 def _admitted(database_url: str, event_id: int) -> list[datetime]:
     found = rows(
         database_url,
@@ -54,7 +60,7 @@ async def test_two_instances_share_one_queue_and_one_decision(server_factory: Se
         # polled until it holds its token (an admission nobody fetches goes back in line, and the
         # queue would keep moving under the comparison below).
         state = {r["user_id"]: r["state"] for r in rows(db, "SELECT user_id, state FROM waitroom_visitors")}
-        users = [jwt.decode(v["Authorization"][7:], options={"verify_signature": False})["sub"] for v in visitors]
+        users = [_user(v) for v in visitors]
         tokens = {
             u: await admitted(ca, event_id, v) for u, v in zip(users, visitors, strict=True) if state[u] == "ADMITTED"
         }
@@ -86,9 +92,13 @@ async def test_queue_store_restarted_mid_sale_fails_closed_and_keeps_the_queue(s
             for v in visitors:
                 await join(c, event_id, v)
             await until(lambda: len(_admitted(pg.url, event_id)) == 2, what="two admitted")
-            states = [(await me(c, event_id, v))["state"] for v in visitors]
-            buyer = visitors[states.index("ADMITTED")]
-            token = await admitted(c, event_id, buyer)
+            state = {r["user_id"]: r["state"] for r in rows(pg.url, "SELECT user_id, state FROM waitroom_visitors")}
+            states = [state[_user(v)] for v in visitors]
+            # Both fetch their admissions (one not fetched would go back in line during the test).
+            tokens = [
+                await admitted(c, event_id, v) for v, st in zip(visitors, states, strict=True) if st == "ADMITTED"
+            ]
+            buyer, token = visitors[states.index("ADMITTED")], tokens[0]
             before = rows(pg.url, "SELECT user_id, state, rank FROM waitroom_visitors ORDER BY id")
 
             waiting = visitors[states.index("WAITING")]

@@ -287,6 +287,9 @@ class WaitingRoom:
             self._forget(row["id"])
         for event_id, room in rooms.items():
             known = self._rooms.get(event_id)
+            if known is not None:
+                # The frontier only grows: a step of this process may have moved it after this read began.
+                room.frontier = max(room.frontier, known.frontier)
             if known is None or known.frontier != room.frontier:
                 # Someone was admitted: positions counted against the old order would be too high.
                 self._ranks.pop(event_id, None)
