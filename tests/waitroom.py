@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import jwt
 
 from tests.helpers import eventually, rows
 from tests.shared import ADMIN_TOKEN, layout
@@ -60,6 +61,12 @@ async def session(client: httpx.AsyncClient) -> dict[str, str]:
     r = await client.post("/api/v1/sessions")
     assert r.status_code == 201, r.text
     return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def user_of(auth: dict[str, str]) -> str:
+    """The user id a session's bearer header stands for (the token's `sub`)."""
+    user: str = jwt.decode(auth["Authorization"][7:], options={"verify_signature": False})["sub"]
+    return user
 
 
 async def join(client: httpx.AsyncClient, event_id: int, auth: dict[str, str], **body: Any) -> httpx.Response:

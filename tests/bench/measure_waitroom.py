@@ -1,9 +1,10 @@
 """Server CPU per waiting-room request: a batched join, a poll answered from memory, a poll that
 reads the store (not a test).
 
-Run: `.venv/bin/python -m tests.bench.measure_waitroom`. One worker, its own database, 4,000
-visitors at once (64 connections). CPU is the server's own (`tree_cpu_s` around each burst), so
-the figures hold on a busy machine better than rates do.
+Run: `.venv/bin/python -m tests.bench.measure_waitroom`. One worker of the on-sale bench's server
+(`bench/onsale.py`, `onsale_server`), its own database, 4,000 visitors at once (64 connections).
+CPU is the server's own (`tree_cpu_s` around each burst), so the figures hold on a busy machine
+better than rates do.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ N = 4000
 ADMIN = {"Authorization": f"Bearer {onsale.ADMIN_TOKEN}"}
 ROOM = "/api/v1/events/1/waiting-room"
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 async def configure(client: onsale.Client, **limits: Any) -> None:
@@ -58,22 +60,13 @@ async def measure(port: int, pid: int, tokens: Tokens) -> None:
 
 
 def main() -> None:
-    with env.fresh_database(ADMIN_URL, "bo_wrcost") as url:
-        server_env = {
-            "DATABASE_URL": url,
-            "BOXOFFICE_SEED_ROWS": "10",
-            "BOXOFFICE_SEED_COLS": "10",
-            "BOXOFFICE_ADMIN_TOKEN": onsale.ADMIN_TOKEN,
-            "BOXOFFICE_RATE_LIMIT_PER_IP": "0",
-            "BOXOFFICE_RATE_LIMIT_PER_USER": "0",
-            "BOXOFFICE_WAITROOM_JOINS_PER_IP": "0",
-            "BOXOFFICE_WAITROOM_TICK_S": "0.5",
-            "BOXOFFICE_LOG_LEVEL": "WARNING",
-        }
-        with env.server(server_env, 1, None) as (port, proc):
-            master = asyncio.run(onsale._master(url))
-            tokens = Tokens(Settings(database_url=url), lambda: master)
-            asyncio.run(measure(port, proc.pid, tokens))
+    with (
+        env.fresh_database(ADMIN_URL, "bo_wrcost") as url,
+        onsale.onsale_server(url, 10, 10, 1, 20, REDIS_URL, None) as (port, pid),
+    ):
+        master = asyncio.run(onsale._master(url))
+        tokens = Tokens(Settings(database_url=url), lambda: master)
+        asyncio.run(measure(port, pid, tokens))
 
 
 if __name__ == "__main__":

@@ -6,21 +6,13 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-import jwt
-
 from boxoffice.bench.env import PrivatePostgres
 from boxoffice.booking.admission import solve
 from tests.helpers import assert_consistent, eventually, rows, until
 from tests.observability.helpers import parse, value
 from tests.shared import client_for
 from tests.support import ServerFactory
-from tests.waitroom import WAITROOM, admitted, book, gate, join, me, new_event, session
-
-
-def _user(auth: dict[str, str]) -> str:
-    """The user id a session token stands for (its `sub`)."""
-    user: str = jwt.decode(auth["Authorization"][7:], options={"verify_signature": False})["sub"]
-    return user
+from tests.waitroom import WAITROOM, admitted, book, gate, join, me, new_event, session, user_of
 
 
 def _admitted(database_url: str, event_id: int) -> list[datetime]:
@@ -60,7 +52,7 @@ async def test_two_instances_share_one_queue_and_one_decision(server_factory: Se
         # polled until it holds its token (an admission nobody fetches goes back in line, and the
         # queue would keep moving under the comparison below).
         state = {r["user_id"]: r["state"] for r in rows(db, "SELECT user_id, state FROM waitroom_visitors")}
-        users = [_user(v) for v in visitors]
+        users = [user_of(v) for v in visitors]
         tokens = {
             u: await admitted(ca, event_id, v) for u, v in zip(users, visitors, strict=True) if state[u] == "ADMITTED"
         }
@@ -93,7 +85,7 @@ async def test_queue_store_restarted_mid_sale_fails_closed_and_keeps_the_queue(s
                 await join(c, event_id, v)
             await until(lambda: len(_admitted(pg.url, event_id)) == 2, what="two admitted")
             state = {r["user_id"]: r["state"] for r in rows(pg.url, "SELECT user_id, state FROM waitroom_visitors")}
-            states = [state[_user(v)] for v in visitors]
+            states = [state[user_of(v)] for v in visitors]
             # Both fetch their admissions (one not fetched would go back in line during the test).
             tokens = [
                 await admitted(c, event_id, v) for v, st in zip(visitors, states, strict=True) if st == "ADMITTED"

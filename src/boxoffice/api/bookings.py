@@ -62,8 +62,7 @@ async def book(api: Api, request: Request, payload: BookingRequest) -> Response:
     bookings = api.bookings
     access = access_of(request, caller.admin, payload.accessible)
     best = best_of(payload.eventId, payload.bestAvailable)
-    ungated = api.waitroom.gates_nothing
-    if hold_token is None and not ungated:
+    if hold_token is None:
         # A gated event's seats need an admission; confirming a hold does not (the hold was placed under one).
         await api.admit(request, caller, payload.seatIds or [payload.seatId or 0], best.event_id if best else None)
 
@@ -80,9 +79,6 @@ async def book(api: Api, request: Request, payload: BookingRequest) -> Response:
         return 201, wire.booking_json(await bookings.book_seat(payload.seatId, caller, payload.strategy, access))
 
     owner = namespace(caller, str(hold_token) if hold_token else None)
-    if ungated:
-        # No on-sale is gated: no admission was needed and no latency sample paces anything.
-        return await respond(api, request, "POST /api/v1/bookings", owner, payload, work)
     with api.measured():
         return await respond(api, request, "POST /api/v1/bookings", owner, payload, work)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Annotated
@@ -45,12 +46,15 @@ class Api:
         self, request: Request, caller: Caller, seat_ids: Sequence[int], event_id: int | None = None
     ) -> None:
         """Seats of a gated event, or a best-available/GA request for one, need the caller's
-        `Admission-Token` (docs/waiting-room.md)."""
+        `Admission-Token` (docs/waiting-room.md). While no on-sale is gated: nothing to check."""
+        if self.waitroom.gates_nothing:
+            return
         await self.waitroom.check(caller, seat_ids, request.headers.get("admission-token"), event_id)
 
-    def measured(self) -> _Measured:
-        """Time a hold or booking for the waiting room's adaptive rate (its latency and 503s)."""
-        return _Measured(self.waitroom)
+    def measured(self) -> AbstractContextManager[None]:
+        """Time a hold or booking for the waiting room's adaptive rate (its latency and 503s); while
+        no on-sale is gated there is nothing to pace, and nothing is timed."""
+        return _UNMEASURED if self.waitroom.gates_nothing else _Measured(self.waitroom)
 
     async def identify(
         self, authorization: str | None, client: str | None, claimed: str | None, *, anonymous_ok: bool = False
@@ -78,6 +82,9 @@ class Api:
     def reader(self, request: Request) -> Caller:
         """Who reads (no rate limit on reads): a verified token, or nobody in particular."""
         return self.auth.caller(request.headers.get("authorization"), None)
+
+
+_UNMEASURED: AbstractContextManager[None] = nullcontext()
 
 
 class _Measured:

@@ -460,7 +460,8 @@ def reset_sale(database_url: str) -> None:
 @contextlib.contextmanager
 def onsale_server(
     database_url: str, rows: int, cols: int, workers: int, pool_size: int, redis_url: str, log: Path | None
-) -> Iterator[int]:
+) -> Iterator[tuple[int, int]]:
+    """A server for on-sales (the crowd's per-address limits off): its (port, process id)."""
     server_env = {
         "DATABASE_URL": database_url,
         "BOXOFFICE_REDIS_URL": redis_url,
@@ -479,8 +480,8 @@ def onsale_server(
         "BOXOFFICE_WAITROOM_TICK_S": "0.5",
         "BOXOFFICE_HOLD_SWEEP_INTERVAL_S": "0",
     }
-    with env.server(server_env, workers, log) as (port, _proc):
-        yield port
+    with env.server(server_env, workers, log) as (port, proc):
+        yield port, proc.pid
 
 
 async def _master(database_url: str) -> bytes:
@@ -508,7 +509,7 @@ def run(
     rows = math.ceil(sizes.seats / cols)
     with (
         env.fresh_database(admin_url, "bo_onsale") as database_url,
-        onsale_server(database_url, rows, cols, workers, pool_size, redis_url, server_log) as port,
+        onsale_server(database_url, rows, cols, workers, pool_size, redis_url, server_log) as (port, _pid),
     ):
         master = asyncio.run(_master(database_url))
         tokens = Tokens(Settings(database_url=database_url), lambda: master)

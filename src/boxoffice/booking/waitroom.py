@@ -248,7 +248,7 @@ class WaitingRoom:
     @property
     def gates_nothing(self) -> bool:
         """The rooms were read and none gates an event: a write needs no admission and its latency
-        paces nothing, so the booking path skips both (one attribute check per request)."""
+        paces nothing, so holds and bookings skip both (`Api.admit`, `Api.measured`: one attribute check)."""
         return self._loaded and not self._gated
 
     # --- the cache ------------------------------------------------------------------------------
@@ -498,18 +498,16 @@ class WaitingRoom:
         now = datetime.now(UTC)
         state = VisitorState.WAITING
         base: dict[str, Any] = {"starts_at": c.starts_at, "joined_at": joined_at}
-        if c.starts_at > now:
-            wait = math.ceil((c.starts_at - now).total_seconds())
-            if wait > PRESTART_POLL_S:
-                return VisitorStatus(c.event_id, state, poll_after_s=PRESTART_POLL_S, **base)
-            # The draw is made (a rank is final once drawn): come back when the turn may be near,
-            # rather than all of the early crowd at the start. The place itself is shown after it.
-            ahead = people_ahead(await self._queue(c.event_id), rank)
-            later = self._poll_after(room, ahead, estimated_wait_s(ahead, room.rate))
-            return VisitorStatus(c.event_id, state, poll_after_s=wait + (0 if later == 1 else later), **base)
+        to_start = math.ceil((c.starts_at - now).total_seconds()) if c.starts_at > now else 0
+        if to_start > PRESTART_POLL_S:
+            return VisitorStatus(c.event_id, state, poll_after_s=PRESTART_POLL_S, **base)
         ahead = people_ahead(await self._queue(c.event_id), rank)
         estimate = estimated_wait_s(ahead, room.rate)
         poll = self._poll_after(room, ahead, estimate)
+        if to_start:
+            # The draw is made (a rank is final once drawn): come back when the turn may be near,
+            # rather than all of the early crowd at the start. The place itself is shown after it.
+            return VisitorStatus(c.event_id, state, poll_after_s=to_start + (0 if poll == 1 else poll), **base)
         return VisitorStatus(
             c.event_id,
             state,
