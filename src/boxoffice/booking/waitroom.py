@@ -534,8 +534,12 @@ class WaitingRoom:
             cached = self._ranks.get(event_id)
             if cached is not None and time.monotonic() - cached[0] < RANKS_MAX_AGE_S:
                 return cached[1]
-            async with self._db.connection() as conn:
-                ranks = await store.waiting_ranks(conn, event_id)
+            try:
+                async with self._db.connection() as conn:
+                    ranks = await store.waiting_ranks(conn, event_id)
+            except BookingError as exc:
+                # A poll needing the order while the store is down: the room's own answer (fail closed).
+                raise _unavailable(exc) from exc
             self._ranks[event_id] = (time.monotonic(), ranks)
             return ranks
 
