@@ -23,7 +23,7 @@ def ws_url(base_url: str) -> str:
 
 
 class ClosedError(Exception):
-    pass
+    """The server closed the session (an ERROR frame, or the socket itself)."""
 
 
 class StompClient:
@@ -106,6 +106,8 @@ class StompClient:
         extra = [(k.replace("_", "-"), v) for k, v in headers.items()]
         await self.send("SUBSCRIBE", [("id", sub_id), ("destination", destination), ("receipt", receipt), *extra])
         frame = await self.next_frame()
+        if frame.command == "ERROR":
+            raise ClosedError(f"ERROR instead of a receipt: {frame.headers.get('message')}")
         assert frame.command == "RECEIPT" and frame.headers["receipt-id"] == receipt, frame
 
     async def messages(self, count: int, wait_s: float = DEADLINE_S) -> list[dict[str, Any]]:
@@ -148,7 +150,17 @@ class SeatView:
     current: str = ""
 
     async def start(self) -> None:
-        await self._connect(self.base_url)
+        """Connect; a session the server ends at once (say, told to resync) is reconnected, as the UI does."""
+        deadline = time.monotonic() + DEADLINE_S
+        while True:
+            try:
+                await self._connect(self.base_url)
+                return
+            except ClosedError:
+                await self._drop()
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.1)
 
     async def _connect(self, base_url: str) -> None:
         self.current = base_url
