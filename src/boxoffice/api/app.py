@@ -19,7 +19,7 @@ from boxoffice import __version__
 from boxoffice.api import actuator, admin, bookings, errors, events, holds, me, seats, sessions, waitroom
 from boxoffice.api.compression import CompressionMiddleware
 from boxoffice.api.deps import Api
-from boxoffice.api.fast import BOOKINGS, ROOM_JOIN, ROOM_LEAVE, ROOM_POLL, LeanRoutes
+from boxoffice.api.fast import BOOKINGS, ROOM_JOIN, ROOM_LEAVE, ROOM_POLL, EdgeBooking, LeanRoutes
 from boxoffice.api.frontend import mount_frontend
 from boxoffice.api.middleware import BodyLimitMiddleware, ObservabilityMiddleware
 from boxoffice.settings import Settings
@@ -42,6 +42,8 @@ class BoxOffice(FastAPI):
     lean booking route wrap it from outside, so a lean request never enters FastAPI's stack."""
 
     edge: ASGIApp | None = None
+    lean_booking: EdgeBooking | None = None
+    """`POST /api/v1/bookings` for the edge protocol's own path (edge/protocol.py), which finds it here."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.edge is None:
@@ -91,12 +93,14 @@ def build_app(
         },
     )
     # Observability outermost, so 413s and other early refusals are counted and carry the request id too.
-    app.edge = ObservabilityMiddleware(
+    observability = ObservabilityMiddleware(
         BodyLimitMiddleware(lean, max_bytes=settings.max_body_bytes),
         routes=lambda: app.router.routes,
         ready=ready,
         access_log=settings.access_log,
     )
+    app.edge = observability
+    app.lean_booking = EdgeBooking(lean, observability, settings.max_body_bytes, settings.management_port)
     return app
 
 

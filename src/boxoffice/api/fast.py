@@ -30,7 +30,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from boxoffice.api import bookings, errors, waitroom
 from boxoffice.api.deps import Api
 from boxoffice.api.http import checked_body
+from boxoffice.api.middleware import HEADER as REQUEST_ID
+from boxoffice.api.middleware import ObservabilityMiddleware, incoming_id
 from boxoffice.api.schemas import BookingRequest
+from boxoffice.observability.logs import request_id
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +77,21 @@ class LeanRoutes:
         await self.app(scope, receive, send)
 
     async def _book(self, scope: Scope, receive: Receive, send: Send) -> Response:
-        payload = BookingRequest.model_validate_json(checked_body(await _body(receive), _content_type(scope)))
-        return await bookings.book(self._api(), Request(scope, receive, send), payload)
+        return await self._booking(scope, await _body(receive), Request(scope, receive, send))
+
+    async def _booking(self, scope: Scope, body: bytes, request: Request) -> Response:
+        payload = BookingRequest.model_validate_json(checked_body(body, _content_type(scope)))
+        return await bookings.book(self._api(), request, payload)
+
+    async def booking_answer(self, scope: Scope, body: bytes) -> Response:
+        """The answer to a booking whose whole body is read (the edge protocol's own path): the same
+        code, checks and error answers as the ASGI path above."""
+        scope["route"] = self._routes[BOOKINGS]
+        scope["app"] = self._app_object
+        try:
+            return await self._booking(scope, body, Request(scope))
+        except Exception as exc:
+            return _failure(scope["path"], exc)
 
     async def _join(self, event_id: int, scope: Scope, receive: Receive, send: Send) -> Response:
         body = checked_body(await _body(receive), _content_type(scope), required=False)
@@ -103,13 +119,49 @@ class LeanRoutes:
         except ClientDisconnect:
             raise  # gone before sending its request: nobody to answer; the edge counts it (499)
         except Exception as exc:
-            answer = errors.response_for(path, exc)
-            if answer is None:
-                log.exception("unhandled error on %s", path)
-                answer = errors.error_response(path, errors.INTERNAL_ERROR, "Internal server error")
-            response = answer
-            _forget_tracebacks(exc)
+            response = _failure(path, exc)
         await response(scope, receive, send)
+
+
+class EdgeBooking:
+    """`POST /api/v1/bookings` for the edge protocol (edge/protocol.py, `LeanRoute`), which answers
+    it without uvicorn's request cycle and without the ASGI layers: the request id, the metrics by
+    route template and the start-up gate are the observability layer's own (`incoming_id`,
+    `ObservabilityMiddleware.record` and `ready`), the body limit the body-limit layer's, and the
+    answer `LeanRoutes.booking_answer`, the code the ASGI path runs."""
+
+    path = BOOKINGS.encode()
+
+    def __init__(
+        self, lean: LeanRoutes, observability: ObservabilityMiddleware, max_body_bytes: int, management_port: int | None
+    ) -> None:
+        self._lean = lean
+        self._observability = observability
+        self.max_body_bytes = max_body_bytes
+        self.management_port = management_port
+        """The management port serves no API (edge/management.py): a booking there takes the ASGI path."""
+        self.ready = observability.ready
+
+    async def answer(self, scope: Scope, body: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """(status, headers, body); the request id is set for the logs and echoed last, as the
+        observability layer does."""
+        rid = incoming_id(scope["headers"])
+        request_id.set(rid)  # this request's own task: its context dies with it
+        response = await self._lean.booking_answer(scope, body)
+        return response.status_code, [*response.raw_headers, (REQUEST_ID, rid.encode())], bytes(response.body)
+
+    def record(self, status: int, elapsed: float, scope: Scope) -> None:
+        self._observability.record("POST", BOOKINGS, status, elapsed, scope)
+
+
+def _failure(path: str, exc: Exception) -> Response:
+    """The error answer to a failed lean request (a bug: 500, logged)."""
+    answer = errors.response_for(path, exc)
+    if answer is None:
+        log.exception("unhandled error on %s", path)
+        answer = errors.error_response(path, errors.INTERNAL_ERROR, "Internal server error")
+    _forget_tracebacks(exc)
+    return answer
 
 
 def _room_path(path: str, method: str) -> tuple[int, str] | None:

@@ -12,7 +12,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match
@@ -106,32 +106,43 @@ class ObservabilityMiddleware:
         finally:
             elapsed = time.perf_counter() - start
             method = scope["method"] if scope["method"] in _METHODS else "OTHER"
-            route = route_template(self._routes(), scope, status)
-            requests, latency = metrics.http_children(method, route, str(status))
-            requests.inc()
-            latency.observe(elapsed)
-            if self._access_log:
-                client = scope.get("client")
-                log.info(
-                    "http_request method=%s route=%s path=%s status=%s duration_ms=%.2f client=%s",
-                    method,
-                    route,
-                    scope["path"],
-                    status,
-                    elapsed * 1000,
-                    client[0] if client else "-",
-                )
-            elif log.isEnabledFor(logging.DEBUG):
-                log.debug(
-                    "http_request method=%s route=%s status=%s duration_ms=%.2f", method, route, status, elapsed * 1000
-                )
+            self.record(method, route_template(self._routes(), scope, status), status, elapsed, scope)
+
+    def ready(self) -> bool:
+        return self._ready()
+
+    def record(self, method: str, route: str, status: int, elapsed: float, scope: Scope) -> None:
+        """Count one answered (or abandoned) request: the ASGI path above and the edge protocol's own
+        booking path (edge/protocol.py) record through here, so both give the same series."""
+        requests, latency = metrics.http_children(method, route, str(status))
+        requests.inc()
+        latency.observe(elapsed)
+        if self._access_log:
+            client = scope.get("client")
+            log.info(
+                "http_request method=%s route=%s path=%s status=%s duration_ms=%.2f client=%s",
+                method,
+                route,
+                scope["path"],
+                status,
+                elapsed * 1000,
+                client[0] if client else "-",
+            )
+        elif log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "http_request method=%s route=%s status=%s duration_ms=%.2f", method, route, status, elapsed * 1000
+            )
 
 
 def _incoming_id(scope: Scope) -> str:
+    return incoming_id(scope["headers"])
+
+
+def incoming_id(headers: Iterable[tuple[bytes, bytes]]) -> str:
     """Reuse a well-formed X-Request-ID from the caller (tracing across hops), else mint one."""
     name: bytes
     value: bytes
-    for name, value in scope["headers"]:
+    for name, value in headers:
         if name == HEADER:
             if _VALID_ID.match(value):
                 return value.decode()

@@ -12,23 +12,38 @@
 
 It also sends a response of known length in one `send()`: uvicorn writes the head and the body
 with a system call each, and on loopback each one costs the sender the receiver's TCP work too.
+
+And it answers `POST /api/v1/bookings` itself (`LeanRoute`, the app's `lean_booking`): no
+RequestResponseCycle, no ASGI scope of uvicorn's, no message event, no ASGI layers. When the head
+completes it takes a plain request (HTTP/1.1, exactly that path, one `Content-Length` within the
+body limit, no `Transfer-Encoding`, no `Expect`, no upgrade, the worker started, not the management
+port, no proxy-header rewriting, no `limit_concurrency`); anything else goes the ASGI way, so every
+contract of that way keeps holding. The body is collected as the parser hands it over, then one task
+calls the app's booking code and writes the whole answer (status line, headers, body) in one
+`transport.write`. The exchange stands where uvicorn keeps its cycle (`self.cycle`), so pipelined
+requests queue behind it and are answered in order, graceful shutdown and drain close after it, and
+a client gone before the answer is noticed as uvicorn notices it (the answer is dropped, counted).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
+import time
 from asyncio import TimerHandle
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, Protocol
 
 from uvicorn.config import Config
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 
 from boxoffice.edge.drain import DRAIN
 from boxoffice.edge.limits import LINGER_SLOTS, edge_limits
 from boxoffice.edge.shed import shed
 
+BOOKINGS_PATH = "/api/v1/bookings"
 LINGER_S = 1.0
 """A refused connection is read (and discarded) this long before closing, so that closing with the
 client's request unread does not reset the connection before the 503 reached it."""
@@ -117,6 +132,77 @@ class _OneWrite:
         return getattr(self._transport, name)
 
 
+Headers = list[tuple[bytes, bytes]]
+
+CLIENT_CLOSED_REQUEST = 499
+"""Recorded (never sent) for a lean request whose client left before its body was read, as the
+observability layer records it on the ASGI path."""
+_SERVER_ERROR = (
+    b"content-type: text/plain; charset=utf-8\r\ncontent-length: 21\r\nconnection: close\r\n\r\nInternal Server Error"
+)
+
+
+class LeanRoute(Protocol):
+    """A route the protocol answers itself (`api/fast.py`, `EdgeBooking`). Typed structurally: this
+    module must not import the app (the supervisor process imports it and must not load the metrics)."""
+
+    path: bytes
+    max_body_bytes: int
+    management_port: int | None
+
+    def ready(self) -> bool: ...
+
+    def answer(self, scope: dict[str, Any], body: bytes) -> Awaitable[tuple[int, Headers, bytes]]: ...
+
+    def record(self, status: int, elapsed: float, scope: dict[str, Any]) -> None: ...
+
+
+class _NoEvent:
+    """uvicorn sets its cycle's message event when the connection is lost; a lean exchange waits on none."""
+
+    __slots__ = ()
+
+    def set(self) -> None:
+        pass
+
+
+_NO_EVENT = _NoEvent()
+
+
+class _Exchange:
+    """One lean request, standing where uvicorn keeps its RequestResponseCycle (`self.cycle`): uvicorn
+    reads `response_complete` (queue a pipelined request behind it, or start it), `keep_alive`
+    (graceful shutdown), `disconnected` and `message_event` (connection lost) from it."""
+
+    __slots__ = (
+        "body",
+        "disconnected",
+        "keep_alive",
+        "more_body",
+        "response_complete",
+        "response_started",
+        "scope",
+        "since",
+        "started",
+        "turn",
+    )
+
+    message_event = _NO_EVENT
+
+    def __init__(self, scope: dict[str, Any], keep_alive: bool, turn: bool) -> None:
+        self.scope = scope
+        self.keep_alive = keep_alive
+        self.turn = turn
+        """Its answer may be written: every earlier request on the connection is answered."""
+        self.since = time.perf_counter()
+        self.body = bytearray()
+        self.more_body = True
+        self.started = False
+        self.response_started = False
+        self.response_complete = False
+        self.disconnected = False
+
+
 class EdgeProtocol(HttpToolsProtocol):
     def __init__(
         self,
@@ -135,11 +221,18 @@ class EdgeProtocol(HttpToolsProtocol):
         self._refusal: _Refused | None = None
         self._head_timer: TimerHandle | None = None
         self._body_timer: TimerHandle | None = None
+        lean: LeanRoute | None = getattr(self.app, "lean_booking", None)
+        if self.root_path or self.limit_concurrency is not None:
+            lean = None  # a prefixed path or uvicorn's concurrency 503: the ASGI way handles them
+        self._lean = lean
 
     # Connection lifetime
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        lean = self._lean
+        if lean is not None and self.server is not None and self.server[1] == lean.management_port:
+            self._lean = None
         open_now = len(self.connections)
         if open_now > self.limits.max_connections:
             self._refuse("connections", OVERLOADED, f"{open_now} connections open")
@@ -148,10 +241,20 @@ class EdgeProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timers()
+        exchange: object = self.cycle
         cycle = self.cycle
-        if cycle is not None and isinstance(cycle.transport, _OneWrite):
+        if type(exchange) is _Exchange:
+            self._abandon(exchange)
+        elif cycle is not None and isinstance(cycle.transport, _OneWrite):
             cycle.transport.forget()  # gone before its response started
         super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        cycle: object = self.cycle
+        if type(cycle) is _Exchange and cycle.started and not cycle.response_complete:
+            cycle.keep_alive = False
+            return  # answered, then closed
+        super().shutdown()
 
     def handle_websocket_upgrade(self) -> None:
         self._upgraded = True
@@ -233,6 +336,9 @@ class EdgeProtocol(HttpToolsProtocol):
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
+        lean = self._lean
+        if lean is not None and self.url == lean.path and self._lean_exchange(lean):
+            return
         existing = self.cycle
         super().on_headers_complete()
         cycle = self.cycle
@@ -241,13 +347,129 @@ class EdgeProtocol(HttpToolsProtocol):
         if DRAIN.active and not (self.parser.should_upgrade() and self._should_upgrade()):
             self.cycle.keep_alive = False
 
+    def on_body(self, body: bytes) -> None:
+        cycle: object = self.cycle
+        if type(cycle) is _Exchange:
+            cycle.body += body
+            return  # at most the declared length, within the body limit
+        super().on_body(body)
+
     def on_message_complete(self) -> None:
         if self._body_timer is not None:
             self._body_timer.cancel()
             self._body_timer = None
         self._in_head = True
         self._head_bytes = 0
+        cycle: object = self.cycle
+        if type(cycle) is _Exchange:
+            cycle.more_body = False
+            if cycle.turn:
+                self._start(cycle)
+            return
         super().on_message_complete()
+
+    # The lean route
+
+    def _lean_exchange(self, lean: LeanRoute) -> bool:
+        """Take a plain `POST` of the lean route; False leaves the request to the ASGI way."""
+        parser = self.parser
+        if parser.get_method() != b"POST" or parser.get_http_version() != "1.1" or parser.should_upgrade():
+            return False
+        length: bytes | None = None
+        for name, value in self.headers:
+            if name == b"content-length":
+                if length is not None:
+                    return False
+                length = value
+            elif name == b"transfer-encoding" or name == b"expect":
+                return False
+        if length is None or not length.isdigit() or int(length) > lean.max_body_bytes or not lean.ready():
+            return False
+        scope = self.scope  # uvicorn's, begun in on_message_begin: only the request line's part is left
+        scope["method"] = "POST"
+        scope["path"] = BOOKINGS_PATH
+        scope["raw_path"] = lean.path
+        scope["query_string"] = b""
+        existing = self.cycle
+        turn = existing is None or existing.response_complete
+        exchange = _Exchange(scope, parser.should_keep_alive() and not DRAIN.active, turn)  # type: ignore[arg-type]
+        self.cycle = exchange  # type: ignore[assignment]
+        if not turn:
+            # Pipelined behind a request still being answered: its turn comes in order (uvicorn pops
+            # its pipeline into `_start_asgi_task`), and reading waits, as uvicorn's does.
+            self.flow.pause_reading()
+            self.pipeline.appendleft((exchange, self.app))  # type: ignore[arg-type]
+        return True
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        exchange: object = cycle
+        if type(exchange) is _Exchange:
+            exchange.turn = True
+            if not exchange.more_body:
+                self._start(exchange)
+            return  # the rest of its body starts it (reading resumed with its turn)
+        super()._start_asgi_task(cycle, app)
+
+    def _start(self, exchange: _Exchange) -> None:
+        exchange.started = True
+        coro = self._answer(exchange)
+        if self.config.reset_contextvars:
+            task = self.loop.create_task(coro, context=contextvars.Context())
+        else:
+            task = self.loop.create_task(coro)
+        task.add_done_callback(self.tasks.discard)
+        self.tasks.add(task)
+
+    async def _answer(self, exchange: _Exchange) -> None:
+        lean = self._lean
+        assert lean is not None
+        try:
+            status, headers, body = await lean.answer(exchange.scope, bytes(exchange.body))
+        except Exception:
+            # The route answers every failure it expects; this is a bug. uvicorn's answer to it.
+            self.logger.exception("Exception in the lean route")
+            lean.record(500, time.perf_counter() - exchange.since, exchange.scope)
+            exchange.keep_alive = False
+            self._write(exchange, STATUS_LINE[500] + _SERVER_ERROR)
+            return
+        if self.flow.write_paused and not exchange.disconnected:
+            await self.flow.drain()  # a client that reads nothing gets nothing more
+        keep_alive = exchange.keep_alive and not DRAIN.active
+        parts = [STATUS_LINE[status]]
+        for name, value in self.server_state.default_headers:
+            parts += (name, b": ", value, b"\r\n")
+        for name, value in headers:
+            # The route's own headers (lower-case names, no client text but the checked request id):
+            # uvicorn's per-header validation is not needed here.
+            parts += (name, b": ", value, b"\r\n")
+        if not keep_alive:
+            parts.append(b"connection: close\r\n")
+        parts += (b"\r\n", body)
+        exchange.keep_alive = keep_alive
+        self._write(exchange, b"".join(parts))
+        lean.record(status, time.perf_counter() - exchange.since, exchange.scope)
+
+    def _write(self, exchange: _Exchange, data: bytes) -> None:
+        """Write an exchange's whole answer, then go on as uvicorn does after a response."""
+        exchange.response_started = True
+        exchange.response_complete = True
+        transport = self.transport
+        if exchange.disconnected or self._refused or transport.is_closing():
+            return  # gone before its answer: nothing to write (uvicorn's `send` drops it too)
+        transport.write(data)
+        if not exchange.keep_alive:
+            transport.close()
+        self.on_response_complete()
+
+    def _abandon(self, exchange: _Exchange) -> None:
+        """The connection ended (lost, or its body timed out) before the exchange was answered."""
+        if exchange.response_complete or exchange.disconnected:
+            return  # answered, or already abandoned (a body timeout, then the close)
+        exchange.disconnected = True
+        lean = self._lean
+        if exchange.turn and not exchange.started and lean is not None:
+            # Its body never came: the ASGI way's app saw a disconnect while reading it (499).
+            lean.record(CLIENT_CLOSED_REQUEST, time.perf_counter() - exchange.since, exchange.scope)
 
     # Refusals
 
@@ -264,6 +486,11 @@ class EdgeProtocol(HttpToolsProtocol):
     def _body_timeout(self) -> None:
         self._body_timer = None
         if self.transport.is_closing():
+            return
+        exchange: object = self.cycle
+        if type(exchange) is _Exchange:
+            self._abandon(exchange)
+            self._refuse("body_timeout", REQUEST_TIMEOUT, "body incomplete")
             return
         cycle = self.cycle
         if cycle is None or cycle.response_started:
