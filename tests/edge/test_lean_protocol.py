@@ -111,8 +111,18 @@ def booking(body: bytes = b'{"seatId":1}', extra: bytes = b"", path: bytes = BOO
 GET = b"GET /other HTTP/1.1\r\nHost: t\r\n\r\n"
 
 
-def connection(app: Any, state: ServerState | None = None) -> tuple[EdgeProtocol, Transport, ServerState]:
-    config = Config(app, http=EdgeProtocol, lifespan="off", log_config=None, access_log=False, proxy_headers=False)
+def connection(
+    app: Any, state: ServerState | None = None, proxies: str | None = None
+) -> tuple[EdgeProtocol, Transport, ServerState]:
+    config = Config(
+        app,
+        http=EdgeProtocol,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        proxy_headers=proxies is not None,
+        forwarded_allow_ips=proxies,
+    )
     config.load()
     state = state or ServerState()
     protocol = EdgeProtocol(config=config, server_state=state, app_state={}, _loop=asyncio.get_running_loop())
@@ -209,6 +219,28 @@ async def test_while_starting_and_on_the_management_port_the_asgi_way_answers() 
     protocol.data_received(booking())
     await settle(state)
     assert route.bodies == [] and app.seen == ["POST /api/v1/bookings"] * 2
+
+
+@pytest.mark.parametrize(
+    ("proxies", "client"), [("127.0.0.1", ("203.0.113.9", 0)), ("10.0.0.0/8", ("127.0.0.1", 5555))]
+)
+async def test_the_lean_route_sees_the_client_a_trusted_proxy_forwards(proxies: str, client: tuple[str, int]) -> None:
+    """Behind trusted proxies uvicorn's proxy-header layer wraps the app: the lean route still answers,
+    and sees the forwarded client (the rate limiter's address) only when the peer is a trusted proxy."""
+    seen: list[Any] = []
+    route = Route()
+    answer = route.answer
+
+    async def spy(scope: dict[str, Any], body: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        seen.append(scope["client"])
+        return await answer(scope, body)
+
+    route.answer = spy  # type: ignore[method-assign]
+    app = App(route)
+    protocol, transport, state = connection(app, proxies=proxies)
+    protocol.data_received(booking(extra=b"X-Forwarded-For: 203.0.113.9\r\n"))
+    await settle(state)
+    assert app.seen == [] and seen == [client] and transport.writes[0].startswith(b"HTTP/1.1 201 ")
 
 
 async def test_pipelined_requests_are_answered_in_order() -> None:

@@ -17,7 +17,7 @@ And it answers `POST /api/v1/bookings` itself (`LeanRoute`, the app's `lean_book
 RequestResponseCycle, no ASGI scope of uvicorn's, no message event, no ASGI layers. When the head
 completes it takes a plain request (HTTP/1.1, exactly that path, one `Content-Length` within the
 body limit, no `Transfer-Encoding`, no `Expect`, no upgrade, the worker started, not the management
-port, no proxy-header rewriting, no `limit_concurrency`); anything else goes the ASGI way, so every
+port, no `limit_concurrency`); anything else goes the ASGI way, so every
 contract of that way keeps holding. The body is collected as the parser hands it over, then one task
 calls the app's booking code and writes the whole answer (status line, headers, body) in one
 `transport.write`. The exchange stands where uvicorn keeps its cycle (`self.cycle`), so pipelined
@@ -29,13 +29,16 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import copy
 import logging
 import time
 from asyncio import TimerHandle
 from collections.abc import Awaitable
+from functools import cache
 from typing import Any, Protocol
 
 from uvicorn.config import Config
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 
@@ -203,6 +206,20 @@ class _Exchange:
         self.disconnected = False
 
 
+async def _nothing(scope: Any, receive: Any, send: Any) -> None:
+    return None
+
+
+@cache
+def _proxy_rewrite(proxy: ProxyHeadersMiddleware) -> ProxyHeadersMiddleware:
+    """uvicorn's proxy-header layer (trusted proxies: `X-Forwarded-For`/`-Proto` rewrite the client and
+    scheme) in front of nothing: the lean route runs it on its scope, so it sees the client the ASGI
+    way would see, by uvicorn's own code."""
+    rewrite = copy.copy(proxy)
+    rewrite.app = _nothing
+    return rewrite
+
+
 class EdgeProtocol(HttpToolsProtocol):
     def __init__(
         self,
@@ -221,7 +238,12 @@ class EdgeProtocol(HttpToolsProtocol):
         self._refusal: _Refused | None = None
         self._head_timer: TimerHandle | None = None
         self._body_timer: TimerHandle | None = None
-        lean: LeanRoute | None = getattr(self.app, "lean_booking", None)
+        app = self.app
+        self._rewrite: ProxyHeadersMiddleware | None = None
+        if isinstance(app, ProxyHeadersMiddleware):
+            self._rewrite = _proxy_rewrite(app)
+            app = app.app
+        lean: LeanRoute | None = getattr(app, "lean_booking", None)
         if self.root_path or self.limit_concurrency is not None:
             lean = None  # a prefixed path or uvicorn's concurrency 503: the ASGI way handles them
         self._lean = lean
@@ -424,6 +446,8 @@ class EdgeProtocol(HttpToolsProtocol):
         lean = self._lean
         assert lean is not None
         try:
+            if self._rewrite is not None:
+                await self._rewrite(exchange.scope, _nothing, _nothing)  # type: ignore[arg-type]
             status, headers, body = await lean.answer(exchange.scope, bytes(exchange.body))
         except Exception:
             # The route answers every failure it expects; this is a bug. uvicorn's answer to it.
