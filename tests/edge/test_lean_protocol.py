@@ -17,6 +17,7 @@ from uvicorn.config import Config
 from uvicorn.server import ServerState
 
 from boxoffice.api.app import BoxOffice, build_app
+from boxoffice.api.fast import EdgeBooking
 from boxoffice.edge.drain import DRAIN
 from boxoffice.edge.protocol import EdgeProtocol
 from boxoffice.settings import Settings
@@ -388,3 +389,28 @@ def test_pipelined_bookings_on_a_real_server(clean: ServerProcess) -> None:
     heads = [a.split(b"\r\n", 1)[0] for a in re.split(rb"(?=HTTP/1\.1 \d{3} )", answers) if a]
     assert heads == [b"HTTP/1.1 201 Created", b"HTTP/1.1 409 Conflict", b"HTTP/1.1 404 Not Found"], answers
     assert answers.index(b"x-request-id: pipe-1") < answers.index(b"x-request-id: pipe-2")
+
+
+@pytest.mark.parametrize("proxies", [None, "127.0.0.1"])
+async def test_the_served_app_is_answered_by_the_lean_path(proxies: str | None) -> None:
+    """What `boxoffice serve` hands uvicorn (the app factory, with or without trusted proxies) gives the
+    protocol its lean route; on the management port it gives none."""
+    config = Config(
+        "boxoffice.server:create_app",
+        factory=True,
+        http=EdgeProtocol,
+        lifespan="off",
+        log_config=None,
+        proxy_headers=proxies is not None,
+        forwarded_allow_ips=proxies,
+    )
+    config.load()
+    protocol = EdgeProtocol(config=config, server_state=ServerState(), app_state={}, _loop=asyncio.get_running_loop())
+    protocol.connection_made(Transport())
+    lean = protocol._lean
+    assert lean is not None and lean.path == BOOK
+    assert isinstance(lean, EdgeBooking)
+    lean.management_port = 8080  # the fake transport's local port
+    protocol = EdgeProtocol(config=config, server_state=ServerState(), app_state={}, _loop=asyncio.get_running_loop())
+    protocol.connection_made(Transport())
+    assert protocol._lean is None
