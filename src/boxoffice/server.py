@@ -210,7 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         _start_background(supervisor, bootstrap, db, changes, settings)
         settle = asyncio.create_task(_settle_garbage_collector(bootstrap.ready))
         marking = asyncio.create_task(_mark_ready_when(bootstrap.ready))
-        loop_watch = looplag.LoopWatch()
+        loop_watch = looplag.LoopWatch(stall_s=settings.loop_stall_ms / 1000)
         watching = asyncio.create_task(_watch_loop_when(bootstrap.ready, loop_watch))
         drain.install(settings.drain_s, asyncio.get_running_loop(), _on_drain)
         listener = None

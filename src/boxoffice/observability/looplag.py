@@ -4,7 +4,7 @@ One worker serves thousands of connections on one thread, so anything that holds
 slow callback, a large synchronous computation, the process starved of CPU) delays every answer at
 once; from outside it is a latency spike nobody can place. `event_loop_lag_seconds` samples the
 lateness of a timer every `INTERVAL_S`. A watchdog thread notices a loop that has not come back for
-`STALL_S` and logs the loop thread's Python stack while the stall lasts: a stack inside request
+`BOXOFFICE_LOOP_STALL_MS` (150 ms; 0 = off) and logs the loop thread's Python stack while the stall lasts: a stack inside request
 code names the culprit; the loop's own `run_forever` frame means the thread was not running Python
 at all (starved of CPU, or in a system call).
 """
@@ -53,8 +53,9 @@ class LoopWatch:
         self._thread_id = threading.get_ident()
         self._beat = time.monotonic()
         self._task = asyncio.get_running_loop().create_task(self._sample(), name="loop-lag")
-        self._watchdog = threading.Thread(target=self._watch, name="loop-watchdog", daemon=True)
-        self._watchdog.start()
+        if self.stall_s > 0:
+            self._watchdog = threading.Thread(target=self._watch, name="loop-watchdog", daemon=True)
+            self._watchdog.start()
 
     async def stop(self) -> None:
         self._stop.set()
