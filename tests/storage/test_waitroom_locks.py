@@ -35,7 +35,8 @@ async def test_a_step_in_progress_holds_up_no_join_and_no_other_leader() -> None
                 assert [(r["user_id"], r["created"]) for r in joined] == [("during", True)]
             finally:
                 await step.commit()
-            states = {r["user_id"]: r["state"] for r in await other.fetch("SELECT user_id, state FROM waitroom_visitors")}
+            found = await other.fetch("SELECT user_id, state FROM waitroom_visitors")
+            states = {r["user_id"]: r["state"] for r in found}
             assert states == {"early": "ADMITTED", "during": "WAITING"}
         finally:
             await leader.close()
