@@ -211,7 +211,7 @@ class Settings(BaseSettings):
         default=30, ge=0, le=10_000_000, description="Waiting-room joins per address per minute; 0 = no limit."
     )
     waitroom_target_p99_ms: float = Field(
-        default=150, gt=0, le=60_000, description="The adaptive rate backs off above this hold/booking p99."
+        default=100, gt=0, le=60_000, description="The adaptive rate backs off above this hold/booking p99."
     )
     waitroom_pickup_s: float = Field(
         default=30, ge=1, le=600, description="An admission not fetched this long goes back in line (kept rank)."
