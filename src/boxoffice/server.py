@@ -33,7 +33,7 @@ from boxoffice.booking.waitroom import WaitingRoom
 from boxoffice.edge import drain, management
 from boxoffice.edge import workers as worker_marks
 from boxoffice.health import HealthChecker
-from boxoffice.observability import gcpause, metrics, multiprocess
+from boxoffice.observability import gcpause, looplag, metrics, multiprocess
 from boxoffice.observability.logs import configure_logging
 from boxoffice.observability.tasks import Supervisor
 from boxoffice.realtime import start_realtime
@@ -105,6 +105,12 @@ async def _settle_garbage_collector(ready: asyncio.Event) -> None:
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
     gcpause.watch()
+
+
+async def _watch_loop_when(ready: asyncio.Event, watch: looplag.LoopWatch) -> None:
+    """Measure the loop's lateness once start-up (migrations, seeding) no longer holds it."""
+    await ready.wait()
+    watch.start()
 
 
 async def _mark_ready_when(ready: asyncio.Event) -> None:
@@ -204,6 +210,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         _start_background(supervisor, bootstrap, db, changes, settings)
         settle = asyncio.create_task(_settle_garbage_collector(bootstrap.ready))
         marking = asyncio.create_task(_mark_ready_when(bootstrap.ready))
+        loop_watch = looplag.LoopWatch(stall_s=settings.loop_stall_ms / 1000)
+        watching = asyncio.create_task(_watch_loop_when(bootstrap.ready, loop_watch))
         drain.install(settings.drain_s, asyncio.get_running_loop(), _on_drain)
         listener = None
         if settings.management_port is not None:
@@ -216,6 +224,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 listener.close()
             marking.cancel()
             settle.cancel()
+            watching.cancel()
+            await loop_watch.stop()
             await supervisor.stop()
             stomp.hub = None
             await realtime.stop()

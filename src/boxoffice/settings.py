@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     drain_s: float = Field(
         default=5.0, ge=0, le=600, description="On SIGTERM: readiness 503 and keep serving this long; 0 = no drain."
     )
+    loop_stall_ms: float = Field(
+        default=150,
+        ge=0,
+        le=60_000,
+        description="Log the event loop's stack when it has not run for this long (event_loop_stall); 0 = off.",
+    )
     management_port: int | None = Field(
         default=None, ge=1, le=65535, description="Serve /actuator/prometheus, /docs, /openapi.json here only."
     )
@@ -205,7 +211,7 @@ class Settings(BaseSettings):
         default=30, ge=0, le=10_000_000, description="Waiting-room joins per address per minute; 0 = no limit."
     )
     waitroom_target_p99_ms: float = Field(
-        default=150, gt=0, le=60_000, description="The adaptive rate backs off above this hold/booking p99."
+        default=100, gt=0, le=60_000, description="The adaptive rate backs off above this hold/booking p99."
     )
     waitroom_pickup_s: float = Field(
         default=30, ge=1, le=600, description="An admission not fetched this long goes back in line (kept rank)."

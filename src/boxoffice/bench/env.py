@@ -74,7 +74,9 @@ class PrivatePostgres:
         self._run(str(PG_BIN / "initdb"), "-D", str(self.root / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8")
 
     def start(self) -> None:
-        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200 {self.options}"
+        extra = os.environ.get("BOXOFFICE_BENCH_PG_OPTIONS", "")  # e.g. "-c log_min_duration_statement=50"
+        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        opts = f"{opts} {self.options} {extra}"
         self._run(
             str(PG_BIN / "pg_ctl"),
             "-D",
@@ -97,6 +99,9 @@ class PrivatePostgres:
     def destroy(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
             self.stop()
+        if keep := os.environ.get("BOXOFFICE_BENCH_PG_LOG"):  # the server's log outlives the cluster
+            with contextlib.suppress(OSError):
+                shutil.copyfile(self.root / "log", keep)
         shutil.rmtree(self.root, ignore_errors=True)
 
 

@@ -42,7 +42,7 @@ class Aimd:
     admissions (there is a queue and room for more buyers): a rate that is not used proves nothing.
     """
 
-    target_p99_ms: float = 150.0
+    target_p99_ms: float = 100.0
     max_saturation: float = 0.9
     max_unavailable: float = 0.01
     increase_fraction: float = 0.1

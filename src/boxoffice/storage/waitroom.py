@@ -254,13 +254,16 @@ async def waiting_ranks(conn: asyncpg.Connection, event_id: int) -> list[int]:
 
 
 async def lock_due(conn: asyncpg.Connection, event_id: int, interval_s: float) -> asyncpg.Record | None:
-    """The room's row, locked, when it is on, open and due a step; None when another instance has it."""
+    """The room's row, locked, when it is on, open and due a step; None when another instance has it.
+
+    `FOR NO KEY UPDATE`, not `FOR UPDATE`: it excludes other leaders all the same, but not the
+    key-share lock each join's foreign-key check takes on this row, so joins never wait for a step."""
     row: asyncpg.Record | None = await conn.fetchrow(
         f"""
         SELECT {_ROOM_COLUMNS}, carry, ticked_at, clock_timestamp() AS now FROM waitroom_events
         WHERE event_id = $1 AND enabled AND starts_at <= clock_timestamp()
           AND ticked_at <= clock_timestamp() - make_interval(secs => $2)
-        FOR UPDATE SKIP LOCKED
+        FOR NO KEY UPDATE SKIP LOCKED
         """,
         event_id,
         interval_s,
