@@ -63,11 +63,14 @@ async def _sample_pool_forever(db: Database) -> None:
         await asyncio.sleep(POOL_SAMPLE_INTERVAL_S)
 
 
-def _waiting_room(settings: Settings, db: Database, background: Database, tokens: Tokens) -> WaitingRoom:
+def _waiting_room(
+    settings: Settings, db: Database, crowd: Database, background: Database, tokens: Tokens
+) -> WaitingRoom:
     """The waiting room; `BOXOFFICE_WAITROOM_POW_BITS` turns on the built-in challenge (its hook:
-    any `boxoffice.booking.admission.Challenge` can stand in for `ProofOfWork` here)."""
+    any `boxoffice.booking.admission.Challenge` can stand in for `ProofOfWork` here). Visitors'
+    requests use `crowd`; the pace follows the saturation of `db`, the bookings' pool."""
     return WaitingRoom(
-        db,
+        crowd,
         lambda: AdmissionTokens(tokens.derive(b"admission")),
         tick_s=settings.waitroom_tick_s,
         aimd=Aimd(target_p99_ms=settings.waitroom_target_p99_ms),
@@ -173,7 +176,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         room_settings = settings.model_copy(update={"db_pool_min": 1, "db_pool_max": 2})
         room_pool = await create_pool(room_settings, url, lazy=True, application_name="boxoffice-waitroom")
         room_db = Database(room_pool, settings.db_acquire_timeout_s, 2)
-        waitroom = _waiting_room(settings, db, room_db, tokens)
+        # The crowd's joins and polls get connections of their own: an on-sale's burst of them must
+        # not make admitted buyers' bookings wait for a connection (lazy: none until a room is used).
+        crowd_settings = settings.model_copy(update={"db_pool_min": 1, "db_pool_max": settings.waitroom_pool_max})
+        crowd_pool = await create_pool(crowd_settings, url, lazy=True, application_name="boxoffice-waitroom-crowd")
+        crowd_db = Database(crowd_pool, settings.db_acquire_timeout_s, settings.waitroom_pool_max)
+        waitroom = _waiting_room(settings, db, crowd_db, room_db, tokens)
         app.state.api = Api(
             settings=settings,
             bookings=bookings,
@@ -235,6 +243,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await batcher.close()
             await redis.aclose()
             await room_db.pool.close()
+            await crowd_db.pool.close()
             await db.pool.close()
 
     app = build_app(settings, lifespan=lifespan, ready=bootstrap.ready.is_set, websocket=stomp)

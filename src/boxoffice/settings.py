@@ -217,6 +217,12 @@ class Settings(BaseSettings):
         default=30, ge=1, le=600, description="An admission not fetched this long goes back in line (kept rank)."
     )
     waitroom_pow_bits: int = Field(default=0, ge=0, le=32, description="Proof of work to join (bits); 0 = off.")
+    waitroom_pool_max: int = Field(
+        default=4,
+        ge=1,
+        le=200,
+        description="Connections per worker for waiting-room joins and polls, apart from the bookings' pool.",
+    )
 
     seed_rows: int = Field(default=10, ge=1, le=200)
     seed_cols: int = Field(default=10, ge=1, le=200)
