@@ -9,7 +9,6 @@ interleaved. `--profile` prints a CPU-time profile of the lean path instead.
 
 from __future__ import annotations
 
-import asyncio
 import cProfile
 import pstats
 import statistics
@@ -21,15 +20,13 @@ from typing import Any, ClassVar
 
 import uvloop
 from fastapi import FastAPI
-from uvicorn.config import Config
-from uvicorn.server import ServerState
 
 from boxoffice.api.app import BoxOffice, build_app
 from boxoffice.domain import Caller, SeatOccupied, Strategy
 from boxoffice.edge.protocol import EdgeProtocol
 from boxoffice.observability.metrics import record_booking
 from boxoffice.settings import Settings
-from tests.edge.protocol_cost import Transport
+from tests.edge import protocol_cost
 
 BODY = b'{"seatId": 7, "userId": "user-123"}'
 REQUEST = (
@@ -105,16 +102,7 @@ def app(lean: bool) -> BoxOffice:
 
 
 async def per_request_us(target: BoxOffice, requests: int = REQUESTS) -> float:
-    config = Config(target, http=EdgeProtocol, lifespan="off", log_config=None, access_log=False, proxy_headers=False)
-    config.load()
-    state = ServerState()
-    connection = EdgeProtocol(config=config, server_state=state, app_state={}, _loop=asyncio.get_running_loop())
-    connection.connection_made(Transport())
-    start = time.process_time()
-    for _ in range(requests):
-        connection.data_received(REQUEST)
-        await asyncio.gather(*state.tasks)
-    return (time.process_time() - start) / requests * 1e6
+    return await protocol_cost.per_request_us(EdgeProtocol, target, REQUEST, requests)
 
 
 async def main(argv: Sequence[str]) -> None:

@@ -55,17 +55,20 @@ class Transport(asyncio.Transport):
         pass
 
 
-async def per_request_us(protocol: type[HttpToolsProtocol]) -> float:
-    config = Config(app, http=protocol, lifespan="off", log_config=None, access_log=False, proxy_headers=False)
+async def per_request_us(
+    protocol: type[HttpToolsProtocol], target: Any = app, request: bytes = REQUEST, requests: int = REQUESTS
+) -> float:
+    """Process CPU per request of `requests` keep-alive requests through `protocol` in front of `target`."""
+    config = Config(target, http=protocol, lifespan="off", log_config=None, access_log=False, proxy_headers=False)
     config.load()
     state = ServerState()
     connection = protocol(config=config, server_state=state, app_state={}, _loop=asyncio.get_running_loop())
     connection.connection_made(Transport())
     start = time.process_time()
-    for _ in range(REQUESTS):
-        connection.data_received(REQUEST)
+    for _ in range(requests):
+        connection.data_received(request)
         await asyncio.gather(*state.tasks)
-    return (time.process_time() - start) / REQUESTS * 1e6
+    return (time.process_time() - start) / requests * 1e6
 
 
 async def main() -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -28,20 +30,29 @@ def hold_the_loop_for(seconds: float) -> None:
     time.sleep(seconds)  # what a synchronous call on the request path does to every other request
 
 
-async def test_a_blocked_loop_is_measured_and_its_stack_logged(caplog: pytest.LogCaptureFixture) -> None:
-    watch = looplag.LoopWatch(interval_s=0.01, stall_s=0.1)
-    count, total = _lag()
+@contextlib.asynccontextmanager
+async def watching(watch: looplag.LoopWatch, caplog: pytest.LogCaptureFixture) -> AsyncIterator[None]:
     with caplog.at_level(logging.WARNING, logger="boxoffice.observability.looplag"):
         watch.start()
         try:
-            await asyncio.sleep(0.05)
-            hold_the_loop_for(0.4)
-            deadline = time.monotonic() + DEADLINE_S
-            while _lag()[1] - total < 0.3:
-                assert time.monotonic() < deadline, "the stall never reached the histogram"
-                await asyncio.sleep(0.01)
+            yield
         finally:
             await watch.stop()
+
+
+async def until(done: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while not done():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.01)
+
+
+async def test_a_blocked_loop_is_measured_and_its_stack_logged(caplog: pytest.LogCaptureFixture) -> None:
+    count, total = _lag()
+    async with watching(looplag.LoopWatch(interval_s=0.01, stall_s=0.1), caplog):
+        await asyncio.sleep(0.05)
+        hold_the_loop_for(0.4)
+        await until(lambda: _lag()[1] - total >= 0.3, "the stall never reached the histogram")
     assert _lag()[0] > count
     stalls = [r.getMessage() for r in caplog.records if "event_loop_stall" in r.getMessage()]
     # One stall, logged once however many watchdog checks it lasted (a busy machine may add others).
@@ -49,15 +60,7 @@ async def test_a_blocked_loop_is_measured_and_its_stack_logged(caplog: pytest.Lo
 
 
 async def test_a_free_loop_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
-    watch = looplag.LoopWatch(interval_s=0.01, stall_s=2.0)
     count, _ = _lag()
-    with caplog.at_level(logging.WARNING, logger="boxoffice.observability.looplag"):
-        watch.start()
-        try:
-            deadline = time.monotonic() + DEADLINE_S
-            while _lag()[0] < count + 5:
-                assert time.monotonic() < deadline, "the sampler never ran"
-                await asyncio.sleep(0.01)
-        finally:
-            await watch.stop()
+    async with watching(looplag.LoopWatch(interval_s=0.01, stall_s=2.0), caplog):
+        await until(lambda: _lag()[0] >= count + 5, "the sampler never ran")
     assert not [r for r in caplog.records if "event_loop_stall" in r.getMessage()]
