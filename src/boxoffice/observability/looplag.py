@@ -5,7 +5,7 @@ slow callback, a large synchronous computation, the process starved of CPU) dela
 once; from outside it is a latency spike nobody can place. `event_loop_lag_seconds` samples the
 lateness of a timer every `INTERVAL_S`. A watchdog thread notices a loop that has not come back for
 `BOXOFFICE_LOOP_STALL_MS` (150 ms; 0 = off) and logs the loop thread's Python stack while the stall
-lasts: a stack inside request code names the culprit; the loop's own `run_forever` frame means the
+lasts: a stack inside request code names the culprit; one that ends in `run_until_complete` means the
 thread was not running Python at all (starved of CPU, or in a system call).
 """
 
