@@ -63,6 +63,14 @@ async def _sample_pool_forever(db: Database) -> None:
         await asyncio.sleep(POOL_SAMPLE_INTERVAL_S)
 
 
+async def _side_pool(settings: Settings, url: str, size: int, application_name: str) -> Database:
+    """A small pool apart from the main one (lazy: no connection until first use)."""
+    pool = await create_pool(
+        settings.model_copy(update={"db_pool_max": size}), url, lazy=True, application_name=application_name
+    )
+    return Database(pool, settings.db_acquire_timeout_s, size)
+
+
 def _waiting_room(
     settings: Settings, db: Database, crowd: Database, background: Database, tokens: Tokens
 ) -> WaitingRoom:
@@ -172,15 +180,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bookings = BookingService(
             db, chosen, policy, changes, owners, SingleFlight() if settings.single_flight else None
         )
-        # The waiting room's step and cache refresh get two connections of their own (lazy: opened on use).
-        room_settings = settings.model_copy(update={"db_pool_min": 1, "db_pool_max": 2})
-        room_pool = await create_pool(room_settings, url, lazy=True, application_name="boxoffice-waitroom")
-        room_db = Database(room_pool, settings.db_acquire_timeout_s, 2)
-        # The crowd's joins and polls get connections of their own: an on-sale's burst of them must
-        # not make admitted buyers' bookings wait for a connection (lazy: none until a room is used).
-        crowd_settings = settings.model_copy(update={"db_pool_min": 1, "db_pool_max": settings.waitroom_pool_max})
-        crowd_pool = await create_pool(crowd_settings, url, lazy=True, application_name="boxoffice-waitroom-crowd")
-        crowd_db = Database(crowd_pool, settings.db_acquire_timeout_s, settings.waitroom_pool_max)
+        # The waiting room's step and cache refresh get two connections of their own; the crowd's joins
+        # and polls get theirs too: an on-sale's burst of them must not make admitted buyers' bookings
+        # wait for a connection.
+        room_db = await _side_pool(settings, url, 2, "boxoffice-waitroom")
+        crowd_db = await _side_pool(settings, url, settings.waitroom_pool_max, "boxoffice-waitroom-crowd")
         waitroom = _waiting_room(settings, db, crowd_db, room_db, tokens)
         app.state.api = Api(
             settings=settings,

@@ -36,6 +36,7 @@ import orjson
 import typer
 
 from boxoffice.bench import env
+from boxoffice.booking import admission
 from boxoffice.settings import Settings
 from boxoffice.tokens import Tokens
 
@@ -348,9 +349,10 @@ async def gated(
     return summary(stats, market, len(seat_ids), client.requests), starts_at
 
 
-def percentile_ms(ordered: list[float], q: float) -> float:
-    """The q-quantile (nearest rank) of sorted seconds, in milliseconds."""
-    return round(ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)] * 1000, 1)
+def percentile_ms(seconds: list[float], q: float) -> float | None:
+    """The q-quantile (nearest rank, as the waiting room's own health sample) in milliseconds, to 0.1."""
+    value = admission.percentile_ms(seconds, q)
+    return None if value is None else round(value, 1)
 
 
 def summary(stats: RunStats, market: Market, seats: int, requests: int) -> dict[str, Any]:
@@ -359,20 +361,17 @@ def summary(stats: RunStats, market: Market, seats: int, requests: int) -> dict[
     for sent, wire in zip(stats.sent_at, stats.latencies, strict=True):
         windows.setdefault(int(sent // WINDOW_S) * WINDOW_S, []).append(wire)
 
-    def pct(q: float) -> float | None:
-        return percentile_ms(lat, q) if lat else None
-
     return {
         "seats": seats,
         "booked": market.booked,
         "sold_out_s": round(market.sold_at, 2) if market.sold_at is not None else None,
         "booking_requests": len(lat),
-        "booking_p50_ms": pct(0.5),
-        "booking_p99_ms": pct(0.99),
+        "booking_p50_ms": percentile_ms(lat, 0.5),
+        "booking_p99_ms": percentile_ms(lat, 0.99),
         "booking_max_ms": round(lat[-1] * 1000, 1) if lat else None,
         # Where the slow answers were: (requests, p99 ms) of the bookings sent in each window after the start.
         "booking_p99_ms_by_window": {
-            str(start): [len(ws), percentile_ms(sorted(ws), 0.99)] for start, ws in sorted(windows.items())
+            str(start): [len(ws), percentile_ms(ws, 0.99)] for start, ws in sorted(windows.items())
         },
         "slowest_bookings_sent_at_s_ms": [
             [round(sent, 2), round(wire * 1000, 1)]

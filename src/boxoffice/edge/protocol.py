@@ -46,7 +46,6 @@ from boxoffice.edge.drain import DRAIN
 from boxoffice.edge.limits import LINGER_SLOTS, edge_limits
 from boxoffice.edge.shed import shed
 
-BOOKINGS_PATH = "/api/v1/bookings"
 LINGER_S = 1.0
 """A refused connection is read (and discarded) this long before closing, so that closing with the
 client's request unread does not reset the connection before the 503 reached it."""
@@ -409,7 +408,7 @@ class EdgeProtocol(HttpToolsProtocol):
             return False
         scope = self.scope  # uvicorn's, begun in on_message_begin: only the request line's part is left
         scope["method"] = "POST"
-        scope["path"] = BOOKINGS_PATH
+        scope["path"] = lean.path.decode("ascii")
         scope["raw_path"] = lean.path
         scope["query_string"] = b""
         existing = self.cycle
