@@ -318,6 +318,14 @@ class Hub:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
+    @property
+    def watching(self) -> bool:
+        """Someone in this process is subscribed to some event's changes."""
+        return bool(self._by_event)
+
+    def watches(self, event_id: int) -> bool:
+        return event_id in self._by_event
+
     def publish(self, events: Iterable[Event]) -> None:
         """Fan out in sequence order; never awaits, so no client can stall the caller."""
         by_event: dict[int, list[Event]] = {}

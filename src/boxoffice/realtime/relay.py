@@ -42,7 +42,7 @@ from boxoffice import wire
 from boxoffice.observability.metrics import RELAY_HOLE_WAIT
 from boxoffice.realtime.hub import Event, Hub
 from boxoffice.storage import outbox
-from boxoffice.storage.outbox import SeatChange
+from boxoffice.storage.outbox import Mark, SeatChange
 
 log = logging.getLogger("boxoffice.realtime")
 
@@ -114,7 +114,10 @@ class OutboxRelay:
         self._positioned = True
 
     def wake(self) -> None:
-        self._wake.set()
+        """A commit rang: read now if someone here is to be told. Otherwise the poll alone keeps the
+        cursor (the snapshots' floor) within `poll_s`: under load rings come hundreds of times a second."""
+        if self._hub.watching:
+            self._wake.set()
 
     async def stop(self) -> None:
         """Close the connection (the supervisor has already cancelled `run`)."""
@@ -158,7 +161,10 @@ class OutboxRelay:
         conn = self._conn
         assert conn is not None
         while True:
-            rows = await outbox.read_after(conn, self.cursor, self._batch)
+            # Nobody subscribed here: read only each row's place and event (the seats are needed
+            # only to encode messages, and every worker reads every row).
+            read = outbox.read_after if self._hub.watching else outbox.marks_after
+            rows: Sequence[SeatChange | Mark] = await read(conn, self.cursor, self._batch)
             if not rows:
                 await self._check_reset(conn)
                 return None
@@ -167,7 +173,7 @@ class OutboxRelay:
                 if row.seq != self.cursor + ready + 1:
                     break
                 ready += 1
-            self._deliver(rows[:ready])
+            await self._deliver(conn, rows[:ready])
             if ready == len(rows):
                 self._clear_hole()
                 if len(rows) < self._batch:
@@ -197,7 +203,7 @@ class OutboxRelay:
             if missing:
                 self.skipped += missing
                 log.info("relay: %d outbox sequence value(s) below %d never committed; skipped", missing, hole.top)
-            self._deliver(settled)
+            await self._deliver(conn, settled)
             self.cursor = hole.top
             self._clear_hole()
 
@@ -237,16 +243,27 @@ class OutboxRelay:
             self._clear_hole()
             self._hub.reset()
 
-    def _deliver(self, changes: Sequence[SeatChange]) -> None:
-        if not changes:
+    async def _deliver(self, conn: asyncpg.Connection, rows: Sequence[SeatChange | Mark]) -> None:
+        """Publish the contiguous `rows` to their events' subscribers and move the cursor past them.
+
+        Every row still moves its event's last sequence, so the first message a later subscriber
+        gets carries the right `prevSequence`. Rows read as marks are read again in full if someone
+        subscribed while they were read: the subscription may be newer than its snapshot's sequence.
+        """
+        if not rows:
             return
+        if isinstance(rows[0], Mark) and self._hub.watching:
+            rows = await outbox.read_range(conn, rows[0].seq - 1, rows[-1].seq)
         events = []
-        for change in changes:
-            event = event_from_change(change, self._last.get(change.seat.event_id, self._floor))
-            self._last[event.event_id] = event.seq
-            events.append(event)
-        self._hub.publish(events)
-        self.cursor = changes[-1].seq
+        watches = self._hub.watches
+        for row in rows:
+            event_id = row.event_id if isinstance(row, Mark) else row.seat.event_id
+            if isinstance(row, SeatChange) and watches(event_id):
+                events.append(event_from_change(row, self._last.get(event_id, self._floor)))
+            self._last[event_id] = row.seq
+        if events:
+            self._hub.publish(events)
+        self.cursor = rows[-1].seq
 
 
 class RedisDoorbell:

@@ -34,6 +34,10 @@ _READ = _with_area_counts(f"""
 SELECT e.seq, {_COLUMNS} FROM seat_events e JOIN seats s ON s.id = e.seat_id
  WHERE e.seq > $1 ORDER BY e.seq LIMIT $2
 """)
+_MARKS = """
+SELECT e.seq, s.event_id FROM seat_events e JOIN seats s ON s.id = e.seat_id
+ WHERE e.seq > $1 ORDER BY e.seq LIMIT $2
+"""
 _READ_RANGE = _with_area_counts(f"""
 SELECT e.seq, {_COLUMNS} FROM seat_events e JOIN seats s ON s.id = e.seat_id
  WHERE e.seq > $1 AND e.seq <= $2
@@ -79,6 +83,15 @@ class SeatChange:
     """For a GA ticket: its area's public availability when this change was read."""
 
 
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """Where an outbox row is in the order and which event it changed, without the seat: enough for a
+    relay with nobody to deliver it to."""
+
+    seq: int
+    event_id: int
+
+
 async def connect(url: str) -> asyncpg.Connection:
     return await asyncpg.connect(
         url,
@@ -95,6 +108,11 @@ def _changes(rows: list[asyncpg.Record]) -> list[SeatChange]:
 async def read_after(conn: asyncpg.Connection, cursor: int, limit: int) -> list[SeatChange]:
     """Visible changes after `cursor`, in sequence order (possibly with holes still in flight)."""
     return _changes(await conn.fetch(_READ, cursor, limit))
+
+
+async def marks_after(conn: asyncpg.Connection, cursor: int, limit: int) -> list[Mark]:
+    """`read_after` without the seats: no seat decoded, no area counted."""
+    return [Mark(seq, event_id) for seq, event_id in await conn.fetch(_MARKS, cursor, limit)]
 
 
 async def read_range(conn: asyncpg.Connection, after: int, upto: int) -> list[SeatChange]:
