@@ -86,6 +86,11 @@ def test_tiny_bench_reports_every_scenario_against_pgbench(
         expected = by_cell["spread", strategy]["throughput"] / by_cell["spread", "pgbench-ATOMIC"]["throughput"]
         assert report["ratios"][f"{strategy} / pgbench-ATOMIC"] == pytest.approx(expected, abs=0.001)
         assert f"{strategy} / asyncpg-ATOMIC" in report["ratios"]
+        rounds = by_cell["spread", strategy]
+        # Interleaved rounds, merged: every answer counted once and every round's booking checked.
+        assert rounds["extra"]["rounds"] == 2 and len(rounds["extra"]["round_throughput"]) == 2
+        assert rounds["requests"] == sum(rounds["statuses"].values()) == 2 * 300
+        assert rounds["statuses"]["201"] == rounds["extra"]["booked"] > 0
     expected_db = by_cell["spread", "DB"]["throughput"] / by_cell["spread", "pgbench-DB"]["throughput"]
     assert report["ratios"]["DB / pgbench-DB"] == pytest.approx(expected_db, abs=0.001)
     assert report["options"]["pgbench_clients"] == 4

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime
 import json
@@ -23,6 +22,7 @@ from typing import Annotated, Any
 import psutil  # type: ignore[import-untyped,unused-ignore]
 import psycopg
 import typer
+import uvloop
 
 from boxoffice.bench import env, inventory, onsale, pgbench
 from boxoffice.bench.client import Call, Outcome
@@ -38,7 +38,7 @@ from boxoffice.bench.scenarios import (
     spread_calls,
     verify,
 )
-from boxoffice.bench.stats import Result
+from boxoffice.bench.stats import Result, merge_rounds
 from boxoffice.bench.summary import limits, ratios, table
 from boxoffice.domain import Strategy
 from boxoffice.settings import Settings
@@ -71,8 +71,10 @@ class Plan:
 def step_count(plan: Plan) -> int:
     per_scenario = len(plan.strategies)
     engine = [s for s in plan.scenarios if s not in inventory.SCENARIOS]
-    limits = 2 * len(LIMIT_PATTERNS) if "spread" in plan.scenarios else 0
-    return 1 + per_scenario * len(engine) + len(plan.scenarios) - len(engine) + limits
+    spread = (
+        (2 * len(LIMIT_PATTERNS) + per_scenario * (plan.sizes.spread_rounds - 1)) if "spread" in plan.scenarios else 0
+    )
+    return 1 + per_scenario * len(engine) + len(plan.scenarios) - len(engine) + spread
 
 
 async def spread_limits(plan: Plan, rng: random.Random, display: Display) -> list[Result]:
@@ -137,6 +139,8 @@ async def run_all(plan: Plan, display: Display) -> list[Result]:
             continue
         if scenario == "spread":
             results.extend(await spread_limits(plan, rng, display))
+            results.extend(await spread_rounds(plan, rng, display))
+            continue
         for strategy in plan.strategies:
             env.reset_inventory(plan.database_url)
             calls, concurrency, must_sell = workload(plan, scenario, strategy, rng)
@@ -152,6 +156,28 @@ async def run_all(plan: Plan, display: Display) -> list[Result]:
             results.append(result)
             display.note(f"  {scenario:9} {strategy.value:15} {result.throughput:8.0f} req/s")
     return results
+
+
+async def spread_rounds(plan: Plan, rng: random.Random, display: Display) -> list[Result]:
+    """The strategies' spread runs in interleaved rounds (A, B, C, A, B, C, ...), each strategy's merged
+    into one result: a shared machine's drift then falls on every strategy alike, and their ratios hold."""
+    count = plan.sizes.spread_rounds
+    rounds: dict[Strategy, list[tuple[Result, list[Outcome]]]] = {s: [] for s in plan.strategies}
+    for number in range(1, count + 1):
+        for strategy in plan.strategies:
+            env.reset_inventory(plan.database_url)
+            calls, concurrency, _ = workload(plan, "spread", strategy, rng)
+            sink: list[Outcome] = []
+            name = f"spread {strategy.value} {number}/{count}"
+            async with display.step(name, len(calls), "requests", partial(len, sink)):
+                done = await drive("spread", strategy.value, HOST, plan.port, calls, concurrency, plan.meters, sink)
+            await verify(plan.database_url, *done)
+            rounds[strategy].append(done)
+    merged = [merge_rounds(done) for done in rounds.values()]
+    for result in merged:
+        each = ", ".join(f"{t}" for t in result.extra["round_throughput"])
+        display.note(f"  spread    {result.strategy:15} {result.throughput:8.0f} req/s (rounds: {each})")
+    return merged
 
 
 async def inventory_run(plan: Plan, scenario: str, rng: random.Random, display: Display) -> Result:
@@ -325,7 +351,8 @@ def bench(
                 inventory_sizes,
             )
             with Display(step_count(plan)) as display:
-                results = asyncio.run(run_all(plan, display))
+                # uvloop: the load generator shares the cores it measures, so it should cost little.
+                results = uvloop.run(run_all(plan, display))
     about["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     ratio = ratios(results)
     typer.echo(table(results, ratio))

@@ -26,18 +26,20 @@ class Sizes:
     concurrency: int
     limit_seconds: float
     """How long pgbench measures each limit (at least; it runs whole rounds)."""
+    spread_rounds: int = 1
+    """Spread runs per strategy, interleaved between the strategies and merged per strategy."""
 
     @classmethod
     def full(cls) -> Sizes:
-        return cls(1000, 20_000, 5_000, 10_000, 5, 64, 20.0)
+        return cls(1000, 20_000, 5_000, 10_000, 5, 64, 20.0, 3)
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(1000, 3_000, 1_000, 1_000, 5, 64, 10.0)
+        return cls(1000, 3_000, 1_000, 1_000, 5, 64, 10.0, 3)
 
     @classmethod
     def tiny(cls) -> Sizes:
-        return cls(50, 300, 100, 100, 3, 16, 1.0)
+        return cls(50, 300, 100, 100, 3, 16, 1.0, 2)
 
 
 def hot_seat_calls(n: int, strategy: str) -> list[Call]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from boxoffice.bench.client import UNKNOWN, Outcome
@@ -118,3 +118,32 @@ def summarise_outcomes(scenario: str, strategy: str, outcomes: list[Outcome], se
         if winners != 1:
             result.violations.append(f"hot seat had {winners} winners")
     return result
+
+
+def merge_rounds(rounds: Sequence[tuple[Result, list[Outcome]]]) -> Result:
+    """Rounds of one workload as one run: times and answers add up, each round's answer times offset
+    by the rounds before it; CPU per request weighted by requests."""
+    first = rounds[0][0]
+    outcomes: list[Outcome] = []
+    seconds = client_cpu = 0.0
+    for result, answered in rounds:
+        outcomes += [replace(o, done_s=o.done_s + seconds) for o in answered]
+        client_cpu += result.client_cpu * result.seconds
+        seconds += result.seconds
+    merged = summarise_outcomes(first.scenario, first.strategy, outcomes, seconds, client_cpu)
+    merged.server_cpu_ms = _per_request([(r.server_cpu_ms, r.requests) for r, _ in rounds])
+    merged.pg_cpu_ms = _per_request([(r.pg_cpu_ms, r.requests) for r, _ in rounds])
+    merged.violations = [f"round {i}: {v}" for i, (r, _) in enumerate(rounds, 1) for v in r.violations]
+    merged.extra.update(
+        rounds=len(rounds),
+        round_throughput=[round(r.throughput) for r, _ in rounds],
+        booked=sum(r.extra.get("booked", 0) for r, _ in rounds),
+    )
+    return merged
+
+
+def _per_request(figures: Sequence[tuple[float | None, int]]) -> float | None:
+    if any(ms is None for ms, _ in figures):
+        return None
+    total = sum(n for _, n in figures)
+    return round(sum((ms or 0.0) * n for ms, n in figures) / total, 3) if total else None
