@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 
@@ -100,7 +100,7 @@ def _start_background(
         supervisor.start("sweeper", sweeper.run, gate=bootstrap.ready)
 
 
-async def _settle_garbage_collector(ready: asyncio.Event) -> None:
+def _settle_garbage_collector() -> None:
     """Keep the cyclic garbage collector off the request path.
 
     Everything built at start-up (modules, the app, schemas, pools) moves out of its reach: a full
@@ -111,24 +111,23 @@ async def _settle_garbage_collector(ready: asyncio.Event) -> None:
     Done once the worker has migrated and seeded: it never delays start-up, and what start-up
     loaded (Alembic, SQLAlchemy) is frozen with the rest.
     """
-    await ready.wait()
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
     gcpause.watch()
 
 
-async def _watch_loop_when(ready: asyncio.Event, watch: looplag.LoopWatch) -> None:
-    """Measure the loop's lateness once start-up (migrations, seeding) no longer holds it."""
-    await ready.wait()
-    watch.start()
-
-
-async def _mark_ready_when(ready: asyncio.Event) -> None:
+def _mark_ready() -> None:
     """Tell the sibling workers (instance-wide readiness) once this one has migrated and seeded."""
-    await ready.wait()
     if not drain.DRAIN.active:
         worker_marks.mark_ready(True)
+
+
+async def _once_ready(ready: asyncio.Event, *actions: Callable[[], None]) -> None:
+    """Run `actions` in order once start-up (migrations, seeding) is done and no longer holds the loop."""
+    await ready.wait()
+    for action in actions:
+        action()
 
 
 def _on_drain() -> None:
@@ -220,10 +219,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         changes.sequence_floor(realtime.floor)
         stomp.hub = realtime.hub
         _start_background(supervisor, bootstrap, db, changes, settings)
-        settle = asyncio.create_task(_settle_garbage_collector(bootstrap.ready))
-        marking = asyncio.create_task(_mark_ready_when(bootstrap.ready))
+        # Then the loop's lateness is measured: start-up no longer holds it.
         loop_watch = looplag.LoopWatch(stall_s=settings.loop_stall_ms / 1000)
-        watching = asyncio.create_task(_watch_loop_when(bootstrap.ready, loop_watch))
+        started = asyncio.create_task(
+            _once_ready(bootstrap.ready, _settle_garbage_collector, loop_watch.start, _mark_ready)
+        )
         drain.install(settings.drain_s, asyncio.get_running_loop(), _on_drain)
         listener = None
         if settings.management_port is not None:
@@ -234,9 +234,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             worker_marks.mark_ready(False)
             if listener is not None:
                 listener.close()
-            marking.cancel()
-            settle.cancel()
-            watching.cancel()
+            started.cancel()
             await loop_watch.stop()
             await supervisor.stop()
             stomp.hub = None

@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
 from boxoffice.observability import looplag
-from tests.helpers import DEADLINE_S
+from tests.helpers import until
 
 
 def _lag() -> tuple[float, float]:
@@ -40,19 +40,12 @@ async def watching(watch: looplag.LoopWatch, caplog: pytest.LogCaptureFixture) -
             await watch.stop()
 
 
-async def until(done: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_S
-    while not done():
-        assert time.monotonic() < deadline, what
-        await asyncio.sleep(0.01)
-
-
 async def test_a_blocked_loop_is_measured_and_its_stack_logged(caplog: pytest.LogCaptureFixture) -> None:
     count, total = _lag()
     async with watching(looplag.LoopWatch(interval_s=0.01, stall_s=0.1), caplog):
         await asyncio.sleep(0.05)
         hold_the_loop_for(0.4)
-        await until(lambda: _lag()[1] - total >= 0.3, "the stall never reached the histogram")
+        await until(lambda: _lag()[1] - total >= 0.3, what="the stall in the histogram", interval_s=0.01)
     assert _lag()[0] > count
     stalls = [r.getMessage() for r in caplog.records if "event_loop_stall" in r.getMessage()]
     # One stall, logged once however many watchdog checks it lasted (a busy machine may add others).
@@ -62,5 +55,5 @@ async def test_a_blocked_loop_is_measured_and_its_stack_logged(caplog: pytest.Lo
 async def test_a_free_loop_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
     count, _ = _lag()
     async with watching(looplag.LoopWatch(interval_s=0.01, stall_s=2.0), caplog):
-        await until(lambda: _lag()[0] >= count + 5, "the sampler never ran")
+        await until(lambda: _lag()[0] >= count + 5, what="the sampler running", interval_s=0.01)
     assert not [r for r in caplog.records if "event_loop_stall" in r.getMessage()]

@@ -142,20 +142,26 @@ async def run_all(plan: Plan, display: Display) -> list[Result]:
             results.extend(await spread_rounds(plan, rng, display))
             continue
         for strategy in plan.strategies:
-            env.reset_inventory(plan.database_url)
-            calls, concurrency, must_sell = workload(plan, scenario, strategy, rng)
-            sink: list[Outcome] = []
-            async with display.step(f"{scenario} {strategy.value}", len(calls), "requests", partial(len, sink)):
-                result, outcomes = await drive(
-                    scenario, strategy.value, HOST, plan.port, calls, concurrency, plan.meters, sink
-                )
-            if scenario == "sell-out":
-                wins = [o.done_s for o in outcomes if o.status == 201]
-                result.extra["sold_out_s"] = round(max(wins), 3) if wins else None
-            await verify(plan.database_url, result, outcomes, must_sell)
+            result, _ = await run_one(plan, scenario, strategy, rng, display, f"{scenario} {strategy.value}")
             results.append(result)
             display.note(f"  {scenario:9} {strategy.value:15} {result.throughput:8.0f} req/s")
     return results
+
+
+async def run_one(
+    plan: Plan, scenario: str, strategy: Strategy, rng: random.Random, display: Display, step: str
+) -> tuple[Result, list[Outcome]]:
+    """One run of a scenario on a fresh inventory, its answers checked against the database."""
+    env.reset_inventory(plan.database_url)
+    calls, concurrency, must_sell = workload(plan, scenario, strategy, rng)
+    sink: list[Outcome] = []
+    async with display.step(step, len(calls), "requests", partial(len, sink)):
+        result, outcomes = await drive(scenario, strategy.value, HOST, plan.port, calls, concurrency, plan.meters, sink)
+    if scenario == "sell-out":
+        wins = [o.done_s for o in outcomes if o.status == 201]
+        result.extra["sold_out_s"] = round(max(wins), 3) if wins else None
+    await verify(plan.database_url, result, outcomes, must_sell)
+    return result, outcomes
 
 
 async def spread_rounds(plan: Plan, rng: random.Random, display: Display) -> list[Result]:
@@ -165,14 +171,8 @@ async def spread_rounds(plan: Plan, rng: random.Random, display: Display) -> lis
     rounds: dict[Strategy, list[tuple[Result, list[Outcome]]]] = {s: [] for s in plan.strategies}
     for number in range(1, count + 1):
         for strategy in plan.strategies:
-            env.reset_inventory(plan.database_url)
-            calls, concurrency, _ = workload(plan, "spread", strategy, rng)
-            sink: list[Outcome] = []
-            name = f"spread {strategy.value} {number}/{count}"
-            async with display.step(name, len(calls), "requests", partial(len, sink)):
-                done = await drive("spread", strategy.value, HOST, plan.port, calls, concurrency, plan.meters, sink)
-            await verify(plan.database_url, *done)
-            rounds[strategy].append(done)
+            step = f"spread {strategy.value} {number}/{count}"
+            rounds[strategy].append(await run_one(plan, "spread", strategy, rng, display, step))
     merged = [merge_rounds(done) for done in rounds.values()]
     for result in merged:
         each = ", ".join(f"{t}" for t in result.extra["round_throughput"])

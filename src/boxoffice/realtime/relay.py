@@ -257,9 +257,12 @@ class OutboxRelay:
         events = []
         watches = self._hub.watches
         for row in rows:
-            event_id = row.event_id if isinstance(row, Mark) else row.seat.event_id
-            if isinstance(row, SeatChange) and watches(event_id):
-                events.append(event_from_change(row, self._last.get(event_id, self._floor)))
+            if isinstance(row, Mark):
+                event_id = row.event_id
+            else:
+                event_id = row.seat.event_id
+                if watches(event_id):
+                    events.append(event_from_change(row, self._last.get(event_id, self._floor)))
             self._last[event_id] = row.seq
         if events:
             self._hub.publish(events)
