@@ -38,9 +38,13 @@ class Setup:
             return {row[0] for row in conn.execute("SELECT id FROM t").fetchall()}
 
     def backends(self, state: str | None = None) -> list[tuple[int, str, str]]:
+        """The app's sessions on this test's database: an earlier test's, terminated with its dropped
+        database, can linger in `pg_stat_activity` for a moment and must not be taken for ours."""
         with psycopg.connect(self.url, autocommit=True) as conn:
             rows = conn.execute(
-                "SELECT pid, state, query FROM pg_stat_activity WHERE application_name = %s", (APP,)
+                "SELECT pid, state, query FROM pg_stat_activity"
+                " WHERE application_name = %s AND datname = current_database()",
+                (APP,),
             ).fetchall()
         return [r for r in rows if state is None or r[1] == state]
 
@@ -219,8 +223,14 @@ async def test_a_terminated_backend_is_unknown_only_for_an_autocommit_write(setu
         task = asyncio.create_task(raises(kind, action))
         await wait_until(lambda: setup.backends("active"), "the statement to run")
         with psycopg.connect(setup.url, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", (APP,))
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = %s AND datname = current_database()",
+                (APP,),
+            )
         await task
+        # The terminated backend may linger as active: gone before the next round looks for its own.
+        await wait_until(lambda: not setup.backends("active"), "the terminated backend to exit")
     assert setup.ids() == set()
 
 
