@@ -36,7 +36,7 @@ from boxoffice.domain import Strategy
 from boxoffice.edge import workers as worker_marks
 from boxoffice.edge.drain import DRAIN
 from boxoffice.observability.tasks import TaskState, TaskStatus
-from boxoffice.settings import Settings
+from boxoffice.settings import ObservabilitySettings
 from boxoffice.storage.bootstrap import Bootstrap
 from boxoffice.storage.db import Database, Probe
 
@@ -88,14 +88,17 @@ def _with_workers(report: Report) -> Report:
 class HealthChecker:
     def __init__(
         self,
-        settings: Settings,
+        settings: ObservabilitySettings,
         url: str,
         db: Database,
         redis: aioredis.Redis,
         bootstrap: Bootstrap,
         tasks: Callable[[], list[TaskStatus]] = list,
+        *,
+        default_strategy: Strategy,
     ) -> None:
         self._settings = settings
+        self._redis_required = default_strategy is Strategy.REDIS
         self._tasks = tasks
         self._db = db
         self._redis = redis
@@ -125,8 +128,7 @@ class HealthChecker:
     async def _check(self) -> Report:
         db, redis = await asyncio.gather(self._database_component(), self._redis_component())
         migrations = Component(UP if self._bootstrap.ready.is_set() else DOWN, self._bootstrap_details())
-        redis_required = self._settings.default_strategy is Strategy.REDIS
-        ready = db.status == UP and migrations.status == UP and (redis.status == UP or not redis_required)
+        ready = db.status == UP and migrations.status == UP and (redis.status == UP or not self._redis_required)
         components = {"db": db, "migrations": migrations, "redis": redis, "tasks": self._tasks_component()}
         return Report(UP if ready else DOWN, components)
 
@@ -163,7 +165,7 @@ class HealthChecker:
             await conn.fetchval("SELECT 1")
 
     async def _redis_component(self) -> Component:
-        required = self._settings.default_strategy is Strategy.REDIS
+        required = self._redis_required
         try:
             await asyncio.wait_for(self._redis.ping(), self._timeout)
         except Exception as exc:

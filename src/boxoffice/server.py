@@ -155,7 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         supervisor = Supervisor()
         supervisor.start("bootstrap", bootstrap.run)
         db = Database(await open_pool(settings, url), settings.db_acquire_timeout_s, settings.db_pool_max)
-        redis = redis_connect(settings)
+        redis = redis_connect(settings, acquire_timeout_s=settings.db_acquire_timeout_s)
         leases = SeatLeases(
             redis,
             prefix=settings.redis_key_prefix,
@@ -174,7 +174,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         chosen = strategies.standard(db, leases, settings.default_strategy, *batchers)
         policy = CheckoutPolicy(settings.hold_ttl_s, settings.hold_max_s, settings.seats_per_user)
         changes = SeatChanges()
-        health = HealthChecker(settings, url, db, redis, bootstrap, supervisor.statuses)
+        health = HealthChecker(
+            settings, url, db, redis, bootstrap, supervisor.statuses, default_strategy=settings.default_strategy
+        )
         owners = Ownership(tokens)
         bookings = BookingService(
             db, chosen, policy, changes, owners, SingleFlight() if settings.single_flight else None
@@ -212,7 +214,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
         )
         supervisor.start("waitroom", waitroom.run, gate=bootstrap.ready)
-        realtime = start_realtime(settings, url, redis, supervisor, bootstrap.ready)
+        realtime = start_realtime(settings, settings, url, redis, supervisor, bootstrap.ready)
         # Every committed seat change (bookings, holds, releases, cancellations, sweeps) rings.
         changes.subscribe(realtime.doorbell.ring)
         # Until the relay has positioned its cursor the snapshot falls back to max(seq).

@@ -2,230 +2,132 @@
 
 Every knob a client or operator can turn is bounded here so that a typo fails at
 start-up with a clear message instead of misbehaving under load.
+
+The settings are grouped by concern: one class per group (`DatabaseSettings`, `RedisSettings`, ...),
+and `Settings` inherits them all, so `settings.db_pool_max` reads as before while a layer below the
+composition root asks only for the group it uses (`create_pool(settings: DatabaseSettings, ...)`).
+Each field's `description` is its operator documentation: `docs/settings.md` is generated from
+these classes (`scripts/settings-doc`, or `python -m boxoffice.settings --markdown`).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import sys
+from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Self, get_args, get_origin
 
+import annotated_types
 from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from boxoffice.domain import Strategy
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
+ENV_PREFIX = "BOXOFFICE_"
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BOXOFFICE_", env_file=".env", extra="ignore", frozen=True)
 
-    database_url: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("DATABASE_URL", "BOXOFFICE_DATABASE_URL"),
-        description="PostgreSQL URL; unset means an embedded PostgreSQL in data_dir.",
-    )
-    redis_url: str = Field(
-        default="redis://127.0.0.1:6379/0",
-        validation_alias=AliasChoices("REDIS_URL", "BOXOFFICE_REDIS_URL"),
-    )
-    data_dir: Path = Field(default=Path(".boxoffice"), description="Embedded PostgreSQL data.")
-    host: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=1, le=65535)
+class _Group(BaseSettings):
+    """What every group shares: where values come from and that they never change after start-up."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True)
+
+
+class HttpSettings(_Group):
+    """HTTP server
+
+    The listener, its workers and the bounds the server enforces before the app runs
+    (see [operations.md](operations.md#http-edge)).
+    """
+
+    host: str = Field(default="127.0.0.1", description="Address of the HTTP listener.")
+    port: int = Field(default=8080, ge=1, le=65535, description="Port of the HTTP listener.")
     # One asyncio worker per core: on 2 vCPUs, 2 workers sold 1.5x the bookings of one and halved
     # hot-seat p99 (README, Benchmark).
-    workers: int = Field(default_factory=lambda: min(os.cpu_count() or 1, 8), ge=1, le=64)
-    log_level: LogLevel = "INFO"
+    workers: int = Field(
+        default_factory=lambda: min(os.cpu_count() or 1, 8),
+        ge=1,
+        le=64,
+        description="Worker processes, one asyncio worker per core "
+        "(see [benchmarks.md](benchmarks.md#worker-processes)).",
+        json_schema_extra={"doc_default": "CPU count, at most 8"},
+    )
     # Longer than typical load-balancer idle timeouts (60 s), so the proxy closes idle
     # connections first and never reuses one the server is closing.
-    keep_alive_s: int = Field(default=75, ge=1, le=3600)
+    keep_alive_s: int = Field(
+        default=75,
+        ge=1,
+        le=3600,
+        description="Idle HTTP keep-alive; keep it above your load balancer's idle timeout.",
+    )
     worker_healthcheck_s: int = Field(
-        default=30, ge=1, le=600, description="A worker that answers no supervisor ping for this long is replaced."
+        default=30,
+        ge=1,
+        le=600,
+        description="A worker that answers no supervisor ping for this long is killed and replaced "
+        "(uvicorn's default of 5 s killed busy workers on a saturated machine, dropping their requests).",
     )
-    # The HTTP edge (docs/operations.md, "HTTP edge"): bounds the server enforces before the app runs.
     http_max_header_bytes: int = Field(
-        default=16_384, ge=1024, le=1_048_576, description="Request line and headers; more is 431 and close."
+        default=16_384,
+        ge=1024,
+        le=1_048_576,
+        description="Request line plus headers; more is `431` and close.",
     )
-    http_max_headers: int = Field(default=100, ge=8, le=10_000, description="Header fields; more is 431 and close.")
+    http_max_headers: int = Field(
+        default=100, ge=8, le=10_000, description="Header fields per request; more is `431` and close."
+    )
     http_header_timeout_s: float = Field(
-        default=30.0, gt=0, le=600, description="A new connection's (or next request's) head must arrive within this."
+        default=30.0,
+        gt=0,
+        le=600,
+        description="A new connection's (or the next keep-alive request's) head must arrive within this; "
+        "else close, or `408` if part of it was sent.",
     )
     http_body_timeout_s: float = Field(
-        default=30.0, gt=0, le=600, description="A request body must arrive within this of its head (else 408)."
+        default=30.0, gt=0, le=600, description="A request body must arrive within this of its head; else `408`."
     )
     http_max_connections: int = Field(
         default=20_000,
         ge=1,
         le=1_000_000,
-        description="Per worker (HTTP and WebSocket); lowered to fit the descriptor limit; more is 503 and close.",
+        description="Connections per worker, HTTP and WebSocket, lowered to fit the descriptor limit; "
+        "more is `503` and close.",
     )
     trusted_proxies: str = Field(
         default="",
         max_length=4000,
-        description="Comma-separated addresses/CIDRs whose X-Forwarded-For/-Proto are believed; empty = none.",
+        description="Comma-separated addresses/CIDRs whose `X-Forwarded-For`/`-Proto` are believed; empty: none "
+        "(see [operations.md](operations.md#trusted-proxies)).",
     )
     drain_s: float = Field(
-        default=5.0, ge=0, le=600, description="On SIGTERM: readiness 503 and keep serving this long; 0 = no drain."
-    )
-    loop_stall_ms: float = Field(
-        default=150,
+        default=5.0,
         ge=0,
-        le=60_000,
-        description="Log the event loop's stack when it has not run for this long (event_loop_stall); 0 = off.",
+        le=600,
+        description="On `SIGTERM`: readiness `503` while requests are still served this long, then shut down; "
+        "`0` = no drain.",
     )
     management_port: int | None = Field(
-        default=None, ge=1, le=65535, description="Serve /actuator/prometheus, /docs, /openapi.json here only."
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve `/actuator/prometheus`, `/docs`, `/redoc` and `/openapi.json` on this second port "
+        "only; unset: on the public port.",
     )
     management_host: str = Field(default="127.0.0.1", description="Bind address of the management port.")
-    public_docs: bool = Field(default=True, description="/docs and /openapi.json on the public port.")
-    public_metrics: bool = Field(default=True, description="/actuator/prometheus on the public port.")
-    health_details: bool = Field(
-        default=False, description="/actuator/health shows error text and host names (else only error classes)."
-    )
-
-    log_format: Literal["logfmt", "json"] = "logfmt"
-    access_log: bool = Field(default=False, description="One INFO line per HTTP request (off under load).")
-    health_timeout_s: float = Field(default=1.0, gt=0, le=30, description="Budget of each health probe.")
-
-    default_strategy: Strategy = Strategy.ATOMIC
-
-    db_pool_min: int = Field(default=2, ge=1, le=200)
-    db_pool_max: int = Field(default=20, ge=1, le=200)
-    db_acquire_timeout_s: float = Field(default=2.0, gt=0, le=60)
-    db_lock_timeout_ms: int = Field(default=2000, ge=1, le=60_000)
-    db_statement_timeout_ms: int = Field(default=5000, ge=1, le=300_000)
-    db_idle_in_tx_timeout_ms: int = Field(default=10_000, ge=1, le=600_000)
-
-    # The booking hot path (docs/performance.md): group commit and single-flight of single-seat claims.
-    claim_batch_max: int = Field(
-        default=256, ge=1, le=10_000, description="Claims per group-commit statement; 1 sends each alone."
-    )
-    claim_batch_in_flight: int = Field(default=1, ge=1, le=64, description="Batch statements in flight per worker.")
-    single_flight: bool = Field(default=True, description="Concurrent ATOMIC claims of one seat share one claim.")
-
-    redis_sentinels: str = Field(
-        default="",
-        max_length=1000,
-        pattern=r"^$|^[A-Za-z0-9.\-]*:\d{1,5}(,[A-Za-z0-9.\-]*:\d{1,5})*$",
-        description="Comma-separated Sentinel host:port list; when set, Redis is the master they name.",
-    )
-    redis_sentinel_master: str = Field(default="boxoffice", min_length=1, max_length=64)
-    redis_key_prefix: str = Field(default="boxoffice:", min_length=1, max_length=64)
-    redis_lock_lease_ms: int = Field(default=5000, ge=10, le=120_000)
-    redis_lock_wait_ms: int = Field(default=50, ge=0, le=10_000)
-    redis_timeout_s: float = Field(default=0.5, gt=0, le=30)
-    redis_pool_max: int = Field(default=100, ge=1, le=10_000)
-
-    max_body_bytes: int = Field(default=4096, ge=256, le=1_048_576)
-
-    # Read scaling (docs/performance.md#seat-snapshots): a short-lived per-event snapshot cache and compression.
-    snapshot_cache_ms: int = Field(
-        default=200, ge=0, le=60_000, description="Seat snapshots are shared this long per worker; 0 = off."
-    )
+    public_docs: bool = Field(default=True, description="`/docs` and `/openapi.json` on the public port.")
+    public_metrics: bool = Field(default=True, description="`/actuator/prometheus` on the public port.")
     compress_min_bytes: int = Field(
-        default=1400, ge=0, le=1_048_576, description="API answers from this size are gzip/br compressed; 0 = off."
+        default=1400,
+        ge=0,
+        le=1_048_576,
+        description="API answers from this size go out br/gzip by `Accept-Encoding` "
+        "(never the lean booking route); `0` = off.",
     )
-
-    # Real-time STOMP over WebSocket (/ws). Every size and count a client controls is bounded.
-    ws_max_frame_bytes: int = Field(default=16_384, ge=1024, le=1_048_576, description="Largest STOMP frame.")
-    ws_max_subscriptions: int = Field(default=8, ge=1, le=1000, description="Per connection.")
-    ws_max_connections: int = Field(default=10_000, ge=1, le=1_000_000, description="Per worker process.")
-    # A browser tab needs one connection; a venue's NAT may put a few hundred tabs behind one address.
-    ws_max_connections_per_address: int = Field(
-        default=200, ge=0, le=1_000_000, description="Per client address and worker process; 0 = no cap."
-    )
-    # A subscriber sends CONNECT, a SUBSCRIBE or two and a heart-beat every few seconds; ACKs of
-    # delivered messages are not counted against this.
-    ws_max_frames_per_s: int = Field(
-        default=50, ge=1, le=100_000, description="Inbound frames per connection and second (burst: twice this)."
-    )
-    ws_idle_timeout_s: float = Field(
-        default=30.0, gt=0, le=3600, description="Close a connection with no subscription that sent nothing this long."
-    )
-    ws_allowed_origins: str = Field(
-        default="",
-        description="Comma-separated browser origins allowed besides same-origin; '*' allows any.",
-    )
-    ws_queue_size: int = Field(default=512, ge=4, le=100_000, description="Frames queued per client.")
-    ws_heartbeat_ms: int = Field(default=10_000, ge=0, le=600_000, description="STOMP heart-beat; 0 = off.")
-    ws_send_timeout_s: float = Field(default=5.0, gt=0, le=120)
-    ws_compression: bool = Field(default=False, description="permessage-deflate (costs memory per connection).")
-    relay_poll_ms: int = Field(default=100, ge=5, le=60_000, description="Outbox poll when no doorbell rings.")
-    relay_batch: int = Field(default=1000, ge=1, le=100_000)
-    relay_hole_grace_ms: int = Field(default=20, ge=0, le=10_000)
-    relay_coalesce_ms: int = Field(
-        default=10, ge=0, le=1000, description="Least time between outbox reads and between doorbell rings."
-    )
-
-    @property
-    def ws_origins(self) -> frozenset[str]:
-        return frozenset(o.strip().rstrip("/") for o in self.ws_allowed_origins.split(",") if o.strip())
-
-    # Checkout (holds, multi-seat, idempotency): see README "Checkout, holds and more".
-    hold_ttl_s: float = Field(default=300, ge=0.1, le=3600, description="How long a hold lasts.")
-    hold_max_s: float = Field(default=1800, ge=0.1, le=86_400, description="Cap on a hold's life with extensions.")
-    hold_sweep_interval_s: float = Field(default=2.0, ge=0, le=3600, description="0 disables the sweeper.")
-    # On by default: a real on-sale caps tickets per buyer (commonly 4-10); MAX_SEATS_PER_REQUEST is 10.
-    seats_per_user: int = Field(
-        default=10, ge=0, le=10_000, description="Held+booked seats per user and event; 0 = no cap."
-    )
-    idempotency_ttl_s: int = Field(default=86_400, ge=1, le=30 * 86_400)
-    idempotency_keys_per_user: int = Field(
-        default=1000, ge=1, le=1_000_000, description="Live Idempotency-Keys one user may hold."
-    )
-
-    # Rate limits per window (0 disables one); Redis-backed, per-process fallback if Redis fails.
-    # On by default: a buyer needs a handful of writes a minute (hold, extend, confirm, retries);
-    # an address may front a household or an office NAT.
-    rate_limit_window_s: int = Field(default=60, ge=1, le=3600)
-    rate_limit_per_ip: int = Field(default=600, ge=0, le=10_000_000)
-    rate_limit_per_user: int = Field(default=60, ge=0, le=10_000_000)
-
-    # Authentication: "open" issues anonymous sessions (and still books for a body userId);
-    # "jwt" takes the user from a bearer token of your identity provider.
-    auth_mode: Literal["open", "jwt"] = "open"
-    jwt_secret: str | None = Field(default=None, min_length=32, description="HS256 shared secret.")
-    jwt_public_key: str | None = Field(default=None, description="PEM public key (RS256/ES256).")
-    jwt_audience: str | None = None
-    jwt_issuer: str | None = None
-    jwt_leeway_s: int = Field(default=30, ge=0, le=600)
-    jwt_admin_claim: str = Field(default="roles", min_length=1, max_length=200, description="Claim naming roles.")
-    jwt_admin_role: str = Field(default="admin", min_length=1, max_length=200, description="The admin role.")
-    session_secret: str | None = Field(
-        default=None,
-        min_length=32,
-        description="Signs anonymous sessions and manage tokens; unset: one generated in the database.",
-    )
-    session_ttl_s: int = Field(default=7 * 86_400, ge=60, le=90 * 86_400, description="Anonymous session lifetime.")
-
-    admin_token: str | None = Field(
-        default=None, min_length=16, description="Bearer token for /api/v1/admin; unset disables the admin API."
-    )
-
-    # The waiting room (docs/waiting-room.md); gating itself is per event, off by default.
-    waitroom_tick_s: float = Field(default=1.0, ge=0.05, le=60, description="Admission step and cache refresh.")
-    waitroom_joins_per_ip: int = Field(
-        default=30, ge=0, le=10_000_000, description="Waiting-room joins per address per minute; 0 = no limit."
-    )
-    waitroom_target_p99_ms: float = Field(
-        default=100, gt=0, le=60_000, description="The adaptive rate backs off above this hold/booking p99."
-    )
-    waitroom_pickup_s: float = Field(
-        default=30, ge=1, le=600, description="An admission not fetched this long goes back in line (kept rank)."
-    )
-    waitroom_pow_bits: int = Field(default=0, ge=0, le=32, description="Proof of work to join (bits); 0 = off.")
-    waitroom_pool_max: int = Field(
-        default=4,
-        ge=1,
-        le=200,
-        description="Connections per worker for waiting-room joins and polls, apart from the bookings' pool.",
-    )
-
-    seed_rows: int = Field(default=10, ge=1, le=200)
-    seed_cols: int = Field(default=10, ge=1, le=200)
 
     @property
     def trusted_proxy_list(self) -> list[str]:
@@ -240,13 +142,479 @@ class Settings(BaseSettings):
             ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
         return value
 
+
+class LimitSettings(_Group):
+    """Limits
+
+    What one client may send: request bodies and write rates. Rate limits count per fixed window in
+    Redis (per process if Redis fails); `0` disables one.
+    """
+
+    max_body_bytes: int = Field(
+        default=4096, ge=256, le=1_048_576, description="Request body limit (checked in the app); more is `413`."
+    )
+    # On by default: a buyer needs a handful of writes a minute (hold, extend, confirm, retries);
+    # an address may front a household or an office NAT.
+    rate_limit_window_s: int = Field(default=60, ge=1, le=3600, description="Fixed rate-limit window.")
+    rate_limit_per_ip: int = Field(
+        default=600,
+        ge=0,
+        le=10_000_000,
+        description="Writes per client address and window; `0` = no limit. Behind a proxy not listed in "
+        "`BOXOFFICE_TRUSTED_PROXIES`, every request counts against the proxy's address.",
+    )
+    rate_limit_per_user: int = Field(
+        default=60, ge=0, le=10_000_000, description="Writes per user and window; `0` = no limit."
+    )
+
+
+class DatabaseSettings(_Group):
+    """Database
+
+    PostgreSQL: where it is, the pool per worker and the session timeouts that keep a stuck
+    transaction from holding locks.
+    """
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "BOXOFFICE_DATABASE_URL"),
+        description="PostgreSQL URL; unset starts an embedded PostgreSQL in `BOXOFFICE_DATA_DIR`.",
+    )
+    data_dir: Path = Field(default=Path(".boxoffice"), description="Embedded PostgreSQL's data (`pgdata/` inside).")
+    db_pool_min: int = Field(default=2, ge=1, le=200, description="Connections the pool keeps open per worker.")
+    db_pool_max: int = Field(default=20, ge=1, le=200, description="Most connections in the pool per worker.")
+    db_acquire_timeout_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="Wait this long for a pooled connection (and for a Redis connection), then `503`.",
+    )
+    db_lock_timeout_ms: int = Field(default=2000, ge=1, le=60_000, description="PostgreSQL `lock_timeout`.")
+    db_statement_timeout_ms: int = Field(default=5000, ge=1, le=300_000, description="PostgreSQL `statement_timeout`.")
+    db_idle_in_tx_timeout_ms: int = Field(
+        default=10_000, ge=1, le=600_000, description="PostgreSQL `idle_in_transaction_session_timeout`."
+    )
+    seed_rows: int = Field(
+        default=10, ge=1, le=200, description="Rows of the default map `serve` seeds into an empty database."
+    )
+    seed_cols: int = Field(
+        default=10, ge=1, le=200, description="Seats per row of the default map `serve` seeds into an empty database."
+    )
+
+
+class RedisSettings(_Group):
+    """Redis
+
+    Leases of the REDIS strategy, rate-limit counters and the real-time doorbell. Redis only speeds
+    things up: PostgreSQL decides, so timeouts are short and nothing is retried.
+    """
+
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        validation_alias=AliasChoices("REDIS_URL", "BOXOFFICE_REDIS_URL"),
+        description="Redis for leases, rate limits and the doorbell (unused while `BOXOFFICE_REDIS_SENTINELS` is set).",
+    )
+    redis_sentinels: str = Field(
+        default="",
+        max_length=1000,
+        pattern=r"^$|^[A-Za-z0-9.\-]*:\d{1,5}(,[A-Za-z0-9.\-]*:\d{1,5})*$",
+        description="Comma-separated Sentinel `host:port` list; when set, Redis is the master the Sentinels "
+        "name, followed through a failover without a restart (see [ha.md](ha.md)).",
+    )
+    redis_sentinel_master: str = Field(
+        default="boxoffice",
+        min_length=1,
+        max_length=64,
+        description="Name of the master the Sentinels watch (with `BOXOFFICE_REDIS_SENTINELS`).",
+    )
+    redis_key_prefix: str = Field(
+        default="boxoffice:",
+        min_length=1,
+        max_length=64,
+        description="Namespace for leases, rate-limit counters and the doorbell channel.",
+    )
+    redis_lock_lease_ms: int = Field(default=5000, ge=10, le=120_000, description="REDIS strategy: lease lifetime.")
+    redis_lock_wait_ms: int = Field(
+        default=50,
+        ge=0,
+        le=10_000,
+        description="REDIS strategy: how long a request waits for a held lease before `409`.",
+    )
+    redis_timeout_s: float = Field(default=0.5, gt=0, le=30, description="Redis socket timeout.")
+    redis_pool_max: int = Field(default=100, ge=1, le=10_000, description="Redis connections per worker.")
+
+
+class BookingSettings(_Group):
+    """Booking
+
+    The booking hot path and seat reads (see [performance.md](performance.md)).
+    """
+
+    default_strategy: Strategy = Field(
+        default=Strategy.ATOMIC, description="Strategy of a booking request that names none."
+    )
+    claim_batch_max: int = Field(
+        default=256,
+        ge=1,
+        le=10_000,
+        description="Single-seat claims per group-commit statement; `1` sends each claim alone "
+        "(see [performance.md](performance.md#group-commit)).",
+    )
+    claim_batch_in_flight: int = Field(
+        default=1, ge=1, le=64, description="Group-commit statements in flight per worker (per batcher)."
+    )
+    single_flight: bool = Field(
+        default=True,
+        description="Concurrent ATOMIC or DB requests for one seat in a worker share one claim "
+        "(see [performance.md](performance.md#single-flight)).",
+    )
+    snapshot_cache_ms: int = Field(
+        default=200,
+        ge=0,
+        le=60_000,
+        description="Seat snapshots (`GET /api/v1/seats`, `/api/v1/events/{id}/seats`) are shared per event and "
+        "worker this long, checked unchanged before each use; `0` = off "
+        "(see [performance.md](performance.md#seat-snapshots-read-scaling)).",
+    )
+
+
+class CheckoutSettings(_Group):
+    """Holds and caps
+
+    Holds, seat caps and idempotency keys (see [checkout.md](checkout.md)).
+    """
+
+    hold_ttl_s: float = Field(default=300, ge=0.1, le=3600, description="How long a hold lasts.")
+    hold_max_s: float = Field(default=1800, ge=0.1, le=86_400, description="Cap on a hold's life with extensions.")
+    hold_sweep_interval_s: float = Field(
+        default=2.0, ge=0, le=3600, description="Period of the sweeper that releases expired holds; `0` = off."
+    )
+    # On by default: a real on-sale caps tickets per buyer (commonly 4-10); MAX_SEATS_PER_REQUEST is 10.
+    seats_per_user: int = Field(
+        default=10,
+        ge=0,
+        le=10_000,
+        description="Booked plus held seats per user and event; `0` = no cap "
+        "(see [checkout.md](checkout.md#rate-limits-and-seat-caps)).",
+    )
+    idempotency_ttl_s: int = Field(
+        default=86_400, ge=1, le=30 * 86_400, description="Lifetime of an `Idempotency-Key`."
+    )
+    idempotency_keys_per_user: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="Live `Idempotency-Key`s one user may hold; more is `429 IDEMPOTENCY_KEY_LIMIT`.",
+    )
+
+
+class WaitingRoomSettings(_Group):
+    """Waiting room
+
+    The process-wide knobs of the waiting room; gating itself is turned on per event
+    (see [waiting-room.md](waiting-room.md)).
+    """
+
+    waitroom_tick_s: float = Field(
+        default=1.0, ge=0.05, le=60, description="Period of the admission step and of the cache refresh."
+    )
+    waitroom_joins_per_ip: int = Field(
+        default=30, ge=0, le=10_000_000, description="Waiting-room joins per address per minute; `0` = no limit."
+    )
+    waitroom_target_p99_ms: float = Field(
+        default=100,
+        gt=0,
+        le=60_000,
+        description="The adaptive admission rate backs off above this hold/booking p99 (measured inside the "
+        "server: what buyers see adds the wait before a request is read, so leave room below the latency "
+        "you promise).",
+    )
+    waitroom_pickup_s: float = Field(
+        default=30, ge=1, le=600, description="An admission not fetched this long goes back in line at its rank."
+    )
+    waitroom_pow_bits: int = Field(
+        default=0,
+        ge=0,
+        le=32,
+        description="Proof of work to join (leading zero bits of SHA-256); `0` = off.",
+    )
+    waitroom_pool_max: int = Field(
+        default=4,
+        ge=1,
+        le=200,
+        description="PostgreSQL connections per worker for waiting-room joins and polls, apart from the "
+        "bookings' pool (opened on first use).",
+    )
+
+
+class RealtimeSettings(_Group):
+    """Real-time (STOMP)
+
+    STOMP over WebSocket at `/ws`, fed by the outbox relay. Every size and count a client controls is
+    bounded (see [realtime.md](realtime.md#bounds-and-slow-consumers)).
+    """
+
+    ws_max_frame_bytes: int = Field(default=16_384, ge=1024, le=1_048_576, description="Largest STOMP frame.")
+    ws_max_subscriptions: int = Field(default=8, ge=1, le=1000, description="Subscriptions per connection.")
+    ws_max_connections: int = Field(
+        default=10_000, ge=1, le=1_000_000, description="WebSocket connections per worker process."
+    )
+    # A browser tab needs one connection; a venue's NAT may put a few hundred tabs behind one address.
+    ws_max_connections_per_address: int = Field(
+        default=200,
+        ge=0,
+        le=1_000_000,
+        description="WebSocket connections per client address and worker process; `0` = no cap.",
+    )
+    # A subscriber sends CONNECT, a SUBSCRIBE or two and a heart-beat every few seconds; ACKs of
+    # delivered messages are not counted against this.
+    ws_max_frames_per_s: int = Field(
+        default=50, ge=1, le=100_000, description="Inbound frames per connection and second (bursts: twice this)."
+    )
+    ws_idle_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Close a connection with no subscription that sent nothing this long (also with heart-beats off).",
+    )
+    ws_allowed_origins: str = Field(
+        default="",
+        description="Comma-separated browser origins allowed besides same-origin; `*` allows any.",
+    )
+    ws_queue_size: int = Field(
+        default=512, ge=4, le=100_000, description="Frames queued per client before it is dropped."
+    )
+    ws_heartbeat_ms: int = Field(default=10_000, ge=0, le=600_000, description="STOMP heart-beat; `0` = off.")
+    ws_send_timeout_s: float = Field(
+        default=5.0, gt=0, le=120, description="A write blocked this long drops the client."
+    )
+    ws_compression: bool = Field(default=False, description="permessage-deflate (costs memory per connection).")
+    relay_poll_ms: int = Field(default=100, ge=5, le=60_000, description="Outbox poll when no doorbell rings.")
+    relay_batch: int = Field(default=1000, ge=1, le=100_000, description="Outbox rows per read.")
+    relay_hole_grace_ms: int = Field(
+        default=20, ge=0, le=10_000, description="Wait before checking who could fill a sequence hole."
+    )
+    relay_coalesce_ms: int = Field(
+        default=10,
+        ge=0,
+        le=1000,
+        description="Least time between two outbox reads of a relay and between two doorbell publishes; "
+        "a lone change is read and rung at once.",
+    )
+
+    @property
+    def ws_origins(self) -> frozenset[str]:
+        return frozenset(o.strip().rstrip("/") for o in self.ws_allowed_origins.split(",") if o.strip())
+
+
+class ObservabilitySettings(_Group):
+    """Observability
+
+    Logs, event-loop stalls and health probes (see [operations.md](operations.md#health)).
+    """
+
+    log_level: LogLevel = Field(default="INFO", description="Least level logged.")
+    log_format: Literal["logfmt", "json"] = Field(default="logfmt", description="Log line format.")
+    access_log: bool = Field(default=False, description="One INFO line per HTTP request (off under load).")
+    loop_stall_ms: float = Field(
+        default=150,
+        ge=0,
+        le=60_000,
+        description="A worker's event loop held this long logs `event_loop_stall` with the stack it was stuck "
+        "in; `0` = off (the `event_loop_lag_seconds` histogram stays).",
+    )
+    health_timeout_s: float = Field(default=1.0, gt=0, le=30, description="Budget of each health probe.")
+    health_details: bool = Field(
+        default=False,
+        description="`/actuator/health` shows error texts and host names (else only the errors' classes).",
+    )
+
+
+class AuthSettings(_Group):
+    """Authentication and tokens
+
+    `open` issues anonymous sessions (and still books for a body `userId`); `jwt` takes the user from a
+    bearer token of your identity provider (see [checkout.md](checkout.md#sessions-and-tokens)).
+    """
+
+    auth_mode: Literal["open", "jwt"] = Field(
+        default="open", description="Anonymous sessions, or your identity provider's tokens."
+    )
+    jwt_secret: str | None = Field(
+        default=None, min_length=32, description="HS256 shared secret (jwt mode: this or the public key)."
+    )
+    jwt_public_key: str | None = Field(default=None, description="PEM public key (RS256/ES256/EdDSA).")
+    jwt_audience: str | None = Field(default=None, description="Audience a token must name; checked when set.")
+    jwt_issuer: str | None = Field(default=None, description="Issuer a token must name; checked when set.")
+    jwt_leeway_s: int = Field(default=30, ge=0, le=600, description="Clock leeway for `exp` (sessions too).")
+    jwt_admin_claim: str = Field(
+        default="roles",
+        min_length=1,
+        max_length=200,
+        description="jwt mode: the claim naming the user's roles.",
+    )
+    jwt_admin_role: str = Field(
+        default="admin",
+        min_length=1,
+        max_length=200,
+        description="jwt mode: the role that opens the admin API.",
+    )
+    session_secret: str | None = Field(
+        default=None,
+        min_length=32,
+        description="Signs anonymous sessions and manage tokens; unset: the secret generated in the database "
+        "(shared by every worker and instance). Changing it ends every session.",
+    )
+    session_ttl_s: int = Field(
+        default=7 * 86_400,
+        ge=60,
+        le=90 * 86_400,
+        description="Anonymous session lifetime (renewed by `POST /api/v1/sessions` with the session).",
+    )
+    admin_token: str | None = Field(
+        default=None,
+        min_length=16,
+        description="Bearer token for `/api/v1/admin`; unset in open mode: the admin API is off.",
+    )
+
     @model_validator(mode="after")
-    def _auth_complete(self) -> Settings:
+    def _auth_complete(self) -> Self:
         if self.auth_mode == "jwt" and not (self.jwt_secret or self.jwt_public_key):
             raise ValueError("BOXOFFICE_AUTH_MODE=jwt needs BOXOFFICE_JWT_SECRET or BOXOFFICE_JWT_PUBLIC_KEY")
         return self
 
 
+GROUPS: tuple[type[_Group], ...] = (
+    HttpSettings,
+    LimitSettings,
+    DatabaseSettings,
+    RedisSettings,
+    BookingSettings,
+    CheckoutSettings,
+    WaitingRoomSettings,
+    RealtimeSettings,
+    ObservabilitySettings,
+    AuthSettings,
+)
+"""In the order of the settings reference."""
+
+
+class Settings(
+    HttpSettings,
+    LimitSettings,
+    DatabaseSettings,
+    RedisSettings,
+    BookingSettings,
+    CheckoutSettings,
+    WaitingRoomSettings,
+    RealtimeSettings,
+    ObservabilitySettings,
+    AuthSettings,
+):
+    """Every group: what the composition root reads and hands down, a group to each layer."""
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+# The settings reference (docs/settings.md), generated from the groups above.
+
+
+def env_names(name: str, field: FieldInfo) -> list[str]:
+    """The environment variables a field is read from, in order of precedence."""
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        return [str(choice) for choice in alias.choices]
+    return [ENV_PREFIX + name.upper()]
+
+
+def _type_name(annotation: Any) -> str:
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) is Literal:
+        return ", ".join(f"`{a}`" for a in args)
+    if args and len(args) < len(get_args(annotation)):  # X | None
+        return _type_name(args[0])
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return ", ".join(f"`{m.value}`" for m in annotation)
+    names = {bool: "bool", int: "integer", float: "number", str: "string", Path: "path"}
+    return names.get(annotation, str(annotation))
+
+
+def _number(value: object) -> str:
+    return format(value, "g") if isinstance(value, float) else str(value)
+
+
+def _default(field: FieldInfo) -> str:
+    extra = field.json_schema_extra
+    if isinstance(extra, dict) and "doc_default" in extra:
+        return str(extra["doc_default"])
+    value = field.default
+    if value is None:
+        return "unset"
+    if value == "":
+        return "empty"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, Enum):
+        return f"`{value.value}`"
+    return f"`{_number(value) if isinstance(value, int | float) else value}`"
+
+
+def _range(low: str, high: str, unit: str = "") -> str:
+    if low and high:
+        return f"{low}-{high}{unit}"
+    if low:
+        return low + unit if low.startswith(">") else f"at least {low}{unit}"
+    return f"at most {high}{unit}" if high else ""
+
+
+def _bounds(field: FieldInfo) -> str:
+    """What validation accepts: a number's range (">0" excludes 0) or a string's length."""
+    low = high = shortest = longest = ""
+    for meta in field.metadata:
+        if isinstance(meta, annotated_types.Ge):
+            low = _number(meta.ge)
+        elif isinstance(meta, annotated_types.Gt):
+            low = f">{_number(meta.gt)}"
+        elif isinstance(meta, annotated_types.Le):
+            high = _number(meta.le)
+        elif isinstance(meta, annotated_types.MinLen):
+            shortest = str(meta.min_length)
+        elif isinstance(meta, annotated_types.MaxLen):
+            longest = str(meta.max_length)
+    return _range(low, high) or _range(shortest, longest, " chars")
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def markdown() -> str:
+    """docs/settings.md: one table per group."""
+    out = [
+        "# Settings reference",
+        "",
+        "<!-- Generated from src/boxoffice/settings.py by scripts/settings-doc: edit the settings' "
+        "descriptions there, then run it. -->",
+        "",
+        "Environment variables (or a `.env` file in the working directory), validated at start-up: a value "
+        "out of its bounds stops the server with a message naming it. Durations and sizes carry their unit "
+        "in the name (`_S` seconds, `_MS` milliseconds, `_BYTES`).",
+    ]
+    for group in GROUPS:
+        title, _, intro = (group.__doc__ or "").strip().partition("\n")
+        out += ["", f"## {title.strip()}", "", " ".join(intro.split()), ""]
+        out += ["| Variable | Type | Default | Bounds | Description |", "| --- | --- | --- | --- | --- |"]
+        for name, field in group.model_fields.items():
+            variable = " or ".join(f"`{env}`" for env in env_names(name, field))
+            cells = (variable, _type_name(field.annotation), _default(field), _bounds(field), field.description or "")
+            out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--markdown"]:
+        sys.exit("usage: python -m boxoffice.settings --markdown")
+    sys.stdout.write(markdown())

@@ -24,7 +24,7 @@ from typing import Any
 import jwt
 
 from boxoffice.domain import MAX_USER_ID_LENGTH, SESSION_PREFIX
-from boxoffice.settings import Settings
+from boxoffice.settings import AuthSettings
 
 MAX_TOKEN_BYTES = 4096
 SESSION_AUDIENCE = "boxoffice-session"
@@ -65,7 +65,7 @@ def _derive(master: bytes, purpose: bytes) -> bytes:
 class Tokens:
     """Verifies bearer tokens per the auth mode and issues sessions and manage tokens."""
 
-    def __init__(self, settings: Settings, master: Callable[[], bytes | None]) -> None:
+    def __init__(self, settings: AuthSettings, master: Callable[[], bytes | None]) -> None:
         self.mode = settings.auth_mode
         self._idp_key = settings.jwt_public_key or settings.jwt_secret or ""
         # Never let the token pick its algorithm: HS256 for a secret, asymmetric ones for a public key.

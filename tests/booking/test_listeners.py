@@ -27,7 +27,7 @@ async def test_every_committed_change_rings_once_and_failures_stay_silent(
     reset_checkout(checkout_db)
     pool = await asyncpg.create_pool(checkout_db, min_size=1, max_size=2)
     assert pool is not None
-    redis = redis_client(Settings(redis_url=REDIS_URL))
+    redis = redis_client(Settings(redis_url=REDIS_URL), acquire_timeout_s=2.0)
     try:
         db = Database(pool, acquire_timeout_s=2.0, pool_max=2)
         leases = SeatLeases(redis, prefix="bo-listeners:", lease_s=5, wait_s=0)

@@ -47,7 +47,7 @@ async def db(seeded_url: str) -> AsyncIterator[Database]:
 
 async def test_expired_lease_holder_cannot_double_book(seeded_url: str, db: Database) -> None:
     settings = Settings(database_url=seeded_url, redis_url=REDIS_URL)
-    redis = redis_client(settings)
+    redis = redis_client(settings, acquire_timeout_s=settings.db_acquire_timeout_s)
     prefix = f"bo-test-{uuid.uuid4().hex[:8]}:"
     # Two instances share Redis; the first is "paused" past its 200 ms lease.
     stale = SeatLeases(redis, prefix=prefix, lease_s=0.2, wait_s=0)
@@ -83,7 +83,7 @@ async def test_expired_lease_holder_cannot_double_book(seeded_url: str, db: Data
 
 async def test_stale_release_keeps_newer_lease(seeded_url: str) -> None:
     """A holder whose lease expired releases after a newer holder took over: the newer lease survives."""
-    redis = redis_client(Settings(database_url=seeded_url, redis_url=REDIS_URL))
+    redis = redis_client(Settings(database_url=seeded_url, redis_url=REDIS_URL), acquire_timeout_s=2.0)
     prefix = f"bo-test-{uuid.uuid4().hex[:8]}:"
     stale = SeatLeases(redis, prefix=prefix, lease_s=0.1, wait_s=0)
     fresh = SeatLeases(redis, prefix=prefix, lease_s=5, wait_s=0)

@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from boxoffice.observability.tasks import Supervisor
 from boxoffice.realtime.hub import Hub
 from boxoffice.realtime.relay import OutboxRelay, RedisDoorbell
-from boxoffice.settings import Settings
+from boxoffice.settings import RealtimeSettings, RedisSettings
 from boxoffice.storage import redis as redis_store
 
 
@@ -32,10 +32,16 @@ class Realtime:
 
 
 def start_realtime(
-    settings: Settings, database_url: str, redis: aioredis.Redis, supervisor: Supervisor, schema_ready: asyncio.Event
+    settings: RealtimeSettings,
+    redis_settings: RedisSettings,
+    database_url: str,
+    redis: aioredis.Redis,
+    supervisor: Supervisor,
+    schema_ready: asyncio.Event,
 ) -> Realtime:
     """Start this process's hub, outbox relay (once the schema is ready) and doorbell listener, the
-    latter two under `supervisor`; ring `doorbell.ring` after every commit."""
+    latter two under `supervisor`; ring `doorbell.ring` after every commit. The doorbell is a Redis
+    channel under `redis_settings`' key prefix, heard on a subscriber connection of its own."""
     hub = Hub(
         queue_size=settings.ws_queue_size,
         max_subscriptions=settings.ws_max_subscriptions,
@@ -55,8 +61,8 @@ def start_realtime(
         coalesce_s=settings.relay_coalesce_ms / 1000,
     )
     doorbell = RedisDoorbell(
-        lambda: redis_store.connect_subscriber(settings),
-        f"{settings.redis_key_prefix}seat-events",
+        lambda: redis_store.connect_subscriber(redis_settings),
+        f"{redis_settings.redis_key_prefix}seat-events",
         redis,
         relay.wake,
         coalesce_s=settings.relay_coalesce_ms / 1000,

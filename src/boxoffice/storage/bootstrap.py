@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import asyncpg
 
 from boxoffice.layouts import Layout
-from boxoffice.settings import Settings
+from boxoffice.settings import DatabaseSettings
 from boxoffice.storage import migrate, secrets
 from boxoffice.storage.db import Pool, create_pool
 from boxoffice.storage.seed import seed
@@ -35,7 +35,7 @@ POOL_CONNECT_TIMEOUT_S = 5.0
 _CONNECT_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
-async def open_pool(settings: Settings, url: str) -> Pool:
+async def open_pool(settings: DatabaseSettings, url: str) -> Pool:
     """The configured pool, or a lazy one (no connection until first use) when the database is down.
 
     A lazy pool lets the server start and report readiness DOWN instead of crashing its workers.
@@ -91,7 +91,7 @@ def _in_daemon_thread(fn: Callable[[], T]) -> asyncio.Future[T]:
 class Bootstrap:
     """Migrate, then seed (and load the signing secret); one attempt per `run`, retried by the supervisor."""
 
-    def __init__(self, settings: Settings, url: str) -> None:
+    def __init__(self, settings: DatabaseSettings, url: str) -> None:
         self._settings = settings
         self._url = url
         self.state = "PENDING"

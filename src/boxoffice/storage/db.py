@@ -37,7 +37,7 @@ from boxoffice.domain import (
     OutcomeUnknown,
     SeatOccupied,
 )
-from boxoffice.settings import Settings
+from boxoffice.settings import DatabaseSettings
 from boxoffice.storage.seats import install_session_routines
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,9 @@ Callback = Callable[[], None]
 IsolationLevel = Literal["read_committed", "repeatable_read", "serializable"]
 
 
-async def create_pool(settings: Settings, url: str, *, lazy: bool = False, application_name: str = "boxoffice") -> Pool:
+async def create_pool(
+    settings: DatabaseSettings, url: str, *, lazy: bool = False, application_name: str = "boxoffice"
+) -> Pool:
     """Open a pool whose sessions cannot hold locks or idle transactions forever.
 
     `lazy` opens no connection up front (min size 0): for starting while the database is down.

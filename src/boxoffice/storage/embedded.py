@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psycopg
 
-from boxoffice.settings import Settings
+from boxoffice.settings import DatabaseSettings
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,6 @@ def start(data_dir: Path) -> str:
     return url
 
 
-def database_url(settings: Settings) -> str:
+def database_url(settings: DatabaseSettings) -> str:
     """The configured database, or the embedded one started in `data_dir`."""
     return settings.database_url or start(settings.data_dir)

@@ -19,7 +19,7 @@ from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import NoBackoff
 
-from boxoffice.settings import Settings
+from boxoffice.settings import RedisSettings
 
 
 class SentinelBlockingConnectionPool(SentinelConnectionPool, BlockingConnectionPool):
@@ -28,7 +28,7 @@ class SentinelBlockingConnectionPool(SentinelConnectionPool, BlockingConnectionP
     seat made redis-py's default pool refuse about 99% of REDIS-strategy requests)."""
 
 
-def _sentinels(settings: Settings) -> list[tuple[str, int]]:
+def _sentinels(settings: RedisSettings) -> list[tuple[str, int]]:
     hosts = []
     for item in settings.redis_sentinels.split(","):
         host, _, port = item.strip().rpartition(":")
@@ -36,38 +36,42 @@ def _sentinels(settings: Settings) -> list[tuple[str, int]]:
     return hosts
 
 
-def _options(settings: Settings) -> dict[str, Any]:
+def _options(settings: RedisSettings, acquire_timeout_s: float) -> dict[str, Any]:
     return {
         "socket_timeout": settings.redis_timeout_s,
         # Connecting includes a handshake that waits behind a crowd's backlog on the event loop;
         # a dead Redis still fails at once (connection refused).
-        "socket_connect_timeout": max(settings.redis_timeout_s, settings.db_acquire_timeout_s),
+        "socket_connect_timeout": max(settings.redis_timeout_s, acquire_timeout_s),
         "retry": Retry(NoBackoff(), 0),
         "health_check_interval": 0,
     }
 
 
-def _sentinel(settings: Settings) -> Sentinel:
+def _sentinel(settings: RedisSettings) -> Sentinel:
     timeouts = {"socket_timeout": settings.redis_timeout_s, "socket_connect_timeout": settings.redis_timeout_s}
     return Sentinel(_sentinels(settings), sentinel_kwargs=timeouts)  # type: ignore[no-untyped-call]
 
 
-def connect(settings: Settings) -> aioredis.Redis:
-    """The worker's shared client (leases, rate limits, doorbell publishes)."""
-    bound: dict[str, Any] = {"max_connections": settings.redis_pool_max, "timeout": settings.db_acquire_timeout_s}
+def connect(settings: RedisSettings, *, acquire_timeout_s: float) -> aioredis.Redis:
+    """The worker's shared client (leases, rate limits, doorbell publishes).
+
+    `acquire_timeout_s` is the database pool's wait (`BOXOFFICE_DB_ACQUIRE_TIMEOUT_S`): a request
+    waits no longer for a Redis connection than for a database one.
+    """
+    bound: dict[str, Any] = {"max_connections": settings.redis_pool_max, "timeout": acquire_timeout_s}
     if settings.redis_sentinels:
         client: aioredis.Redis = _sentinel(settings).master_for(
             settings.redis_sentinel_master,
             connection_pool_class=SentinelBlockingConnectionPool,
             **bound,
-            **_options(settings),
+            **_options(settings, acquire_timeout_s),
         )
         return client
-    pool = BlockingConnectionPool.from_url(settings.redis_url, **bound, **_options(settings))
+    pool = BlockingConnectionPool.from_url(settings.redis_url, **bound, **_options(settings, acquire_timeout_s))
     return aioredis.Redis.from_pool(pool)
 
 
-def connect_subscriber(settings: Settings) -> aioredis.Redis:
+def connect_subscriber(settings: RedisSettings) -> aioredis.Redis:
     """A client of its own for one long-lived subscription (it holds its connection for ever)."""
     if settings.redis_sentinels:
         client: aioredis.Redis = _sentinel(settings).master_for(
