@@ -32,13 +32,13 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 ENV_PREFIX = "BOXOFFICE_"
 
 
-class _Group(BaseSettings):
+class SettingsGroup(BaseSettings):
     """What every group shares: where values come from and that they never change after start-up."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True)
 
 
-class HttpSettings(_Group):
+class HttpSettings(SettingsGroup):
     """HTTP server
 
     The listener, its workers and the bounds the server enforces before the app runs
@@ -143,7 +143,7 @@ class HttpSettings(_Group):
         return value
 
 
-class LimitSettings(_Group):
+class LimitSettings(SettingsGroup):
     """Limits
 
     What one client may send: request bodies and write rates. Rate limits count per fixed window in
@@ -168,7 +168,7 @@ class LimitSettings(_Group):
     )
 
 
-class DatabaseSettings(_Group):
+class DatabaseSettings(SettingsGroup):
     """Database
 
     PostgreSQL: where it is, the pool per worker and the session timeouts that keep a stuck
@@ -202,7 +202,7 @@ class DatabaseSettings(_Group):
     )
 
 
-class RedisSettings(_Group):
+class RedisSettings(SettingsGroup):
     """Redis
 
     Leases of the REDIS strategy, rate-limit counters and the real-time doorbell. Redis only speeds
@@ -244,7 +244,7 @@ class RedisSettings(_Group):
     redis_pool_max: int = Field(default=100, ge=1, le=10_000, description="Redis connections per worker.")
 
 
-class BookingSettings(_Group):
+class BookingSettings(SettingsGroup):
     """Booking
 
     The booking hot path and seat reads (see [performance.md](performance.md)).
@@ -278,7 +278,7 @@ class BookingSettings(_Group):
     )
 
 
-class CheckoutSettings(_Group):
+class CheckoutSettings(SettingsGroup):
     """Holds and caps
 
     Holds, seat caps and idempotency keys (see [checkout.md](checkout.md)).
@@ -308,7 +308,7 @@ class CheckoutSettings(_Group):
     )
 
 
-class WaitingRoomSettings(_Group):
+class WaitingRoomSettings(SettingsGroup):
     """Waiting room
 
     The process-wide knobs of the waiting room; gating itself is turned on per event
@@ -347,7 +347,7 @@ class WaitingRoomSettings(_Group):
     )
 
 
-class RealtimeSettings(_Group):
+class RealtimeSettings(SettingsGroup):
     """Real-time (STOMP)
 
     STOMP over WebSocket at `/ws`, fed by the outbox relay. Every size and count a client controls is
@@ -407,7 +407,7 @@ class RealtimeSettings(_Group):
         return frozenset(o.strip().rstrip("/") for o in self.ws_allowed_origins.split(",") if o.strip())
 
 
-class ObservabilitySettings(_Group):
+class ObservabilitySettings(SettingsGroup):
     """Observability
 
     Logs, event-loop stalls and health probes (see [operations.md](operations.md#health)).
@@ -430,7 +430,7 @@ class ObservabilitySettings(_Group):
     )
 
 
-class AuthSettings(_Group):
+class AuthSettings(SettingsGroup):
     """Authentication and tokens
 
     `open` issues anonymous sessions (and still books for a body `userId`); `jwt` takes the user from a
@@ -484,7 +484,7 @@ class AuthSettings(_Group):
         return self
 
 
-GROUPS: tuple[type[_Group], ...] = (
+GROUPS: tuple[type[SettingsGroup], ...] = (
     HttpSettings,
     LimitSettings,
     DatabaseSettings,
