@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from boxoffice.settings import GROUPS, Settings, env_names, markdown
+from boxoffice.settings import GROUPS, Settings, env_names
+from boxoffice.settings_doc import markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "docs" / "settings.md"

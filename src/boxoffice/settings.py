@@ -7,20 +7,17 @@ The settings are grouped by concern: one class per group (`DatabaseSettings`, `R
 and `Settings` inherits them all, so `settings.db_pool_max` reads as before while a layer below the
 composition root asks only for the group it uses (`create_pool(settings: DatabaseSettings, ...)`).
 Each field's `description` is its operator documentation: `docs/settings.md` is generated from
-these classes (`scripts/settings-doc`, or `python -m boxoffice.settings --markdown`).
+these classes (`scripts/settings-doc`, or `python -m boxoffice.settings_doc`).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
-import sys
-from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Self, get_args, get_origin
+from typing import Literal, Self
 
-import annotated_types
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -519,7 +516,7 @@ def get_settings() -> Settings:
     return Settings()
 
 
-# The settings reference (docs/settings.md), generated from the groups above.
+# Where a field is read from (the settings reference, boxoffice.settings_doc, names these).
 
 
 def env_names(name: str, field: FieldInfo) -> list[str]:
@@ -528,93 +525,3 @@ def env_names(name: str, field: FieldInfo) -> list[str]:
     if isinstance(alias, AliasChoices):
         return [str(choice) for choice in alias.choices]
     return [ENV_PREFIX + name.upper()]
-
-
-def _type_name(annotation: Any) -> str:
-    args = [a for a in get_args(annotation) if a is not type(None)]
-    if get_origin(annotation) is Literal:
-        return ", ".join(f"`{a}`" for a in args)
-    if args and len(args) < len(get_args(annotation)):  # X | None
-        return _type_name(args[0])
-    if isinstance(annotation, type) and issubclass(annotation, Enum):
-        return ", ".join(f"`{m.value}`" for m in annotation)
-    names = {bool: "bool", int: "integer", float: "number", str: "string", Path: "path"}
-    return names.get(annotation, str(annotation))
-
-
-def _number(value: object) -> str:
-    return format(value, "g") if isinstance(value, float) else str(value)
-
-
-def _default(field: FieldInfo) -> str:
-    extra = field.json_schema_extra
-    if isinstance(extra, dict) and "doc_default" in extra:
-        return str(extra["doc_default"])
-    value = field.default
-    if value is None:
-        return "unset"
-    if value == "":
-        return "empty"
-    if isinstance(value, bool):
-        return f"`{str(value).lower()}`"
-    if isinstance(value, Enum):
-        return f"`{value.value}`"
-    return f"`{_number(value) if isinstance(value, int | float) else value}`"
-
-
-def _range(low: str, high: str, unit: str = "") -> str:
-    if low and high:
-        return f"{low}-{high}{unit}"
-    if low:
-        return low + unit if low.startswith(">") else f"at least {low}{unit}"
-    return f"at most {high}{unit}" if high else ""
-
-
-def _bounds(field: FieldInfo) -> str:
-    """What validation accepts: a number's range (">0" excludes 0) or a string's length."""
-    low = high = shortest = longest = ""
-    for meta in field.metadata:
-        if isinstance(meta, annotated_types.Ge):
-            low = _number(meta.ge)
-        elif isinstance(meta, annotated_types.Gt):
-            low = f">{_number(meta.gt)}"
-        elif isinstance(meta, annotated_types.Le):
-            high = _number(meta.le)
-        elif isinstance(meta, annotated_types.MinLen):
-            shortest = str(meta.min_length)
-        elif isinstance(meta, annotated_types.MaxLen):
-            longest = str(meta.max_length)
-    return _range(low, high) or _range(shortest, longest, " chars")
-
-
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
-
-
-def markdown() -> str:
-    """docs/settings.md: one table per group."""
-    out = [
-        "# Settings reference",
-        "",
-        "<!-- Generated from src/boxoffice/settings.py by scripts/settings-doc: edit the settings' "
-        "descriptions there, then run it. -->",
-        "",
-        "Environment variables (or a `.env` file in the working directory), validated at start-up: a value "
-        "out of its bounds stops the server with a message naming it. Durations and sizes carry their unit "
-        "in the name (`_S` seconds, `_MS` milliseconds, `_BYTES`).",
-    ]
-    for group in GROUPS:
-        title, _, intro = (group.__doc__ or "").strip().partition("\n")
-        out += ["", f"## {title.strip()}", "", " ".join(intro.split()), ""]
-        out += ["| Variable | Type | Default | Bounds | Description |", "| --- | --- | --- | --- | --- |"]
-        for name, field in group.model_fields.items():
-            variable = " or ".join(f"`{env}`" for env in env_names(name, field))
-            cells = (variable, _type_name(field.annotation), _default(field), _bounds(field), field.description or "")
-            out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
-    return "\n".join(out) + "\n"
-
-
-if __name__ == "__main__":
-    if sys.argv[1:] != ["--markdown"]:
-        sys.exit("usage: python -m boxoffice.settings --markdown")
-    sys.stdout.write(markdown())
