@@ -5,48 +5,37 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import Annotated, TypeVar
 
 import asyncpg
 import typer
 
 from boxoffice import wire
+from boxoffice.booking.waitroom.admin import RoomAdmin
 from boxoffice.domain import EventNotFound, WaitingRoomConfig
 from boxoffice.settings import get_settings
 from boxoffice.storage import embedded
 from boxoffice.storage import migrate as migrations
 from boxoffice.storage.db import Database
 
-if TYPE_CHECKING:
-    # The service imports prometheus_client, which `serve` must import only after it set up the
-    # multiprocess metrics directory: imported when a command runs, not when the CLI loads.
-    from boxoffice.booking.waitroom import WaitingRoom
-
 T = TypeVar("T")
 waitroom_app = typer.Typer(help="Waiting rooms of gated on-sales (docs/waiting-room.md).", no_args_is_help=True)
 
 
-def _no_tokens() -> object:
-    raise RuntimeError("the CLI issues no admission tokens")
-
-
-async def _with_room(url: str, action: Callable[[WaitingRoom], Awaitable[T]]) -> T:
-    from boxoffice.booking.admission import Aimd
-    from boxoffice.booking.waitroom import WaitingRoom
-
+async def _with_admin(url: str, action: Callable[[RoomAdmin], Awaitable[T]]) -> T:
+    """The room's operator part alone: one connection, no tokens, no cache, no admission step."""
     pool = await asyncpg.create_pool(url, min_size=1, max_size=1)
     try:
-        room = WaitingRoom(Database(pool, acquire_timeout_s=30, pool_max=1), _no_tokens, tick_s=1.0, aimd=Aimd())  # type: ignore[arg-type]
-        return await action(room)
+        return await action(RoomAdmin(Database(pool, acquire_timeout_s=30, pool_max=1)))
     finally:
         await pool.close()
 
 
-def _run(action: Callable[[WaitingRoom], Awaitable[T]]) -> T:
+def _run(action: Callable[[RoomAdmin], Awaitable[T]]) -> T:
     url = embedded.database_url(get_settings())
     migrations.upgrade(url)
     try:
-        return asyncio.run(_with_room(url, action))
+        return asyncio.run(_with_admin(url, action))
     except EventNotFound as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc

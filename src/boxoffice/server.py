@@ -19,7 +19,6 @@ from boxoffice.api.auth import Authenticator
 from boxoffice.api.deps import Api
 from boxoffice.api.ratelimit import RateLimiter
 from boxoffice.booking import strategies
-from boxoffice.booking.admission import AdmissionTokens, Aimd, ProofOfWork
 from boxoffice.booking.batcher import ClaimBatcher, SingleFlight
 from boxoffice.booking.events import EventService
 from boxoffice.booking.holds import HoldService
@@ -29,7 +28,10 @@ from boxoffice.booking.ownership import Ownership
 from boxoffice.booking.service import BookingService, CheckoutPolicy, SeatChanges
 from boxoffice.booking.snapshots import SnapshotCache
 from boxoffice.booking.sweeper import Sweeper
-from boxoffice.booking.waitroom import WaitingRoom
+from boxoffice.booking.waitroom.challenge import ProofOfWork
+from boxoffice.booking.waitroom.pacing import Aimd
+from boxoffice.booking.waitroom.runtime import WaitingRoom
+from boxoffice.booking.waitroom.tokens import AdmissionTokens
 from boxoffice.edge import drain, management
 from boxoffice.edge import workers as worker_marks
 from boxoffice.health import HealthChecker
@@ -75,7 +77,7 @@ def _waiting_room(
     settings: Settings, db: Database, crowd: Database, background: Database, tokens: Tokens
 ) -> WaitingRoom:
     """The waiting room; `BOXOFFICE_WAITROOM_POW_BITS` turns on the built-in challenge (its hook:
-    any `boxoffice.booking.admission.Challenge` can stand in for `ProofOfWork` here). Visitors'
+    any `boxoffice.booking.waitroom.challenge.Challenge` can stand in for `ProofOfWork` here). Visitors'
     requests use `crowd`; the pace follows the saturation of `db`, the bookings' pool."""
     return WaitingRoom(
         crowd,

@@ -12,7 +12,7 @@ import httpx
 import jwt
 import pytest
 
-from boxoffice.booking.admission import ADMISSION_AUDIENCE, ADMISSION_ISSUER
+from boxoffice.booking.waitroom.tokens import ADMISSION_AUDIENCE, ADMISSION_ISSUER
 from tests.helpers import assert_consistent, eventually, rows, until
 from tests.shared import client_for
 from tests.support import ServerFactory, ServerProcess

@@ -19,7 +19,7 @@ from boxoffice.booking.holds import HoldService
 from boxoffice.booking.idempotency import IdempotencyService
 from boxoffice.booking.service import BookingService
 from boxoffice.booking.snapshots import SnapshotCache
-from boxoffice.booking.waitroom import WaitingRoom
+from boxoffice.booking.waitroom.runtime import WaitingRoom
 from boxoffice.domain import Caller, Unavailable
 from boxoffice.health import HealthChecker
 from boxoffice.settings import Settings

@@ -36,7 +36,7 @@ import orjson
 import typer
 
 from boxoffice.bench import env
-from boxoffice.booking import admission
+from boxoffice.booking.waitroom import pacing
 from boxoffice.settings import Settings
 from boxoffice.tokens import Tokens
 
@@ -351,7 +351,7 @@ async def gated(
 
 def percentile_ms(seconds: list[float], q: float) -> float | None:
     """The q-quantile (nearest rank, as the waiting room's own health sample) in milliseconds, to 0.1."""
-    value = admission.percentile_ms(seconds, q)
+    value = pacing.percentile_ms(seconds, q)
     return None if value is None else round(value, 1)
 
 

@@ -7,7 +7,7 @@ import asyncio
 from datetime import datetime
 
 from boxoffice.bench.env import PrivatePostgres
-from boxoffice.booking.admission import solve
+from boxoffice.booking.waitroom.challenge import solve
 from tests.helpers import assert_consistent, eventually, rows, until
 from tests.observability.helpers import parse, value
 from tests.shared import client_for
