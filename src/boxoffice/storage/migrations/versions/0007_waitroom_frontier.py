@@ -2,7 +2,7 @@
 
 Admission goes in rank order and later arrivals rank higher, so a visitor whose rank is above the
 frontier is still waiting. Each instance reads the frontier with the room every tick and answers
-such a visitor's poll from memory, without a round trip (booking/waitroom.py, `status`).
+such a visitor's poll from memory, without a round trip (booking/waitroom/queue.py, `Queue.status`).
 
 Revision ID: 0007
 Revises: 0006
