@@ -1,8 +1,9 @@
 """The docs name only things that exist, so they cannot rot silently.
 
-Every repository path, markdown link (and its #anchor), `boxoffice.*` module, `BOXOFFICE_*` setting
-and `boxoffice ...` command-line flag named in README.md and docs/*.md is checked against the tree,
-the Settings model and the Typer app. Nothing is run: the checks read files and introspect objects.
+Every repository path, markdown link (and its #anchor), `boxoffice.*` or `tests.*` module,
+`BOXOFFICE_*` setting and `boxoffice ...` command-line flag named in README.md and docs/*.md is
+checked against the tree, the Settings model and the Typer app. Nothing is run: the checks read
+files, find modules and introspect objects.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from pathlib import Path
 
 import pytest
 import typer.main
-from typer.core import TyperCommand, TyperGroup, TyperOption
 from pydantic import AliasChoices, AliasPath, BaseModel
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from boxoffice.settings import Settings
 
@@ -40,7 +41,7 @@ INLINE_CODE = re.compile(r"`([^`\n]+)`")
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
-MODULE = re.compile(r"(?<![\w./-])boxoffice(?:\.[A-Za-z_]\w*)+")
+MODULE = re.compile(r"(?<![\w./-])(?:boxoffice|tests)(?:\.[A-Za-z_]\w*)+")
 SETTING = re.compile(r"\bBOXOFFICE_[A-Z0-9_]*")
 COMMAND = re.compile(r"(?:^|[\s(`])(?:\.venv/bin/|\./)?(boxoffice|scripts/[a-z]+)((?:[ \t]+[^\s|;&]+)*)", re.M)
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
@@ -155,7 +156,9 @@ def test_every_link_and_anchor_resolves() -> None:
 
 
 def module_exists(dotted: str) -> bool:
-    """`boxoffice.a.b` is a module, or an attribute of the longest importable prefix."""
+    """`boxoffice.a.b` (or `tests.a.b`) is a module, or an attribute of the longest module prefix.
+
+    A named module itself is found, not imported: `python -m` targets run nothing here."""
     parts = dotted.split(".")
     for i in range(len(parts), 0, -1):
         name = ".".join(parts[:i])
@@ -163,6 +166,8 @@ def module_exists(dotted: str) -> bool:
             found = importlib.util.find_spec(name) is not None
         except ModuleNotFoundError:
             found = False
+        if found and i == len(parts):
+            return True
         if found:
             obj: object = importlib.import_module(name)
             for attr in parts[i:]:
