@@ -31,8 +31,8 @@ RESULTS = sorted((REPO / "bench" / "results").glob("*.md"))
 
 # A token whose first segment is one of these is a path from the repository root.
 ROOT_DIRS = ("src", "tests", "docs", "scripts", "deploy", "frontend", "bench", ".ci")
-# Built or installed on demand, never committed: named in the docs, absent from a fresh clone.
-BUILT = ("frontend/dist", ".venv", ".boxoffice", "test-artifacts")
+# Built, installed or created at run time, never committed: named in the docs, absent from a fresh clone.
+BUILT = ("frontend/dist", ".venv", ".boxoffice", "pgdata", "test-artifacts")
 SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".boxoffice", ".mypy_cache", ".ruff_cache"}
 # Extensions that make a token with a slash a file path rather than prose ("GET/POST").
 FILE_EXT = re.compile(r"\.(py|md|toml|json|ya?ml|ts|tsx|mjs|js|sh|cfg|conf|ini|lock|sql|html|css|txt)$")
