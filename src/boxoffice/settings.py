@@ -39,7 +39,7 @@ class HttpSettings(SettingsGroup):
     """HTTP server
 
     The listener, its workers and the bounds the server enforces before the app runs
-    (see [operations.md](operations.md#http-edge)).
+    (see [operations.md](operations.md#http-server)).
     """
 
     host: str = Field(default="127.0.0.1", description="Address of the HTTP listener.")
