@@ -2,8 +2,8 @@
 
 Every shape is a pydantic model (`XxxOut`, for the OpenAPI document and the UI's generated
 TypeScript types) and one renderer, a plain dict builder registered with `@renders(XxxOut)`: the
-booking answer is rendered per request, and building a dict is several times faster than
-`model_dump`. `tests/test_wire.py` renders every registered builder from domain objects and
+booking answer is rendered per request, and a dict plus orjson is two to three times faster than
+a model round trip. `tests/test_wire.py` renders every registered builder from domain objects and
 validates the JSON strictly against its model, keys and value types; a model without a renderer,
 or a route answering with a model that has none, fails it.
 
