@@ -6,7 +6,7 @@ import openapiTS, { astToString } from "openapi-typescript";
 const HEADER = `/**
  * GENERATED from frontend/openapi.json by openapi-typescript: do not edit.
  * Regenerate both files from the backend's code with \`scripts/openapi\` (from the repository root).
- * Hand-written wire types (and names the UI uses) are in ./types.ts.
+ * The names the UI uses for these shapes are in ./types.ts.
  */
 
 `;

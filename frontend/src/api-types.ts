@@ -1,7 +1,7 @@
 /**
  * GENERATED from frontend/openapi.json by openapi-typescript: do not edit.
  * Regenerate both files from the backend's code with `scripts/openapi` (from the repository root).
- * Hand-written wire types (and names the UI uses) are in ./types.ts.
+ * The names the UI uses for these shapes are in ./types.ts.
  */
 
 export interface paths {
@@ -894,6 +894,56 @@ export interface components {
             eventId: number;
             /** Revoked */
             revoked: number;
+        };
+        /**
+         * SeatChangeOut
+         * @description One STOMP MESSAGE body: the seat as it is now and its place among the event's changes.
+         */
+        SeatChangeOut: {
+            /** Seatid */
+            seatId: number;
+            /** Seatnumber */
+            seatNumber: string;
+            /** Section */
+            section: string;
+            /** Row */
+            row: string;
+            /** Rowindex */
+            rowIndex: number;
+            /** Column */
+            column: number;
+            /** Status */
+            status: string;
+            /** Booked */
+            booked: boolean;
+            /** Bookedat */
+            bookedAt: string | null;
+            /** Version */
+            version: number;
+            /** Held */
+            held: boolean;
+            /** Helduntil */
+            heldUntil: string | null;
+            /** Eventid */
+            eventId: number;
+            /** Category */
+            category: string | null;
+            /** Pricecents */
+            priceCents: number | null;
+            /** Kind */
+            kind: string;
+            /** Accessibility */
+            accessibility: string | null;
+            /** Channel */
+            channel: string | null;
+            /** Blocked */
+            blocked: boolean;
+            /** Sequence */
+            sequence: number;
+            /** Prevsequence */
+            prevSequence: number;
+            /** Areaavailable */
+            areaAvailable: number | null;
         };
         /** SeatOut */
         SeatOut: {

@@ -1,10 +1,10 @@
 /**
  * Wire shapes of the Box Office API (camelCase JSON) under the names the UI uses.
  *
- * The HTTP shapes are aliases of ./api-types.ts, generated from the backend's OpenAPI document
+ * The HTTP and STOMP shapes are aliases of ./api-types.ts, generated from the backend's OpenAPI document
  * (`scripts/openapi`; tests fail when either file is stale), so they cannot drift from the server.
- * Only what that document does not describe is written by hand below: the STOMP messages. Add the
- * names of other generated shapes here when the UI starts to use them.
+ * That document also carries the STOMP message bodies (components only, no route answers with them).
+ * Add the names of other generated shapes here when the UI starts to use them.
  */
 import type { components } from "./api-types";
 
@@ -35,17 +35,13 @@ export type MyHolds = Schemas["MyHoldsOut"];
 export type Area = Schemas["AreaOut"];
 
 /**
- * Hand-written (STOMP, not in the OpenAPI document): one `/topic/seats` message, the seat as it is
- * now (the same JSON as a Seat) plus its place in the global change order.
+ * One STOMP MESSAGE body on `/topic/events/{eventId}/seats` (generated like the HTTP shapes): the seat
+ * as it is now plus its place in the global change order. `prevSequence` is the sequence of the
+ * previous change on the same topic (a topic skips other events' sequence values, so it, not
+ * `sequence - 1`, says whether something was missed); `areaAvailable` is a GA ticket's area count
+ * (null for reserved seats). The server always sends both; the UI also accepts a message without them
+ * (a server that predates per-event topics), so they are optional here.
  */
-export interface SeatEvent extends Seat {
-  sequence: number;
-  /**
-   * The sequence of the previous change on the same topic (event). A topic skips other events'
-   * sequence values, so this, not `sequence - 1`, says whether something was missed.
-   * Absent from servers that predate per-event topics.
-   */
-  prevSequence?: number;
-  /** A general-admission ticket's change carries its area's public count (null for reserved seats). */
-  areaAvailable?: number | null;
-}
+export type SeatChange = Schemas["SeatChangeOut"];
+export type SeatEvent = Omit<SeatChange, "prevSequence" | "areaAvailable"> &
+  Partial<Pick<SeatChange, "prevSequence" | "areaAvailable">>;

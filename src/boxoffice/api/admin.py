@@ -89,7 +89,7 @@ async def allocate(event_id: EventIdPath, request: Request, api: ApiDep) -> Resp
     else:
         assert body.section is not None and body.count is not None
         changed = await api.events.allocate_area(event_id, body.section, body.count, target)
-    return json_response({"eventId": event_id, "changed": len(changed), "seatIds": changed})
+    return json_response(wire.allocation_json(event_id, changed))
 
 
 @router.patch(
@@ -114,10 +114,4 @@ async def admin_seats(event_id: EventIdPath, request: Request, api: ApiDep) -> R
     """Every seat with its block reason, and the GA areas: for the box office, never for buyers."""
     require_admin(api, request)
     event, seats, inventory = await api.events.admin_view(event_id)
-    return json_response(
-        {
-            "event": wire.event_json(event),
-            "seats": [wire.admin_seat_json(s) for s in seats],
-            "areas": [wire.area_json(a) for a in inventory.areas],
-        }
-    )
+    return json_response(wire.admin_inventory_json(event, seats, inventory.areas))

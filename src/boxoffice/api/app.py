@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from functools import partial
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from boxoffice import __version__
+from boxoffice import __version__, wire
 from boxoffice.api import actuator, admin, bookings, errors, events, holds, me, seats, sessions, waitroom
 from boxoffice.api.compression import CompressionMiddleware
 from boxoffice.api.deps import Api
@@ -50,6 +51,12 @@ class BoxOffice(FastAPI):
             await super().__call__(scope, receive, send)
         else:
             await self.edge(scope, receive, send)
+
+    def openapi(self) -> dict[str, Any]:
+        """The routes' document plus the STOMP message bodies (`wire.MESSAGES`), for the UI's generated types."""
+        if self.openapi_schema is None:
+            self.openapi_schema = wire.add_message_schemas(super().openapi())
+        return self.openapi_schema
 
 
 def build_app(

@@ -21,7 +21,7 @@ EventIdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 @router.get("/events", response_model=wire.EventListOut)
 async def list_events(events: Events) -> Response:
-    return json_response({"events": [wire.event_json(e) for e in await events.list()]})
+    return json_response(wire.event_list_json(await events.list()))
 
 
 @router.get("/events/{event_id}", response_model=wire.EventOut, responses=errors.responses(errors.EVENT_NOT_FOUND))
@@ -39,8 +39,8 @@ async def event_seats(request: Request, event_id: EventIdPath, events: Events, s
     # Shared and compressed like /api/v1/seats.
 
     async def prepare() -> Payload:
-        event = wire.event_json(await events.get(event_id))
-        return lambda inventory: {**wire.inventory_json(inventory), "event": event}
+        event = await events.get(event_id)
+        return lambda inventory: wire.event_inventory_json(inventory, event)
 
     snapshot = await snapshots.get(("event", event_id), event_id, prepare)
     return await snapshot_response(request, snapshot)
