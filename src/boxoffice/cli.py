@@ -16,7 +16,7 @@ import typer
 from boxoffice.bench.runner import bench
 from boxoffice.cli_events import events_app
 from boxoffice.cli_waitroom import waitroom_app
-from boxoffice.edge.run import run as run_server
+from boxoffice.httpserver.run import run as run_server
 from boxoffice.layouts import Layout
 from boxoffice.observability.logs import configure_logging
 from boxoffice.observability.metrics_dir import metrics_directory

@@ -16,7 +16,7 @@ books, the instance is ready. Results are cached briefly so a probe storm costs 
 round trip per second per worker.
 
 Readiness speaks for the whole instance: with several workers it is UP only when every worker
-has migrated and seeded (`edge.workers`), and it is DOWN at once when the worker drains (SIGTERM).
+has migrated and seeded (`httpserver.workers`), and it is DOWN at once when the worker drains (SIGTERM).
 
 Error texts (which may name hosts and addresses) are shown only with `health_details`; otherwise
 a component shows the error's class.
@@ -33,8 +33,8 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from boxoffice.domain import Strategy
-from boxoffice.edge import workers as worker_marks
-from boxoffice.edge.drain import DRAIN
+from boxoffice.httpserver import workers as worker_marks
+from boxoffice.httpserver.drain import DRAIN
 from boxoffice.observability.tasks import TaskState, TaskStatus
 from boxoffice.settings import ObservabilitySettings
 from boxoffice.storage.bootstrap import Bootstrap

@@ -1,7 +1,9 @@
-"""Composition root: builds storage, services, the HTTP app and the real-time edge of one worker.
+"""Composition root: builds storage, services and the real-time edge of one worker, and hands them to
+the HTTP application (`api/app.py`, which assembles every ASGI layer).
 
-`create_app` is what the HTTP server imports (`boxoffice.server:create_app`); the lifespan opens
-the pool and Redis, wires the services and starts this worker's background tasks.
+`create_app` is what the HTTP server imports (`boxoffice.server:create_app`, httpserver/run.py); the
+lifespan opens the pool and Redis, wires the services, starts this worker's background tasks and the
+management port's listener.
 """
 
 from __future__ import annotations
@@ -10,11 +12,10 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from functools import partial
 
 from fastapi import FastAPI
 
-from boxoffice.api.app import build_app
+from boxoffice.api.app import BoxOffice, build_app
 from boxoffice.api.auth import Authenticator
 from boxoffice.api.deps import Api
 from boxoffice.api.ratelimit import RateLimiter
@@ -32,9 +33,9 @@ from boxoffice.booking.waitroom.challenge import ProofOfWork
 from boxoffice.booking.waitroom.pacing import Aimd
 from boxoffice.booking.waitroom.runtime import WaitingRoom
 from boxoffice.booking.waitroom.tokens import AdmissionTokens
-from boxoffice.edge import drain, management
-from boxoffice.edge import workers as worker_marks
 from boxoffice.health import HealthChecker
+from boxoffice.httpserver import drain, management
+from boxoffice.httpserver import workers as worker_marks
 from boxoffice.observability import gcpause, looplag, metrics, multiprocess
 from boxoffice.observability.logs import configure_logging
 from boxoffice.observability.tasks import Supervisor
@@ -108,7 +109,7 @@ def _settle_garbage_collector() -> None:
     Everything built at start-up (modules, the app, schemas, pools) moves out of its reach: a full
     collection walks every tracked object, and with those included each cost tens of milliseconds.
     A larger young generation makes collections rare: requests leave almost no cycles (see
-    api/fast.py), so frequent young collections only re-walked live objects. Measured with gc
+    api/lean.py), so frequent young collections only re-walked live objects. Measured with gc
     callbacks under the spread benchmark: about a fifth of a worker's CPU before, no collection after.
     Done once the worker has migrated and seeded: it never delays start-up, and what start-up
     loaded (Alembic, SQLAlchemy) is frozen with the rest.
@@ -136,7 +137,7 @@ def _on_drain() -> None:
     worker_marks.mark_ready(False)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> BoxOffice:
     settings = settings or get_settings()
     url = settings.database_url or ""  # checked when serving starts: the OpenAPI document needs none
     configure_logging(settings.log_level, settings.log_format)
@@ -252,7 +253,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await crowd_db.pool.close()
             await db.pool.close()
 
-    app = build_app(settings, lifespan=lifespan, ready=bootstrap.ready.is_set, websocket=stomp)
-    # Outermost: which paths the public and the management port serve.
-    app.edge = management.ManagementGate(app.edge or partial(FastAPI.__call__, app), settings)  # type: ignore[attr-defined]
-    return app
+    return build_app(settings, lifespan=lifespan, ready=bootstrap.ready.is_set, websocket=stomp)

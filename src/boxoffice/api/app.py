@@ -1,7 +1,12 @@
-"""The HTTP application: every router, error handler and middleware, assembled in one place.
+"""The HTTP application, assembled in one place: every router, error handler and ASGI layer, from the
+management gate outside to FastAPI inside.
 
-The composition root (`boxoffice.server`) supplies the lifespan that builds the services, the
-readiness gate and the WebSocket endpoint; this module only knows HTTP.
+A request passes, outermost first: `ManagementGate` (which paths each port serves),
+`ObservabilityMiddleware` (request id, metrics by route template, access log, start-up gate),
+`BodyLimitMiddleware`, `LeanRoutes` (answers the lean routes, api/lean.py), `CompressionMiddleware`,
+then FastAPI's router. The bounded protocol (httpserver/protocol.py) answers a plain booking itself
+through `BoxOffice.lean_booking`. The composition root (`boxoffice.server`) supplies the lifespan
+that builds the services, the readiness gate and the WebSocket endpoint; this module only knows HTTP.
 """
 
 from __future__ import annotations
@@ -12,22 +17,23 @@ from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice import __version__, wire
 from boxoffice.api import actuator, admin, bookings, errors, events, holds, me, seats, sessions, waitroom
 from boxoffice.api.compression import CompressionMiddleware
 from boxoffice.api.deps import Api
-from boxoffice.api.fast import BOOKINGS, ROOM_JOIN, ROOM_LEAVE, ROOM_POLL, EdgeBooking, LeanRoutes
 from boxoffice.api.frontend import mount_frontend
+from boxoffice.api.lean import SCHEMA_ONLY, LeanBookingRoute, LeanRoutes
 from boxoffice.api.middleware import BodyLimitMiddleware, ObservabilityMiddleware
+from boxoffice.httpserver.management import ManagementGate
 from boxoffice.settings import Settings
 
 ROUTERS = (
     actuator.router,
     sessions.router,
+    bookings.schema_only,
     bookings.router,
     holds.router,
     me.router,
@@ -35,27 +41,38 @@ ROUTERS = (
     events.router,
     admin.router,
     waitroom.router,
+    waitroom.schema_only,
+    waitroom.admin_router,
 )
+"""In the OpenAPI document's order; the app routes to all but the lean routes' `SCHEMA_ONLY` declarations."""
+
+TITLE = "Box Office"
+DESCRIPTION = "High-concurrency seat booking: exactly one winner per seat."
 
 
 class BoxOffice(FastAPI):
-    """FastAPI behind the app's own pure-ASGI edge: request ids and metrics, the body limit and the
-    lean booking route wrap it from outside, so a lean request never enters FastAPI's stack."""
+    """FastAPI inside the app's own pure-ASGI layers (`asgi_stack`): the management gate, request ids
+    and metrics, the body limit and the lean routes wrap it from outside, so a lean request never
+    enters FastAPI's stack."""
 
-    edge: ASGIApp | None = None
-    lean_booking: EdgeBooking | None = None
-    """`POST /api/v1/bookings` for the edge protocol's own path (edge/protocol.py), which finds it here."""
+    asgi_stack: ASGIApp
+    """Every ASGI layer, FastAPI innermost: what the server calls (set by `build_app`)."""
+    lean_booking: LeanBookingRoute | None = None
+    """`POST /api/v1/bookings` for the bounded protocol's own path (httpserver/protocol.py), which finds it
+    here; None sends every booking the ASGI way."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.edge is None:
-            await super().__call__(scope, receive, send)
-        else:
-            await self.edge(scope, receive, send)
+        await self.asgi_stack(scope, receive, send)
 
     def openapi(self) -> dict[str, Any]:
-        """The routes' document plus the STOMP message bodies (`wire.MESSAGES`), for the UI's generated types."""
+        """Every router of `ROUTERS` in order, the lean routes' schema-only declarations included, plus the
+        STOMP message bodies (`wire.MESSAGES`), for the UI's generated types. The routes' part comes from
+        a FastAPI app that includes them all and is never served."""
         if self.openapi_schema is None:
-            self.openapi_schema = wire.add_message_schemas(super().openapi())
+            documented = FastAPI(title=self.title, version=self.version, description=self.description)
+            for router in ROUTERS:
+                documented.include_router(router)
+            self.openapi_schema = wire.add_message_schemas(documented.openapi())
         return self.openapi_schema
 
 
@@ -65,16 +82,12 @@ def build_app(
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
     ready: Callable[[], bool],
     websocket: ASGIApp | None = None,
-) -> FastAPI:
-    app = BoxOffice(
-        title="Box Office",
-        version=__version__,
-        description="High-concurrency seat booking: exactly one winner per seat.",
-        lifespan=lifespan,
-    )
+) -> BoxOffice:
+    app = BoxOffice(title=TITLE, version=__version__, description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
     for router in ROUTERS:
-        app.include_router(router)
+        if router not in SCHEMA_ONLY:
+            app.include_router(router)
     if websocket is not None:
         app.router.routes.append(WebSocketRoute("/ws", websocket))  # STOMP over WebSocket, raw ASGI
     # Keep last: the UI is mounted at "/" and must not shadow any route added above.
@@ -86,30 +99,18 @@ def build_app(
 
     fastapi: ASGIApp = partial(FastAPI.__call__, app)
     if settings.compress_min_bytes:
-        # Inside the lean route: booking answers (a few hundred bytes) skip it entirely.
+        # Inside the lean routes: booking answers (a few hundred bytes) skip it entirely.
         fastapi = CompressionMiddleware(fastapi, minimum_size=settings.compress_min_bytes)
-    lean = LeanRoutes(
-        fastapi,
-        app_object=app,
-        api=api,
-        routes={
-            BOOKINGS: _route(bookings.router.routes, "POST", BOOKINGS),
-            ROOM_JOIN: _route(waitroom.router.routes, "POST", ROOM_JOIN),
-            ROOM_POLL: _route(waitroom.router.routes, "GET", ROOM_POLL),
-            ROOM_LEAVE: _route(waitroom.router.routes, "POST", ROOM_LEAVE),
-        },
-    )
-    # Observability outermost, so 413s and other early refusals are counted and carry the request id too.
+    lean = LeanRoutes(fastapi, app_object=app, api=api)
+    # Observability outside the body limit, so 413s and other early refusals are counted and carry the
+    # request id too.
     observability = ObservabilityMiddleware(
         BodyLimitMiddleware(lean, max_bytes=settings.max_body_bytes),
         routes=lambda: app.router.routes,
         ready=ready,
         access_log=settings.access_log,
     )
-    app.edge = observability
-    app.lean_booking = EdgeBooking(lean, observability, settings.max_body_bytes, settings.management_port)
+    # Outermost: which paths the public and the management port serve.
+    app.asgi_stack = ManagementGate(observability, settings)
+    app.lean_booking = LeanBookingRoute(lean, observability, settings.max_body_bytes, settings.management_port)
     return app
-
-
-def _route(routes: list[BaseRoute], method: str, path: str) -> APIRoute:
-    return next(r for r in routes if isinstance(r, APIRoute) and r.path == path and method in (r.methods or ()))

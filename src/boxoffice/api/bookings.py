@@ -1,8 +1,12 @@
-"""`/api/v1/bookings`: book one seat, several seats or a hold's seats; read and cancel a booking."""
+"""`/api/v1/bookings`: book one seat, several seats or a hold's seats; read and cancel a booking.
+
+`POST /api/v1/bookings` is answered by the lean routes (api/lean.py) with `book` below; its declaration
+here is on `schema_only`, a router the app documents in OpenAPI but never routes to (api/app.py).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from fastapi import APIRouter, Header, Path, Request
 from starlette.responses import Response
@@ -10,11 +14,13 @@ from starlette.responses import Response
 from boxoffice import wire
 from boxoffice.api import errors
 from boxoffice.api.deps import Api, ApiDep
-from boxoffice.api.http import access_of, best_of, json_response, read_body, request_body
+from boxoffice.api.http import SCHEMA_ONLY, access_of, best_of, json_response, read_body, request_body
 from boxoffice.api.idempotency import namespace, respond
 from boxoffice.api.schemas import BookingRequest, CancelRequest
 
 router = APIRouter(prefix="/api/v1", tags=["bookings"])
+schema_only = APIRouter(prefix="/api/v1", tags=["bookings"])
+"""Declarations for the OpenAPI document only: their requests are answered by api/lean.py."""
 
 BookingIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 ManageToken = Annotated[
@@ -27,7 +33,7 @@ ManageToken = Annotated[
 ]
 
 
-@router.post(
+@schema_only.post(
     "/bookings",
     status_code=201,
     response_model=wire.BookingOut | wire.BookingsOut,
@@ -46,17 +52,16 @@ ManageToken = Annotated[
     ),
     openapi_extra=request_body(BookingRequest),
 )
-async def create_booking(request: Request, api: ApiDep) -> Response:
+def create_booking() -> NoReturn:
     """Book one seat (`seatId`, the original call), several (`seatIds`, all or nothing), a hold's
     seats (`holdToken`), or the best block the server picks (`eventId` with `bestAvailable`; GA
     tickets by quantity); exactly one of many concurrent requests for a seat gets 201.
     `X-Channel-Key` unlocks a sales channel's seats."""
-    payload = BookingRequest.model_validate_json(await read_body(request))
-    return await book(api, request, payload)
+    raise RuntimeError(SCHEMA_ONLY)
 
 
 async def book(api: Api, request: Request, payload: BookingRequest) -> Response:
-    """The booking endpoint once the body is validated; the lean route (api/fast.py) calls it too."""
+    """`POST /api/v1/bookings` once the body is validated: what the lean route (api/lean.py) answers."""
     hold_token = payload.holdToken
     caller = await api.identify_request(request, payload.userId, anonymous_ok=hold_token is not None)
     bookings = api.bookings

@@ -2,7 +2,7 @@
 
 Seat snapshots and the UI's files carry their own precompressed bodies (booking/snapshots.py,
 api/frontend.py); `CompressionMiddleware` compresses the other answers of the FastAPI app from
-`BOXOFFICE_COMPRESS_MIN_BYTES` up. The lean booking route (api/fast.py) sits outside it: its
+`BOXOFFICE_COMPRESS_MIN_BYTES` up. The lean booking route (api/lean.py) sits outside it: its
 answers are a few hundred bytes, below one packet, where compression saves nothing.
 """
 

@@ -14,6 +14,8 @@ from boxoffice.api.schemas import BestAvailableRequest
 from boxoffice.domain import Access, BestAvailable
 
 JSON = "application/json"
+SCHEMA_ONLY = "A schema-only declaration documents its route; api/lean.py answers it and api/app.py never routes here"
+"""What a schema-only declaration's endpoint raises: it is in the OpenAPI document, never in the router."""
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -27,7 +29,7 @@ async def read_body(request: Request, *, required: bool = True) -> bytes:
 
 
 def checked_body(body: bytes, content_type: str, *, required: bool = True) -> bytes:
-    """`read_body` once the body is read: shared with the lean routes (api/fast.py)."""
+    """`read_body` once the body is read: shared with the lean routes (api/lean.py)."""
     if not body and not required:
         return b"{}"
     if content_type.split(";")[0].strip().lower() != JSON:

@@ -112,8 +112,8 @@ class ObservabilityMiddleware:
         return self._ready()
 
     def record(self, method: str, route: str, status: int, elapsed: float, scope: Scope) -> None:
-        """Count one answered (or abandoned) request: the ASGI path above and the edge protocol's own
-        booking path (edge/protocol.py) record through here, so both give the same series."""
+        """Count one answered (or abandoned) request: the ASGI path above and the bounded protocol's own
+        booking path (httpserver/protocol.py) record through here, so both give the same series."""
         requests, latency = metrics.http_children(method, route, str(status))
         requests.inc()
         latency.observe(elapsed)

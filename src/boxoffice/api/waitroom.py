@@ -1,10 +1,15 @@
 """`/api/v1/events/{id}/waiting-room`: join a gated on-sale's queue, see one's place, leave; and the
-operator's `/api/v1/admin/events/{id}/waiting-room`. Contract: docs/waiting-room.md."""
+operator's `/api/v1/admin/events/{id}/waiting-room`. Contract: docs/waiting-room.md.
+
+Join, poll and leave are answered by the lean routes (api/lean.py) with `join_answer`, `poll_answer`
+and `leave_answer` below; their declarations are on `schema_only`, a router the app documents in
+OpenAPI but never routes to (api/app.py).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -16,11 +21,14 @@ from boxoffice.api.admin import require_admin
 from boxoffice.api.auth import CHALLENGE
 from boxoffice.api.deps import Api, ApiDep
 from boxoffice.api.errors import UNAUTHENTICATED, ApiError
-from boxoffice.api.http import json_response, read_body, request_body
+from boxoffice.api.http import SCHEMA_ONLY, json_response, read_body, request_body
 from boxoffice.api.schemas import UserId
 from boxoffice.domain import Caller, WaitingRoomConfig
 
 router = APIRouter(prefix="/api/v1", tags=["waiting-room"])
+schema_only = APIRouter(prefix="/api/v1", tags=["waiting-room"])
+"""Declarations for the OpenAPI document only: their requests are answered by api/lean.py."""
+admin_router = APIRouter(prefix="/api/v1", tags=["waiting-room"])
 
 EventIdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 _VISITOR_ERRORS = (
@@ -113,7 +121,7 @@ async def room(event_id: EventIdPath, api: ApiDep) -> Response:
     return json_response(wire.waiting_room_json(event_id, stats, datetime.now(UTC)))
 
 
-@router.post(
+@schema_only.post(
     "/events/{event_id}/waiting-room/join",
     status_code=201,
     response_model=wire.VisitorOut,
@@ -131,13 +139,13 @@ async def room(event_id: EventIdPath, api: ApiDep) -> Response:
     },
     openapi_extra=request_body(JoinRequest, required=False),
 )
-async def join(event_id: EventIdPath, request: Request, api: ApiDep) -> Response:
+def join(event_id: EventIdPath) -> NoReturn:
     """Join the queue (201), or find one's place again (200): many tabs of one session share one place."""
-    return await join_answer(api, request, event_id, await read_body(request, required=False))
+    raise RuntimeError(SCHEMA_ONLY)
 
 
 async def join_answer(api: Api, request: Request, event_id: int, body: bytes) -> Response:
-    """The join endpoint once the body is read; the lean route (api/fast.py) calls it too."""
+    """`POST .../waiting-room/join` once the body is read: what the lean route (api/lean.py) answers."""
     payload = JoinRequest.model_validate_json(body)
     caller = _visitor(api, request)
     host = request.client.host if request.client else None
@@ -148,41 +156,41 @@ async def join_answer(api: Api, request: Request, event_id: int, body: bytes) ->
     return json_response(wire.visitor_json(status), 201 if created else 200, {"Retry-After": str(status.poll_after_s)})
 
 
-@router.get(
+@schema_only.get(
     "/events/{event_id}/waiting-room/me",
     response_model=wire.VisitorOut,
     responses=errors.responses(*_VISITOR_ERRORS),
 )
-async def me(event_id: EventIdPath, request: Request, api: ApiDep) -> Response:
+def me(event_id: EventIdPath) -> NoReturn:
     """Where I am; poll again after `Retry-After` seconds (also `pollAfterS`)."""
-    return await poll_answer(api, request, event_id)
+    raise RuntimeError(SCHEMA_ONLY)
 
 
 async def poll_answer(api: Api, request: Request, event_id: int) -> Response:
-    """The poll endpoint; the lean route (api/fast.py) calls it too."""
+    """`GET .../waiting-room/me`: what the lean route (api/lean.py) answers."""
     status = await api.waitroom.status(event_id, _visitor(api, request))
     return json_response(wire.visitor_json(status), headers={"Retry-After": str(status.poll_after_s)})
 
 
-@router.post(
+@schema_only.post(
     "/events/{event_id}/waiting-room/leave",
     response_model=wire.VisitorOut,
     responses=errors.responses(*_VISITOR_ERRORS),
 )
-async def leave(event_id: EventIdPath, request: Request, api: ApiDep) -> Response:
+def leave(event_id: EventIdPath) -> NoReturn:
     """Give my place (or my admission) back: my admission token stops working."""
-    return await leave_answer(api, request, event_id)
+    raise RuntimeError(SCHEMA_ONLY)
 
 
 async def leave_answer(api: Api, request: Request, event_id: int) -> Response:
-    """The leave endpoint; the lean route (api/fast.py) calls it too."""
+    """`POST .../waiting-room/leave`: what the lean route (api/lean.py) answers."""
     return json_response(wire.visitor_json(await api.waitroom.leave(event_id, _visitor(api, request))))
 
 
 # --- the operator ---------------------------------------------------------------------------------
 
 
-@router.get(
+@admin_router.get(
     "/admin/events/{event_id}/waiting-room",
     response_model=wire.WaitingRoomAdminOut,
     responses=errors.responses(*_ADMIN_ERRORS, errors.NOT_FOUND),
@@ -197,7 +205,7 @@ async def admin_room(event_id: EventIdPath, request: Request, api: ApiDep) -> Re
     return json_response(wire.waiting_room_admin_json(event_id, stats, datetime.now(UTC)))
 
 
-@router.put(
+@admin_router.put(
     "/admin/events/{event_id}/waiting-room",
     response_model=wire.WaitingRoomAdminOut,
     responses=errors.responses(*_ADMIN_ERRORS, errors.MALFORMED_JSON, errors.VALIDATION_FAILED),
@@ -212,7 +220,7 @@ async def configure(event_id: EventIdPath, request: Request, api: ApiDep) -> Res
     return json_response(wire.waiting_room_admin_json(event_id, stats, datetime.now(UTC)))
 
 
-@router.post(
+@admin_router.post(
     "/admin/events/{event_id}/waiting-room/revoke",
     response_model=wire.RevokedOut,
     responses=errors.responses(*_ADMIN_ERRORS, errors.MALFORMED_JSON, errors.VALIDATION_FAILED),

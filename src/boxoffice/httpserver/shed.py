@@ -1,4 +1,4 @@
-"""Every connection the edge refuses or closes is counted, and logged at most once per interval."""
+"""Every connection the HTTP server refuses or closes is counted, and logged at most once per interval."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from boxoffice.observability import metrics
 
-log = logging.getLogger("boxoffice.edge")
+log = logging.getLogger("boxoffice.httpserver")
 
 LOG_INTERVAL_S = 10.0
 """Least time between two log lines of one reason: a flood must not turn into a log flood."""

@@ -1,4 +1,4 @@
-"""A response of known length leaves in one `send()` (edge/protocol.py, `_OneWrite`); everything else
+"""A response of known length leaves in one `send()` (httpserver/protocol.py, `_OneWrite`); everything else
 is written as uvicorn writes it. A fake transport records the writes, so no server is needed."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from boxoffice.edge.protocol import EdgeProtocol
-from tests.edge import protocol_cost
+from boxoffice.httpserver.protocol import BoundedHttpProtocol
+from tests.httpserver import protocol_cost
 
 
 class Transport(protocol_cost.Transport):
@@ -30,10 +30,12 @@ def request(method: str = "POST", body: bytes = b"{}") -> bytes:
 
 
 async def serve(app: Any, *requests: bytes) -> Transport:
-    config = Config(app, http=EdgeProtocol, lifespan="off", log_config=None, access_log=False, proxy_headers=False)
+    config = Config(
+        app, http=BoundedHttpProtocol, lifespan="off", log_config=None, access_log=False, proxy_headers=False
+    )
     config.load()
     state = ServerState()
-    protocol = EdgeProtocol(config=config, server_state=state, app_state={}, _loop=asyncio.get_running_loop())
+    protocol = BoundedHttpProtocol(config=config, server_state=state, app_state={}, _loop=asyncio.get_running_loop())
     transport = Transport()
     protocol.connection_made(transport)
     for data in requests:

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from tests.edge.helpers import log_lines
 from tests.helpers import wait_for
+from tests.httpserver.helpers import log_lines
 from tests.realtime.client import StompClient, ws_url
 from tests.support import LOAD_LIMITS_OFF, ServerFactory
 

@@ -15,7 +15,7 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.server import ServerState
 
-from boxoffice.edge.protocol import EdgeProtocol
+from boxoffice.httpserver.protocol import BoundedHttpProtocol
 from boxoffice.settings import Settings
 
 METRICS = frozenset({"/actuator/prometheus"})
@@ -58,7 +58,7 @@ class ManagementGate:
 async def listen(app: ASGIApp, host: str, port: int) -> asyncio.Server:
     """Serve `app` on host:port from this worker (sharing the port with its siblings)."""
     config = uvicorn.Config(
-        app, http=EdgeProtocol, lifespan="off", log_config=None, access_log=False, proxy_headers=False, ws="none"
+        app, http=BoundedHttpProtocol, lifespan="off", log_config=None, access_log=False, proxy_headers=False, ws="none"
     )
     config.load()
     state = ServerState()
@@ -71,5 +71,5 @@ async def listen(app: ASGIApp, host: str, port: int) -> asyncio.Server:
     sock.setblocking(False)
     loop = asyncio.get_running_loop()
     return await loop.create_server(
-        lambda: EdgeProtocol(config=config, server_state=state, app_state={}, _loop=loop), sock=sock
+        lambda: BoundedHttpProtocol(config=config, server_state=state, app_state={}, _loop=loop), sock=sock
     )

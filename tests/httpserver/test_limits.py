@@ -15,8 +15,8 @@ from unittest import mock
 
 import httpx
 
-from tests.edge.helpers import connect, log_lines, read_all, status_of
 from tests.helpers import wait_for
+from tests.httpserver.helpers import connect, log_lines, read_all, status_of
 from tests.observability.helpers import scrape, value
 from tests.support import ServerFactory
 

@@ -1,4 +1,4 @@
-"""The HTTP edge's bounds on a real server: header size and count, head/body/idle timeouts, and
+"""The HTTP server's bounds on a real server: header size and count, head/body/idle timeouts, and
 every shed counted and logged. Reproductions of issue 12, section 4 (before: 200, 83 MB, never closed)."""
 
 from __future__ import annotations
@@ -6,7 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.edge.helpers import (
+from tests.helpers import wait_for
+from tests.httpserver.helpers import (
     connect,
     dribble_until_closed,
     log_lines,
@@ -15,7 +16,6 @@ from tests.edge.helpers import (
     send_in_background,
     status_of,
 )
-from tests.helpers import wait_for
 from tests.observability.helpers import scrape, value
 from tests.support import ServerFactory, ServerProcess
 

@@ -1,4 +1,4 @@
-"""The edge's bounds, from the settings and this process's descriptor limit."""
+"""The HTTP server's bounds, from the settings and this process's descriptor limit."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from functools import cache
 
 from boxoffice.settings import Settings, get_settings
 
-log = logging.getLogger("boxoffice.edge")
+log = logging.getLogger("boxoffice.httpserver")
 
 RESERVED_FDS = 64
 """Descriptors kept for everything but client sockets besides the pools: the listening socket, the
@@ -20,7 +20,7 @@ NOFILE_CEILING = 1 << 20
 
 
 @dataclass(frozen=True)
-class EdgeLimits:
+class HttpLimits:
     max_header_bytes: int
     max_headers: int
     header_timeout_s: float
@@ -51,7 +51,7 @@ def connection_cap(settings: Settings, soft_nofile: int) -> int:
 
 
 @cache
-def edge_limits() -> EdgeLimits:
+def http_limits() -> HttpLimits:
     """This worker's limits (read once: the protocol is built by uvicorn, which knows no settings)."""
     settings = get_settings()
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -63,7 +63,7 @@ def edge_limits() -> EdgeLimits:
             cap,
             soft,
         )
-    return EdgeLimits(
+    return HttpLimits(
         max_header_bytes=settings.http_max_header_bytes,
         max_headers=settings.http_max_headers,
         header_timeout_s=settings.http_header_timeout_s,

@@ -1,4 +1,4 @@
-"""uvicorn's httptools protocol with the edge's bounds (uvicorn+httptools itself bounds none of them).
+"""uvicorn's httptools protocol with the HTTP server's bounds (uvicorn+httptools itself bounds none of them).
 
 - Header section: at most `max_header_bytes` (request line and headers) and `max_headers` fields,
   else 431 and close. Bytes of an unfinished head are counted as they arrive, so a header that never
@@ -42,9 +42,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 
-from boxoffice.edge.drain import DRAIN
-from boxoffice.edge.limits import LINGER_SLOTS, edge_limits
-from boxoffice.edge.shed import shed
+from boxoffice.httpserver.drain import DRAIN
+from boxoffice.httpserver.limits import LINGER_SLOTS, http_limits
+from boxoffice.httpserver.shed import shed
 
 LINGER_S = 1.0
 """A refused connection is read (and discarded) this long before closing, so that closing with the
@@ -68,7 +68,7 @@ OVERLOADED = _response(503, "SERVICE_UNAVAILABLE", "Too many connections; retry 
 
 
 class _QuietInvalidRequests(logging.Filter):
-    """uvicorn logs a WARNING for every unparsable request: anyone could flood the log. The edge
+    """uvicorn logs a WARNING for every unparsable request: anyone could flood the log. The server
     counts them (`bad_request`) and logs them at most once per interval instead."""
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -145,7 +145,7 @@ _SERVER_ERROR = (
 
 
 class LeanRoute(Protocol):
-    """A route the protocol answers itself (`api/fast.py`, `EdgeBooking`). Typed structurally: this
+    """A route the protocol answers itself (`api/lean.py`, `LeanBookingRoute`). Typed structurally: this
     module must not import the app (the supervisor process imports it and must not load the metrics)."""
 
     path: bytes
@@ -219,7 +219,7 @@ def _proxy_rewrite(proxy: ProxyHeadersMiddleware) -> ProxyHeadersMiddleware:
     return rewrite
 
 
-class EdgeProtocol(HttpToolsProtocol):
+class BoundedHttpProtocol(HttpToolsProtocol):
     def __init__(
         self,
         config: Config,
@@ -228,7 +228,7 @@ class EdgeProtocol(HttpToolsProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        self.limits = edge_limits()
+        self.limits = http_limits()
         self._in_head = True
         self._head_bytes = 0
         self._exact_bytes = 0

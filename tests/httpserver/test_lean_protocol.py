@@ -1,4 +1,4 @@
-"""The edge protocol's own path for `POST /api/v1/bookings` (edge/protocol.py, `LeanRoute`): what it
+"""The bounded protocol's own path for `POST /api/v1/bookings` (httpserver/protocol.py, `LeanRoute`): what it
 takes, what it leaves to the ASGI way, and that pipelining, drain, shutdown, disconnects and timeouts
 behave as on the ASGI way. A fake transport records the writes, so no server is needed; the last
 tests compare it byte for byte with the ASGI way on the real app, and pipeline over a real socket."""
@@ -17,15 +17,15 @@ from uvicorn.config import Config
 from uvicorn.server import ServerState
 
 from boxoffice.api.app import BoxOffice, build_app
-from boxoffice.api.fast import EdgeBooking
-from boxoffice.edge.drain import DRAIN
-from boxoffice.edge.protocol import EdgeProtocol
+from boxoffice.api.lean import LeanBookingRoute
+from boxoffice.httpserver.drain import DRAIN
+from boxoffice.httpserver.protocol import BoundedHttpProtocol
 from boxoffice.settings import Settings
 from tests.api.test_bad_input import CASES
 from tests.api.test_lean import no_services
-from tests.edge import protocol_cost
-from tests.edge.helpers import connect, read_all
 from tests.helpers import until
+from tests.httpserver import protocol_cost
+from tests.httpserver.helpers import connect, read_all
 from tests.support import ServerProcess
 
 BOOK = b"/api/v1/bookings"
@@ -114,10 +114,10 @@ GET = b"GET /other HTTP/1.1\r\nHost: t\r\n\r\n"
 
 def connection(
     app: Any, state: ServerState | None = None, proxies: str | None = None
-) -> tuple[EdgeProtocol, Transport, ServerState]:
+) -> tuple[BoundedHttpProtocol, Transport, ServerState]:
     config = Config(
         app,
-        http=EdgeProtocol,
+        http=BoundedHttpProtocol,
         lifespan="off",
         log_config=None,
         access_log=False,
@@ -126,7 +126,7 @@ def connection(
     )
     config.load()
     state = state or ServerState()
-    protocol = EdgeProtocol(config=config, server_state=state, app_state={}, _loop=asyncio.get_running_loop())
+    protocol = BoundedHttpProtocol(config=config, server_state=state, app_state={}, _loop=asyncio.get_running_loop())
     transport = Transport()
     protocol.connection_made(transport)
     return protocol, transport, state
@@ -398,19 +398,23 @@ async def test_the_served_app_is_answered_by_the_lean_path(proxies: str | None) 
     config = Config(
         "boxoffice.server:create_app",
         factory=True,
-        http=EdgeProtocol,
+        http=BoundedHttpProtocol,
         lifespan="off",
         log_config=None,
         proxy_headers=proxies is not None,
         forwarded_allow_ips=proxies,
     )
     config.load()
-    protocol = EdgeProtocol(config=config, server_state=ServerState(), app_state={}, _loop=asyncio.get_running_loop())
+    protocol = BoundedHttpProtocol(
+        config=config, server_state=ServerState(), app_state={}, _loop=asyncio.get_running_loop()
+    )
     protocol.connection_made(Transport())
     lean = protocol._lean
     assert lean is not None and lean.path == BOOK
-    assert isinstance(lean, EdgeBooking)
+    assert isinstance(lean, LeanBookingRoute)
     lean.management_port = 8080  # the fake transport's local port
-    protocol = EdgeProtocol(config=config, server_state=ServerState(), app_state={}, _loop=asyncio.get_running_loop())
+    protocol = BoundedHttpProtocol(
+        config=config, server_state=ServerState(), app_state={}, _loop=asyncio.get_running_loop()
+    )
     protocol.connection_made(Transport())
     assert protocol._lean is None

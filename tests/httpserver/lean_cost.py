@@ -1,7 +1,7 @@
-"""CPU cost per booking request of the HTTP path: the edge protocol's own booking path against the ASGI
+"""CPU cost per booking request of the HTTP path: the bounded protocol's own booking path against the ASGI
 way (uvicorn's cycle, the observability, body-limit and lean-route layers), on the real app.
 
-`python -m tests.edge.lean_cost`: a fake transport and a booking service that answers at once (409,
+`python -m tests.httpserver.lean_cost`: a fake transport and a booking service that answers at once (409,
 counted by `record_booking` as the real one is), so only the request path is measured: parsing,
 validation, identification, the answer, the request id and the metrics. Process CPU time, rounds
 interleaved. `--profile` prints a CPU-time profile of the lean path instead.
@@ -23,10 +23,10 @@ from fastapi import FastAPI
 
 from boxoffice.api.app import BoxOffice, build_app
 from boxoffice.domain import Caller, SeatOccupied, Strategy
-from boxoffice.edge.protocol import EdgeProtocol
+from boxoffice.httpserver.protocol import BoundedHttpProtocol
 from boxoffice.observability.metrics import record_booking
 from boxoffice.settings import Settings
-from tests.edge import protocol_cost
+from tests.httpserver import protocol_cost
 
 BODY = b'{"seatId": 7, "userId": "user-123"}'
 REQUEST = (
@@ -102,7 +102,7 @@ def app(lean: bool) -> BoxOffice:
 
 
 async def per_request_us(target: BoxOffice, requests: int = REQUESTS) -> float:
-    return await protocol_cost.per_request_us(EdgeProtocol, target, REQUEST, requests)
+    return await protocol_cost.per_request_us(BoundedHttpProtocol, target, REQUEST, requests)
 
 
 async def main(argv: Sequence[str]) -> None:

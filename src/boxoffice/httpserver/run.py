@@ -1,4 +1,4 @@
-"""`boxoffice serve`'s HTTP server: uvicorn + httptools + uvloop with the edge protocol.
+"""`boxoffice serve`'s HTTP server: uvicorn + httptools + uvloop with the bounded protocol.
 
 Imports nothing that imports prometheus_client: in the supervisor process (several workers) the
 metrics must stay untouched, and the app is loaded by each worker from its import string.
@@ -13,14 +13,14 @@ from pathlib import Path
 
 import uvicorn
 
-from boxoffice.edge import workers as worker_marks
-from boxoffice.edge.limits import raise_nofile
+from boxoffice.httpserver import workers as worker_marks
+from boxoffice.httpserver.limits import raise_nofile
 from boxoffice.observability.metrics_dir import ENV as METRICS_DIR_ENV
 from boxoffice.settings import Settings
 
-log = logging.getLogger("boxoffice.edge")
+log = logging.getLogger("boxoffice.httpserver")
 
-PROTOCOL = "boxoffice.edge.protocol:EdgeProtocol"
+PROTOCOL = "boxoffice.httpserver.protocol:BoundedHttpProtocol"
 GRACEFUL_SHUTDOWN_S = 10
 
 

@@ -1,6 +1,6 @@
-"""CPU cost per request of the edge protocol against uvicorn's own HttpToolsProtocol.
+"""CPU cost per request of the bounded protocol against uvicorn's own HttpToolsProtocol.
 
-`python -m tests.edge.protocol_cost`: a fake transport and a no-op app, so only the protocols differ;
+`python -m tests.httpserver.protocol_cost`: a fake transport and a no-op app, so only the protocols differ;
 process CPU time (not wall time) so that other processes on a shared machine matter less.
 """
 
@@ -16,7 +16,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from boxoffice.edge.protocol import EdgeProtocol
+from boxoffice.httpserver.protocol import BoundedHttpProtocol
 
 REQUEST = (
     b"GET /api/v1/seats?limit=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: python-httpx/0.28\r\n"
@@ -72,10 +72,10 @@ async def per_request_us(
 
 
 async def main() -> None:
-    results: dict[str, list[float]] = {"httptools": [], "edge": []}
+    results: dict[str, list[float]] = {"httptools": [], "bounded": []}
     for _ in range(ROUNDS):  # interleaved, so that drifts of the machine hit both alike
         results["httptools"].append(await per_request_us(HttpToolsProtocol))
-        results["edge"].append(await per_request_us(EdgeProtocol))
+        results["bounded"].append(await per_request_us(BoundedHttpProtocol))
     for name, values in results.items():
         print(
             f"{name:10s} median {statistics.median(values):6.2f} us/request",

@@ -1,4 +1,4 @@
-"""Raw-socket clients for the edge tests: what an attacker sends is not what an HTTP library sends."""
+"""Raw-socket clients for the HTTP server tests: what an attacker sends is not what an HTTP library sends."""
 
 from __future__ import annotations
 

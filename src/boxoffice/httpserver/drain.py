@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
-log = logging.getLogger("boxoffice.edge")
+log = logging.getLogger("boxoffice.httpserver")
 
 
 class Drain:
