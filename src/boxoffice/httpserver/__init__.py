@@ -5,5 +5,5 @@ before the app runs.
 and the descriptor limit, `protocol` enforces them per connection (and answers the lean booking route
 itself), `shed` counts and logs every refusal, `drain` turns SIGTERM into a drain, `management` serves
 the management port, `workers` lets every worker see whether its siblings are ready. See
-docs/operations.md, "HTTP edge".
+docs/operations.md, "HTTP server".
 """
