@@ -1,4 +1,4 @@
-"""Composition root: builds storage, services and the real-time edge of one worker, and hands them to
+"""Composition root: builds storage, services and the real-time endpoint of one worker, and hands them to
 the HTTP application (`api/app.py`, which assembles every ASGI layer).
 
 `create_app` is what the HTTP server imports (`boxoffice.server:create_app`, httpserver/run.py); the
@@ -95,7 +95,7 @@ def _waiting_room(
 def _start_background(
     supervisor: Supervisor, bootstrap: Bootstrap, db: Database, changes: SeatChanges, settings: Settings
 ) -> None:
-    """This worker's own tasks (the relay and doorbell start with the real-time edge), all supervised;
+    """This worker's own tasks (the relay and doorbell start with the real-time endpoint), all supervised;
     whatever queries the schema waits until bootstrap has migrated it."""
     supervisor.start("pool_sampler", lambda: _sample_pool_forever(db))
     if settings.hold_sweep_interval_s:

@@ -1,6 +1,6 @@
 """Bearer tokens: anonymous sessions (open mode), your identity provider's JWTs (jwt mode), manage tokens.
 
-Pure (no I/O), so the HTTP edge and the WebSocket edge verify with the same code, and services
+Pure (no I/O), so the HTTP API and the WebSocket endpoint verify with the same code, and services
 check a manage token inside the transaction that changes the booking.
 
 Sessions and manage tokens are signed with keys derived from one master secret that every worker

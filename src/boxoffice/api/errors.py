@@ -294,7 +294,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(UnicodeEncodeError)
     async def unencodable(request: Request, exc: UnicodeEncodeError) -> Response:
-        # Backstop behind the edge's validators: client text (a lone surrogate from a JSON escape) that
+        # Backstop behind the request validators: client text (a lone surrogate from a JSON escape) that
         # Redis or another codec cannot encode is a client mistake, not a 500 that drops the connection.
         return error_response(
             request.url.path, VALIDATION_FAILED, "Request text cannot be encoded (e.g. a lone surrogate)"
@@ -308,7 +308,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         if isinstance(exc, ClientDisconnect):
-            # Gone mid-body: nothing to answer or log; the edge (api/middleware.py) counts it as 499.
+            # Gone mid-body: nothing to answer or log; the observability layer (api/middleware.py) counts it as 499.
             raise exc
         log.exception("unhandled error on %s", request.url.path)
         return error_response(request.url.path, INTERNAL_ERROR, "Internal server error")

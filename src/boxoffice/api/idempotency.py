@@ -1,4 +1,4 @@
-"""`Idempotency-Key` at the HTTP edge: validate the key, fingerprint the request, render the answer to store."""
+"""`Idempotency-Key` in the API: validate the key, fingerprint the request, render the answer to store."""
 
 from __future__ import annotations
 

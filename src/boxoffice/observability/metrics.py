@@ -105,7 +105,7 @@ BACKGROUND_TASK_ERRORS = Counter(
 )
 HTTP_CONNECTIONS_SHED = Counter(
     "http_connections_shed",
-    "HTTP connections the edge refused or closed (header too large, timeouts, connection cap).",
+    "HTTP connections the HTTP server refused or closed (header too large, timeouts, connection cap).",
     ["reason"],
 )
 RELAY_HOLE_WAIT = Gauge(
