@@ -3,7 +3,8 @@
 Every multi-seat statement locks its rows in id order (`ORDER BY id FOR UPDATE`) before
 changing any, so overlapping requests queue instead of deadlocking, and changes all of them
 or none (a guard row decides). Callers run these inside a transaction and re-check the
-all-or-nothing count in Python, so a partial write can never commit.
+all-or-nothing count in Python, so a partial write can never commit. Booking and holding are one
+statement with two final states (`_take_all`), built from `storage.seatsql`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from boxoffice.storage.seatsql import (
     claim_cte,
     columns,
     lapsed,
+    live_hold,
     outbox,
     outbox_cte,
 )
@@ -47,7 +49,7 @@ _TARGET = f"""
 target AS (
     SELECT id,
            CASE WHEN $4::uuid IS NULL THEN {AVAILABLE}
-                ELSE status = 'HELD' AND hold_token = $4::uuid AND held_until >= clock_timestamp()
+                ELSE {live_hold(token="$4::uuid")}
            END AS free
       FROM seats
      WHERE id = ANY($1::int[])
@@ -213,7 +215,7 @@ WITH extended AS (
     UPDATE seats
        SET held_until = least(clock_timestamp() + make_interval(secs => $2), $3::timestamptz),
            version = version + 1
-     WHERE hold_token = $1 AND status = 'HELD' AND held_until >= clock_timestamp()
+     WHERE {live_hold(token="$1")}
  RETURNING {SEAT_COLUMNS}
 ), {outbox_cte("extended")}
 SELECT e.seq, r.* FROM extended AS r JOIN event AS e ON e.seat_id = r.id ORDER BY r.id

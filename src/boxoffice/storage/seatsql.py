@@ -38,6 +38,14 @@ def lapsed(alias: str = "") -> str:
     return f"{a}status = 'HELD' AND {a}held_until < clock_timestamp()"
 
 
+def live_hold(alias: str = "", token: str = "") -> str:
+    """A hold still running (a held seat that has not `lapsed`); of `token` when given: what
+    confirming or extending a hold may still touch."""
+    a = _of(alias)
+    of = f" AND {a}hold_token = {token}" if token else ""
+    return f"{a}status = 'HELD'{of} AND {a}held_until >= clock_timestamp()"
+
+
 def available(alias: str = "", *, lapsed_holds: bool = True, unblocked: bool = True) -> str:
     """The one definition of "free to claim": AVAILABLE, or a lapsed hold, and not blocked.
 
