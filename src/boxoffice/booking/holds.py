@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from uuid import UUID
 
 import asyncpg
 
-from boxoffice.booking import picking
 from boxoffice.booking.ownership import Ownership
-from boxoffice.booking.service import MAX_PAGE, CheckoutPolicy, SeatChanges
+from boxoffice.booking.service import MAX_PAGE, Checkout, CheckoutPolicy, SeatChanges, ToHold
 from boxoffice.booking.strategies import Strategies
 from boxoffice.domain import Access, BestAvailable, Caller, Hold, HoldNotFound, Strategy
-from boxoffice.storage import checkout, inventory, lookups
+from boxoffice.storage import checkout, lookups
 from boxoffice.storage.db import Database
-from boxoffice.storage.inventory import RowKey
 
 
 class HoldService:
@@ -27,49 +24,19 @@ class HoldService:
         self.policy = policy
         self._changes = changes
         self._owners = owners
+        self._checkout = Checkout(db, policy, changes)
 
     async def hold(
         self, seat_ids: Sequence[int], caller: Caller, strategy: Strategy | None = None, access: Access | None = None
     ) -> Hold:
         """All of `seat_ids` or none, for `hold_ttl_s`; the returned token confirms, extends or releases."""
         ids = sorted(set(seat_ids))
-        user_id = caller.user
         chosen = self._strategies.get(strategy)
-        async with chosen.guard(ids), self._db.transaction() as conn:
-            await self.policy.enforce_seat_cap(conn, user_id, ids)
-            await picking.check_pick(conn, ids, access)
-            await chosen.prepare(conn, ids)
-            hold = await checkout.place_hold(conn, ids, user_id, uuid.uuid4(), self.policy.hold_ttl_s)
-            self._changes.written()
-        return hold
+        return await self._checkout.take(ids, caller.user, chosen, access, ToHold(self.policy.hold_ttl_s))
 
     async def hold_best(self, best: BestAvailable, caller: Caller, access: Access | None = None) -> Hold:
         """The server picks the block (or GA tickets) and holds it in the same transaction."""
-        user_id = caller.user
-        if not self.policy.seats_per_user and await picking.ga_quick(self._db, best):
-            # GA by quantity in one statement (SKIP LOCKED); the checked transaction below when it took nothing.
-            assert best.section is not None
-            async with self._db.atomic() as conn:
-                channel = await picking.ga_channel(conn, best, access)
-                quick = await inventory.hold_ga(
-                    conn, best.event_id, best.section, channel, best.quantity, user_id, uuid.uuid4(),
-                    self.policy.hold_ttl_s,
-                )  # fmt: skip
-                if quick is None:
-                    await picking.ga_sold_out(conn, best, channel)
-            if quick is not None:
-                self._changes.written()
-                return quick
-
-        async def attempt(conn: asyncpg.Connection, wait_for: RowKey | None) -> Hold:
-            await self.policy.enforce_seat_cap(conn, user_id, [])
-            ids = await picking.choose(conn, best, access, wait_for)
-            await self.policy.enforce_seat_cap(conn, user_id, ids)
-            hold = await checkout.place_hold(conn, ids, user_id, uuid.uuid4(), self.policy.hold_ttl_s)
-            self._changes.written()
-            return hold
-
-        return await picking.with_attempts(self._db, attempt)
+        return await self._checkout.take_best(best, caller.user, access, ToHold(self.policy.hold_ttl_s))
 
     async def _lock_owned(self, conn: asyncpg.Connection, token: UUID, caller: Caller) -> asyncpg.Record:
         """The hold row, locked, if this caller may act on it and it is still active."""

@@ -106,7 +106,7 @@ async def choose(
     policy = await inventory.event_policy(conn, best.event_id)
     channel = await _channel(conn, best.event_id, access)
     if best.section is not None and best.section in policy.ga_sections:
-        ids = await inventory.take_ga(conn, best.event_id, best.section, channel, best.quantity)
+        ids = await inventory.pick_ga(conn, best.event_id, best.section, channel, best.quantity)
         if len(ids) < best.quantity:
             raise _too_few(best, len(ids))
         return sorted(ids)

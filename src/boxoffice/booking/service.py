@@ -7,8 +7,11 @@ about changes that committed.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -26,6 +29,7 @@ from boxoffice.domain import (
     BookingRecord,
     Caller,
     Cancellation,
+    Hold,
     HoldNotFound,
     HoldSeatsMismatch,
     HoldState,
@@ -94,6 +98,114 @@ class SeatChanges:
 
 MAX_PAGE = 500
 
+R = TypeVar("R", covariant=True)
+
+
+class Target(Protocol[R]):
+    """The final state seats are taken to: the one thing booking and holding differ in."""
+
+    async def take(self, conn: asyncpg.Connection, seat_ids: Sequence[int], user_id: str) -> R:
+        """All of `seat_ids` (sorted, distinct) or none, inside the caller's transaction."""
+        ...
+
+    async def take_ga(
+        self, conn: asyncpg.Connection, best: BestAvailable, channel: str | None, user_id: str
+    ) -> R | None:
+        """GA tickets by quantity in one statement (SKIP LOCKED); None when it took nothing."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ToBook:
+    """Seats to BOOKED, as bookings of `strategy`; `hold_token` confirms that hold's seats."""
+
+    strategy: Strategy
+    hold_token: UUID | None = None
+
+    async def take(self, conn: asyncpg.Connection, seat_ids: Sequence[int], user_id: str) -> list[Booking]:
+        return await checkout.claim_many(conn, seat_ids, user_id, self.strategy, self.hold_token)
+
+    async def take_ga(
+        self, conn: asyncpg.Connection, best: BestAvailable, channel: str | None, user_id: str
+    ) -> list[Booking] | None:
+        assert best.section is not None
+        taken = await inventory.book_ga(
+            conn, best.event_id, best.section, channel, best.quantity, user_id, self.strategy
+        )
+        return taken or None
+
+
+@dataclass(frozen=True, slots=True)
+class ToHold:
+    """Seats to HELD for `ttl_s`, under a new token each time."""
+
+    ttl_s: float
+
+    async def take(self, conn: asyncpg.Connection, seat_ids: Sequence[int], user_id: str) -> Hold:
+        return await checkout.place_hold(conn, seat_ids, user_id, uuid.uuid4(), self.ttl_s)
+
+    async def take_ga(
+        self, conn: asyncpg.Connection, best: BestAvailable, channel: str | None, user_id: str
+    ) -> Hold | None:
+        assert best.section is not None
+        return await inventory.hold_ga(
+            conn, best.event_id, best.section, channel, best.quantity, user_id, uuid.uuid4(), self.ttl_s
+        )
+
+
+class Checkout:
+    """The one path that takes seats, chosen by the buyer or by the server, to a `Target`."""
+
+    def __init__(self, db: Database, policy: CheckoutPolicy, changes: SeatChanges) -> None:
+        self._db = db
+        self.policy = policy
+        self._changes = changes
+
+    async def take(
+        self, ids: list[int], user_id: str, chosen: BookingStrategy, access: Access | None, to: Target[R]
+    ) -> R:
+        """All of `ids` (sorted, distinct) or none: the cap, the seats' rules, the strategy's locks, the claim."""
+        async with chosen.guard(ids), self._db.transaction() as conn:
+            await self.policy.enforce_seat_cap(conn, user_id, ids)
+            await picking.check_pick(conn, ids, access)
+            await chosen.prepare(conn, ids)
+            taken = await to.take(conn, ids, user_id)
+            self._changes.written()
+        return taken
+
+    async def take_best(
+        self,
+        best: BestAvailable,
+        user_id: str,
+        access: Access | None,
+        to: Target[R],
+        record: Callable[[], AbstractContextManager[None]] = nullcontext,
+    ) -> R:
+        """The server picks the block (or GA tickets) and takes it in the same transaction; each
+        decision runs inside `record()` (the booking metrics)."""
+        if not self.policy.seats_per_user and await picking.ga_quick(self._db, best):
+            # GA by quantity in one statement (SKIP LOCKED); the checked transaction below when it took nothing.
+            with record():
+                async with self._db.atomic() as conn:
+                    channel = await picking.ga_channel(conn, best, access)
+                    quick = await to.take_ga(conn, best, channel, user_id)
+                    if quick is None:
+                        await picking.ga_sold_out(conn, best, channel)
+            if quick is not None:
+                self._changes.written()
+                return quick
+
+        async def attempt(conn: asyncpg.Connection, wait_for: RowKey | None) -> R:
+            await self.policy.enforce_seat_cap(conn, user_id, [])
+            ids = await picking.choose(conn, best, access, wait_for)
+            await self.policy.enforce_seat_cap(conn, user_id, ids)
+            taken = await to.take(conn, ids, user_id)
+            self._changes.written()
+            return taken
+
+        with record():
+            return await picking.with_attempts(self._db, attempt)
+
 
 class BookingService:
     def __init__(
@@ -111,6 +223,7 @@ class BookingService:
         self.changes = changes
         self.owners = owners
         self._flights = flights
+        self._checkout = Checkout(db, policy, changes)
 
     async def book_seat(
         self, seat_id: int, caller: Caller, strategy: Strategy | None = None, access: Access | None = None
@@ -173,45 +286,15 @@ class BookingService:
                 raise (exc if isinstance(exc, SeatsNotFound) else SeatsNotFound(ids)) from None
             except SeatOccupied as exc:
                 raise (exc if isinstance(exc, SeatsTaken) else SeatsTaken(ids)) from None
-        async with chosen.guard(ids), self._db.transaction() as conn:
-            await self.policy.enforce_seat_cap(conn, user_id, ids)
-            await picking.check_pick(conn, ids, access)
-            await chosen.prepare(conn, ids)
-            bookings = await checkout.claim_many(conn, ids, user_id, chosen.name)
-            self.changes.written()
+        bookings = await self._checkout.take(ids, user_id, chosen, access, ToBook(chosen.name))
         return [self.owners.issue(caller, b) for b in bookings]
 
     async def book_best(
         self, best: BestAvailable, caller: Caller, strategy: Strategy | None = None, access: Access | None = None
     ) -> list[Booking]:
         """The server picks the block (or GA tickets) and books it in the same transaction."""
-        user_id = caller.user
         name = self.strategies.get(strategy).name
-        if not self.policy.seats_per_user and await picking.ga_quick(self._db, best):
-            # GA by quantity in one statement (SKIP LOCKED); the checked transaction below when it took nothing.
-            assert best.section is not None
-            with record_booking(name):
-                async with self._db.atomic() as conn:
-                    channel = await picking.ga_channel(conn, best, access)
-                    quick = await inventory.book_ga(
-                        conn, best.event_id, best.section, channel, best.quantity, user_id, name
-                    )
-                    if not quick:
-                        await picking.ga_sold_out(conn, best, channel)
-            if quick:
-                self.changes.written()
-                return [self.owners.issue(caller, b) for b in quick]
-
-        async def attempt(conn: asyncpg.Connection, wait_for: RowKey | None) -> list[Booking]:
-            await self.policy.enforce_seat_cap(conn, user_id, [])
-            ids = await picking.choose(conn, best, access, wait_for)
-            await self.policy.enforce_seat_cap(conn, user_id, ids)
-            bookings = await checkout.claim_many(conn, ids, user_id, name)
-            self.changes.written()
-            return bookings
-
-        with record_booking(name):
-            bookings = await picking.with_attempts(self._db, attempt)
+        bookings = await self._checkout.take_best(best, caller.user, access, ToBook(name), lambda: record_booking(name))
         return [self.owners.issue(caller, b) for b in bookings]
 
     async def confirm(
@@ -232,7 +315,7 @@ class BookingService:
             # fail a valid hold (leases only spare the database losers' writes).
             await self.policy.enforce_seat_cap(conn, owner, ids, token)
             await chosen.prepare(conn, ids)
-            bookings = await checkout.claim_many(conn, ids, owner, chosen.name, token)
+            bookings = await ToBook(chosen.name, token).take(conn, ids, owner)
             await checkout.end_hold(conn, token, HoldState.CONFIRMED)
             self.changes.written()
         return [self.owners.issue(caller, b) for b in bookings]

@@ -3,7 +3,8 @@
 Every multi-seat statement locks its rows in id order (`ORDER BY id FOR UPDATE`) before
 changing any, so overlapping requests queue instead of deadlocking, and changes all of them
 or none (a guard row decides). Callers run these inside a transaction and re-check the
-all-or-nothing count in Python, so a partial write can never commit.
+all-or-nothing count in Python, so a partial write can never commit. Booking and holding are one
+statement with two final states (`_take_all`), built from `storage.seatsql`.
 """
 
 from __future__ import annotations
@@ -25,29 +26,30 @@ from boxoffice.domain import (
     SeatLimitExceeded,
     SeatsNotFound,
     SeatsTaken,
+    SeatStatus,
     Strategy,
 )
-from boxoffice.storage.seats import AVAILABLE_SQL, HOLDING_SQL, SEAT_COLUMNS, seat_from_row, user_lock_key
-
-_RETURNING = ", ".join(f"s.{c.strip()}" for c in SEAT_COLUMNS.split(","))
-
+from boxoffice.storage.seats import HOLDING_SQL, seat_from_row, user_lock_key
+from boxoffice.storage.seatsql import (
+    AVAILABLE,
+    RELEASE,
+    SEAT_COLUMNS,
+    Take,
+    claim_cte,
+    columns,
+    lapsed,
+    live_hold,
+    outbox,
+    outbox_cte,
+)
 
 # $1 sorted seat ids; $4 hold token: NULL claims free seats, a token claims only the seats that
 # token holds and that have not lapsed.
-def _append_events(changed: str) -> str:
-    """The outbox CTE: one `seat_events` row per seat the `changed` CTE wrote, in the same statement."""
-    return f"""event AS (
-    INSERT INTO seat_events (seat_id, version)
-    SELECT id, version FROM {changed} ORDER BY id
- RETURNING seq, seat_id
-)"""
-
-
 _TARGET = f"""
 target AS (
     SELECT id,
-           CASE WHEN $4::uuid IS NULL THEN {AVAILABLE_SQL}
-                ELSE status = 'HELD' AND hold_token = $4::uuid AND held_until >= clock_timestamp()
+           CASE WHEN $4::uuid IS NULL THEN {AVAILABLE}
+                ELSE {live_hold(token="$4::uuid")}
            END AS free
       FROM seats
      WHERE id = ANY($1::int[])
@@ -57,46 +59,25 @@ target AS (
     SELECT count(*) = cardinality($1::int[]) AND coalesce(bool_and(free), FALSE) AS ok FROM target
 )"""
 
-_CLAIM_MANY = f"""
-WITH {_TARGET}, claimed AS (
-    UPDATE seats AS s
-       SET status = 'BOOKED', booked_by = $2, booked_at = clock_timestamp(), version = s.version + 1,
-           held_by = NULL, hold_token = NULL, held_until = NULL
-      FROM target AS t, verdict AS v
-     WHERE s.id = t.id AND t.free AND v.ok
- RETURNING {_RETURNING}
-), booking AS (
-    INSERT INTO bookings (seat_id, user_id, strategy, created_at, hold_token)
-    SELECT id, booked_by, $3, booked_at, $4::uuid FROM claimed
- RETURNING id, seat_id
-), {_append_events("claimed")}
-SELECT t.id AS target_id, t.free, b.id AS booking_id, e.seq, c.*
+
+def _take_all(take: Take) -> str:
+    """All of $1 to `take`'s state or none (the guard `verdict`), one row per target seat."""
+    booked = take.status is SeatStatus.BOOKED
+    booking, join = ("b.id AS booking_id, ", " LEFT JOIN booking AS b ON b.seat_id = t.id") if booked else ("", "")
+    return f"""
+WITH {_TARGET}, {claim_cte(take, source="target AS t, verdict AS v", where="s.id = t.id AND v.ok", free="t.free")}
+SELECT t.id AS target_id, t.free, {booking}e.seq, c.*
   FROM target AS t
-  LEFT JOIN claimed AS c ON c.id = t.id
-  LEFT JOIN booking AS b ON b.seat_id = t.id
+  LEFT JOIN {take.cte} AS c ON c.id = t.id{join}
   LEFT JOIN event AS e ON e.seat_id = t.id
  ORDER BY t.id
 """
 
-_HOLD = f"""
-WITH {_TARGET}, held AS (
-    UPDATE seats AS s
-       SET status = 'HELD', held_by = $2, hold_token = $3::uuid,
-           held_until = clock_timestamp() + make_interval(secs => $5), version = s.version + 1
-      FROM target AS t, verdict AS v
-     WHERE s.id = t.id AND t.free AND v.ok
- RETURNING {_RETURNING}
-), hold AS (
-    INSERT INTO holds (token, user_id, seat_ids, expires_at)
-    SELECT $3::uuid, $2, $1::int[], max(held_until) FROM held HAVING count(*) > 0
- RETURNING token
-), {_append_events("held")}
-SELECT t.id AS target_id, t.free, e.seq, c.*
-  FROM target AS t
-  LEFT JOIN held AS c ON c.id = t.id
-  LEFT JOIN event AS e ON e.seat_id = t.id
- ORDER BY t.id
-"""
+
+# Booking and holding: one statement, two final states. $2 user; BOOKED: $3 strategy, $4 the hold
+# being confirmed (NULL: none); HELD: $3 the new token, $4 NULL, $5 seconds.
+_CLAIM_MANY = _take_all(Take(SeatStatus.BOOKED, user="$2", strategy="$3", confirming="$4::uuid"))
+_HOLD = _take_all(Take(SeatStatus.HELD, user="$2", token="$3::uuid", ttl="$5"))
 
 _LOCK_IN_ORDER = "SELECT id FROM seats WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE"
 
@@ -205,11 +186,10 @@ async def end_hold(conn: asyncpg.Connection, token: UUID, state: HoldState) -> N
 
 _RELEASE = f"""
 WITH released AS (
-    UPDATE seats
-       SET status = 'AVAILABLE', held_by = NULL, hold_token = NULL, held_until = NULL, version = version + 1
-     WHERE hold_token = $1 AND status = 'HELD'
- RETURNING {SEAT_COLUMNS}
-), {_append_events("released")}
+    UPDATE seats AS s SET {RELEASE}
+     WHERE s.hold_token = $1 AND s.status = 'HELD'
+ RETURNING {columns("s")}
+), {outbox_cte("released")}
 SELECT e.seq, r.* FROM released AS r JOIN event AS e ON e.seat_id = r.id ORDER BY r.id
 """
 
@@ -235,9 +215,9 @@ WITH extended AS (
     UPDATE seats
        SET held_until = least(clock_timestamp() + make_interval(secs => $2), $3::timestamptz),
            version = version + 1
-     WHERE hold_token = $1 AND status = 'HELD' AND held_until >= clock_timestamp()
+     WHERE {live_hold(token="$1")}
  RETURNING {SEAT_COLUMNS}
-), {_append_events("extended")}
+), {outbox_cte("extended")}
 SELECT e.seq, r.* FROM extended AS r JOIN event AS e ON e.seat_id = r.id ORDER BY r.id
 """
 
@@ -261,13 +241,10 @@ async def extend_hold(conn: asyncpg.Connection, token: UUID, hold: asyncpg.Recor
 
 _CANCEL_SEAT = f"""
 WITH freed AS (
-    UPDATE seats
-       SET status = 'AVAILABLE', booked_by = NULL, booked_at = NULL, version = version + 1
-     WHERE id = $1 AND status = 'BOOKED'
- RETURNING {SEAT_COLUMNS}
-), event AS (
-    INSERT INTO seat_events (seat_id, version) SELECT id, version FROM freed RETURNING seq
-)
+    UPDATE seats AS s SET {RELEASE}
+     WHERE s.id = $1 AND s.status = 'BOOKED'
+ RETURNING {columns("s")}
+), {outbox_cte("freed", "seq")}
 SELECT (SELECT seq FROM event) AS seq, f.* FROM freed AS f
 """
 
@@ -311,21 +288,20 @@ async def cancel_booking(
     )
 
 
-_SWEEP = """
+_SWEEP = f"""
 WITH lapsed AS (
     SELECT id FROM seats
-     WHERE status = 'HELD' AND held_until < clock_timestamp()
+     WHERE {lapsed()}
      ORDER BY id
      LIMIT $1
        FOR UPDATE SKIP LOCKED
 ), freed AS (
-    UPDATE seats AS s
-       SET status = 'AVAILABLE', held_by = NULL, hold_token = NULL, held_until = NULL, version = s.version + 1
+    UPDATE seats AS s SET {RELEASE}
       FROM lapsed AS l
-     WHERE s.id = l.id AND s.status = 'HELD' AND s.held_until < clock_timestamp()
+     WHERE s.id = l.id AND {lapsed("s")}
  RETURNING s.id, s.version
 )
-INSERT INTO seat_events (seat_id, version) SELECT id, version FROM freed ORDER BY id RETURNING seq
+{outbox("freed", "seq")}
 """
 
 

@@ -16,11 +16,21 @@ from uuid import UUID
 
 import asyncpg
 
-from boxoffice.domain import Booking, EventNotFound, Hold, HoldState, Seat, Strategy
-from boxoffice.storage.seats import AVAILABLE_SQL, SEAT_COLUMNS, seat_from_row
+from boxoffice.domain import Booking, EventNotFound, Hold, HoldState, Seat, SeatStatus, Strategy
+from boxoffice.storage.seats import seat_from_row
+from boxoffice.storage.seatsql import (
+    AVAILABLE,
+    AVAILABLE_NOW,
+    RELEASE,
+    SEAT_COLUMNS,
+    Take,
+    available,
+    claim_cte,
+    lapsed,
+    outbox,
+    outbox_cte,
+)
 from boxoffice.storage.venues import channel_key_hash
-
-_RETURNING = ", ".join(f"s.{c.strip()}" for c in SEAT_COLUMNS.split(","))
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +136,7 @@ async def row_seats(conn: asyncpg.Connection, key: RowKey) -> list[RowSeat]:
     """Every seat of the row, in column order, as of now (read after its row lock was taken)."""
     rows = await conn.fetch(
         f"""
-        SELECT id, seat_number, col_idx, {AVAILABLE_SQL} AS free, blocked IS NOT NULL AS blocked,
+        SELECT id, seat_number, col_idx, {AVAILABLE} AS free, blocked IS NOT NULL AS blocked,
                channel, accessibility, category, rank
           FROM seats
          WHERE event_id = $1 AND section = $2 AND row_idx = $3 AND kind = 'SEAT'
@@ -177,12 +187,12 @@ async def event_policy(conn: asyncpg.Connection, event_id: int) -> EventPolicy:
 
 
 # The free seats nearest their focal points (the partial index `seats_best`), grouped by row: the
-# rows best available looks at, best first. Lapsed holds are left to the sweeper here (they are
-# seen as free once a row is read).
-_CANDIDATE_ROWS = """
+# rows best available looks at, best first. AVAILABLE_NOW, the index's form: lapsed holds are left
+# to the sweeper here (they are seen as free once a row is read).
+_CANDIDATE_ROWS = f"""
 SELECT section, section_order, row_idx, min(rank) AS best, count(*) AS free FROM (
     SELECT section, section_order, row_idx, rank FROM seats
-     WHERE event_id = $1 AND kind = 'SEAT' AND status = 'AVAILABLE' AND blocked IS NULL
+     WHERE event_id = $1 AND kind = 'SEAT' AND {AVAILABLE_NOW}
        AND channel IS NOT DISTINCT FROM $2
        AND ($3::text IS NULL OR category = $3) AND ($4::text IS NULL OR section = $4)
        AND (CASE WHEN $5 THEN accessibility = 'WHEELCHAIR' ELSE accessibility IS NULL END)
@@ -209,27 +219,29 @@ async def candidate_rows(
 
 
 # GA: `quantity` free tickets of the area from the pool (public or a channel), each locked by this
-# transaction and skipped by every other: concurrent buyers never wait for each other here.
-_TAKE_GA = """
+# transaction and skipped by every other: concurrent buyers never wait for each other here. The
+# predicate in its two halves: AVAILABLE_NOW (the index `seats_ga_free`), then lapsed holds.
+_PICK_GA_FREE = f"""
 SELECT id FROM seats
- WHERE event_id = $1 AND section = $2 AND kind = 'GA' AND status = 'AVAILABLE' AND blocked IS NULL
+ WHERE event_id = $1 AND section = $2 AND kind = 'GA' AND {AVAILABLE_NOW}
    AND channel IS NOT DISTINCT FROM $3
  ORDER BY id LIMIT $4
    FOR UPDATE SKIP LOCKED
 """
-_TAKE_GA_LAPSED = """
+_PICK_GA_LAPSED = f"""
 SELECT id FROM seats
- WHERE event_id = $1 AND section = $2 AND kind = 'GA' AND status = 'HELD' AND held_until < clock_timestamp()
+ WHERE event_id = $1 AND section = $2 AND kind = 'GA' AND {lapsed()}
    AND channel IS NOT DISTINCT FROM $3
  ORDER BY id LIMIT $4
    FOR UPDATE SKIP LOCKED
 """
 
 
-async def take_ga(conn: asyncpg.Connection, event_id: int, area: str, channel: str | None, quantity: int) -> list[int]:
-    ids: list[int] = [r["id"] for r in await conn.fetch(_TAKE_GA, event_id, area, channel, quantity)]
+async def pick_ga(conn: asyncpg.Connection, event_id: int, area: str, channel: str | None, quantity: int) -> list[int]:
+    """Up to `quantity` free tickets of the pool, locked by this transaction (others' skipped)."""
+    ids: list[int] = [r["id"] for r in await conn.fetch(_PICK_GA_FREE, event_id, area, channel, quantity)]
     if len(ids) < quantity:
-        more = await conn.fetch(_TAKE_GA_LAPSED, event_id, area, channel, quantity - len(ids))
+        more = await conn.fetch(_PICK_GA_LAPSED, event_id, area, channel, quantity - len(ids))
         ids += [r["id"] for r in more]
     return ids
 
@@ -242,23 +254,18 @@ def _plain_sql(blocked: str, channel: str) -> str:
 
 
 # Allocation: the target seats (free ones only) change pool; each gets a new version and outbox row
-# so live maps show it at once. A lapsed hold on a seat that gets blocked is dropped.
+# so live maps show it at once. A lapsed hold on a seat that gets blocked is dropped. Free in any
+# pool (`unblocked=False`): allocation is what moves seats into and out of a block.
 _ALLOCATE = f"""
 WITH target AS (
     SELECT id FROM seats WHERE id = ANY($2::int[]) AND event_id = $1 ORDER BY id FOR UPDATE
 ), changed AS (
     UPDATE seats AS s
-       SET blocked = $3, channel = $4, version = s.version + 1,
-           status = CASE WHEN s.status = 'HELD' THEN 'AVAILABLE' ELSE s.status END,
-           held_by = NULL, hold_token = NULL, held_until = NULL,
-           plain = {_plain_sql("$3::text", "$4::text")}
+       SET {RELEASE}, blocked = $3, channel = $4, plain = {_plain_sql("$3::text", "$4::text")}
       FROM target AS t, events AS e
-     WHERE s.id = t.id AND e.id = s.event_id
-       AND (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until < clock_timestamp()))
+     WHERE s.id = t.id AND e.id = s.event_id AND {available("s", unblocked=False)}
  RETURNING s.id, s.version
-), event AS (
-    INSERT INTO seat_events (seat_id, version) SELECT id, version FROM changed ORDER BY id RETURNING seat_id
-)
+), {outbox_cte("changed", "seat_id")}
 SELECT t.id, t.id IN (SELECT seat_id FROM event) AS changed FROM target AS t ORDER BY t.id
 """
 
@@ -275,23 +282,22 @@ async def allocate_seats(
     return changed, busy, missing
 
 
-_ALLOCATE_GA = """
+_ALLOCATE_GA = f"""
 WITH target AS (
     SELECT id FROM seats
      WHERE event_id = $1 AND section = $2 AND kind = 'GA'
        AND blocked IS NOT DISTINCT FROM $5 AND channel IS NOT DISTINCT FROM $6
-       AND (status = 'AVAILABLE' OR (status = 'HELD' AND held_until < clock_timestamp()))
+       AND {available(unblocked=False)}
      ORDER BY id DESC LIMIT $7
        FOR UPDATE SKIP LOCKED
 ), changed AS (
     UPDATE seats AS s
-       SET blocked = $3, channel = $4, version = s.version + 1, status = 'AVAILABLE',
-           held_by = NULL, hold_token = NULL, held_until = NULL, plain = FALSE
+       SET {RELEASE}, blocked = $3, channel = $4, plain = FALSE
       FROM target AS t
      WHERE s.id = t.id
  RETURNING s.id, s.version
 )
-INSERT INTO seat_events (seat_id, version) SELECT id, version FROM changed ORDER BY id RETURNING seat_id
+{outbox("changed", "seat_id")}
 """
 
 
@@ -342,54 +348,35 @@ async def all_seats(conn: asyncpg.Connection, event_id: int) -> list[Seat]:
 
 # GA in one statement (autocommit): take `quantity` free tickets with SKIP LOCKED and book or hold
 # them all, with their booking (or hold) and outbox rows, or nothing when the pool has fewer free
-# tickets that nobody else is claiming right now (the caller then takes the checked path).
-_PICK_GA = """
-picked AS (
+# tickets that nobody else is claiming right now (the caller then takes the checked path). Lapsed
+# holds are left to that path (AVAILABLE_NOW, the index's form).
+def _take_ga(take: Take) -> str:
+    """$1 event, $2 area, $3 channel, $4 quantity, then `take`'s parameters from $5."""
+    booking, join = (
+        ("b.id AS booking_id, ", " JOIN booking AS b ON b.seat_id = c.id")
+        if take.status is SeatStatus.BOOKED
+        else ("", "")
+    )
+    claimed = claim_cte(
+        take, source="picked AS p, enough AS e", where="s.id = p.id AND e.ok", free=available("s", lapsed_holds=False)
+    )
+    return f"""
+WITH picked AS (
     SELECT id FROM seats
-     WHERE event_id = $1 AND section = $2 AND kind = 'GA' AND status = 'AVAILABLE' AND blocked IS NULL
+     WHERE event_id = $1 AND section = $2 AND kind = 'GA' AND {AVAILABLE_NOW}
        AND channel IS NOT DISTINCT FROM $3
      ORDER BY id LIMIT $4
        FOR UPDATE SKIP LOCKED
 ), enough AS (
     SELECT count(*) = $4 AS ok FROM picked
-)"""
-
-_BOOK_GA = f"""
-WITH {_PICK_GA}, claimed AS (
-    UPDATE seats AS s
-       SET status = 'BOOKED', booked_by = $5, booked_at = clock_timestamp(), version = s.version + 1
-      FROM picked AS p, enough AS e
-     WHERE s.id = p.id AND e.ok AND s.status = 'AVAILABLE'
- RETURNING {_RETURNING}
-), booking AS (
-    INSERT INTO bookings (seat_id, user_id, strategy, created_at)
-    SELECT id, booked_by, $6, booked_at FROM claimed ORDER BY id
- RETURNING id, seat_id
-), event AS (
-    INSERT INTO seat_events (seat_id, version) SELECT id, version FROM claimed ORDER BY id RETURNING seq, seat_id
-)
-SELECT b.id AS booking_id, e.seq, c.* FROM claimed AS c
-  JOIN booking AS b ON b.seat_id = c.id JOIN event AS e ON e.seat_id = c.id
+), {claimed}
+SELECT {booking}e.seq, c.* FROM {take.cte} AS c{join} JOIN event AS e ON e.seat_id = c.id
  ORDER BY c.id
 """
 
-_HOLD_GA = f"""
-WITH {_PICK_GA}, held AS (
-    UPDATE seats AS s
-       SET status = 'HELD', held_by = $5, hold_token = $6::uuid,
-           held_until = clock_timestamp() + make_interval(secs => $7), version = s.version + 1
-      FROM picked AS p, enough AS e
-     WHERE s.id = p.id AND e.ok AND s.status = 'AVAILABLE'
- RETURNING {_RETURNING}
-), hold AS (
-    INSERT INTO holds (token, user_id, seat_ids, expires_at)
-    SELECT $6::uuid, $5, array_agg(id ORDER BY id), max(held_until) FROM held HAVING count(*) > 0
- RETURNING token
-), event AS (
-    INSERT INTO seat_events (seat_id, version) SELECT id, version FROM held ORDER BY id RETURNING seq, seat_id
-)
-SELECT e.seq, c.* FROM held AS c JOIN event AS e ON e.seat_id = c.id ORDER BY c.id
-"""
+
+_BOOK_GA = _take_ga(Take(SeatStatus.BOOKED, user="$5", strategy="$6"))
+_HOLD_GA = _take_ga(Take(SeatStatus.HELD, user="$5", token="$6::uuid", ttl="$7"))
 
 
 async def book_ga(
@@ -432,14 +419,15 @@ async def hold_ga(
     )
 
 
-_GA_LEFT = """
+# The predicate in its two halves, as `pick_ga` reads them.
+_GA_LEFT = f"""
 SELECT (SELECT count(*) FROM (
             SELECT 1 FROM seats
-             WHERE event_id = $1 AND section = $2 AND kind = 'GA' AND status = 'AVAILABLE' AND blocked IS NULL
+             WHERE event_id = $1 AND section = $2 AND kind = 'GA' AND {AVAILABLE_NOW}
                AND channel IS NOT DISTINCT FROM $3 LIMIT $4) AS a)
      + (SELECT count(*) FROM (
             SELECT 1 FROM seats
-             WHERE status = 'HELD' AND held_until < clock_timestamp() AND event_id = $1 AND section = $2
+             WHERE {lapsed()} AND event_id = $1 AND section = $2
                AND kind = 'GA' AND channel IS NOT DISTINCT FROM $3 LIMIT $4) AS h)
 """
 

@@ -11,7 +11,8 @@ from uuid import UUID
 import asyncpg
 
 from boxoffice.domain import BookingRecord, Hold, HoldState
-from boxoffice.storage.seats import SEAT_COLUMNS, seat_from_row
+from boxoffice.storage.seats import seat_from_row
+from boxoffice.storage.seatsql import SEAT_COLUMNS
 
 _RECORD = """
 SELECT id, seat_id, user_id, strategy, status, created_at, hold_token, cancelled_at, cancelled_by, cancel_reason

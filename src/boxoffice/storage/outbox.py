@@ -11,9 +11,10 @@ from dataclasses import dataclass
 import asyncpg
 
 from boxoffice.domain import Seat
-from boxoffice.storage.seats import GA_AVAILABLE_SQL, SEAT_COLUMNS, seat_from_row
+from boxoffice.storage.seats import GA_AVAILABLE_SQL, seat_from_row
+from boxoffice.storage.seatsql import columns
 
-_COLUMNS = ", ".join(f"s.{c}" for c in SEAT_COLUMNS.split(", "))
+_COLUMNS = columns("s")
 
 
 def _with_area_counts(batch: str) -> str:

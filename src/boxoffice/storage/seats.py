@@ -1,6 +1,6 @@
 """The SQL of booking: every claim ends in a write that is correct on its own.
 
-`seats.status = 'AVAILABLE'` in the UPDATE's WHERE clause plus the unique partial index
+The availability predicate in the claim's WHERE clause (`storage.seatsql`) plus the unique partial index
 `bookings_one_active_per_seat` make a double booking impossible whatever the caller did
 before (a Redis lease that expired, a paused process, a retry).
 """
@@ -28,35 +28,12 @@ from boxoffice.domain import (
     SectionLayout,
     Strategy,
 )
-
-SEAT_COLUMNS = (
-    "id, seat_number, section, row_label, row_idx, col_idx, status, booked_by, booked_at, version, held_until,"
-    " event_id, category, price_cents, kind, accessibility, channel, blocked"
-)
-
-# The one definition of "free to claim": a lapsed hold is as good as AVAILABLE, so expiry never
-# depends on a background job. Uses clock_timestamp(): now() would be stale after a lock wait.
-# A blocked seat is never free, whatever path asks.
-AVAILABLE_SQL = "(blocked IS NULL AND (status = 'AVAILABLE' OR (status = 'HELD' AND held_until < clock_timestamp())))"
+from boxoffice.storage.seatsql import AVAILABLE, SEAT_COLUMNS, Take, available, claim_cte
 
 # Claim, record the booking and append the outbox event in one statement. When nothing was
 # claimed the outer SELECT still returns one row whose `found` tells 404 from 409.
 _CLAIM = f"""
-WITH claimed AS (
-    UPDATE seats
-       SET status = 'BOOKED', booked_by = $2, booked_at = clock_timestamp(), version = version + 1,
-           held_by = NULL, hold_token = NULL, held_until = NULL
-     WHERE id = $1 AND plain AND {AVAILABLE_SQL}
- RETURNING {SEAT_COLUMNS}
-), booking AS (
-    INSERT INTO bookings (seat_id, user_id, strategy, created_at)
-    SELECT id, booked_by, $3, booked_at FROM claimed
- RETURNING id
-), event AS (
-    INSERT INTO seat_events (seat_id, version)
-    SELECT id, version FROM claimed
- RETURNING seq
-)
+WITH {claim_cte(Take(SeatStatus.BOOKED, user="$2", strategy="$3"), where="s.id = $1 AND s.plain", free=available("s"))}
 SELECT (SELECT status FROM seats WHERE id = $1) AS current_status,
        (SELECT plain FROM seats WHERE id = $1) AS plain,
        (SELECT id FROM booking) AS booking_id,
@@ -65,7 +42,7 @@ SELECT (SELECT status FROM seats WHERE id = $1) AS current_status,
   FROM (SELECT 1) AS one LEFT JOIN claimed AS c ON TRUE
 """
 
-_LOCK_ROW = f"SELECT status, plain, {AVAILABLE_SQL} AS free FROM seats WHERE id = $1 FOR UPDATE"
+_LOCK_ROW = f"SELECT status, plain, {AVAILABLE} AS free FROM seats WHERE id = $1 FOR UPDATE"
 
 
 def seat_from_row(row: Mapping[str, Any] | asyncpg.Record) -> Seat:
@@ -128,28 +105,21 @@ WITH input AS (
     SELECT * FROM unnest($1::int[], $2::text[], $3::text[]) AS i(seat_id, user_id, strategy)
 ), locked AS (
     SELECT id FROM seats
-     WHERE id = ANY($1::int[]) AND plain AND {AVAILABLE_SQL}
+     WHERE id = ANY($1::int[]) AND plain AND {AVAILABLE}
      ORDER BY id
        FOR UPDATE SKIP LOCKED
-), claimed AS (
-    UPDATE seats AS s
-       SET status = 'BOOKED', booked_by = i.user_id, booked_at = clock_timestamp(), version = s.version + 1,
-           held_by = NULL, hold_token = NULL, held_until = NULL
-      FROM input AS i
-     WHERE s.id = i.seat_id AND s.id IN (SELECT id FROM locked) AND {AVAILABLE_SQL}
- RETURNING {", ".join(f"s.{c.strip()}" for c in SEAT_COLUMNS.split(","))}, i.strategy
-), booking AS (
-    INSERT INTO bookings (seat_id, user_id, strategy, created_at)
-    SELECT id, booked_by, strategy, booked_at FROM claimed ORDER BY id
- RETURNING id, seat_id
-), event AS (
-    INSERT INTO seat_events (seat_id, version)
-    SELECT id, version FROM claimed ORDER BY id
- RETURNING seq, seat_id
-)
+), {
+    claim_cte(
+        Take(SeatStatus.BOOKED, user="i.user_id", strategy="strategy"),
+        source="input AS i",
+        where="s.id = i.seat_id AND s.id IN (SELECT id FROM locked)",
+        free=available("s"),
+        returning=", i.strategy",
+    )
+}
 SELECT now.status AS current_status, now.free, now.plain, b.id AS booking_id, e.seq, c.*
   FROM input AS i
-  LEFT JOIN (SELECT id, status, plain, {AVAILABLE_SQL} AS free FROM seats WHERE id = ANY($1::int[])) AS now
+  LEFT JOIN (SELECT id, status, plain, {AVAILABLE} AS free FROM seats WHERE id = ANY($1::int[])) AS now
          ON now.id = i.seat_id
   LEFT JOIN claimed AS c ON c.id = i.seat_id
   LEFT JOIN booking AS b ON b.seat_id = i.seat_id
@@ -222,10 +192,10 @@ WITH input AS (
 ), counts AS (
     SELECT * FROM {CAP_COUNTS}($5::text[], $6::int[])
 ), now AS (
-    SELECT id, event_id, status, plain, {AVAILABLE_SQL} AS free FROM seats WHERE id = ANY($1::int[])
+    SELECT id, event_id, status, plain, {AVAILABLE} AS free FROM seats WHERE id = ANY($1::int[])
 ), locked AS (
     SELECT id FROM seats
-     WHERE id = ANY($1::int[]) AND plain AND {AVAILABLE_SQL} AND (SELECT count(*) FROM counts) >= 0
+     WHERE id = ANY($1::int[]) AND plain AND {AVAILABLE} AND (SELECT count(*) FROM counts) >= 0
      ORDER BY id
        FOR UPDATE SKIP LOCKED
 ), member AS (
@@ -240,22 +210,15 @@ WITH input AS (
            ) < m.cap AS within
       FROM member AS m
       LEFT JOIN counts AS c ON m.cap > 0 AND c.user_id = m.user_id AND c.event_id = m.event_id
-), claimed AS (
-    UPDATE seats AS s
-       SET status = 'BOOKED', booked_by = v.user_id, booked_at = clock_timestamp(), version = s.version + 1,
-           held_by = NULL, hold_token = NULL, held_until = NULL
-      FROM verdict AS v
-     WHERE s.id = v.seat_id AND v.claimable AND v.within AND s.plain AND {AVAILABLE_SQL}
- RETURNING {", ".join(f"s.{c.strip()}" for c in SEAT_COLUMNS.split(","))}, v.strategy
-), booking AS (
-    INSERT INTO bookings (seat_id, user_id, strategy, created_at)
-    SELECT id, booked_by, strategy, booked_at FROM claimed ORDER BY id
- RETURNING id, seat_id
-), event AS (
-    INSERT INTO seat_events (seat_id, version)
-    SELECT id, version FROM claimed ORDER BY id
- RETURNING seq, seat_id
-)
+), {
+    claim_cte(
+        Take(SeatStatus.BOOKED, user="v.user_id", strategy="strategy"),
+        source="verdict AS v",
+        where="s.id = v.seat_id AND v.claimable AND v.within AND s.plain",
+        free=available("s"),
+        returning=", v.strategy",
+    )
+}
 SELECT now.status AS current_status, now.free, now.plain, v.within,
        greatest(v.current, v.cap) AS holding, b.id AS booking_id, e.seq, c.*
   FROM input AS i
@@ -396,10 +359,9 @@ async def inventory(conn: asyncpg.Connection, event_id: int = DEFAULT_EVENT_ID, 
 
 
 # A GA area's public availability: free tickets that are neither blocked nor kept for a channel.
-GA_AVAILABLE_SQL = """
+GA_AVAILABLE_SQL = f"""
 SELECT count(*) FROM seats t
- WHERE t.event_id = a.event_id AND t.section = a.name AND t.kind = 'GA' AND t.channel IS NULL
-   AND t.blocked IS NULL AND (t.status = 'AVAILABLE' OR (t.status = 'HELD' AND t.held_until < clock_timestamp()))
+ WHERE t.event_id = a.event_id AND t.section = a.name AND t.kind = 'GA' AND t.channel IS NULL AND {available("t")}
 """
 _AREAS = f"""
 SELECT a.name, a.category, a.price_cents, a.capacity, ({GA_AVAILABLE_SQL}) AS available
