@@ -14,7 +14,6 @@ from boxoffice import wire
 from boxoffice.domain import EventNotFound, WaitingRoomConfig
 from boxoffice.settings import get_settings
 from boxoffice.storage import embedded
-from boxoffice.storage import migrate as migrations
 from boxoffice.storage.db import Database
 
 if TYPE_CHECKING:
@@ -43,6 +42,8 @@ async def _with_room(url: str, action: Callable[[WaitingRoom], Awaitable[T]]) ->
 
 
 def _run(action: Callable[[WaitingRoom], Awaitable[T]]) -> T:
+    from boxoffice.storage import migrate as migrations  # here: `serve` must not load Alembic
+
     url = embedded.database_url(get_settings())
     migrations.upgrade(url)
     try:
