@@ -7,6 +7,11 @@ drops its databases at teardown.
 Under pytest-xdist (`--dist loadscope`, set in pyproject.toml) each module runs on one worker, so a
 module-scoped server (or browser or benchmark run) starts once; session-scoped servers start at most
 once per worker.
+
+Tiers: a test that starts a real server (one of `SERVER_FIXTURES`, directly or through a fixture
+built on one) or that lives in `OUT_OF_PROCESS` is marked `slow` here; `./scripts/test --fast` runs
+the rest (`-m "not slow"`), the in-process tier. A test that spends seconds in processes of its
+own (a `boxoffice` command that migrates, a benchmark run, Redis Sentinel) is marked slow by hand.
 """
 
 from __future__ import annotations
@@ -19,6 +24,19 @@ import pytest
 
 from tests.shared import CHECKOUT, client_for, reset_checkout
 from tests.support import ARTIFACTS, LOAD_LIMITS_OFF, ServerFactory, ServerProcess, reset_inventory
+
+SERVER_FIXTURES = frozenset({"server_factory", "module_servers", "session_servers"})
+"""Fixtures that start `boxoffice serve` processes; every server fixture is built on one of them."""
+OUT_OF_PROCESS = frozenset({"ha"})
+"""Test directories whose tests start processes of their own without a server fixture (the HA stack)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+    for item in items:
+        directory = item.path.relative_to(tests).parts[0]
+        if directory in OUT_OF_PROCESS or SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

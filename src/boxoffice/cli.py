@@ -1,4 +1,8 @@
-"""`boxoffice` command line: serve, migrate, seed."""
+"""`boxoffice` command line: serve, migrate, seed, bench, event, waiting-room.
+
+`serve` loads neither the benchmark's run nor Alembic: commands that need them import them when they
+run (each worker process imports this module again, so this counts there too).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from typing import Annotated
 import asyncpg
 import typer
 
-from boxoffice.bench.runner import bench
+from boxoffice.bench.command import bench
 from boxoffice.cli_events import events_app
 from boxoffice.cli_waitroom import waitroom_app
 from boxoffice.httpserver.run import run as run_server
@@ -22,7 +26,6 @@ from boxoffice.observability.logs import configure_logging
 from boxoffice.observability.metrics_dir import metrics_directory
 from boxoffice.settings import Settings, get_settings
 from boxoffice.storage import embedded
-from boxoffice.storage import migrate as migrations
 from boxoffice.storage.seed import seed
 
 app = typer.Typer(help="Box Office: high-concurrency seat booking.", no_args_is_help=True)
@@ -46,6 +49,8 @@ async def _seed(url: str, layout: Layout, reset: bool) -> int:
 @app.command()
 def migrate() -> None:
     """Apply database migrations (Alembic) up to the latest revision."""
+    from boxoffice.storage import migrate as migrations
+
     settings = get_settings()
     _configure_logging(settings)
     migrations.upgrade(embedded.database_url(settings))
@@ -60,6 +65,8 @@ def seed_command(
     reset: Annotated[bool, typer.Option(help="Delete all seats and bookings first")] = False,
 ) -> None:
     """Create the seat inventory (only when there is none, unless --reset)."""
+    from boxoffice.storage import migrate as migrations
+
     settings = get_settings()
     _configure_logging(settings)
     url = embedded.database_url(settings)

@@ -18,7 +18,6 @@ from boxoffice.domain import BookingError, Event, EventExists
 from boxoffice.layouts import EventSpec
 from boxoffice.settings import get_settings
 from boxoffice.storage import embedded
-from boxoffice.storage import migrate as migrations
 from boxoffice.storage.db import Database
 
 T = TypeVar("T")
@@ -38,6 +37,8 @@ def create(
     layout: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="JSON event layout file")],
 ) -> None:
     """Create an event and its seat map from a layout file (same format as POST /api/v1/admin/events)."""
+    from boxoffice.storage import migrate as migrations  # here: `serve` must not load Alembic
+
     try:
         spec = EventSpec.from_file(layout)
     except (ValidationError, json.JSONDecodeError) as exc:
@@ -63,6 +64,8 @@ def list_events() -> None:
 
 
 def _run_events(action: Callable[[EventService], Awaitable[T]]) -> T:
+    from boxoffice.storage import migrate as migrations  # here: `serve` must not load Alembic
+
     url = embedded.database_url(get_settings())
     migrations.upgrade(url)
     try:

@@ -15,7 +15,6 @@ from boxoffice.booking.waitroom.admin import RoomAdmin
 from boxoffice.domain import EventNotFound, WaitingRoomConfig
 from boxoffice.settings import get_settings
 from boxoffice.storage import embedded
-from boxoffice.storage import migrate as migrations
 from boxoffice.storage.db import Database
 
 T = TypeVar("T")
@@ -32,6 +31,8 @@ async def _with_admin(url: str, action: Callable[[RoomAdmin], Awaitable[T]]) -> 
 
 
 def _run(action: Callable[[RoomAdmin], Awaitable[T]]) -> T:
+    from boxoffice.storage import migrate as migrations  # Alembic: loaded only by commands that migrate
+
     url = embedded.database_url(get_settings())
     migrations.upgrade(url)
     try:

@@ -57,6 +57,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Compl
     return run, out
 
 
+@pytest.mark.slow  # a `boxoffice bench` run
 @pytest.mark.timeout(360)
 def test_tiny_bench_reports_every_scenario_against_pgbench(
     tiny_run: tuple[subprocess.CompletedProcess[str], Path],
@@ -100,6 +101,7 @@ def test_tiny_bench_reports_every_scenario_against_pgbench(
     assert "\x1b[" not in run.stderr, "no terminal control codes when stderr is not a terminal"
 
 
+@pytest.mark.slow  # a `boxoffice bench` run
 @pytest.mark.timeout(360)
 def test_html_report_holds_the_charts_and_the_numbers(tiny_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
     _, out = tiny_run

@@ -17,6 +17,7 @@ from boxoffice.storage.migrate import upgrade
 from tests.support import REDIS_URL, fresh_database
 
 
+@pytest.mark.slow  # a `boxoffice bench` run
 @pytest.mark.timeout(400)
 def test_tiny_inventory_run_passes_its_checks(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"

@@ -25,6 +25,7 @@ def sentinels() -> Iterator[RedisSentinels]:
         group.down()
 
 
+@pytest.mark.slow  # Redis and Sentinel processes
 async def test_the_client_follows_a_sentinel_failover(sentinels: RedisSentinels) -> None:
     settings = Settings(redis_sentinels=sentinels.sentinels, redis_sentinel_master="boxoffice", redis_timeout_s=1)
     client = connect(settings, acquire_timeout_s=settings.db_acquire_timeout_s)

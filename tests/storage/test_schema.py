@@ -29,6 +29,7 @@ def cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # `boxoffice seed` processes
 def test_seed_command_is_idempotent_and_reads_layouts(url: str, tmp_path: Path) -> None:
     first = cli(url, "seed", "--rows", "3", "--cols", "4")
     assert first.returncode == 0, first.stderr
@@ -51,6 +52,7 @@ def test_seed_command_is_idempotent_and_reads_layouts(url: str, tmp_path: Path) 
     assert numbers == [*stalls, "Balcony-A1", "Balcony-A2"]
 
 
+@pytest.mark.slow  # `boxoffice seed` processes
 def test_seed_rejects_bad_layouts(url: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"sections": [{"name": "X", "rows": 0, "columns": 3}]}))

@@ -2,7 +2,7 @@
 
 import typer
 
-from boxoffice.bench.runner import bench
+from boxoffice.bench.command import bench
 
 if __name__ == "__main__":
     typer.run(bench)

@@ -31,7 +31,6 @@ from boxoffice.bench.stats import Result, summarise_outcomes
 from boxoffice.layouts import EventSpec
 from boxoffice.storage import venues
 
-SCENARIOS = ("best-available", "ga")
 ACQUIRE_TIMEOUT_S = 60
 CLIENT_TIMEOUT_S = 120.0
 """The server's pool acquire timeout in these runs: a crowd queues for a connection rather than being shed."""

@@ -18,14 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from boxoffice.bench import env
+from boxoffice.bench import defaults, env
 from boxoffice.bench.cpu import Meters, children_cpu_s
 from boxoffice.bench.scenarios import check_database
 from boxoffice.bench.stats import Result, summarise
 from boxoffice.domain import Strategy
 from boxoffice.storage import seats
 
-PGBENCH = Path(os.environ.get("BOXOFFICE_PGBENCH", "/usr/bin/pgbench"))
 CLAIM_PARAMS = ("seat", "user", "strategy")
 """pgbench variables standing for the claim's $1 (seat id), $2 (user id) and $3 (strategy)."""
 DRAW = "\\set seat random(1, :seats)\n\\set user random(1, 1000000000000)\n"
@@ -57,7 +56,7 @@ def script(strategy: Strategy) -> str:
 class Settings:
     clients: int
     min_seconds: float
-    binary: Path = PGBENCH
+    binary: Path = defaults.PGBENCH
 
     @property
     def threads(self) -> int:

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import psutil  # type: ignore[import-untyped,unused-ignore]
 import psycopg
@@ -27,6 +27,7 @@ import uvloop
 from boxoffice.bench import env, inventory, onsale, pgbench
 from boxoffice.bench.client import Call, Outcome
 from boxoffice.bench.cpu import Meters, process_meter
+from boxoffice.bench.defaults import ALL_SCENARIOS, INVENTORY_SCENARIOS
 from boxoffice.bench.progress import Display
 from boxoffice.bench.report import render_html
 from boxoffice.bench.scenarios import (
@@ -43,13 +44,7 @@ from boxoffice.bench.summary import limits, ratios, table
 from boxoffice.domain import Strategy
 from boxoffice.settings import Settings
 
-DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-SCENARIOS = ("hot-seat", "spread", "sell-out")
-"""Run by default; the inventory scenarios (`best-available`, `ga`) run when named."""
-ALL_SCENARIOS = SCENARIOS + inventory.SCENARIOS
 HOST = "127.0.0.1"
-PGBENCH_CLIENTS = 20
-"""Measured on the 2-core machine (docs/benchmarks.md): 20 to 40 clients give the most claims/s."""
 LIMIT_PATTERNS = (Strategy.ATOMIC, Strategy.DB)
 
 
@@ -70,7 +65,7 @@ class Plan:
 
 def step_count(plan: Plan) -> int:
     per_scenario = len(plan.strategies)
-    engine = [s for s in plan.scenarios if s not in inventory.SCENARIOS]
+    engine = [s for s in plan.scenarios if s not in INVENTORY_SCENARIOS]
     spread = (
         (2 * len(LIMIT_PATTERNS) + per_scenario * (plan.sizes.spread_rounds - 1)) if "spread" in plan.scenarios else 0
     )
@@ -134,7 +129,7 @@ async def run_all(plan: Plan, display: Display) -> list[Result]:
     async with display.step("warm-up", len(warm), "requests", partial(len, warm_sink)):
         await drive("warm-up", "ATOMIC", HOST, plan.port, warm, plan.sizes.concurrency, plan.meters, warm_sink)
     for scenario in plan.scenarios:
-        if scenario in inventory.SCENARIOS:
+        if scenario in INVENTORY_SCENARIOS:
             results.append(await inventory_run(plan, scenario, rng, display))
             continue
         if scenario == "spread":
@@ -231,41 +226,28 @@ def machine(database_url: str, binary: Path) -> dict[str, Any]:
     }
 
 
-def bench(
-    quick: Annotated[bool, typer.Option(help="Smaller sizes: runs in about two minutes")] = False,
-    tiny: Annotated[bool, typer.Option(hidden=True, help="Smoke-test sizes")] = False,
-    scenario: Annotated[
-        list[str] | None,
-        typer.Option(
-            help=f"Scenarios to run (default: {', '.join(SCENARIOS)}; also {', '.join(inventory.SCENARIOS)}; "
-            "or onsale, alone)"
-        ),
-    ] = None,
-    strategy: Annotated[list[Strategy] | None, typer.Option(help="Strategies to run (default: all)")] = None,
-    workers: Annotated[int, typer.Option(min=1, max=8, help="Server worker processes")] = 1,
-    pool_size: Annotated[int, typer.Option(min=1, max=200, help="Server DB pool per worker")] = 20,
-    concurrency: Annotated[int | None, typer.Option(min=1, max=2000, help="Client connections (spread)")] = None,
-    pgbench_seconds: Annotated[
-        float | None,
-        typer.Option(min=0.1, max=3600, help="Least time pgbench measures each limit (default 20, quick 10)"),
-    ] = None,
-    pgbench_clients: Annotated[int, typer.Option(min=1, max=200, help="pgbench client connections")] = PGBENCH_CLIENTS,
-    pgbench_bin: Annotated[Path, typer.Option(envvar="BOXOFFICE_PGBENCH", help="The pgbench binary")] = pgbench.PGBENCH,
-    admin_url: Annotated[str, typer.Option(envvar="BOXOFFICE_BENCH_ADMIN_URL")] = DEFAULT_ADMIN_URL,
-    private_postgres: Annotated[
-        bool, typer.Option(help="Run against a PostgreSQL cluster of its own (also measures PostgreSQL CPU)")
-    ] = False,
-    redis_url: Annotated[str, typer.Option(envvar="BOXOFFICE_BENCH_REDIS_URL")] = "redis://127.0.0.1:6379/0",
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write results as JSON here")] = None,
-    report_out: Annotated[Path | None, typer.Option("--report", help="Write a self-contained HTML report here")] = None,
-    server_log: Annotated[Path | None, typer.Option(help="Append the server's output here")] = None,
-    seat_cap: Annotated[
-        int | None,
-        typer.Option(min=0, max=10_000, help="Per-user seat cap of the server (default: the server's default; 0: off)"),
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed for the workloads")] = 1,
+def run(
+    *,
+    quick: bool,
+    tiny: bool,
+    scenarios: list[str],
+    strategies: list[Strategy],
+    workers: int,
+    pool_size: int,
+    concurrency: int | None,
+    pgbench_seconds: float | None,
+    pgbench_clients: int,
+    pgbench_bin: Path,
+    admin_url: str,
+    private_postgres: bool,
+    redis_url: str,
+    json_out: Path | None,
+    report_out: Path | None,
+    server_log: Path | None,
+    seat_cap: int | None,
+    seed: int,
 ) -> None:
-    """Flash-crowd benchmark: hot seat, spread and sell-out per strategy, against pgbench's limit."""
+    """`boxoffice bench` (options in command.py): the sizes chosen, the run, its report."""
     sizes = Sizes.tiny() if tiny else Sizes.quick() if quick else Sizes.full()
     inventory_sizes = (
         inventory.InventorySizes.tiny()
@@ -278,7 +260,6 @@ def bench(
         sizes = replace(sizes, concurrency=concurrency)
     if pgbench_seconds:
         sizes = replace(sizes, limit_seconds=pgbench_seconds)
-    scenarios = scenario or list(SCENARIOS)
     if "onsale" in scenarios:
         # The waiting room's scenario (docs/waiting-room.md#benchmark) runs on its own.
         if len(scenarios) > 1:
@@ -331,7 +312,7 @@ def bench(
             "BOXOFFICE_RATE_LIMIT_PER_USER": "0",
             "BOXOFFICE_SEATS_PER_USER": str(seat_cap),
         }
-        if set(scenarios) & set(inventory.SCENARIOS):
+        if set(scenarios) & set(INVENTORY_SCENARIOS):
             # 2,000 requests at once, each a transaction of its own: let them queue for a connection
             # (as behind a waiting room) instead of shedding them after the default 2 s.
             server_env["BOXOFFICE_DB_ACQUIRE_TIMEOUT_S"] = str(inventory.ACQUIRE_TIMEOUT_S)
@@ -344,7 +325,7 @@ def bench(
                 Meters(process_meter(proc.pid), postgres_meter),
                 sizes,
                 scenarios,
-                strategy or list(Strategy),
+                strategies,
                 pool_size * workers,
                 limit,
                 seed,
