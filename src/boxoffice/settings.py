@@ -391,6 +391,15 @@ class RealtimeSettings(SettingsGroup):
     relay_hole_grace_ms: int = Field(
         default=20, ge=0, le=10_000, description="Wait before checking who could fill a sequence hole."
     )
+    # An open transaction that drew a sequence value would otherwise hold back every subscriber for
+    # as long as it stays open (docs/realtime.md, "Sequence holes").
+    relay_hole_max_wait_ms: int = Field(
+        default=1000,
+        ge=50,
+        le=600_000,
+        description="Longest a relay holds later changes back for a sequence value that an open transaction "
+        "may still commit; then it delivers past it, and publishes the change again if it commits later.",
+    )
     relay_coalesce_ms: int = Field(
         default=10,
         ge=0,

@@ -111,8 +111,22 @@ HTTP_CONNECTIONS_SHED = Counter(
 RELAY_HOLE_WAIT = Gauge(
     "relay_hole_wait_seconds",
     "How long the outbox relay has waited on a missing sequence value that an open transaction may still"
-    " commit (0 when none); every subscriber's delivery waits with it.",
+    " commit (0 when none; at most the relay's hole wait bound); every subscriber's delivery waits with it.",
     multiprocess_mode="livemax",
+)
+RELAY_OPEN_HOLES = Gauge(
+    "relay_open_holes",
+    "Sequence values the outbox relay delivered past while a transaction that may still commit them is open.",
+    multiprocess_mode="livemax",
+)
+RELAY_HOLE_AGE = Gauge(
+    "relay_hole_age_seconds",
+    "Age of the oldest sequence value the outbox relay delivered past that may still commit (0 when none).",
+    multiprocess_mode="livemax",
+)
+RELAY_REPUBLISHED = Counter(
+    "relay_republished",
+    "Changes committed after the relay had delivered past their sequence value, appended to the outbox again.",
 )
 SNAPSHOT_CACHE = Counter(
     "snapshot_cache",

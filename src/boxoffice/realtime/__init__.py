@@ -58,6 +58,7 @@ def start_realtime(
         poll_s=settings.relay_poll_ms / 1000,
         batch=settings.relay_batch,
         hole_grace_s=settings.relay_hole_grace_ms / 1000,
+        hole_max_wait_s=settings.relay_hole_max_wait_ms / 1000,
         coalesce_s=settings.relay_coalesce_ms / 1000,
     )
     doorbell = RedisDoorbell(

@@ -11,14 +11,22 @@ settled, not guessed: every transaction that could still insert a row into `seat
 its RowExclusiveLock (taken before the identity value is drawn). Once all holders seen after the
 hole appeared have ended, a re-read shows each missing seq either committed or gone for good.
 
+A holder may stay open for as long as it likes, and every subscriber would wait with it. So the
+wait is bounded (`hole_max_wait_s`): then the relay delivers what has committed past the hole and
+keeps the missing values as *passed* holes, with the transactions that may still fill them. If one
+commits later, its row is appended to the outbox again (`outbox.republish`), so the change gets a
+sequence value above every delivery and snapshot watermark made without it and reaches clients
+like any other change; once those transactions have all ended, the values left are dropped.
+
 Topics: each event's changes go to its own topic, so a subscriber sees only some sequence values.
 Every message carries `prevSequence`, the sequence of the previous change of the same event (this
 relay delivers in sequence order, so it knows). A client that has seen everything up to L has
 missed nothing iff `prevSequence <= L`; a snapshot's `sequence` is such an L.
 
-A transaction that drew a sequence value and stays open therefore holds back every subscriber's
-delivery until it ends: `relay_hole_wait_seconds` says for how long, and a log line names the
-blocking sessions (pid, application_name, transaction age) every few seconds.
+A transaction that drew a sequence value and stays open holds back every subscriber's delivery for
+at most `hole_max_wait_s`: `relay_hole_wait_seconds` says for how long, `relay_open_holes` and
+`relay_hole_age_seconds` what was passed and how old it is, and log lines name the blocking
+sessions (pid, application_name, transaction age) when the relay passes them and every few seconds.
 
 The relay loop and the doorbell listener run under the supervisor (`observability.tasks`): they
 raise on any failure, and the supervisor logs, counts, backs off and runs them again.
@@ -39,7 +47,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from boxoffice import wire
-from boxoffice.observability.metrics import RELAY_HOLE_WAIT
+from boxoffice.observability.metrics import RELAY_HOLE_AGE, RELAY_HOLE_WAIT, RELAY_OPEN_HOLES, RELAY_REPUBLISHED
 from boxoffice.realtime.hub import Event, Hub
 from boxoffice.storage import outbox
 from boxoffice.storage.outbox import Mark, SeatChange
@@ -65,6 +73,35 @@ class _Hole:
     logged_at: float = 0.0
 
 
+@dataclass(slots=True)
+class _Passed:
+    """Sequence values delivered past while transactions that may still commit them were open."""
+
+    runs: list[tuple[int, int]]
+    """The values still missing, as inclusive runs."""
+    writers: frozenset[str]
+    """The transactions that may still commit one of them."""
+    since: float
+    logged_at: float
+
+    @property
+    def count(self) -> int:
+        return sum(hi - lo + 1 for lo, hi in self.runs)
+
+
+def missing_runs(after: int, upto: int, present: Sequence[int]) -> list[tuple[int, int]]:
+    """The values in (after, upto] that `present` (ascending, within that range) lacks, as inclusive runs."""
+    runs = []
+    expected = after + 1
+    for seq in present:
+        if seq > expected:
+            runs.append((expected, seq - 1))
+        expected = seq + 1
+    if expected <= upto:
+        runs.append((expected, upto))
+    return runs
+
+
 def event_from_change(change: SeatChange, prev: int) -> Event:
     body = orjson.dumps(wire.seat_change_json(change.seat, change.seq, prev, change.area_available))
     return Event.from_json(change.seq, change.seat.event_id, body)
@@ -79,6 +116,7 @@ class OutboxRelay:
         poll_s: float,
         batch: int,
         hole_grace_s: float,
+        hole_max_wait_s: float = 1.0,
         hole_recheck_s: float = 0.005,
         coalesce_s: float = 0.0,
     ) -> None:
@@ -91,11 +129,15 @@ class OutboxRelay:
         self._batch = batch
         self._hole_grace_s = hole_grace_s
         self._hole_recheck_s = hole_recheck_s
+        self._hole_max_wait_s = hole_max_wait_s
+        self._passed: list[_Passed] = []
+        self._next_check = 0.0
         self._wake = asyncio.Event()
         self._conn: asyncpg.Connection | None = None
         self._hole: _Hole | None = None
         self.cursor = 0
-        """Every seq <= cursor has been delivered or is known never to commit."""
+        """Every seq <= cursor has been delivered, is known never to commit, or is a passed hole (whose
+        change, if it commits, is republished above every watermark given meanwhile)."""
         self.skipped = 0
         self._positioned = False
         self._floor = 0
@@ -160,6 +202,8 @@ class OutboxRelay:
         """Deliver everything ready; returns a short delay when a hole must be looked at again."""
         conn = self._conn
         assert conn is not None
+        if self._passed and time.monotonic() >= self._next_check:
+            await self._check_passed(conn)
         while True:
             # Nobody subscribed here: read only each row's place and event (the seats are needed
             # only to encode messages, and every worker reads every row).
@@ -189,23 +233,24 @@ class OutboxRelay:
             if hole.writers is None:
                 if now - hole.since < self._hole_grace_s:
                     return self._hole_recheck_s
-                hole.writers = await outbox.writers(conn)
+                hole.writers = blocking = await outbox.writers(conn)
                 hole.top = top
-                if hole.writers:
-                    return await self._wait_on(conn, hole, hole.writers, now)
             else:
                 blocking = hole.writers & await outbox.writers(conn)
-                if blocking:
-                    return await self._wait_on(conn, hole, blocking, now)
-            # Every transaction that could still commit a seq <= hole.top has ended.
+            if blocking and now - hole.since < self._hole_max_wait_s:
+                return await self._wait_on(conn, hole, blocking, now)
+            # Every transaction that could still commit a seq <= hole.top has ended, or the ones left
+            # have held delivery back long enough: what has committed up to hole.top goes out now.
             settled = await outbox.read_range(conn, self.cursor, hole.top)
-            missing = hole.top - self.cursor - len(settled)
-            if missing:
-                self.skipped += missing
-                log.info("relay: %d outbox sequence value(s) below %d never committed; skipped", missing, hole.top)
+            after = self.cursor
             await self._deliver(conn, settled)
             self.cursor = hole.top
             self._clear_hole()
+            if blocking:
+                await self._pass(conn, hole, missing_runs(after, hole.top, [c.seq for c in settled]), blocking)
+            elif missing := hole.top - after - len(settled):
+                self.skipped += missing
+                log.info("relay: %d outbox sequence value(s) below %d never committed; skipped", missing, hole.top)
 
     def _clear_hole(self) -> None:
         if self._hole is not None:
@@ -213,25 +258,100 @@ class OutboxRelay:
             RELAY_HOLE_WAIT.set(0)
 
     async def _wait_on(self, conn: asyncpg.Connection, hole: _Hole, blocking: frozenset[str], now: float) -> float:
-        """Keep waiting for the open transactions that may still commit below `hole.top`; say who they are."""
+        """Keep waiting (up to the bound) for the open transactions that may still commit below
+        `hole.top`; say who they are."""
         waited = now - hole.since
         if waited >= HOLE_LOG_AFTER_S and (not hole.logged_at or now - hole.logged_at >= HOLE_LOG_INTERVAL_S):
             hole.logged_at = now
-            writers = await outbox.writer_details(conn, blocking)
             log.warning(
                 "relay_hole_wait first_missing_seq=%d waited_s=%.1f blocking=%s",
                 hole.first,
                 waited,
-                ", ".join(
-                    f"pid={w.pid} application_name={w.application_name!r} xact_age_s="
-                    + ("?" if w.xact_age_s is None else f"{w.xact_age_s:.1f}")
-                    for w in writers
-                )
-                or "none",
+                await self._describe(conn, blocking),
             )
-        delay = hole.recheck_s
+        delay = min(hole.recheck_s, hole.since + self._hole_max_wait_s - now)
         hole.recheck_s = min(hole.recheck_s * 2, self._poll_s)
-        return delay
+        return max(delay, 0.001)
+
+    async def _describe(self, conn: asyncpg.Connection, transactions: frozenset[str]) -> str:
+        writers = await outbox.writer_details(conn, transactions)
+        return (
+            ", ".join(
+                f"pid={w.pid} application_name={w.application_name!r} xact_age_s="
+                + ("?" if w.xact_age_s is None else f"{w.xact_age_s:.1f}")
+                for w in writers
+            )
+            or "none"
+        )
+
+    async def _pass(
+        self, conn: asyncpg.Connection, hole: _Hole, runs: list[tuple[int, int]], blocking: frozenset[str]
+    ) -> None:
+        """Stop holding delivery back for `runs`: from now on they are watched, not waited for."""
+        now = time.monotonic()
+        if not runs:  # the holders committed everything in the meantime
+            return
+        if not self._passed:
+            self._next_check = now + self._poll_s
+        passed = _Passed(runs, blocking, hole.since, now)
+        self._passed.append(passed)
+        log.warning(
+            "relay_hole_passed first_missing_seq=%d missing=%d waited_s=%.1f blocking=%s",
+            runs[0][0],
+            passed.count,
+            now - hole.since,
+            await self._describe(conn, blocking),
+        )
+        self._export(now)
+
+    async def _check_passed(self, conn: asyncpg.Connection) -> None:
+        """Republish what committed among the passed values; drop them once nobody can commit them."""
+        self._next_check = time.monotonic() + self._poll_s
+        # Holders first, then the values: a holder gone at the first read has committed or rolled
+        # back before the second, so what it committed is seen.
+        current = await outbox.writers(conn)
+        for passed in self._passed:
+            passed.writers &= current
+        late = await outbox.committed_in(conn, [run for passed in self._passed for run in passed.runs])
+        if late:
+            copies = await outbox.republish(conn, late)
+            RELAY_REPUBLISHED.inc(copies)
+            log.info("relay: %d change(s) committed after the relay passed them; %d republished", len(late), copies)
+            found = set(late)
+            for passed in self._passed:
+                passed.runs = [
+                    run
+                    for lo, hi in passed.runs
+                    for run in missing_runs(lo - 1, hi, sorted(s for s in found if lo <= s <= hi))
+                ]
+        now = time.monotonic()
+        kept = []
+        for passed in self._passed:
+            if passed.writers and passed.runs:
+                kept.append(passed)
+                if now - passed.logged_at >= HOLE_LOG_INTERVAL_S:
+                    passed.logged_at = now
+                    log.warning(
+                        "relay_hole_open first_missing_seq=%d missing=%d open_s=%.1f blocking=%s",
+                        passed.runs[0][0],
+                        passed.count,
+                        now - passed.since,
+                        await self._describe(conn, passed.writers),
+                    )
+            elif passed.runs:
+                self.skipped += passed.count
+                log.info("relay: %d passed outbox sequence value(s) never committed; dropped", passed.count)
+        self._passed = kept
+        self._export(now)
+
+    def _export(self, now: float) -> None:
+        RELAY_OPEN_HOLES.set(sum(passed.count for passed in self._passed))
+        RELAY_HOLE_AGE.set(now - min(passed.since for passed in self._passed) if self._passed else 0)
+
+    @property
+    def open_holes(self) -> int:
+        """Sequence values delivered past that may still commit."""
+        return sum(passed.count for passed in self._passed)
 
     async def _check_reset(self, conn: asyncpg.Connection) -> None:
         """`seed --reset` restarts the sequence: follow it, and make every client resynchronise."""
@@ -241,6 +361,8 @@ class OutboxRelay:
             self.cursor = self._floor = top
             self._last.clear()
             self._clear_hole()
+            self._passed.clear()
+            self._export(time.monotonic())
             self._hub.reset()
 
     async def _deliver(self, conn: asyncpg.Connection, rows: Sequence[SeatChange | Mark]) -> None:

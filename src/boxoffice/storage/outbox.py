@@ -2,10 +2,13 @@
 
 Every seat change appends a row in the statement that makes it; relays read them in order on a
 dedicated connection (not the pool: a relay waiting on a hole must not hold a booking's slot).
+A relay also appends one kind of row itself: the copy of a change that committed after the relay
+had delivered past its sequence value (`republish`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -62,6 +65,29 @@ SELECT l.pid, a.application_name, extract(epoch FROM clock_timestamp() - a.xact_
    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
    AND l.relation = 'seat_events'::regclass AND l.virtualtransaction = ANY($1::text[])
  ORDER BY a.xact_start
+"""
+
+
+# Which of the values a relay delivered past (inclusive runs lo..hi) have committed since.
+_COMMITTED_IN = """
+SELECT e.seq FROM unnest($1::bigint[], $2::bigint[]) AS r(lo, hi)
+  JOIN seat_events e ON e.seq BETWEEN r.lo AND r.hi
+ ORDER BY e.seq
+"""
+# A change that committed behind the relays' back gets a new row, hence a sequence value above every
+# snapshot watermark and delivery made without it. Relays republish one at a time (the lock), and a
+# row is copied only if no later row of its seat carries this version or a newer one: another
+# relay's copy, or a later change of the seat (which delivers the seat's state as it is then).
+_REPUBLISH_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('boxoffice-outbox-republish', 0))"
+_REPUBLISH = """
+INSERT INTO seat_events (seat_id, version)
+SELECT e.seat_id, e.version FROM seat_events e
+ WHERE e.seq = ANY($1::bigint[])
+   AND NOT EXISTS (
+       SELECT 1 FROM seat_events l WHERE l.seq > e.seq AND l.seat_id = e.seat_id AND l.version >= e.version
+   )
+ ORDER BY e.seq
+RETURNING seq
 """
 
 
@@ -128,6 +154,23 @@ async def writers(conn: asyncpg.Connection) -> frozenset[str]:
 async def writer_details(conn: asyncpg.Connection, transactions: frozenset[str]) -> list[Writer]:
     rows = await conn.fetch(_WRITER_DETAILS, list(transactions))
     return [Writer(r["pid"] or 0, r["application_name"], r["xact_age_s"]) for r in rows]
+
+
+async def committed_in(conn: asyncpg.Connection, runs: Sequence[tuple[int, int]]) -> list[int]:
+    """The sequence values within `runs` (inclusive) that are visible now, ascending."""
+    if not runs:
+        return []
+    rows = await conn.fetch(_COMMITTED_IN, [lo for lo, _ in runs], [hi for _, hi in runs])
+    return [r[0] for r in rows]
+
+
+async def republish(conn: asyncpg.Connection, seqs: Sequence[int]) -> int:
+    """Append a copy of each row `seqs` names that no later row of its seat supersedes; returns how
+    many were appended. Commits on its own (the relay's connection is outside any unit of work)."""
+    async with conn.transaction():
+        await conn.execute(_REPUBLISH_LOCK)
+        rows = await conn.fetch(_REPUBLISH, list(seqs))
+    return len(rows)
 
 
 async def top(conn: asyncpg.Connection) -> int:
