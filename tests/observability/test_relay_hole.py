@@ -1,8 +1,10 @@
 """A transaction that drew an outbox sequence value and stays open holds back every subscriber.
 
-The relay cannot skip the missing value (that transaction may still commit it), so delivery to
-everyone waits. The operator must be able to see it: `relay_hole_wait_seconds` grows, and a log
-line names the blocking session (pid, application_name, transaction age).
+Up to `relay_hole_max_wait_ms` the relay waits for the missing value (that transaction may still
+commit it), so delivery to everyone waits. The operator must be able to see it:
+`relay_hole_wait_seconds` grows, and a log line names the blocking session (pid, application_name,
+transaction age). Here the bound is long, to watch the wait; what happens at the bound is in
+`tests/realtime/test_holes.py`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from tests.support import ServerFactory, ServerProcess
 @pytest.fixture(scope="module")
 def hole_server(module_servers: ServerFactory) -> tuple[ServerProcess, str]:
     url = module_servers.database("bo_hole")
-    return module_servers(database_url=url, seed_rows=2, seed_cols=5, db_pool_max=4), url
+    return module_servers(database_url=url, seed_rows=2, seed_cols=5, db_pool_max=4, relay_hole_max_wait_ms=60_000), url
 
 
 def hole_wait(base_url: str) -> float:

@@ -22,6 +22,9 @@ REALTIME: dict[str, Setting] = {
     "ws_max_subscriptions": MAX_SUBSCRIPTIONS,
     "ws_allowed_origins": ALLOWED_ORIGIN,
     "log_level": "WARNING",
+    # The shared server's tests hold sequence values in flight on purpose and assert that later
+    # changes wait for them; the bound on that wait is tested with its default (`test_holes.py`).
+    "relay_hole_max_wait_ms": 30_000,
     **LOAD_LIMITS_OFF,
 }
 """Short heart-beats and small limits, so the tests can reach them; no load limits."""
