@@ -59,3 +59,13 @@ def layout(**overrides: Any) -> dict[str, Any]:
     }
     spec.update(overrides)
     return spec
+
+
+def without_secrets(answer: dict[str, Any]) -> dict[str, Any]:
+    """A booking or hold answer as it is replayed to a caller known only by name: every `manageToken`
+    and `holdToken` null (docs/checkout.md, "What a replay gives a caller known only by name")."""
+    out = {k: None if k in ("manageToken", "holdToken") else v for k, v in answer.items()}
+    bookings = out.get("bookings")
+    if isinstance(bookings, list):
+        out["bookings"] = [without_secrets(b) for b in bookings]
+    return out

@@ -15,13 +15,15 @@ from boxoffice import wire
 from boxoffice.api import errors
 from boxoffice.api.deps import Api, ApiDep
 from boxoffice.api.http import SCHEMA_ONLY, access_of, best_of, json_response, read_body, request_body
-from boxoffice.api.idempotency import namespace, respond
+from boxoffice.api.idempotency import respond, stored_answer
 from boxoffice.api.schemas import BookingRequest, CancelRequest
+from boxoffice.domain import BookingError
 
 router = APIRouter(prefix="/api/v1", tags=["bookings"])
 schema_only = APIRouter(prefix="/api/v1", tags=["bookings"])
 """Declarations for the OpenAPI document only: their requests are answered by api/lean.py."""
 
+BOOK_SCOPE = "POST /api/v1/bookings"
 BookingIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 ManageToken = Annotated[
     str | None,
@@ -67,9 +69,17 @@ async def book(api: Api, request: Request, payload: BookingRequest) -> Response:
     bookings = api.bookings
     access = access_of(request, caller.admin, payload.accessible)
     best = best_of(payload.eventId, payload.bestAvailable)
+    secret = str(hold_token) if hold_token else None
     if hold_token is None:
         # A gated event's seats need an admission; confirming a hold does not (the hold was placed under one).
-        await api.admit(request, caller, payload.seatIds or [payload.seatId or 0], best.event_id if best else None)
+        try:
+            await api.admit(request, caller, payload.seatIds or [payload.seatId or 0], best.event_id if best else None)
+        except BookingError:
+            # Not admitted now: a retry whose first request has an answer still gets it (a replay needs no admission).
+            stored = await stored_answer(api, request, BOOK_SCOPE, caller, secret, payload)
+            if stored is None:
+                raise
+            return stored
 
     async def work() -> tuple[int, Any]:
         if best is not None:
@@ -83,9 +93,9 @@ async def book(api: Api, request: Request, payload: BookingRequest) -> Response:
         assert payload.seatId is not None
         return 201, wire.booking_json(await bookings.book_seat(payload.seatId, caller, payload.strategy, access))
 
-    owner = namespace(caller, str(hold_token) if hold_token else None)
     with api.measured():
-        return await respond(api, request, "POST /api/v1/bookings", owner, payload, work)
+        # A single-seat booking without a key keeps its one-statement claim (group commit): no key is issued.
+        return await respond(api, request, BOOK_SCOPE, caller, secret, payload, work, issue=payload.seatId is None)
 
 
 @router.get(
@@ -117,4 +127,4 @@ async def cancel_booking(
     async def work() -> tuple[int, Any]:
         return 200, wire.cancellation_json(await api.bookings.cancel(booking_id, caller, manage, payload.reason))
 
-    return await respond(api, request, "POST /api/v1/bookings/cancel", namespace(caller, manage), payload, work)
+    return await respond(api, request, "POST /api/v1/bookings/cancel", caller, manage, payload, work)

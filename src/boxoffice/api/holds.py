@@ -12,10 +12,12 @@ from boxoffice import wire
 from boxoffice.api import errors
 from boxoffice.api.deps import ApiDep
 from boxoffice.api.http import access_of, best_of, json_response, read_body, request_body
-from boxoffice.api.idempotency import namespace, respond
+from boxoffice.api.idempotency import respond, stored_answer
 from boxoffice.api.schemas import HoldRequest, OwnerRequest
+from boxoffice.domain import BookingError
 
 router = APIRouter(prefix="/api/v1", tags=["holds"])
+HOLD_SCOPE = "POST /api/v1/holds"
 _CHANGE_ERRORS = errors.responses(
     *errors.WRITE_ERRORS, errors.HOLD_NOT_FOUND, errors.HOLD_NOT_ACTIVE, errors.HOLD_EXPIRED
 )
@@ -43,7 +45,14 @@ async def create_hold(request: Request, api: ApiDep) -> Response:
     caller = await api.identify_request(request, payload.userId)
     access = access_of(request, caller.admin, payload.accessible)
     best = best_of(payload.eventId, payload.bestAvailable)
-    await api.admit(request, caller, payload.seatIds or [], best.event_id if best else None)
+    try:
+        await api.admit(request, caller, payload.seatIds or [], best.event_id if best else None)
+    except BookingError:
+        # Not admitted now: a retry whose first request has an answer still gets it (a replay needs no admission).
+        stored = await stored_answer(api, request, HOLD_SCOPE, caller, None, payload)
+        if stored is None:
+            raise
+        return stored
 
     async def work() -> tuple[int, Any]:
         if best is not None:
@@ -52,7 +61,7 @@ async def create_hold(request: Request, api: ApiDep) -> Response:
         return 201, wire.hold_json(await api.holds.hold(payload.seatIds, caller, payload.strategy, access))
 
     with api.measured():
-        return await respond(api, request, "POST /api/v1/holds", namespace(caller), payload, work)
+        return await respond(api, request, HOLD_SCOPE, caller, None, payload, work)
 
 
 @router.get(
@@ -74,7 +83,7 @@ async def _change(request: Request, api: ApiDep, token: UUID, action: str) -> Re
     async def work() -> tuple[int, Any]:
         return 200, wire.hold_json(await change(token, caller))
 
-    return await respond(api, request, f"POST /api/v1/holds/{action}", namespace(caller, str(token)), None, work)
+    return await respond(api, request, f"POST /api/v1/holds/{action}", caller, str(token), None, work)
 
 
 @router.post(

@@ -22,6 +22,13 @@ ON CONFLICT (owner, scope, key) DO UPDATE
 RETURNING TRUE
 """
 
+# A key the server issued (fresh, random: nobody else can hold it) with the answer of the change it
+# records, written last in that change's transaction: one round trip, no owner lock, no cap.
+_RECORD = """
+INSERT INTO idempotency_keys (owner, scope, key, fingerprint, status_code, response, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp() + make_interval(secs => $7))
+"""
+
 # Live keys of one owner, counted no further than the cap needs, and when the oldest one expires.
 _LIVE = """
 SELECT count(*) AS n, ceil(extract(epoch FROM min(expires_at) - clock_timestamp())) AS retry_s
@@ -76,6 +83,20 @@ async def answer(conn: asyncpg.Connection, owner: str, scope: str, key: str, sta
         status_code,
         body,
     )
+
+
+async def record(
+    conn: asyncpg.Connection,
+    owner: str,
+    scope: str,
+    key: str,
+    fingerprint: bytes,
+    status_code: int,
+    body: bytes,
+    ttl_s: int,
+) -> None:
+    """Store a server-issued key with its answer, in the transaction of the change it answers for."""
+    await conn.execute(_RECORD, owner, scope, key, fingerprint, status_code, body, ttl_s)
 
 
 async def purge_expired(conn: asyncpg.Connection, batch: int) -> int:
