@@ -34,7 +34,7 @@ def test_no_secret_yet_is_an_error_not_a_random_key() -> None:
 def test_renewal_keeps_the_user() -> None:
     tokens = Tokens(Settings(session_secret=SECRET), lambda: None)
     first = tokens.issue_session()
-    again = tokens.issue_session(first.user_id)
+    again = tokens.issue_session(tokens.verify(first.token))
     assert again.user_id == first.user_id and tokens.verify(again.token).user_id == first.user_id
 
 
@@ -73,3 +73,51 @@ def test_manage_tokens_are_per_booking_and_creation_time() -> None:
     assert not tokens.manage_token_valid("x" * 5000, 2, created)
     # Another secret (another database, or a rotated one): the token proves nothing there.
     assert not Tokens(Settings(session_secret="z" * 40), lambda: None).manage_token_valid(token, 2, created)
+
+
+def test_renewal_keeps_the_start_and_stops_at_the_maximum_age() -> None:
+    tokens = Tokens(Settings(session_secret=SECRET, session_ttl_s=3600, session_max_age_s=7200), lambda: None)
+    first = tokens.issue_session()
+    started = tokens.verify(first.token).started
+    assert started is not None and abs(started - time.time()) < 5
+    key = tokens._derived()[0]
+    now = int(time.time())
+    # A session that began almost two hours ago: its renewal ends at start + max age, not now + ttl.
+    aging = {"sub": "session:x", "aud": SESSION_AUDIENCE, "iss": SESSION_ISSUER, "iat": now, "ses": now - 7000}
+    principal = tokens.verify(jwt.encode({**aging, "exp": now + 60}, key, algorithm="HS256"))
+    renewed = tokens.issue_session(principal)
+    claims = jwt.decode(renewed.token, key, algorithms=["HS256"], audience=SESSION_AUDIENCE)
+    assert claims["ses"] == now - 7000 and claims["exp"] == now + 200 and claims["sub"] == "session:x"
+    too_old = {**aging, "ses": now - 7300, "exp": now + 60}
+    with pytest.raises(InvalidToken, match="Session too old"):
+        tokens.verify(jwt.encode(too_old, key, algorithm="HS256"))
+
+
+def test_identity_provider_tokens_have_a_maximum_lifetime() -> None:
+    secret = "idp-secret-" + "i" * 40
+    tokens = Tokens(Settings(auth_mode="jwt", jwt_secret=secret, jwt_max_lifetime_s=3600), lambda: None)
+    now = int(time.time())
+    ok = jwt.encode({"sub": "kim", "iat": now, "exp": now + 3600}, secret, algorithm="HS256")
+    assert tokens.verify(ok).user_id == "kim"
+    for claims in ({"iat": now, "exp": 32_503_680_000}, {"exp": now + 7200}):
+        with pytest.raises(InvalidToken, match="valid for longer than the 3600 s"):
+            tokens.verify(jwt.encode({"sub": "kim", **claims}, secret, algorithm="HS256"))
+
+
+def test_subjects_are_nfc_without_invisible_characters() -> None:
+    secret = "idp-secret-" + "i" * 40
+    tokens = Tokens(Settings(auth_mode="jwt", jwt_secret=secret), lambda: None)
+    exp = int(time.time()) + 60
+    assert tokens.verify(jwt.encode({"sub": "Jose\u0301", "exp": exp}, secret)).user_id == "Jos\u00e9"
+    for sub in ("a\u202eb", "a\u200db", "\ufeffa", "a\u2069"):
+        with pytest.raises(InvalidToken, match="subject"):
+            tokens.verify(jwt.encode({"sub": sub, "exp": exp}, secret))
+
+
+def test_library_words_never_reach_the_client() -> None:
+    secret = "idp-secret-" + "i" * 40
+    tokens = Tokens(Settings(auth_mode="jwt", jwt_secret=secret), lambda: None)
+    for token in ("garbage", "a.b", "a.b.c", "x" * 10 + ".." + "y"):
+        with pytest.raises(InvalidToken) as refused:
+            tokens.verify(token)
+        assert str(refused.value).startswith("Invalid bearer token: not a signed JWT"), str(refused.value)

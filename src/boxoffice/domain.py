@@ -255,7 +255,10 @@ class SeatsTaken(SeatOccupied):
     """Some of several requested seats are booked or held by someone else (nothing was changed)."""
 
     def __init__(self, seat_ids: list[int], detail: str = "are already booked or held") -> None:
-        BookingError.__init__(self, f"Seats {_ids(seat_ids)} {detail}")
+        if len(seat_ids) == 1:  # "Seat 21 is ...", never "Seats 21 are ..."
+            BookingError.__init__(self, f"Seat {seat_ids[0]} {_singular(detail)}")
+        else:
+            BookingError.__init__(self, f"Seats {_ids(seat_ids)} {detail}")
         self.seat_id = seat_ids[0]
         self.seat_ids = seat_ids
 
@@ -323,7 +326,9 @@ class IdempotencyKeyLimit(BookingError):
 
 class SeatLimitExceeded(BookingError):
     def __init__(self, limit: int, current: int) -> None:
-        super().__init__(f"At most {limit} seats per user and event; you already have {current} held or booked")
+        super().__init__(
+            f"At most {plural(limit, 'seat')} per user and event; you already have {current} held or booked"
+        )
         self.limit = limit
 
 
@@ -337,10 +342,23 @@ class NeedsCheckout(SeatOccupied):
 
 
 class UnknownArea(BookingError):
-    """An allocation names a GA area or channel the event does not have (a client mistake: 422)."""
+    """A request names a GA area, section, category or channel the event does not have (a client
+    mistake: 422); `field` is the request field that named it."""
 
-    def __init__(self, name: str, what: str = "GA area") -> None:
-        super().__init__(f"The event has no {what} named {name!r}")
+    def __init__(self, name: str, what: str = "GA area", field: str | None = None) -> None:
+        super().__init__(f"{field + ': ' if field else ''}The event has no {what} named {name!r}")
+
+
+class NotEnoughFreeSeats(BookingError):
+    """An allocation asks for more tickets than its source pool has free; nothing was changed."""
+
+    def __init__(self, area: str, requested: int, available: int) -> None:
+        super().__init__(
+            f"Only {plural(available, 'free ticket')} in that pool of {area}; asked for {requested}."
+            " Nothing was changed"
+        )
+        self.requested = requested
+        self.available = available
 
 
 class NoBlockAvailable(BookingError):
@@ -365,7 +383,10 @@ class SeatsBlocked(SeatsTaken):
 
 class AccessibleSeat(SeatsTaken):
     def __init__(self, seat_ids: list[int]) -> None:
-        super().__init__(seat_ids, 'are wheelchair or companion seats; send "accessible": true to take them')
+        if len(seat_ids) == 1:
+            super().__init__(seat_ids, 'is a wheelchair or companion seat; send "accessible": true to take it')
+        else:
+            super().__init__(seat_ids, 'are wheelchair or companion seats; send "accessible": true to take them')
 
 
 class ChannelKeyRequired(SeatsTaken):
@@ -402,6 +423,16 @@ class BestAvailable:
 
 def _ids(seat_ids: list[int]) -> str:
     return ", ".join(str(i) for i in seat_ids)
+
+
+def _singular(detail: str) -> str:
+    """A plural seat message's verb for one seat: "are booked" -> "is booked"."""
+    return "is" + detail[3:] if detail.startswith("are ") else detail
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 seat`, `2 seats`, `0 seats`: messages count in English."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 # --- waiting room (docs/waiting-room.md) ---------------------------------------------------------

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from boxoffice.api.app import BoxOffice, build_app
-from boxoffice.api.auth import Authenticator
+from boxoffice.api.auth import Authenticator, SessionRevocations
 from boxoffice.api.deps import Api
 from boxoffice.api.ratelimit import RateLimiter
 from boxoffice.booking import strategies
@@ -196,7 +196,7 @@ def create_app(settings: Settings | None = None) -> BoxOffice:
             holds=HoldService(db, chosen, policy, changes, owners),
             events=EventService(db, changes.written),
             idempotency=IdempotencyService(db, settings.idempotency_ttl_s, settings.idempotency_keys_per_user),
-            auth=Authenticator(tokens),
+            auth=Authenticator(tokens, SessionRevocations(redis, settings.redis_key_prefix)),
             limiter=RateLimiter(
                 redis,
                 prefix=settings.redis_key_prefix,

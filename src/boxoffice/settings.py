@@ -453,6 +453,13 @@ class AuthSettings(SettingsGroup):
     jwt_audience: str | None = Field(default=None, description="Audience a token must name; checked when set.")
     jwt_issuer: str | None = Field(default=None, description="Issuer a token must name; checked when set.")
     jwt_leeway_s: int = Field(default=30, ge=0, le=600, description="Clock leeway for `exp` (sessions too).")
+    jwt_max_lifetime_s: int = Field(
+        default=86_400,
+        ge=60,
+        le=366 * 86_400,
+        description="jwt mode: the longest validity accepted in a token (`exp - iat`, or `exp` - now without "
+        "`iat`); a longer-lived token is refused with 401.",
+    )
     jwt_admin_claim: str = Field(
         default="roles",
         min_length=1,
@@ -476,6 +483,20 @@ class AuthSettings(SettingsGroup):
         ge=60,
         le=90 * 86_400,
         description="Anonymous session lifetime (renewed by `POST /api/v1/sessions` with the session).",
+    )
+    session_max_age_s: int = Field(
+        default=30 * 86_400,
+        ge=60,
+        le=366 * 86_400,
+        description="Longest life of an anonymous session from its start, renewals included; then the "
+        "buyer starts a new one.",
+    )
+    admin_failures_per_ip: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        description="Wrong admin tokens per client address and minute; beyond it the admin API answers "
+        "429 with Retry-After to that address until the minute ends.",
     )
     admin_token: str | None = Field(
         default=None,

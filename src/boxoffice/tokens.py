@@ -16,6 +16,7 @@ import hmac
 import re
 import secrets
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,11 +32,30 @@ SESSION_AUDIENCE = "boxoffice-session"
 SESSION_ISSUER = "boxoffice"
 # Printable text only; lone surrogates (a JSON "\ud800" escape) cannot be encoded for the database or Redis.
 _SUBJECT = re.compile(rf"^[^\x00-\x1f\x7f\ud800-\udfff]{{1,{MAX_USER_ID_LENGTH}}}$")
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs"})
+"""Unicode categories a user id never contains: controls, format characters (bidi overrides and
+isolates, zero-width spaces and joiners, the BOM) and surrogates. They make two ids that look the same
+differ, or reorder what an operator reads in a log."""
 _MANAGE_BYTES = 24
 VERIFIED_CACHE_SIZE = 4096
 """Tokens remembered as verified (by digest, until they expire): a client sends the same token on
 every request, and a signature check costs about 40 µs of CPU, a lookup about 1 µs."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def user_id_problem(user_id: str) -> str | None:
+    """Why `user_id` (already NFC) is not acceptable, or None: the one rule for body ids and token subjects."""
+    for ch in user_id:
+        if unicodedata.category(ch) in _INVISIBLE:
+            return f"Must not contain control, bidi or zero-width characters (U+{ord(ch):04X})"
+    if len(user_id) > MAX_USER_ID_LENGTH:
+        return f"String should have at most {MAX_USER_ID_LENGTH} characters"
+    return None
+
+
+def normal_user_id(user_id: str) -> str:
+    """NFC, so "é" typed precomposed or as e + combining accent is one user."""
+    return unicodedata.normalize("NFC", user_id)
 
 
 class InvalidToken(Exception):
@@ -48,6 +68,8 @@ class Principal:
 
     user_id: str
     admin: bool = False
+    started: int | None = None
+    """An anonymous session's start (epoch seconds): renewals keep it, and its maximum age counts from it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +98,9 @@ class Tokens:
         self._admin_claim = settings.jwt_admin_claim
         self._admin_role = settings.jwt_admin_role
         self.session_ttl_s = settings.session_ttl_s
+        self.session_max_age_s = settings.session_max_age_s
+        self._max_lifetime = settings.jwt_max_lifetime_s
+        self._admin = settings.admin_token.encode() if settings.admin_token else None
         configured = settings.session_secret.encode() if settings.session_secret else None
         self._master = (lambda: configured) if configured else master
         self._keys: tuple[bytes, bytes] | None = None
@@ -107,7 +132,15 @@ class Tokens:
         known = self._verified.get(digest)
         if known is not None and time.time() < known[0]:
             return known[1]
-        principal, expires = self._verify(token)
+        try:
+            principal, expires = self._verify(token)
+        except InvalidToken:
+            if self._admin is not None and hmac.compare_digest(token.encode(), self._admin):
+                raise InvalidToken(
+                    "This is the admin token: it opens /api/v1/admin only; buyers send a session"
+                    " (POST /api/v1/sessions) or their own token"
+                ) from None
+            raise
         if len(self._verified) >= VERIFIED_CACHE_SIZE:
             del self._verified[next(iter(self._verified))]  # the oldest entry
         self._verified[digest] = (expires + self._leeway, principal)
@@ -119,12 +152,37 @@ class Tokens:
             claims = self._decode(
                 token, self._idp_key, self._idp_algorithms, audience=self._audience, issuer=self._issuer
             )
+            self._check_lifetime(claims)
             return Principal(_subject(claims), admin=self._is_admin(claims)), float(claims["exp"])
         claims = self._decode(token, self._derived()[0], ["HS256"], audience=SESSION_AUDIENCE, issuer=SESSION_ISSUER)
         subject = _subject(claims)
         if not subject.startswith(SESSION_PREFIX):
-            raise InvalidToken("Not a session token")
-        return Principal(subject), float(claims["exp"])
+            raise InvalidToken("Invalid bearer token: not a session of this server")
+        started = claims.get("ses", claims.get("iat"))
+        if not isinstance(started, int):
+            started = int(claims["exp"]) - self.session_ttl_s  # it began at most one lifetime before it ends
+        ends = started + self.session_max_age_s
+        if time.time() > ends + self._leeway:
+            raise InvalidToken(
+                f"Session too old: a session lasts at most {self.session_max_age_s} s from its start, renewals"
+                " included; start a new one (POST /api/v1/sessions without a token)"
+            )
+        return Principal(subject, started=started), float(min(claims["exp"], ends))
+
+    def session_end(self, principal: Principal) -> float:
+        """When no token of this session can verify any more (its start plus the maximum age and leeway)."""
+        assert principal.started is not None
+        return float(principal.started + self.session_max_age_s + self._leeway)
+
+    def _check_lifetime(self, claims: dict[str, Any]) -> None:
+        """Refuse an identity-provider token valid for longer than `jwt_max_lifetime_s` (from `iat`, or from now)."""
+        start = claims.get("iat")
+        start = start if isinstance(start, int | float) else time.time()
+        if float(claims["exp"]) - start > self._max_lifetime + self._leeway:
+            raise InvalidToken(
+                f"Invalid bearer token: it is valid for longer than the {self._max_lifetime} s this server"
+                " accepts (exp - iat); ask your identity provider for a shorter-lived token"
+            )
 
     def _decode(
         self, token: str, key: str | bytes, algorithms: list[str], *, audience: str | None, issuer: str | None
@@ -142,7 +200,7 @@ class Tokens:
         except jwt.ExpiredSignatureError as exc:
             raise InvalidToken("Bearer token expired") from exc
         except jwt.InvalidTokenError as exc:
-            raise InvalidToken(f"Invalid bearer token: {exc}") from exc
+            raise InvalidToken(f"Invalid bearer token: {_reason(exc)}") from exc
         return claims
 
     def _is_admin(self, claims: dict[str, Any]) -> bool:
@@ -156,12 +214,23 @@ class Tokens:
 
     # --- issuing --------------------------------------------------------------------------------
 
-    def issue_session(self, user_id: str | None = None) -> IssuedSession:
-        """A new anonymous session, or (given its user id) the renewal of a verified one."""
-        user_id = user_id or SESSION_PREFIX + secrets.token_urlsafe(16)
+    def issue_session(self, renewing: Principal | None = None) -> IssuedSession:
+        """A new anonymous session, or the renewal of a verified one: same user, same start, a new
+        expiry that never passes the start plus `session_max_age_s`."""
         now = int(time.time())
-        expires = now + self.session_ttl_s
-        claims = {"sub": user_id, "iat": now, "exp": expires, "aud": SESSION_AUDIENCE, "iss": SESSION_ISSUER}
+        if renewing is not None:
+            user_id, started = renewing.user_id, renewing.started or now
+        else:
+            user_id, started = SESSION_PREFIX + secrets.token_urlsafe(16), now
+        expires = min(now + self.session_ttl_s, started + self.session_max_age_s)
+        claims = {
+            "sub": user_id,
+            "iat": now,
+            "ses": started,
+            "exp": expires,
+            "aud": SESSION_AUDIENCE,
+            "iss": SESSION_ISSUER,
+        }
         token = jwt.encode(claims, self._derived()[0], algorithm="HS256")
         return IssuedSession(token, user_id, datetime.fromtimestamp(expires, UTC))
 
@@ -185,8 +254,30 @@ class Tokens:
 def _subject(claims: dict[str, Any]) -> str:
     subject = claims.get("sub")
     if not isinstance(subject, str) or not _SUBJECT.match(subject):
-        raise InvalidToken("Token subject is not a valid user id")
+        raise InvalidToken("Invalid bearer token: its subject (sub) is not a valid user id")
+    subject = normal_user_id(subject)
+    if (problem := user_id_problem(subject)) is not None:
+        raise InvalidToken(f"Invalid bearer token: its subject (sub) is not a valid user id: {problem}")
     return subject
+
+
+def _reason(exc: jwt.InvalidTokenError) -> str:
+    """A plain reason for a refused token, in this server's words rather than the JWT library's."""
+    if isinstance(exc, jwt.InvalidSignatureError):
+        return "the signature does not verify"
+    if isinstance(exc, jwt.InvalidAlgorithmError):
+        return "it is signed with an algorithm this server does not accept"
+    if isinstance(exc, jwt.DecodeError):
+        return "not a signed JWT (three base64url parts separated by dots)"
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"the {exc.claim!r} claim is missing"
+    if isinstance(exc, jwt.InvalidAudienceError):
+        return "it is meant for another audience (aud)"
+    if isinstance(exc, jwt.InvalidIssuerError):
+        return "it comes from another issuer (iss)"
+    if isinstance(exc, jwt.ImmatureSignatureError):
+        return "it is not valid yet (nbf or iat in the future)"
+    return "a claim is malformed (exp, iat and nbf must be numbers)"
 
 
 def fingerprint(secret: str) -> str:

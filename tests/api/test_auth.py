@@ -108,6 +108,41 @@ async def test_jwt_mode(jwt_server: tuple[ServerProcess, str]) -> None:
         assert sessions.status_code == 403 and sessions.json()["error"] == "SESSIONS_DISABLED"
 
 
+async def test_jwt_refusals_say_why_in_plain_words(jwt_server: tuple[ServerProcess, str]) -> None:
+    server, url = jwt_server
+    now = int(time.time())
+    year_3000 = 32_503_680_000
+    cases = [
+        # Lifetime cap: a token valid until the year 3000 proves too much (with or without iat).
+        (token("zoe", iat=now, exp=year_3000), "Invalid bearer token: it is valid for longer than the 86400 s"),
+        ("garbage", "Invalid bearer token: not a signed JWT"),
+        ("a.b", "Invalid bearer token: not a signed JWT"),
+        (token("zoe", secret="another-secret-" + "y" * 40), "Invalid bearer token: the signature does not verify"),
+        (token("zoe", aud="someone-else"), "Invalid bearer token: it is meant for another audience (aud)"),
+        (jwt.encode({"sub": "zoe", "aud": "boxoffice"}, JWT_SECRET), "Invalid bearer token: the 'exp' claim is"),
+        (token("zoe", exp=now - 3600), "Bearer token expired"),
+        (token("zoe", exp=year_3000), "Invalid bearer token: it is valid for longer than the 86400 s"),
+        (token("zoe", iat=now, exp=now + 86_400 + 3600), "Invalid bearer token: it is valid for longer than"),
+        # Subjects follow the user id rule: no bidi controls or zero-width characters.
+        (token("adm\u202enimda"), "Invalid bearer token: its subject (sub) is not a valid user id"),
+        (token("zo\u200be"), "Invalid bearer token: its subject (sub) is not a valid user id"),
+        # The admin token is for the admin API only, and says so.
+        (ADMIN_TOKEN, "This is the admin token: it opens /api/v1/admin only"),
+    ]
+    async with client_for(server) as c:
+        for bad, message in cases:
+            r = await c.post("/api/v1/bookings", json={"seatId": 150}, headers=bearer(bad))
+            assert r.status_code == 401, (bad, r.text)
+            assert r.json()["message"].startswith(message), (bad, r.text)
+            assert "segments" not in r.json()["message"] and "padding" not in r.json()["message"]
+        # A day-long token is fine, and an NFC subject is the user whatever form the IdP sent.
+        ok = await c.post(
+            "/api/v1/bookings", json={"seatId": 150}, headers=bearer(token("Zoe\u0301", iat=now, exp=now + 86_000))
+        )
+        assert ok.status_code == 201 and ok.json()["userId"] == "Zo\u00e9", ok.text
+    assert rows(url, "SELECT user_id FROM bookings WHERE seat_id = 150") == [{"user_id": "Zo\u00e9"}]
+
+
 def layout(slug: str) -> dict[str, object]:
     return {"slug": slug, "name": "Gala", "venue": "Hall", "sections": [{"name": "Main", "rows": 1, "columns": 3}]}
 
@@ -180,7 +215,7 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def test_public_key_mode_refuses_algorithm_confusion() -> None:
+async def test_public_key_mode_refuses_algorithm_confusion() -> None:
     """RS256 with a public key verifies; an HS256 token 'signed' with that public key is refused."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public_pem = (
@@ -192,16 +227,16 @@ def test_public_key_mode_refuses_algorithm_confusion() -> None:
 
     auth = Authenticator(Tokens(Settings(auth_mode="jwt", jwt_public_key=public_pem), lambda: None))
     good = jwt.encode({"sub": "ula", "exp": int(time.time()) + 60}, key, algorithm="RS256")
-    assert auth.caller(f"Bearer {good}", None).user_id == "ula"
-    assert auth.caller(f"bearer {good}", "ula").authenticated
+    assert (await auth.caller(f"Bearer {good}", None)).user_id == "ula"
+    assert (await auth.caller(f"bearer {good}", "ula")).authenticated
     with pytest.raises(ApiError) as mismatch:
-        auth.caller(f"Bearer {good}", "vic")
+        await auth.caller(f"Bearer {good}", "vic")
     assert mismatch.value.code.status == 403
     # The classic attack: HMAC the token with the (public) PEM as if it were a shared secret.
     signing_input = _b64(b'{"alg":"HS256","typ":"JWT"}') + "." + _b64(orjson.dumps({"sub": "ula", "exp": 2**32}))
     mac = hmac.new(public_pem.encode(), signing_input.encode(), hashlib.sha256).digest()
     with pytest.raises(ApiError) as confused:
-        auth.caller(f"Bearer {signing_input}.{_b64(mac)}", None)
+        await auth.caller(f"Bearer {signing_input}.{_b64(mac)}", None)
     assert confused.value.code.status == 401
 
 

@@ -36,7 +36,7 @@ async def test_win_conflict_and_not_found_are_counted(client: httpx.AsyncClient,
     assert delta(before, after, "booking_attempts_total", strategy="ATOMIC", outcome="win") == 1
     assert delta(before, after, "booking_attempts_total", strategy="ATOMIC", outcome="conflict") == 1
     assert delta(before, after, "booking_attempts_total", strategy="ATOMIC", outcome="not_found") == 1
-    assert delta(before, after, "booking_conflict_total") == 1
+    assert delta(before, after, "booking_conflict_total", path="seat") == 1
     assert delta(before, after, "booking_duration_seconds_count", strategy="ATOMIC") == 3
     for status in ("201", "409", "404"):
         assert delta(before, after, "http_requests_total", method="POST", route=BOOK, status=status) == 1
@@ -58,7 +58,7 @@ async def test_racing_clients_one_win_rest_conflicts(
 
     assert delta(before, after, "booking_attempts_total", strategy=strategy, outcome="win") == 1
     assert delta(before, after, "booking_attempts_total", strategy=strategy, outcome="conflict") == 39
-    assert delta(before, after, "booking_conflict_total") == 39
+    assert delta(before, after, "booking_conflict_total", path="seat") == 39
     assert delta(before, after, "booking_duration_seconds_count", strategy=strategy) == 40
     if strategy == "REDIS":
         # Every attempt took the lease or waited for it; losers either timed out (contended) or
@@ -78,7 +78,7 @@ async def test_held_lease_counts_a_contended_lock_failure(client: httpx.AsyncCli
     assert delta(before, after, "lock_failures_total", reason="contended") == 1
     assert delta(before, after, "lock_acquire_seconds_count") == 1
     assert delta(before, after, "booking_attempts_total", strategy="REDIS", outcome="conflict") == 1
-    assert delta(before, after, "booking_conflict_total") == 1
+    assert delta(before, after, "booking_conflict_total", path="seat") == 1
 
 
 async def test_lost_lease_is_counted() -> None:

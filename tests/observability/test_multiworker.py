@@ -50,7 +50,7 @@ def test_two_workers_aggregate_and_survive_a_killed_worker(tmp_path: Path, serve
     metrics_dir.mkdir()
     # A previous run's leftovers must not leak into this one: `serve` empties the directory.
     stale = mmap_file(metrics_dir / "counter_1.db")
-    stale.write_value(mmap_key("booking_conflict", "booking_conflict_total", [], [], "stale"), 1000.0, 0.0)
+    stale.write_value(mmap_key("booking_conflict", "booking_conflict_total", ["path"], ["seat"], "stale"), 1000.0, 0.0)
     stale.close()
     prefix = f"bo-obs-{uuid.uuid4().hex[:8]}:"
     server = server_factory(
@@ -89,7 +89,7 @@ def test_two_workers_aggregate_and_survive_a_killed_worker(tmp_path: Path, serve
         samples = scrape(server.base_url)
         assert value(samples, "booking_attempts_total", strategy="ATOMIC", outcome="win") == seat
         assert value(samples, "booking_attempts_total", strategy="ATOMIC", outcome="conflict") == seat
-        assert value(samples, "booking_conflict_total") == seat + 6
+        assert value(samples, "booking_conflict_total", path="seat") == seat + 6
         assert value(samples, "lock_failures_total", reason="contended") == 6
         assert value(samples, "booking_duration_seconds_count", strategy="ATOMIC") == 2 * seat
         assert value(samples, "boxoffice_worker_processes") == 2
@@ -110,6 +110,6 @@ def test_two_workers_aggregate_and_survive_a_killed_worker(tmp_path: Path, serve
 
     samples = wait_for(replaced, 2 * DEADLINE_S, "the killed worker to be replaced and forgotten", interval_s=0.5)
     assert value(samples, "booking_attempts_total", strategy="ATOMIC", outcome="win") == seat
-    assert value(samples, "booking_conflict_total") == seat + 6
+    assert value(samples, "booking_conflict_total", path="seat") == seat + 6
     assert value(samples, "db_pool_connections_max") == 2 * POOL_MAX
     assert (metrics_dir / f"counter_{victim}.db").exists()

@@ -90,11 +90,11 @@ def test_prometheus_sees_the_conflict_and_runs_the_dashboard(clean: ServerProces
     with httpx.Client(base_url=clean.base_url, timeout=30) as client:
         assert client.post("/api/v1/bookings", json={"seatId": 4, "userId": "first"}).status_code == 201
         assert client.post("/api/v1/bookings", json={"seatId": 4, "userId": "second"}).status_code == 409
-    expected = value(scrape(clean.base_url), "booking_conflict_total")
+    expected = value(scrape(clean.base_url), "booking_conflict_total", path="seat")
     assert expected >= 1
 
     def stored() -> list[dict[str, Any]] | None:
-        result = query(prometheus, 'booking_conflict_total{job="boxoffice"}')["result"]
+        result = query(prometheus, 'booking_conflict_total{job="boxoffice", path="seat"}')["result"]
         return result if result and float(result[0]["value"][1]) == expected else None
 
     result = wait_for(stored, what=f"Prometheus to store booking_conflict_total == {expected}", interval_s=0.5)

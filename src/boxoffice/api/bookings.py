@@ -106,7 +106,7 @@ async def book(api: Api, request: Request, payload: BookingRequest) -> Response:
 async def get_booking(booking_id: BookingIdPath, request: Request, api: ApiDep, manage: ManageToken = None) -> Response:
     """A booking's record, cancelled or not (the audit trail), to its owner: the session or token that
     made it, or the `Manage-Token` of one made without. Anyone else gets 404."""
-    record = await api.bookings.get(booking_id, api.reader(request), manage)
+    record = await api.bookings.get(booking_id, await api.reader(request), manage)
     return json_response(wire.booking_record_json(record))
 
 

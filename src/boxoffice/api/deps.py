@@ -67,7 +67,7 @@ class Api:
         go on (acting by a secret such as a hold token); otherwise that is 422.
         """
         await self.limiter.check_ip(client)
-        caller = self.auth.caller(authorization, claimed)
+        caller = await self.auth.caller(authorization, claimed)
         if caller.user_id is None:
             if not anonymous_ok:
                 raise ApiError(VALIDATION_FAILED, "userId: Field required (or send a session: POST /api/v1/sessions)")
@@ -79,9 +79,9 @@ class Api:
         host = request.client.host if request.client else None
         return await self.identify(request.headers.get("authorization"), host, claimed, anonymous_ok=anonymous_ok)
 
-    def reader(self, request: Request) -> Caller:
+    async def reader(self, request: Request) -> Caller:
         """Who reads (no rate limit on reads): a verified token, or nobody in particular."""
-        return self.auth.caller(request.headers.get("authorization"), None)
+        return await self.auth.caller(request.headers.get("authorization"), None)
 
 
 _UNMEASURED: AbstractContextManager[None] = nullcontext()

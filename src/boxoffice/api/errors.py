@@ -49,6 +49,11 @@ HOLD_NOT_ACTIVE = Code(409, "HOLD_NOT_ACTIVE", "The hold was already confirmed o
 BOOKING_NOT_ACTIVE = Code(409, "BOOKING_NOT_ACTIVE", "The booking is already cancelled")
 SEAT_LIMIT_EXCEEDED = Code(409, "SEAT_LIMIT_EXCEEDED", "The per-user seat cap for the event is reached")
 EVENT_EXISTS = Code(409, "EVENT_EXISTS", "An event with this slug exists")
+NOT_ENOUGH_FREE_SEATS = Code(
+    409,
+    "NOT_ENOUGH_FREE_SEATS",
+    "An allocation asks for more tickets than the pool has free (requested, available); nothing was changed",
+)
 NO_BLOCK_AVAILABLE = Code(
     409, "NO_BLOCK_AVAILABLE", "No block of seats (or not enough GA tickets) matches the request; nothing was changed"
 )
@@ -140,6 +145,7 @@ _DOMAIN: list[tuple[type[domain.BookingError], Code]] = [
     (domain.AccessibleSeat, ACCESSIBLE_SEAT),
     (domain.ChannelKeyRequired, CHANNEL_KEY_REQUIRED),
     (domain.NoBlockAvailable, NO_BLOCK_AVAILABLE),
+    (domain.NotEnoughFreeSeats, NOT_ENOUGH_FREE_SEATS),
     (domain.UnknownArea, VALIDATION_FAILED),
     (domain.HoldExpired, HOLD_EXPIRED),
     (domain.SeatsTaken, SEATS_TAKEN),
@@ -229,6 +235,8 @@ def describe(exc: domain.BookingError) -> tuple[Code, dict[str, object], dict[st
     code = next((c for cls, c in _DOMAIN if isinstance(exc, cls)), INTERNAL_ERROR)
     seat_ids = getattr(exc, "seat_ids", None)
     extra: dict[str, object] = {"seatIds": seat_ids} if seat_ids is not None else {}
+    if isinstance(exc, domain.NotEnoughFreeSeats):
+        extra = {"requested": exc.requested, "available": exc.available}
     retry = getattr(exc, "retry_after_s", None)
     headers = {"Retry-After": str(retry)} if isinstance(retry, int) else None
     return code, extra, headers
@@ -245,6 +253,23 @@ def domain_error_response(path: str, exc: domain.BookingError) -> Response:
         log.error("unmapped booking error %r", exc)
         return error_response(path, code, "Unexpected booking failure")
     return error_response(path, code, str(exc), headers, extra)
+
+
+_PATTERNS = {
+    r"^[^\x00-\x1f\x7f]+$": "Must not contain control characters",
+    r"^[^\x00-\x1f\x7f]*$": "Must not contain control characters",
+    r"^[A-Z]{1,3}[0-9]{1,3}$": 'Must be a seat like "A1" or "AB12": 1-3 capital letters (the row), then 1-3 digits',
+    r"^[\x21-\x7e]+$": "Must be printable ASCII without spaces",
+    r"^[a-z0-9][a-z0-9-]{0,62}$": (
+        "Must be 1-63 lowercase letters, digits and hyphens, starting with a letter or digit (like jazz-night-2026)"
+    ),
+}
+"""Every pattern a request field declares (api/schemas.py, layouts.py, api/waitroom.py), said in words."""
+
+
+def pattern_words(pattern: str) -> str:
+    """What a field whose value missed `pattern` must look like; a pattern not yet described is quoted."""
+    return _PATTERNS.get(pattern, f"Must match the pattern {pattern}")
 
 
 def validation_message(exc: ValidationError | RequestValidationError) -> tuple[Code, str]:
@@ -265,7 +290,7 @@ def validation_message(exc: ValidationError | RequestValidationError) -> tuple[C
         elif e["type"] == "enum":
             msg = f"Unknown strategy; expected one of {e.get('ctx', {}).get('expected', '')}"
         elif e["type"] == "string_pattern_mismatch":
-            msg = "Must not contain control characters"
+            msg = pattern_words(str(e.get("ctx", {}).get("pattern", "")))
         parts.append(f"{field}: {msg}" if field else msg)
     return VALIDATION_FAILED, "; ".join(parts)
 

@@ -71,7 +71,7 @@ async def create_hold(request: Request, api: ApiDep) -> Response:
 )
 async def get_hold(token: UUID, request: Request, api: ApiDep) -> Response:
     """The hold and its seats, to its owner (a hold made with a session or token needs that one)."""
-    return json_response(wire.hold_json(await api.holds.get(token, api.reader(request))))
+    return json_response(wire.hold_json(await api.holds.get(token, await api.reader(request))))
 
 
 async def _change(request: Request, api: ApiDep, token: UUID, action: str) -> Response:

@@ -24,8 +24,8 @@ router = APIRouter(prefix="/api/v1/me", tags=["me"])
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
 
 
-def _user(api: ApiDep, request: Request) -> str:
-    caller = api.reader(request)
+async def _user(api: ApiDep, request: Request) -> str:
+    caller = await api.reader(request)
     if not caller.authenticated:
         raise ApiError(UNAUTHENTICATED, "A session (POST /api/v1/sessions) or token is required", CHALLENGE)
     return caller.user
@@ -44,7 +44,7 @@ async def my_bookings(
     status: Literal["CONFIRMED", "CANCELLED"] | None = None,
 ) -> Response:
     """The caller's bookings, newest first, one page at a time."""
-    user = _user(api, request)
+    user = await _user(api, request)
     records = await api.bookings.of_user(user, limit, before, status)
     return json_response(wire.my_bookings_json(user, records, limit))
 
@@ -56,5 +56,5 @@ async def my_bookings(
 )
 async def my_holds(request: Request, api: ApiDep, limit: Limit = 100) -> Response:
     """The caller's holds that still keep seats, soonest to expire first."""
-    user = _user(api, request)
+    user = await _user(api, request)
     return json_response(wire.my_holds_json(user, await api.holds.active_of(user, limit)))

@@ -39,6 +39,13 @@ for i, key in ipairs(KEYS) do
 end
 return out
 """
+# The failures counted so far in the current window, and the time left, without counting one.
+_PEEK = """
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+return {n, redis.call('PTTL', KEYS[1])}
+"""
+FAILURE_WINDOW_S = 60
+"""Failures (wrong admin tokens) are counted per minute, whatever the request window."""
 MAX_BATCH = 256
 MAX_LOCAL_KEYS = 50_000
 REDIS_RETRY_S = 1.0
@@ -48,6 +55,7 @@ REDIS_RETRY_S = 1.0
 class RateLimiter:
     def __init__(self, client: aioredis.Redis, *, prefix: str, window_s: int, per_ip: int, per_user: int) -> None:
         self._hits_script = client.register_script(_HITS)
+        self._peek_script = client.register_script(_PEEK)
         self._hits: Coalesced[str, tuple[int, int]] = Coalesced(self._count_many, MAX_BATCH)
         self._prefix = prefix
         self._window_ms = window_s * 1000
@@ -72,6 +80,40 @@ class RateLimiter:
     async def check_user(self, user_id: str) -> None:
         if self.per_user:
             await self._hit("user", user_id, self.per_user)
+
+    async def check_failures(self, kind: str, ident: str | None, limit: int) -> None:
+        """Raise 429 with Retry-After while the address has `limit` or more failures of `kind` this
+        minute: past the limit nothing is even checked, so guessing a secret gets no answer to learn from."""
+        key = f"{self._prefix}rl:fail:{kind}:{ident or 'unknown'}"
+        try:
+            count, ttl_ms = (int(v) for v in await self._peek_script(keys=[key]))
+        except RedisError:
+            RATE_LIMIT_FALLBACK.inc()
+            expires, count = self._local.get(key, (0.0, 0))
+            ttl_ms = int((expires - time.monotonic()) * 1000)
+            if ttl_ms <= 0:
+                count = 0
+        if count >= limit:
+            RATE_LIMITED_TOTAL.labels(kind).inc()
+            retry = max(1, math.ceil(ttl_ms / 1000))
+            raise ApiError(
+                RATE_LIMITED,
+                f"Too many failed attempts from this address; retry in {retry}s",
+                {"Retry-After": str(retry)},
+            )
+
+    async def count_failure(self, kind: str, ident: str | None) -> None:
+        """One more failure of `kind` (a wrong admin token) for the address, in a one-minute window."""
+        key = f"{self._prefix}rl:fail:{kind}:{ident or 'unknown'}"
+        try:
+            await self._hits_script(keys=[key], args=[FAILURE_WINDOW_S * 1000])
+        except RedisError:
+            RATE_LIMIT_FALLBACK.inc()
+            now = time.monotonic()
+            expires, count = self._local.get(key, (0.0, 0))
+            if expires <= now:
+                expires, count = now + FAILURE_WINDOW_S, 0
+            self._local[key] = (expires, count + 1)
 
     async def _hit(self, kind: str, ident: str, limit: int) -> None:
         key = f"{self._prefix}rl:{kind}:{ident}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from boxoffice.domain import (
     MAX_SEAT_ID,
@@ -13,10 +13,20 @@ from boxoffice.domain import (
     MAX_USER_ID_LENGTH,
     Strategy,
 )
+from boxoffice.tokens import normal_user_id, user_id_problem
 
 
 def _upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) else value
+
+
+def _user_id(value: str) -> str:
+    """NFC (one user however the text was composed); no bidi controls or zero-width characters, which
+    make two ids look alike or reorder what an operator reads (the rule token subjects follow too)."""
+    value = normal_user_id(value)
+    if (problem := user_id_problem(value)) is not None:
+        raise ValueError(problem)
+    return value
 
 
 UserId = Annotated[
@@ -28,6 +38,7 @@ UserId = Annotated[
         # Printable text only: control characters (NUL above all) never reach the database.
         pattern=r"^[^\x00-\x1f\x7f]+$",
     ),
+    AfterValidator(_user_id),
 ]
 
 

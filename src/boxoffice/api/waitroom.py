@@ -44,6 +44,7 @@ _ADMIN_ERRORS = (
     errors.EVENT_NOT_FOUND,
     errors.DATABASE_BUSY,
     errors.DATABASE_UNAVAILABLE,
+    errors.RATE_LIMITED,
 )
 
 
@@ -100,9 +101,9 @@ class RevokeRequest(BaseModel):
     userId: UserId | None = None
 
 
-def _visitor(api: Api, request: Request) -> Caller:
+async def _visitor(api: Api, request: Request) -> Caller:
     """Queueing is per session: an anonymous session (open mode) or the identity provider's token."""
-    caller = api.reader(request)
+    caller = await api.reader(request)
     if not caller.authenticated or caller.user_id is None:
         raise ApiError(UNAUTHENTICATED, "Join with a session: POST /api/v1/sessions, then send it as bearer", CHALLENGE)
     return caller
@@ -147,7 +148,7 @@ def join(event_id: EventIdPath) -> NoReturn:
 async def join_answer(api: Api, request: Request, event_id: int, body: bytes) -> Response:
     """`POST .../waiting-room/join` once the body is read: what the lean route (api/lean.py) answers."""
     payload = JoinRequest.model_validate_json(body)
-    caller = _visitor(api, request)
+    caller = await _visitor(api, request)
     host = request.client.host if request.client else None
     await api.join_limiter.check_ip(host)
     status, created = await api.waitroom.join(event_id, caller, host, payload.challenge)
@@ -168,7 +169,7 @@ def me(event_id: EventIdPath) -> NoReturn:
 
 async def poll_answer(api: Api, request: Request, event_id: int) -> Response:
     """`GET .../waiting-room/me`: what the lean route (api/lean.py) answers."""
-    status = await api.waitroom.status(event_id, _visitor(api, request))
+    status = await api.waitroom.status(event_id, await _visitor(api, request))
     return json_response(wire.visitor_json(status), headers={"Retry-After": str(status.poll_after_s)})
 
 
@@ -184,7 +185,7 @@ def leave(event_id: EventIdPath) -> NoReturn:
 
 async def leave_answer(api: Api, request: Request, event_id: int) -> Response:
     """`POST .../waiting-room/leave`: what the lean route (api/lean.py) answers."""
-    return json_response(wire.visitor_json(await api.waitroom.leave(event_id, _visitor(api, request))))
+    return json_response(wire.visitor_json(await api.waitroom.leave(event_id, await _visitor(api, request))))
 
 
 # --- the operator ---------------------------------------------------------------------------------
@@ -198,7 +199,7 @@ async def leave_answer(api: Api, request: Request, event_id: int) -> Response:
 )
 async def admin_room(event_id: EventIdPath, request: Request, api: ApiDep) -> Response:
     """The configuration, the live figures and the adaptive rate now in force (404 if never configured)."""
-    require_admin(api, request)
+    await require_admin(api, request)
     stats = await api.waitroom.stats(event_id)
     if stats is None:
         raise ApiError(errors.NOT_FOUND, f"Event {event_id} has no waiting room configured")
@@ -214,7 +215,7 @@ async def admin_room(event_id: EventIdPath, request: Request, api: ApiDep) -> Re
 )
 async def configure(event_id: EventIdPath, request: Request, api: ApiDep) -> Response:
     """Gate (or stop gating) an event's on-sale: start time and limits."""
-    require_admin(api, request)
+    await require_admin(api, request)
     payload = WaitingRoomConfigIn.model_validate_json(await read_body(request))
     stats = await api.waitroom.configure(payload.config(event_id))
     return json_response(wire.waiting_room_admin_json(event_id, stats, datetime.now(UTC)))
@@ -229,6 +230,6 @@ async def configure(event_id: EventIdPath, request: Request, api: ApiDep) -> Res
 )
 async def revoke(event_id: EventIdPath, request: Request, api: ApiDep) -> Response:
     """Revoke one visitor's place or admission (`userId`), or every admission so far (no body)."""
-    require_admin(api, request)
+    await require_admin(api, request)
     payload = RevokeRequest.model_validate_json(await read_body(request, required=False))
     return json_response(wire.revoked_json(event_id, await api.waitroom.revoke(event_id, payload.userId)))

@@ -6,7 +6,16 @@ import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from boxoffice.domain import Event, EventNotFound, Inventory, Seat, SeatsNotFound, SeatsTaken, UnknownArea
+from boxoffice.domain import (
+    Event,
+    EventNotFound,
+    Inventory,
+    NotEnoughFreeSeats,
+    Seat,
+    SeatsNotFound,
+    SeatsTaken,
+    UnknownArea,
+)
 from boxoffice.layouts import EventSpec
 from boxoffice.storage import inventory, seats, venues
 from boxoffice.storage.db import Database
@@ -72,7 +81,7 @@ class EventService:
                 conn, event_id, area, count, target.blocked, target.channel, target.from_blocked, target.from_channel
             )
             if len(moved) < count:
-                raise SeatsTaken(moved or [0], f"are all there is: only {len(moved)} free tickets in that pool")
+                raise NotEnoughFreeSeats(area, count, len(moved))
             self._written()
         return moved
 

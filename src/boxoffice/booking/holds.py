@@ -11,6 +11,7 @@ from boxoffice.booking.ownership import Ownership
 from boxoffice.booking.service import MAX_PAGE, Checkout, CheckoutPolicy, SeatChanges, ToHold
 from boxoffice.booking.strategies import Strategies
 from boxoffice.domain import Access, BestAvailable, Caller, Hold, HoldNotFound, Strategy
+from boxoffice.observability.metrics import count_conflicts
 from boxoffice.storage import checkout, lookups
 from boxoffice.storage.db import Database
 
@@ -32,11 +33,14 @@ class HoldService:
         """All of `seat_ids` or none, for `hold_ttl_s`; the returned token confirms, extends or releases."""
         ids = sorted(set(seat_ids))
         chosen = self._strategies.get(strategy)
-        return await self._checkout.take(ids, caller.user, chosen, access, ToHold(self.policy.hold_ttl_s))
+        with count_conflicts("hold"):
+            return await self._checkout.take(ids, caller.user, chosen, access, ToHold(self.policy.hold_ttl_s))
 
     async def hold_best(self, best: BestAvailable, caller: Caller, access: Access | None = None) -> Hold:
         """The server picks the block (or GA tickets) and holds it in the same transaction."""
-        return await self._checkout.take_best(best, caller.user, access, ToHold(self.policy.hold_ttl_s))
+        return await self._checkout.take_best(
+            best, caller.user, access, ToHold(self.policy.hold_ttl_s), lambda _path: count_conflicts("hold")
+        )
 
     async def _lock_owned(self, conn: asyncpg.Connection, token: UUID, caller: Caller) -> asyncpg.Record:
         """The hold row, locked, if this caller may act on it and it is still active."""

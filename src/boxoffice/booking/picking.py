@@ -25,6 +25,8 @@ from boxoffice.domain import (
     OrphanSeat,
     SeatsBlocked,
     SeatsTaken,
+    UnknownArea,
+    plural,
 )
 from boxoffice.storage import inventory
 from boxoffice.storage.db import Database
@@ -166,11 +168,20 @@ async def choose(
         chosen = blocks.split(examined, best.quantity, eligible, policy.orphan_row_ends, not policy.no_orphans)
         if chosen is not None:
             return sorted(s.id for s in chosen)
+    await _check_names(conn, best)
     where = " ".join(x for x in (best.category, best.section) if x)
-    raise NoBlockAvailable(
-        f"No {'block' if best.together else 'set'} of {best.quantity} seats{' in ' + where if where else ''}"
-        " is available now"
-    )
+    what = "seat" if best.quantity == 1 else f"{'block' if best.together else 'set'} of {best.quantity} seats"
+    raise NoBlockAvailable(f"No {what}{' in ' + where if where else ''} is available now")
+
+
+async def _check_names(conn: asyncpg.Connection, best: BestAvailable) -> None:
+    """Before answering "none available": a section or category the event does not have is the
+    client's mistake (422 naming the field), not a sold-out event. Asked only on this path, so a
+    request that finds its seats pays nothing for it."""
+    if best.section is not None and not await inventory.has_section(conn, best.event_id, best.section):
+        raise UnknownArea(best.section, "section", "bestAvailable.section")
+    if best.category is not None and not await inventory.has_category(conn, best.event_id, best.category):
+        raise UnknownArea(best.category, "category", "bestAvailable.category")
 
 
 _GA_AREAS: dict[int, frozenset[str]] = {}
@@ -205,7 +216,7 @@ async def ga_sold_out(conn: asyncpg.Connection, best: BestAvailable, channel: st
 
 
 def _too_few(best: BestAvailable, left: int) -> NoBlockAvailable:
-    return NoBlockAvailable(f"Only {left} ticket(s) of {best.section} available now; asked for {best.quantity}")
+    return NoBlockAvailable(f"Only {plural(left, 'ticket')} of {best.section} available now; asked for {best.quantity}")
 
 
 async def with_attempts(db: Database, attempt: Callable[[asyncpg.Connection, RowKey | None], Awaitable[T]]) -> T:

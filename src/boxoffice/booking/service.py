@@ -42,7 +42,7 @@ from boxoffice.domain import (
     SeatsTaken,
     Strategy,
 )
-from boxoffice.observability.metrics import RATE_LIMITED_TOTAL, record_booking
+from boxoffice.observability.metrics import RATE_LIMITED_TOTAL, count_conflicts, record_booking
 from boxoffice.storage import checkout, inventory, lookups, seats
 from boxoffice.storage.db import Database, in_transaction, on_commit
 from boxoffice.storage.inventory import RowKey
@@ -179,13 +179,15 @@ class Checkout:
         user_id: str,
         access: Access | None,
         to: Target[R],
-        record: Callable[[], AbstractContextManager[None]] = nullcontext,
+        record: Callable[[str], AbstractContextManager[None]] = lambda _path: nullcontext(),
     ) -> R:
         """The server picks the block (or GA tickets) and takes it in the same transaction; each
-        decision runs inside `record()` (the booking metrics)."""
-        if not self.policy.seats_per_user and await picking.ga_quick(self._db, best):
+        decision runs inside `record(path)` (the booking metrics; path "ga" or "best")."""
+        ga = await picking.ga_quick(self._db, best)
+        path = "ga" if ga else "best"
+        if ga and not self.policy.seats_per_user:
             # GA by quantity in one statement (SKIP LOCKED); the checked transaction below when it took nothing.
-            with record():
+            with record(path):
                 async with self._db.atomic() as conn:
                     channel = await picking.ga_channel(conn, best, access)
                     quick = await to.take_ga(conn, best, channel, user_id)
@@ -203,7 +205,7 @@ class Checkout:
             self._changes.written()
             return taken
 
-        with record():
+        with record(path):
             return await picking.with_attempts(self._db, attempt)
 
 
@@ -235,17 +237,18 @@ class BookingService:
         """
         chosen = self.strategies.get(strategy)
         try:
-            return await self._book_seat(seat_id, caller, chosen)
+            return await self._book_seat(seat_id, caller, chosen, "seat")
         except NeedsCheckout:
             # A channel, accessible or blocked seat, a GA ticket, or the orphan rule: the checked path.
-            with record_booking(chosen.name):
-                return await self._book_seat_checked(seat_id, caller, strategy, access)
+            with record_booking(chosen.name, "seat"):
+                return await self._book_seat_checked(seat_id, caller, chosen, access)
 
     async def _book_seat_checked(
-        self, seat_id: int, caller: Caller, strategy: Strategy | None, access: Access | None
+        self, seat_id: int, caller: Caller, chosen: BookingStrategy, access: Access | None
     ) -> Booking:
         try:
-            return (await self.book_seats([seat_id], caller, strategy, access))[0]
+            booked = await self._checkout.take([seat_id], caller.user, chosen, access, ToBook(chosen.name))
+            return self.owners.issue(caller, booked[0])
         except SeatsNotFound as exc:
             raise SeatNotFound(seat_id) from exc
         except SeatsTaken as exc:
@@ -253,9 +256,9 @@ class BookingService:
                 raise  # orphan, blocked, channel, accessible: their own answers
             raise SeatOccupied(seat_id, "is already booked or held") from exc
 
-    async def _book_seat(self, seat_id: int, caller: Caller, chosen: BookingStrategy) -> Booking:
+    async def _book_seat(self, seat_id: int, caller: Caller, chosen: BookingStrategy, path: str) -> Booking:
         cap = self.policy.seats_per_user
-        with record_booking(chosen.name):
+        with record_booking(chosen.name, path):
             try:
                 if self._flights is not None and chosen.single_flight and not in_transaction():
                     booking = await self._flights.run(
@@ -279,14 +282,15 @@ class BookingService:
         if len(ids) == 1:
             # One seat (a basket of one): the single-seat claim, with its group commit and single-flight.
             try:
-                return [await self._book_seat(ids[0], caller, chosen)]
+                return [await self._book_seat(ids[0], caller, chosen, "seats")]
             except NeedsCheckout:
                 pass  # a seat with rules to check: the transaction below
             except SeatNotFound as exc:
                 raise (exc if isinstance(exc, SeatsNotFound) else SeatsNotFound(ids)) from None
             except SeatOccupied as exc:
                 raise (exc if isinstance(exc, SeatsTaken) else SeatsTaken(ids)) from None
-        bookings = await self._checkout.take(ids, user_id, chosen, access, ToBook(chosen.name))
+        with count_conflicts("seats"):
+            bookings = await self._checkout.take(ids, user_id, chosen, access, ToBook(chosen.name))
         return [self.owners.issue(caller, b) for b in bookings]
 
     async def book_best(
@@ -294,7 +298,9 @@ class BookingService:
     ) -> list[Booking]:
         """The server picks the block (or GA tickets) and books it in the same transaction."""
         name = self.strategies.get(strategy).name
-        bookings = await self._checkout.take_best(best, caller.user, access, ToBook(name), lambda: record_booking(name))
+        bookings = await self._checkout.take_best(
+            best, caller.user, access, ToBook(name), lambda path: record_booking(name, path)
+        )
         return [self.owners.issue(caller, b) for b in bookings]
 
     async def confirm(
@@ -302,6 +308,12 @@ class BookingService:
     ) -> list[Booking]:
         """Turn a live hold into bookings of its owner; a lapsed hold raises HoldExpired and changes nothing."""
         chosen = self.strategies.get(strategy)
+        with count_conflicts("confirm"):
+            return await self._confirm(token, caller, seat_ids, chosen)
+
+    async def _confirm(
+        self, token: UUID, caller: Caller, seat_ids: Sequence[int] | None, chosen: BookingStrategy
+    ) -> list[Booking]:
         async with self._db.transaction() as conn:
             hold = await checkout.lock_hold(conn, token)
             owner: str = hold["user_id"]

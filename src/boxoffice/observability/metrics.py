@@ -16,11 +16,14 @@ from types import TracebackType
 from prometheus_client import Counter, Gauge, Histogram, values
 
 from boxoffice.domain import (
+    HoldExpired,
     NeedsCheckout,
+    NoBlockAvailable,
     OutcomeUnknown,
     SeatLimitExceeded,
     SeatNotFound,
     SeatOccupied,
+    SeatsTaken,
     Strategy,
     Unavailable,
 )
@@ -46,7 +49,12 @@ if getattr(values.ValueClass, "_multiprocess", False):
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
-BOOKING_CONFLICTS = Counter("booking_conflict", "Booking attempts refused because the seat was taken.")
+BOOKING_CONFLICTS = Counter(
+    "booking_conflict",
+    "Lost races: requests refused because others took the seats first (409 SEAT_OCCUPIED, SEATS_TAKEN,"
+    " HOLD_EXPIRED, NO_BLOCK_AVAILABLE), by path: seat, seats, hold, confirm, best, ga.",
+    ["path"],
+)
 BOOKING_ATTEMPTS = Counter("booking_attempts", "Booking attempts by strategy and outcome.", ["strategy", "outcome"])
 BOOKING_LATENCY = Histogram(
     "booking_duration_seconds", "Time to decide a booking, by strategy.", ["strategy"], buckets=LATENCY_BUCKETS
@@ -68,7 +76,10 @@ WS_REFUSED = Counter(
 )
 
 RATE_LIMITED_TOTAL = Counter(
-    "rate_limited", "Requests refused by a limit, by kind: ip, user (429) or seats (per-user seat cap, 409).", ["kind"]
+    "rate_limited",
+    "Requests refused by a limit, by kind: ip, user (429), seats (per-user seat cap, 409) or admin_auth"
+    " (too many wrong admin tokens from an address, 429).",
+    ["kind"],
 )
 RATE_LIMIT_FALLBACK = Counter("rate_limit_fallback", "Rate-limit checks answered in-process because Redis failed.")
 
@@ -176,11 +187,14 @@ WAITROOM_POLLS = Counter(
 WAITROOM_POLLS_MEMORY = WAITROOM_POLLS.labels("memory")
 WAITROOM_POLLS_STORE = WAITROOM_POLLS.labels("store")
 
+CONFLICT_PATHS = ("seat", "seats", "hold", "confirm", "best", "ga")
+"""What lost: a single seat, several hand-picked seats, a hold (any kind), a hold's confirmation,
+best available among seats, GA tickets by quantity."""
 OUTCOMES = ("win", "conflict", "not_found", "limited", "unavailable", "unknown", "error")
 LOCK_FAILURE_REASONS = ("contended", "lost", "error")
 DROP_REASONS = ("slow_consumer", "send_timeout")
 WS_REFUSAL_REASONS = ("address_cap", "frame_rate", "duplicate_subscription", "idle", "unauthenticated")
-RATE_LIMIT_KINDS = ("ip", "user", "seats")
+RATE_LIMIT_KINDS = ("ip", "user", "seats", "admin_auth")
 BATCH_RETRY_REASONS = ("refused", "locked")
 SNAPSHOT_RESULTS = ("hit", "miss", "joined", "off")
 SHED_REASONS = ("header_too_large", "too_many_headers", "header_timeout", "body_timeout", "connections", "bad_request")
@@ -202,6 +216,36 @@ def _latency(strategy: Strategy) -> Histogram:
 
 
 @cache
+def _conflicts(path: str) -> Counter:
+    return BOOKING_CONFLICTS.labels(path)
+
+
+def lost_race(kind: type[BaseException]) -> bool:
+    """A refusal because others took the seats first; not a rule's refusal (orphan, blocked, channel,
+    accessible seats are SeatsTaken subclasses too, but no race decided them)."""
+    return kind in (SeatOccupied, SeatsTaken, HoldExpired) or issubclass(kind, NoBlockAvailable)
+
+
+class _ConflictCount:
+    __slots__ = ("_path",)
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if kind is not None and lost_race(kind):
+            _conflicts(self._path).inc()
+
+
+def count_conflicts(path: str) -> AbstractContextManager[None]:
+    """Count a lost race of `path` (one of CONFLICT_PATHS) when the block ends in one."""
+    return _ConflictCount(path)
+
+
+@cache
 def http_children(method: str, route: str, status: str) -> tuple[Counter, Histogram]:
     """Bounded: callers pass label values from fixed sets (methods, route templates, status codes)."""
     return HTTP_REQUESTS.labels(method, route, status), HTTP_LATENCY.labels(method, route, status)
@@ -210,10 +254,11 @@ def http_children(method: str, route: str, status: str) -> tuple[Counter, Histog
 class _BookingRecord:
     """A class rather than @contextmanager: this runs on every booking request, at a third of the cost."""
 
-    __slots__ = ("_start", "_strategy")
+    __slots__ = ("_path", "_start", "_strategy")
 
-    def __init__(self, strategy: Strategy) -> None:
+    def __init__(self, strategy: Strategy, path: str) -> None:
         self._strategy = strategy
+        self._path = path
         self._start = 0.0
 
     def __enter__(self) -> None:
@@ -224,9 +269,10 @@ class _BookingRecord:
             outcome = "win"
         elif kind is NeedsCheckout:
             return  # no decision yet: the checked path decides, and counts it
-        elif issubclass(kind, SeatOccupied):
+        elif issubclass(kind, SeatOccupied | NoBlockAvailable):
             outcome = "conflict"
-            BOOKING_CONFLICTS.inc()
+            if lost_race(kind):
+                _conflicts(self._path).inc()
         elif issubclass(kind, SeatNotFound):
             outcome = "not_found"
         elif issubclass(kind, SeatLimitExceeded):
@@ -241,9 +287,10 @@ class _BookingRecord:
         _latency(self._strategy).observe(time.perf_counter() - self._start)
 
 
-def record_booking(strategy: Strategy) -> AbstractContextManager[None]:
-    """Count one booking decision and its latency; the outcome is read from how the block ends."""
-    return _BookingRecord(strategy)
+def record_booking(strategy: Strategy, path: str = "seat") -> AbstractContextManager[None]:
+    """Count one booking decision and its latency; the outcome is read from how the block ends, a
+    lost race also in `booking_conflict_total{path}`."""
+    return _BookingRecord(strategy, path)
 
 
 def init_series() -> None:
@@ -252,6 +299,8 @@ def init_series() -> None:
         BOOKING_LATENCY.labels(strategy.value)
         for outcome in OUTCOMES:
             BOOKING_ATTEMPTS.labels(strategy.value, outcome)
+    for path in CONFLICT_PATHS:
+        BOOKING_CONFLICTS.labels(path)
     for reason in LOCK_FAILURE_REASONS:
         LOCK_FAILURES.labels(reason)
     for reason in DROP_REASONS:

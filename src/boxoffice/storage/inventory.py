@@ -331,6 +331,26 @@ async def set_options(conn: asyncpg.Connection, event_id: int, no_orphans: bool,
     )
 
 
+async def has_section(conn: asyncpg.Connection, event_id: int, section: str) -> bool:
+    """Whether the event has a section (seated or GA) of this name (the position index answers)."""
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM seats WHERE event_id = $1 AND section = $2)", event_id, section
+    )
+    return found
+
+
+async def has_category(conn: asyncpg.Connection, event_id: int, category: str) -> bool:
+    """Whether any seat of the event is of this category: a section's (the small table first), or a row's."""
+    if await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM event_sections WHERE event_id = $1 AND category = $2)", event_id, category
+    ):
+        return True
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM seats WHERE event_id = $1 AND category = $2)", event_id, category
+    )
+    return found
+
+
 async def area_names(conn: asyncpg.Connection, event_id: int) -> set[str]:
     rows = await conn.fetch("SELECT name FROM event_sections WHERE event_id = $1 AND kind = 'GA'", event_id)
     return {r["name"] for r in rows}
