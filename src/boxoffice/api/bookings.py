@@ -85,7 +85,8 @@ async def book(api: Api, request: Request, payload: BookingRequest) -> Response:
 
     owner = namespace(caller, str(hold_token) if hold_token else None)
     with api.measured():
-        return await respond(api, request, "POST /api/v1/bookings", owner, payload, work)
+        answer = await respond(api, request, "POST /api/v1/bookings", owner, payload, work)
+    return api.purchased(answer)
 
 
 @router.get(
