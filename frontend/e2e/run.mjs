@@ -580,7 +580,8 @@ await scenario("outage", async () => {
 await scenario("waiting", async () => {
   // A gated on-sale with room for one buyer at a time: a walk-in visitor holds the only admission, so the page
   // waits in the queue (map shown, booking closed); when the walk-in leaves, the page is admitted and holds a
-  // seat with its Admission-Token. Without the token the same session cannot hold.
+  // seat with its Admission-Token. Without the token the same session cannot hold. Once the page confirms
+  // its hold, it gives its turn back (POST .../leave) and says the turn is over.
   if (GATED === null) return { skipped: "no --gated event" };
   const base = `/api/v1/events/${GATED}/waiting-room`;
   const walkIn = (await apiPost("/api/v1/sessions", {})).body;
@@ -634,11 +635,24 @@ await scenario("waiting", async () => {
     });
     return { status: r.status, body: await r.json().catch(() => null) };
   }, [otherId]);
+
+  // Confirm the hold: the page then leaves the room by itself.
+  const leaveCall = page.waitForResponse((r) => r.url().endsWith(`${base}/leave`) && r.request().method() === "POST", { timeout: 60_000 });
+  const confirmAnswer = page.waitForResponse((r) => r.url().endsWith("/api/v1/bookings") && r.request().method() === "POST", { timeout: 60_000 });
+  await visible(page, "confirm-button").click();
+  const confirmed = await confirmAnswer;
+  const leaving = await leaveCall;
+  const leftBody = await leaving.json().catch(() => null);
+  await kindIs(page, n, "mine", 30_000);
+  await gate("closed");
+  const afterPurchaseText = await text(page, "waiting-room");
+  await shot(page, "after-purchase.png");
   await context.close();
   return {
     walkIn: walkIn.userId, walkInJoin: walkInJoin.status, leave: left.status, user: userId, waitingText, holdDisabledWhileWaiting,
     bestHoldDisabledWhileWaiting, pausedText, admittedText, seat: n, seatId, hold: { status: response.status(), admissionToken: Boolean(holdHeaders["admission-token"]) },
     withoutToken: { status: without.status, error: without.body?.error, seatId: otherId },
+    confirm: confirmed.status(), pageLeft: { status: leaving.status(), state: leftBody?.state }, afterPurchaseText,
   };
 });
 

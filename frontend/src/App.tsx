@@ -117,6 +117,7 @@ export function App({ sync, book = bookSeat, session: sessionSource }: AppProps)
     strategy,
     canWrite: canWrite && !gated,
     admission: room.admissionToken,
+    onPurchase: room.purchased,
     report,
     notify,
   });
@@ -325,10 +326,15 @@ export function App({ sync, book = bookSeat, session: sessionSource }: AppProps)
             className="mx-auto mb-1 flex max-w-[1400px] flex-wrap items-center justify-between gap-3 rounded-xl border border-violet-400/40 bg-violet-400/10 px-4 py-3 text-sm text-violet-100"
           >
             {room.gate === "admitted" ? (
-              <p>
-                <strong>It is your turn.</strong> You may hold seats
-                {room.visitor?.admittedUntil ? ` until ${new Date(room.visitor.admittedUntil).toLocaleTimeString()}` : ""}.
-              </p>
+              <>
+                <p>
+                  <strong>It is your turn.</strong> You may hold seats
+                  {room.visitor?.admittedUntil ? ` until ${new Date(room.visitor.admittedUntil).toLocaleTimeString()}` : ""}.
+                </p>
+                <button type="button" className="btn-secondary" data-testid="leave-room" onClick={room.leave}>
+                  Leave the on-sale
+                </button>
+              </>
             ) : room.gate === "queue" ? (
               <p>
                 <strong>You are in the queue for this on-sale.</strong>{" "}

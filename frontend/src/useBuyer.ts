@@ -47,6 +47,8 @@ export interface BuyerOptions {
   canWrite: boolean;
   /** The waiting room's admission for this event, sent with holds (null when the event is not gated). */
   admission?: string | null;
+  /** A purchase was confirmed (the waiting room then gives the turn back). */
+  onPurchase?: () => void;
   report: (f: ApiFailure) => void;
   notify: (kind: "success" | "error" | "info", title: string, detail?: string) => void;
 }
@@ -72,7 +74,7 @@ function failureText(f: ApiFailure, what: string): string {
   return `${what}: ${f.message}`;
 }
 
-export function useBuyer({ token, store, eventId, strategy, canWrite, admission = null, report, notify }: BuyerOptions) {
+export function useBuyer({ token, store, eventId, strategy, canWrite, admission = null, onPurchase, report, notify }: BuyerOptions) {
   const [basket, setBasket] = useState<number[]>([]);
   const [phase, setPhase] = useState<CheckoutPhase>("selecting");
   const [hold, setHold] = useState<ActiveHold | null>(null);
@@ -102,6 +104,8 @@ export function useBuyer({ token, store, eventId, strategy, canWrite, admission 
     if (!f || (f.status !== 0 && f.status !== 503)) keys.current.delete(intent);
   };
 
+  const purchasedRef = useRef(onPurchase);
+  purchasedRef.current = onPurchase;
   const latest = useRef({ basket, phase, hold, token, eventId, strategy, canWrite, admission });
   latest.current = { basket, phase, hold, token, eventId, strategy, canWrite, admission };
 
@@ -402,6 +406,7 @@ export function useBuyer({ token, store, eventId, strategy, canWrite, admission 
       const names = nameSeats(answer.body.seatIds, store.seats);
       setMessage({ kind: "success", text: `Booked: ${names}. Your tickets are under My tickets.` });
       notify("success", `Booked ${answer.body.seatIds.length === 1 ? "1 seat" : `${answer.body.seatIds.length} seats`}`, names);
+      purchasedRef.current?.();
       return;
     }
     report(answer);

@@ -329,6 +329,12 @@ class WaitingRoomSettings(SettingsGroup):
     waitroom_pickup_s: float = Field(
         default=30, ge=1, le=600, description="An admission not fetched this long goes back in line at its rank."
     )
+    waitroom_end_on_purchase: bool = Field(
+        default=True,
+        description="A booking of a gated event's seats (a hold confirmed, seats booked) ends its buyer's "
+        "admission, so the slot goes to the next in line at the next step; `false`: an admission lasts "
+        "until it expires or the visitor leaves (see [waiting-room.md](waiting-room.md#a-purchase-ends-the-turn)).",
+    )
     waitroom_pow_bits: int = Field(
         default=0,
         ge=0,

@@ -49,6 +49,108 @@ async def wr(room_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+@pytest.fixture(scope="module")
+def keep_db(module_servers: ServerFactory) -> str:
+    return module_servers.database("bo_wr_keep")
+
+
+@pytest.fixture(scope="module")
+def keep_server(module_servers: ServerFactory, keep_db: str) -> Iterator[ServerProcess]:
+    """A server whose purchases do not end admissions (`BOXOFFICE_WAITROOM_END_ON_PURCHASE=false`)."""
+    settings = {**WAITROOM, "waitroom_end_on_purchase": False}
+    yield module_servers(database_url=keep_db, log="waitroom-keep", settings=settings, seed_rows=2, seed_cols=5)
+
+
+@pytest.fixture
+async def keep(keep_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(keep_server) as c:
+        yield c
+
+
+SLOT_FREED_S = 15.0
+"""How long the next in line may wait for a slot a purchase freed: a few 0.2 s ticks, far below the
+admission's 600 s lifetime (the wait without the end on purchase)."""
+
+
+async def _admitted_within(wr: httpx.AsyncClient, event_id: int, auth: dict[str, str], timeout_s: float) -> str:
+    async def probe() -> str | None:
+        status = await me(wr, event_id, auth)
+        token: str | None = status["admissionToken"] if status["state"] == "ADMITTED" else None
+        return token
+
+    return await eventually(probe, timeout_s=timeout_s, what="the next in line admitted")
+
+
+async def test_a_purchase_frees_the_slot_for_the_next_in_line(wr: httpx.AsyncClient, room_db: str) -> None:
+    """One buyer at a time: the admitted buyer's purchase ends its admission, so the next visitor is
+    admitted by the next steps instead of when the admission expires (600 s). Both ways of buying:
+    a hold confirmed (what the page does: the confirmation carries no admission token), then seats
+    booked with the token."""
+    event_id, seats = await new_event(wr)
+    await gate(wr, event_id, maxActive=1, admissionTtlS=600)
+    alice, bob, carol = await session(wr), await session(wr), await session(wr)
+    for auth in (alice, bob, carol):
+        assert (await join(wr, event_id, auth)).status_code == 201
+    token = await admitted(wr, event_id, alice)
+    assert (await me(wr, event_id, bob))["state"] == "WAITING"
+    held = await wr.post("/api/v1/holds", json={"seatIds": seats[:2]}, headers={**alice, "Admission-Token": token})
+    assert held.status_code == 201, held.text
+    confirmed = await wr.post("/api/v1/bookings", json={"holdToken": held.json()["holdToken"]}, headers=alice)
+    assert confirmed.status_code == 201, confirmed.text
+    bob_token = await _admitted_within(wr, event_id, bob, SLOT_FREED_S)
+    # Alice's turn is over: her state says so and her token buys nothing more.
+    assert (await me(wr, event_id, alice))["state"] == "LEFT"
+    again = await book(wr, seats[2:3], alice, token)
+    assert again.status_code == 403 and again.json()["error"] == "ADMISSION_REVOKED", again.text
+    assert "purchase" in again.json()["message"]
+    # Leaving after the purchase (what the page does) is harmless: still LEFT.
+    left = await wr.post(f"/api/v1/events/{event_id}/waiting-room/leave", headers=alice)
+    assert left.status_code == 200 and left.json()["state"] == "LEFT", left.text
+    # Seats booked with the token end the admission as well: carol is next.
+    assert (await book(wr, seats[3:4], bob, bob_token)).status_code == 201
+    await _admitted_within(wr, event_id, carol, SLOT_FREED_S)
+    states = rows(room_db, "SELECT user_id, state FROM waitroom_visitors WHERE event_id = %s", event_id)
+    assert {r["user_id"]: r["state"] for r in states} == {
+        user_of(alice): "LEFT",
+        user_of(bob): "LEFT",
+        user_of(carol): "ADMITTED",
+    }
+    # A new join after a purchase queues again at the back.
+    assert (await join(wr, event_id, alice)).json()["state"] == "WAITING"
+    assert_consistent(room_db)
+
+
+async def test_with_end_on_purchase_off_the_admission_outlives_a_purchase(
+    keep: httpx.AsyncClient, keep_db: str
+) -> None:
+    """`BOXOFFICE_WAITROOM_END_ON_PURCHASE=false`: the buyer keeps its slot (and may buy again) until
+    the admission expires or it leaves; the next in line waits meanwhile."""
+    event_id, seats = await new_event(keep)
+    await gate(keep, event_id, maxActive=1, admissionTtlS=600)
+    alice, bob = await session(keep), await session(keep)
+    for auth in (alice, bob):
+        assert (await join(keep, event_id, auth)).status_code == 201
+    token = await admitted(keep, event_id, alice)
+    assert (await book(keep, seats[:1], alice, token)).status_code == 201
+
+    def ticked_at() -> datetime:
+        moment: datetime = rows(keep_db, "SELECT ticked_at FROM waitroom_events WHERE event_id = %s", event_id)[0][
+            "ticked_at"
+        ]
+        return moment
+
+    # Several steps run after the purchase (a condition on the store, not a sleep); the slot stays taken.
+    after = ticked_at()
+    await until(lambda: (ticked_at() - after).total_seconds() >= 1.0, what="steps after the purchase")
+    assert (await me(keep, event_id, bob))["state"] == "WAITING"
+    assert (await me(keep, event_id, alice))["admissionToken"] == token
+    assert (await book(keep, seats[1:2], alice, token)).status_code == 201
+    # Leaving still frees it.
+    await keep.post(f"/api/v1/events/{event_id}/waiting-room/leave", headers=alice)
+    await _admitted_within(keep, event_id, bob, SLOT_FREED_S)
+    assert_consistent(keep_db)
+
+
 async def test_ungated_event_needs_no_token(wr: httpx.AsyncClient, room_db: str) -> None:
     event_id, seats = await new_event(wr)
     auth = await session(wr)
@@ -83,13 +185,15 @@ async def test_gated_event_admits_then_books(wr: httpx.AsyncClient, room_db: str
         by_quantity = await wr.post(path, json=best, headers=auth)
         assert by_quantity.status_code == 401 and by_quantity.json()["error"] == "ADMISSION_REQUIRED", by_quantity.text
     token = await admitted(wr, event_id, auth)
-    assert (await book(wr, seats[:1], auth, token)).status_code == 201
+    # Polling again returns the same token.
+    assert (await me(wr, event_id, auth))["admissionToken"] == token
     hold = await wr.post("/api/v1/holds", json={"seatIds": seats[1:3]}, headers={**auth, "Admission-Token": token})
     assert hold.status_code == 201, hold.text
+    assert (await book(wr, seats[:1], auth, token)).status_code == 201
+    # That purchase ended the admission; the hold placed under it is still confirmed.
     confirmed = await wr.post("/api/v1/bookings", json={"holdToken": hold.json()["holdToken"]}, headers=auth)
     assert confirmed.status_code == 201, confirmed.text
-    # Polling again returns the same token; the default event stays ungated.
-    assert (await me(wr, event_id, auth))["admissionToken"] == token
+    # The default event stays ungated.
     assert (await wr.post("/api/v1/bookings", json={"seatId": 1, "userId": "walk-in"})).status_code == 201
     assert rows(room_db, "SELECT count(*) AS n FROM bookings WHERE status = 'CONFIRMED'")[0]["n"] >= 4
     assert_consistent(room_db)
@@ -148,7 +252,9 @@ async def test_forged_wrong_session_wrong_event_and_expired_tokens(wr: httpx.Asy
     assert_consistent(room_db)
 
 
-async def test_token_replayed_after_expiry_is_refused(wr: httpx.AsyncClient) -> None:
+async def test_token_replayed_after_expiry_is_refused(keep: httpx.AsyncClient) -> None:
+    """(On a server where purchases do not end admissions: the token books until it expires.)"""
+    wr = keep
     event_id, seats = await new_event(wr)
     await gate(wr, event_id, admissionTtlS=10)
     auth = await session(wr)

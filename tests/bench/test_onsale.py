@@ -1,10 +1,16 @@
-"""The on-sale benchmark's own arithmetic: the seat market, arrivals and rank correlation."""
+"""The on-sale benchmark's own arithmetic (the seat market, arrivals and rank correlation), and its
+gated crowd against a real server: buyers behave as the page does and never call leave."""
 
 from __future__ import annotations
 
 import random
 
+from boxoffice.bench import onsale
 from boxoffice.bench.onsale import Market, OnsaleSizes, arrivals, percentile_ms, spearman
+from boxoffice.settings import Settings
+from boxoffice.tokens import Tokens
+from tests.support import ServerFactory
+from tests.waitroom import WAITROOM
 
 
 def test_market_picks_only_free_seats_and_notes_the_sell_out() -> None:
@@ -43,3 +49,26 @@ def test_percentiles_are_nearest_rank_in_milliseconds() -> None:
     assert percentile_ms(ordered, 0.99) == 99.0
     assert percentile_ms(ordered, 0.5) == 50.0
     assert percentile_ms([0.25], 0.99) == 250.0
+
+
+async def test_gated_buyers_never_leave_and_the_server_frees_their_slots(server_factory: ServerFactory) -> None:
+    """Two buyers at a time, admissions lasting 120 s, a 30 s sale: the seats sell out only because
+    each purchase frees its slot (a slot freed by expiry would sell 2 seats in the run). The room's
+    figures account for every buyer: its admission ended by the purchase, none left open."""
+    db = server_factory.database("bo_onsale_room")
+    server = server_factory(
+        database_url=db, settings={**WAITROOM, "admin_token": onsale.ADMIN_TOKEN}, seed_rows=1, seed_cols=8
+    )
+    sizes = OnsaleSizes(24, 8, 0.25, 1.0, 2.0, 30.0, 8, 2, 6_000, 600)
+    master = await onsale._master(db)
+    tokens = Tokens(Settings(database_url=db), lambda: master)
+    seat_ids = list(range(1, 9))
+    room, starts_at = await onsale.gated(server.port, sizes, seat_ids, 7, tokens, 1)
+    figures = await onsale.room_figures(db, 1, starts_at)
+    assert room["booked"] == 8 and figures["unsold_seats"] == 0, (room, figures)
+    assert room["sold_out_s"] is not None and room["sold_out_s"] < 20, room
+    assert figures["buyers"] == 8 and figures["ended_by_purchase"] == 8, figures
+    assert figures["admitted_after_purchase"] == 0 and figures["double_bookings"] == 0, figures
+    # Only admitted visitors who went without a seat left by themselves.
+    assert room["leaves"] <= room["visitors_without_seat"] == sizes.visitors - 8, room
+    assert figures["visitor_states"].get("LEFT", 0) == 8 + room["leaves"], figures

@@ -377,13 +377,20 @@ def test_every_page_ends_equal_to_the_database(e2e: E2E) -> None:
 def test_waiting_page_then_admitted_to_the_map_holds_with_the_admission_token(
     artifacts: Path, server_factory: ServerFactory
 ) -> None:
-    """A gated on-sale for one buyer at a time: the page waits behind a walk-in, then is admitted and holds."""
+    """A gated on-sale for one buyer at a time: the page waits behind a walk-in, then is admitted, holds,
+    confirms and gives its turn back (`leave`). The server runs with the end on purchase off, so the
+    turn ends only because the page left."""
     prerequisites()
     out = artifacts / "frontend"
     out.mkdir(exist_ok=True)
     url = server_factory.database("bo_fe_wait")
     server = server_factory(
-        database_url=url, log="waiting", settings=WAITROOM, admin_token=ADMIN_TOKEN, seed_rows=2, seed_cols=5
+        database_url=url,
+        log="waiting",
+        settings={**WAITROOM, "waitroom_end_on_purchase": False},
+        admin_token=ADMIN_TOKEN,
+        seed_rows=2,
+        seed_cols=5,
     )
     gated = create_event(server, JAZZ)
     body = {"enabled": True, "startsAt": iso(soon(-1)), "maxActive": 1, "perMinute": 60_000, "adaptive": False}
@@ -409,10 +416,16 @@ def test_waiting_page_then_admitted_to_the_map_holds_with_the_admission_token(
     assert waiting["hold"] == {"status": 201, "admissionToken": True}
     # The same session without the token: refused, nothing written.
     assert waiting["withoutToken"]["status"] == 401 and waiting["withoutToken"]["error"] == "ADMISSION_REQUIRED"
+    # Confirmed: the page left the room by itself and says the turn is over.
+    assert waiting["confirm"] == 201
+    assert waiting["pageLeft"] == {"status": 200, "state": "LEFT"}, waiting
+    assert "Thank you for your purchase" in waiting["afterPurchaseText"], waiting
     with psycopg.connect(url) as conn:
-        taken = "SELECT id, status, held_by FROM seats WHERE event_id = %s AND status <> 'AVAILABLE'"
-        held = conn.execute(taken, (gated,))
-        assert [(i, st, by) for i, st, by in held] == [(waiting["seatId"], "HELD", waiting["user"])]
+        taken = "SELECT id, status, booked_by FROM seats WHERE event_id = %s AND status <> 'AVAILABLE'"
+        booked = conn.execute(taken, (gated,))
+        assert [(i, st, by) for i, st, by in booked] == [(waiting["seatId"], "BOOKED", waiting["user"])]
         holds = conn.execute("SELECT user_id, seat_ids, state FROM holds").fetchall()
-        assert [(u, list(ids), st) for u, ids, st in holds] == [(waiting["user"], [waiting["seatId"]], "ACTIVE")]
+        assert [(u, list(ids), st) for u, ids, st in holds] == [(waiting["user"], [waiting["seatId"]], "CONFIRMED")]
+        visitors = conn.execute("SELECT user_id, state FROM waitroom_visitors WHERE event_id = %s", (gated,))
+        assert sorted(visitors) == sorted([(waiting["walkIn"], "LEFT"), (waiting["user"], "LEFT")])
     assert report["console"] == [] or all("401" in m for m in report["console"]), report["console"]

@@ -95,7 +95,8 @@ async def book(api: Api, request: Request, payload: BookingRequest) -> Response:
 
     with api.measured():
         # A single-seat booking without a key keeps its one-statement claim (group commit): no key is issued.
-        return await respond(api, request, BOOK_SCOPE, caller, secret, payload, work, issue=payload.seatId is None)
+        answer = await respond(api, request, BOOK_SCOPE, caller, secret, payload, work, issue=payload.seatId is None)
+    return api.purchased(answer)
 
 
 @router.get(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, Request
+from starlette.responses import Response
 
 from boxoffice.api.auth import Authenticator
 from boxoffice.api.errors import VALIDATION_FAILED, ApiError
@@ -22,7 +25,10 @@ from boxoffice.booking.snapshots import SnapshotCache
 from boxoffice.booking.waitroom.runtime import WaitingRoom
 from boxoffice.domain import Caller, Unavailable
 from boxoffice.health import HealthChecker
+from boxoffice.observability import metrics
 from boxoffice.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +56,25 @@ class Api:
         if self.waitroom.gates_nothing:
             return
         await self.waitroom.check(caller, seat_ids, request.headers.get("admission-token"), event_id)
+
+    def purchased(self, answer: Response) -> Response:
+        """After a booking's answer is final (committed): a 201 for seats of a gated event ends the
+        buyer's admission, so its slot goes to the next in line (`BOXOFFICE_WAITROOM_END_ON_PURCHASE`,
+        docs/waiting-room.md). The end is written in the background: `answer` is returned unchanged,
+        whatever happens to it. A replayed answer ended its admission the first time."""
+        if (
+            answer.status_code != 201
+            or self.waitroom.gates_nothing
+            or not self.settings.waitroom_end_on_purchase
+            or "idempotent-replayed" in answer.headers
+        ):
+            return answer
+        try:
+            self.waitroom.bought(_buyers(orjson.loads(answer.body)))
+        except Exception:  # the purchase stands whatever happens here
+            log.exception("waitroom_purchase_end_failed")
+            metrics.WAITROOM_PURCHASE_END_FAILURES.inc()
+        return answer
 
     def measured(self) -> AbstractContextManager[None]:
         """Time a hold or booking for the waiting room's adaptive rate (its latency and 503s); while
@@ -85,6 +110,16 @@ class Api:
 
 
 _UNMEASURED: AbstractContextManager[None] = nullcontext()
+
+
+def _buyers(body: Any) -> set[tuple[int, str]]:
+    """(event, owner) of each booking in a booking answer (`BookingOut` or `BookingsOut`)."""
+    rows = body.get("bookings", [body]) if isinstance(body, dict) else []
+    return {
+        (row["eventId"], row["userId"])
+        for row in rows
+        if isinstance(row, dict) and isinstance(row.get("eventId"), int) and isinstance(row.get("userId"), str)
+    }
 
 
 class _Measured:

@@ -5,7 +5,9 @@ Two runs on the same seats and the same crowd, one server:
 - **ungated**: every visitor goes straight for a seat (the flash crowd the engine sheds with 409/503);
 - **gated**: the event's waiting room is on; visitors join it (some before the start, the rest
   arriving over a window after it), poll at the `Retry-After` the room gives, and once admitted
-  book one seat with their admission token and leave.
+  book one seat with their admission token. A buyer does not call `leave` (a tab closed after the
+  purchase): the server ends its admission on the purchase and gives the slot to the next in line.
+  An admitted visitor who goes without a seat leaves, as the page does.
 
 Each visitor wants one seat and knows which seats are still free (as a live seat map would tell
 it); on 409 it tries another. Reported: p99 booking latency of admitted buyers, time to sell out in
@@ -183,6 +185,7 @@ class RunStats:
     errors: Counter[str] = field(default_factory=Counter)
     polls: int = 0
     joins: int = 0
+    leaves: int = 0
     gave_up: int = 0
     seated: int = 0
     booked_at: list[float] = field(default_factory=list)
@@ -328,8 +331,9 @@ async def gated(
                 headers = {**auth, "Admission-Token": str(data["admissionToken"])}
                 if not await buy(client, market, stats, vrng, headers, session.user_id, t0, deadline):
                     stats.gave_up += 1
-                await client.call("POST", f"{room}/leave", None, auth)
-                return
+                    await client.call("POST", f"{room}/leave", None, auth)  # no seat: the page gives the turn back
+                    stats.leaves += 1
+                return  # bought: the server ended the admission (docs/waiting-room.md#a-purchase-ends-the-turn)
             lost = status == 404 or (
                 status in (200, 201) and isinstance(data, dict) and data.get("state") not in ("WAITING", "ADMITTED")
             )
@@ -384,6 +388,7 @@ def summary(stats: RunStats, market: Market, seats: int, requests: int) -> dict[
         "errors": dict(stats.errors),
         "joins": stats.joins,
         "polls": stats.polls,
+        "leaves": stats.leaves,
         "http_requests": requests,
         "visitors_without_seat": stats.gave_up,
     }
@@ -406,10 +411,40 @@ def spearman(xs: list[float], ys: list[float]) -> float | None:
     return round(1 - 6 * d2 / (n * (n * n - 1)), 4)
 
 
+BUYERS_SQL = """
+SELECT count(*) AS buyers,
+       count(*) FILTER (WHERE v.state = 'LEFT') AS ended,
+       count(*) FILTER (WHERE v.state = 'ADMITTED' AND v.expires_at > clock_timestamp()) AS admitted
+FROM waitroom_visitors v
+WHERE v.event_id = $1 AND EXISTS (
+    SELECT 1 FROM bookings b JOIN seats s ON s.id = b.seat_id
+    WHERE b.user_id = v.user_id AND s.event_id = $1 AND b.status = 'CONFIRMED')
+"""
+"""Visitors who bought: how many, whose admission a purchase ended (LEFT: buyers never call leave),
+and whose admission is still open (must be none)."""
+PURCHASE_ENDS_S = 5.0
+"""How long the last buyers' admissions may take to be ended (written just after their answers)."""
+
+
 async def room_figures(database_url: str, event_id: int, starts_at: datetime) -> dict[str, Any]:
     """From the queue store: admission rate per second, fairness, and the correctness checks."""
     conn = await asyncpg.connect(database_url)
     try:
+
+        async def buyers_now() -> asyncpg.Record:
+            row: asyncpg.Record | None = await conn.fetchrow(BUYERS_SQL, event_id)
+            assert row is not None
+            return row
+
+        buyers = await buyers_now()
+        for _ in range(int(PURCHASE_ENDS_S / 0.05)):
+            if not buyers["admitted"]:
+                break
+            await asyncio.sleep(0.05)  # the ends are written in the background, just after each 201
+            buyers = await buyers_now()
+        states = await conn.fetch(
+            "SELECT state, count(*) AS n FROM waitroom_visitors WHERE event_id = $1 GROUP BY state", event_id
+        )
         visitors = await conn.fetch(
             "SELECT id, rank, joined_at, admitted_at FROM waitroom_visitors WHERE event_id = $1", event_id
         )
@@ -447,6 +482,10 @@ async def room_figures(database_url: str, event_id: int, starts_at: datetime) ->
         "prestart_n": len(early),
         "wait_p50_s": round(waits[len(waits) // 2], 2) if waits else None,
         "wait_max_s": round(waits[-1], 2) if waits else None,
+        "visitor_states": {r["state"]: int(r["n"]) for r in sorted(states, key=lambda r: str(r["state"]))},
+        "buyers": int(buyers["buyers"]),
+        "ended_by_purchase": int(buyers["ended"]),
+        "admitted_after_purchase": int(buyers["admitted"]),
         "double_bookings": int(doubles),
         "unsold_seats": int(unsold),
     }
@@ -475,6 +514,8 @@ def onsale_server(
         "BOXOFFICE_RATE_LIMIT_PER_IP": "0",
         "BOXOFFICE_RATE_LIMIT_PER_USER": "0",
         "BOXOFFICE_WAITROOM_JOINS_PER_IP": "0",
+        # Buyers never call leave: the server ends their admissions (the default, pinned here).
+        "BOXOFFICE_WAITROOM_END_ON_PURCHASE": "true",
         "BOXOFFICE_SEATS_PER_USER": "0",
         "BOXOFFICE_WAITROOM_TICK_S": "0.5",
         "BOXOFFICE_HOLD_SWEEP_INTERVAL_S": "0",
@@ -540,6 +581,8 @@ def run(
         violations.append(f"{figures['double_bookings']} seats booked twice")
     if figures["unsold_seats"] and room["visitors_without_seat"]:
         violations.append(f"{figures['unsold_seats']} seats unsold while visitors went without")
+    if figures["admitted_after_purchase"]:
+        violations.append(f"{figures['admitted_after_purchase']} buyers still admitted after their purchase")
     report["violations"] = violations
     typer.echo(
         f"admitted buyers' booking p99 {room['booking_p99_ms']} ms (ungated {plain['booking_p99_ms']} ms);"

@@ -168,8 +168,14 @@ WAITROOM_JOINS = Counter(
 )
 WAITROOM_ENDED = Counter(
     "waitroom_ended",
-    "Places and admissions ended: dropped (away), expired, missed (not fetched in time: back in line).",
+    "Places and admissions ended: dropped (away), expired, missed (not fetched in time: back in line),"
+    " purchased (the buyer booked: the slot goes to the next in line).",
     ["reason"],
+)
+WAITROOM_PURCHASE_END_FAILURES = Counter(
+    "waitroom_purchase_end_failures",
+    "Admissions a purchase should have ended that could not be written (retried at the next tick, given up"
+    " after a few attempts: the slot then frees when the admission expires). The purchases themselves stand.",
 )
 WAITROOM_TOKENS_REJECTED = Counter(
     "waitroom_tokens_rejected",
@@ -199,7 +205,7 @@ BATCH_RETRY_REASONS = ("refused", "locked")
 SNAPSHOT_RESULTS = ("hit", "miss", "joined", "off")
 SHED_REASONS = ("header_too_large", "too_many_headers", "header_timeout", "body_timeout", "connections", "bad_request")
 WAITROOM_JOIN_OUTCOMES = ("new", "again", "challenge_failed", "unavailable")
-WAITROOM_END_REASONS = ("dropped", "expired", "missed")
+WAITROOM_END_REASONS = ("dropped", "expired", "missed", "purchased")
 WAITROOM_REJECT_REASONS = ("missing", "invalid", "expired", "wrong_event", "revoked")
 WAITROOM_SIGNALS = ("latency", "saturation", "unavailable")
 

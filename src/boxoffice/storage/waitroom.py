@@ -217,6 +217,29 @@ async def leave(conn: asyncpg.Connection, event_id: int, user_id: str) -> asyncp
     return row
 
 
+async def end_purchased(conn: asyncpg.Connection, buyers: Sequence[tuple[int, str]]) -> list[asyncpg.Record]:
+    """End the admissions of these (event, user) buyers as a leave would (`LEFT`, a new revision that
+    every process follows to refuse their tokens): (id, admitted_at) of each admission ended. One
+    statement for a batch; rows are locked in id order, so concurrent batches queue, never deadlock."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        WITH ended AS (
+            SELECT w.id FROM waitroom_visitors w
+            JOIN unnest($1::int[], $2::text[]) AS b(event_id, user_id)
+              ON w.event_id = b.event_id AND w.user_id = b.user_id
+            WHERE w.state = 'ADMITTED'
+            ORDER BY w.id FOR NO KEY UPDATE OF w
+        )
+        UPDATE waitroom_visitors w SET state = 'LEFT', revision = nextval('waitroom_revision_seq')
+        FROM ended WHERE w.id = ended.id AND w.state = 'ADMITTED'
+        RETURNING w.id, w.admitted_at
+        """,
+        [e for e, _ in buyers],
+        [u for _, u in buyers],
+    )
+    return rows
+
+
 async def revoke_user(conn: asyncpg.Connection, event_id: int, user_id: str) -> int:
     done: str = await conn.execute(
         """

@@ -9,6 +9,7 @@ one part loads only what that part needs):
 - `queue`, `joins`, `memory`: join, poll and leave; joins written in batches; polls answered
   from memory while a visitor cannot have been admitted.
 - `step`: the periodic tick and the admission step (health, AIMD pace, pickup, frontier).
+- `purchases`: a purchase ends the buyer's admission (its slot goes to the next in line).
 - `cache`, `rooms`: the rooms as a process last read them.
 - `tokens`, `challenge`: admission tokens; the join's proof of work hook.
 - `pacing`, `positions`: the pure arithmetic (AIMD, budget, health; positions, waits, polling).

@@ -57,6 +57,12 @@ class RoomCache:
         """When this visitor's admission ended early (revoked, or it left), if it did."""
         return self._revoked.get(visitor_id)
 
+    def ended(self, visitor_id: int, admitted_at: float) -> None:
+        """An admission this process ended (a purchase): its token is refused here at once, and on
+        every other process from its next refresh (the store's revision)."""
+        self._revoked[visitor_id] = admitted_at
+        self._memory.forget(visitor_id)
+
     async def cached_stats(self, event_id: int) -> WaitingRoomStats | None:
         """The room as this process last read it (at most a tick old); None when never configured."""
         if not self.loaded:

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from boxoffice.booking.waitroom.cache import RoomCache
+from boxoffice.booking.waitroom.purchases import Purchases
 from boxoffice.booking.waitroom.tokens import Admission, AdmissionTokens
 from boxoffice.domain import AdmissionRefused, AdmissionRequired, Caller
 from boxoffice.observability import metrics
 
 
 class Gate:
-    def __init__(self, cache: RoomCache, tokens: Callable[[], AdmissionTokens]) -> None:
+    def __init__(self, cache: RoomCache, tokens: Callable[[], AdmissionTokens], purchases: Purchases) -> None:
         self._cache = cache
         self._tokens = tokens
+        self._purchases = purchases
 
     async def check(
         self, caller: Caller, seat_ids: Sequence[int], token: str | None, event_id: int | None = None
@@ -46,8 +48,14 @@ class Gate:
             if room is not None and room.revoked_before is not None and admission.admitted_at <= room.revoked_before:
                 raise AdmissionRefused("revoked", "The admission was revoked by an operator")
             ended = self._cache.ended_at(admission.visitor_id)
-            if ended is not None and admission.admitted_at <= ended + 1e-6:
-                raise AdmissionRefused("revoked", "The admission was revoked, or its visitor left the room")
+            if (ended is not None and admission.admitted_at <= ended + 1e-6) or self._purchases.ending(
+                event_id, admission.user_id
+            ):
+                raise AdmissionRefused(
+                    "revoked",
+                    "The admission has ended: revoked, its visitor left the room, or a purchase used it"
+                    " (join the waiting room again to buy more)",
+                )
         except AdmissionRefused as exc:
             metrics.WAITROOM_TOKENS_REJECTED.labels(exc.reason).inc()
             raise

@@ -15,6 +15,7 @@ from boxoffice.booking.waitroom.challenge import Challenge
 from boxoffice.booking.waitroom.gate import Gate
 from boxoffice.booking.waitroom.memory import VisitorMemory
 from boxoffice.booking.waitroom.pacing import Aimd, HealthWindow
+from boxoffice.booking.waitroom.purchases import Purchases
 from boxoffice.booking.waitroom.queue import Queue
 from boxoffice.booking.waitroom.step import AdmissionLoop
 from boxoffice.booking.waitroom.tokens import AdmissionTokens
@@ -42,7 +43,8 @@ class WaitingRoom:
         memory = VisitorMemory()
         self.cache = RoomCache(background, memory)
         self.window = HealthWindow()
-        self.gate = Gate(self.cache, admission_tokens)
+        self.purchases = Purchases(background, self.cache)
+        self.gate = Gate(self.cache, admission_tokens, self.purchases)
         self.queue = Queue(db, self.cache, memory, admission_tokens, challenge)
         self.admin = RoomAdmin(db, changed=self.cache.refresh)
         self.loop = AdmissionLoop(
@@ -55,6 +57,7 @@ class WaitingRoom:
             aimd=aimd,
             pool_saturation=pool_saturation,
             pickup_s=pickup_s,
+            purchases=self.purchases,
         )
         # What the routes and the booking path call, each answered by its part.
         self.check = self.gate.check
@@ -63,6 +66,8 @@ class WaitingRoom:
         self.join, self.status, self.leave = self.queue.join, self.queue.status, self.queue.leave
         self.configure, self.stats, self.revoke = self.admin.configure, self.admin.stats, self.admin.revoke
         self.cached_stats = self.cache.cached_stats
+        self.bought = self.purchases.bought
+        """Bookings answered 201 for these (event, user): their admissions end (purchases.py)."""
         self.run = self.loop.run
 
     @property

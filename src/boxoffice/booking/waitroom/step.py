@@ -22,6 +22,7 @@ from boxoffice.booking.waitroom.cache import RoomCache
 from boxoffice.booking.waitroom.memory import VisitorMemory
 from boxoffice.booking.waitroom.pacing import Aimd, Health, HealthWindow, aggregate, budget
 from boxoffice.booking.waitroom.positions import next_poll_scale
+from boxoffice.booking.waitroom.purchases import Purchases
 from boxoffice.booking.waitroom.queue import Queue
 from boxoffice.domain import BookingError
 from boxoffice.observability import metrics
@@ -47,6 +48,7 @@ class AdmissionLoop:
         aimd: Aimd,
         pool_saturation: Callable[[], float],
         pickup_s: float,
+        purchases: Purchases | None = None,
     ) -> None:
         """`db`: the room's own small pool (a crowd exhausting the request pool must not starve the
         step that lets it in); `window`: this process's holds and bookings, the health it publishes."""
@@ -59,6 +61,7 @@ class AdmissionLoop:
         self.aimd = aimd
         self._saturation = pool_saturation
         self.pickup_s = pickup_s
+        self._purchases = purchases
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
     async def run(self) -> None:
@@ -77,6 +80,8 @@ class AdmissionLoop:
         requests, unavailable, p99 = self.window.drain()
         if not self._cache.gated:
             return  # nothing to pace: no health sample is written while no on-sale is gated
+        if self._purchases is not None:
+            self._purchases.resume()  # admissions whose end after a purchase failed to be written
         saturation = self._saturation()
         local = Health(requests, unavailable, p99, saturation)
         self._queue.poll_scale = next_poll_scale(self._queue.poll_scale, self.aimd.degraded(local) is not None)
