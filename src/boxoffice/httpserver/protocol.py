@@ -7,7 +7,9 @@
   after a keep-alive pause (a silent or slow client is closed; 408 if it had sent something).
 - The body must arrive within `body_timeout_s` of the head (408 and close).
 - Idle keep-alive connections close after uvicorn's `timeout_keep_alive` (`keep_alive_s`).
-- A worker keeps at most `max_connections` connections: one more is answered 503 and closed.
+- A worker keeps at most `max_connections` connections, and at most `max_per_address` HTTP connections
+  from one peer address (counted as they open and close; an upgraded WebSocket leaves the count for
+  the WebSocket endpoint's own per-address cap): one more is answered 503 and closed.
 - While the worker drains (SIGTERM), every response carries `Connection: close`.
 
 It also sends a response of known length in one `send()`: uvicorn writes the head and the body
@@ -65,6 +67,10 @@ HEADERS_TOO_LARGE = _response(431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "Request h
 TOO_MANY_HEADERS = _response(431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "Too many request header fields")
 REQUEST_TIMEOUT = _response(408, "REQUEST_TIMEOUT", "The request was not received in time")
 OVERLOADED = _response(503, "SERVICE_UNAVAILABLE", "Too many connections; retry shortly")
+ADDRESS_OVERLOADED = _response(503, "SERVICE_UNAVAILABLE", "Too many connections from this address; retry shortly")
+
+_PER_ADDRESS: dict[str, int] = {}
+"""Open HTTP connections per peer address in this worker (addresses with none are removed)."""
 
 
 class _QuietInvalidRequests(logging.Filter):
@@ -237,6 +243,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._refusal: _Refused | None = None
         self._head_timer: TimerHandle | None = None
         self._body_timer: TimerHandle | None = None
+        self._address: str | None = None
         app = self.app
         self._rewrite: ProxyHeadersMiddleware | None = None
         if isinstance(app, ProxyHeadersMiddleware):
@@ -254,13 +261,25 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         lean = self._lean
         if lean is not None and self.server is not None and self.server[1] == lean.management_port:
             self._lean = None
+        held = 0
+        client = self.client
+        if client is not None:  # None on a Unix socket
+            # The peer: behind a proxy, the proxy (X-Forwarded-For is not read yet, and the proxy
+            # holds the socket).
+            self._address = address = client[0]
+            held = _PER_ADDRESS.get(address, 0) + 1
+            _PER_ADDRESS[address] = held
         open_now = len(self.connections)
         if open_now > self.limits.max_connections:
             self._refuse("connections", OVERLOADED, f"{open_now} connections open")
             return
+        if 0 < self.limits.max_per_address < held:
+            self._refuse("address_cap", ADDRESS_OVERLOADED, f"{held} connections from this address")
+            return
         self._head_timer = self.loop.call_later(self.limits.header_timeout_s, self._head_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._release_address()
         self._cancel_timers()
         exchange: object = self.cycle
         cycle = self.cycle
@@ -280,7 +299,18 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def handle_websocket_upgrade(self) -> None:
         self._upgraded = True
         self._cancel_timers()
+        self._release_address()  # the transport leaves this protocol: connection_lost goes to the WebSocket's
         super().handle_websocket_upgrade()
+
+    def _release_address(self) -> None:
+        address = self._address
+        if address is not None:
+            self._address = None
+            held = _PER_ADDRESS[address] - 1
+            if held:
+                _PER_ADDRESS[address] = held
+            else:
+                del _PER_ADDRESS[address]
 
     def _cancel_timers(self) -> None:
         for timer in (self._head_timer, self._body_timer):
