@@ -105,7 +105,7 @@ BACKGROUND_TASK_ERRORS = Counter(
 )
 HTTP_CONNECTIONS_SHED = Counter(
     "http_connections_shed",
-    "HTTP connections the HTTP server refused or closed (header too large, timeouts, connection caps).",
+    "HTTP connections the HTTP server refused or closed (header too large, timeouts, connection caps, shutdown).",
     ["reason"],
 )
 RELAY_HOLE_WAIT = Gauge(
@@ -177,6 +177,7 @@ SHED_REASONS = (
     "connections",
     "address_cap",
     "bad_request",
+    "closing",
 )
 WAITROOM_JOIN_OUTCOMES = ("new", "again", "challenge_failed", "unavailable")
 WAITROOM_END_REASONS = ("dropped", "expired", "missed")
