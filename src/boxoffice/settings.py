@@ -95,6 +95,16 @@ class HttpSettings(SettingsGroup):
         description="Connections per worker, HTTP and WebSocket, lowered to fit the descriptor limit; "
         "more is `503` and close.",
     )
+    # Above any one client's honest need (the benchmarks open up to 2,000 connections from 127.0.0.1
+    # over the workers, a venue's NAT a few per browser) and below the whole worker.
+    http_max_connections_per_address: int = Field(
+        default=4096,
+        ge=0,
+        le=1_000_000,
+        description="HTTP connections per peer address and worker, lowered to half the connection cap so that "
+        "one address never holds the whole worker; more is `503` and close; `0` = no cap. Behind a proxy every "
+        "connection comes from the proxy's address (see [operations.md](operations.md#per-address-cap)).",
+    )
     trusted_proxies: str = Field(
         default="",
         max_length=4000,

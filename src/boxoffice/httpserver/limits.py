@@ -27,6 +27,9 @@ class HttpLimits:
     body_timeout_s: float
     max_connections: int
     """Connections (HTTP and WebSocket) this worker keeps; one more is answered 503 and closed."""
+    max_per_address: int
+    """HTTP connections one peer address may hold in this worker (0: no cap); one more is answered 503
+    and closed."""
 
 
 def raise_nofile() -> tuple[int, int]:
@@ -50,6 +53,15 @@ def connection_cap(settings: Settings, soft_nofile: int) -> int:
     return max(1, min(settings.http_max_connections, soft_nofile - others))
 
 
+def address_cap(settings: Settings, connection_cap: int) -> int:
+    """The configured per-address cap, lowered to half the connection cap: one address (a client
+    opening sockets it never uses) must leave the other half to everyone else. 0 stays 0 (no cap)."""
+    configured = settings.http_max_connections_per_address
+    if configured == 0:
+        return 0
+    return max(1, min(configured, connection_cap // 2))
+
+
 @cache
 def http_limits() -> HttpLimits:
     """This worker's limits (read once: the protocol is built by uvicorn, which knows no settings)."""
@@ -63,10 +75,19 @@ def http_limits() -> HttpLimits:
             cap,
             soft,
         )
+    per_address = address_cap(settings, cap)
+    if per_address < settings.http_max_connections_per_address:
+        log.warning(
+            "http_address_cap_lowered configured=%d effective=%d connection_cap=%d",
+            settings.http_max_connections_per_address,
+            per_address,
+            cap,
+        )
     return HttpLimits(
         max_header_bytes=settings.http_max_header_bytes,
         max_headers=settings.http_max_headers,
         header_timeout_s=settings.http_header_timeout_s,
         body_timeout_s=settings.http_body_timeout_s,
         max_connections=cap,
+        max_per_address=per_address,
     )

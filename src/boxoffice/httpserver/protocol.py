@@ -7,8 +7,12 @@
   after a keep-alive pause (a silent or slow client is closed; 408 if it had sent something).
 - The body must arrive within `body_timeout_s` of the head (408 and close).
 - Idle keep-alive connections close after uvicorn's `timeout_keep_alive` (`keep_alive_s`).
-- A worker keeps at most `max_connections` connections: one more is answered 503 and closed.
-- While the worker drains (SIGTERM), every response carries `Connection: close`.
+- A worker keeps at most `max_connections` connections, and at most `max_per_address` HTTP connections
+  from one peer address (counted as they open and close; an upgraded WebSocket leaves the count for
+  the WebSocket endpoint's own per-address cap): one more is answered 503 and closed.
+- While the worker drains (SIGTERM), every response carries `Connection: close`. Once the drain is
+  over (`drain.py`), every request is refused with 503 and `Connection: close`; a connection with no
+  request being answered is closed `CLOSE_GRACE_S` later (a request on its way is refused, not reset).
 
 It also sends a response of known length in one `send()`: uvicorn writes the head and the body
 with a system call each, and on loopback each one costs the sender the receiver's TCP work too.
@@ -49,6 +53,9 @@ from boxoffice.httpserver.shed import shed
 LINGER_S = 1.0
 """A refused connection is read (and discarded) this long before closing, so that closing with the
 client's request unread does not reset the connection before the 503 reached it."""
+CLOSE_GRACE_S = 1.0
+"""After the drain, an idle connection stays open this long: a request already on its way (a client
+that has just connected, or reuses a kept-alive connection) gets its 503 instead of a reset."""
 
 
 def _response(status: int, reason: str, message: str) -> bytes:
@@ -65,6 +72,11 @@ HEADERS_TOO_LARGE = _response(431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "Request h
 TOO_MANY_HEADERS = _response(431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "Too many request header fields")
 REQUEST_TIMEOUT = _response(408, "REQUEST_TIMEOUT", "The request was not received in time")
 OVERLOADED = _response(503, "SERVICE_UNAVAILABLE", "Too many connections; retry shortly")
+ADDRESS_OVERLOADED = _response(503, "SERVICE_UNAVAILABLE", "Too many connections from this address; retry shortly")
+CLOSING = _response(503, "SERVICE_UNAVAILABLE", "The server is shutting down; retry on a new connection")
+
+_PER_ADDRESS: dict[str, int] = {}
+"""Open HTTP connections per peer address in this worker (addresses with none are removed)."""
 
 
 class _QuietInvalidRequests(logging.Filter):
@@ -237,6 +249,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._refusal: _Refused | None = None
         self._head_timer: TimerHandle | None = None
         self._body_timer: TimerHandle | None = None
+        self._idle_timer: TimerHandle | None = None
+        self._address: str | None = None
         app = self.app
         self._rewrite: ProxyHeadersMiddleware | None = None
         if isinstance(app, ProxyHeadersMiddleware):
@@ -254,13 +268,28 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         lean = self._lean
         if lean is not None and self.server is not None and self.server[1] == lean.management_port:
             self._lean = None
+        held = 0
+        client = self.client
+        if client is not None:  # None on a Unix socket
+            # The peer: behind a proxy, the proxy (X-Forwarded-For is not read yet, and the proxy
+            # holds the socket).
+            self._address = address = client[0]
+            held = _PER_ADDRESS.get(address, 0) + 1
+            _PER_ADDRESS[address] = held
         open_now = len(self.connections)
         if open_now > self.limits.max_connections:
             self._refuse("connections", OVERLOADED, f"{open_now} connections open")
             return
+        if 0 < self.limits.max_per_address < held:
+            self._refuse("address_cap", ADDRESS_OVERLOADED, f"{held} connections from this address")
+            return
+        if DRAIN.closing:
+            self._idle_timer = self.loop.call_later(CLOSE_GRACE_S, self._close_idle)
+            return
         self._head_timer = self.loop.call_later(self.limits.header_timeout_s, self._head_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._release_address()
         self._cancel_timers()
         exchange: object = self.cycle
         cycle = self.cycle
@@ -271,22 +300,40 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def shutdown(self) -> None:
+        if self._refused:
+            return  # closes when its lingering ends: closing now could reset its answer
         cycle: object = self.cycle
         if type(cycle) is _Exchange and cycle.started and not cycle.response_complete:
             cycle.keep_alive = False
             return  # answered, then closed
+        if DRAIN.closing and (self.cycle is None or self.cycle.response_complete):
+            # Idle: a request may be on its way. It is refused (CLOSING), then the connection closes.
+            if self._idle_timer is None:
+                self._idle_timer = self.loop.call_later(CLOSE_GRACE_S, self._close_idle)
+            return
         super().shutdown()
 
     def handle_websocket_upgrade(self) -> None:
         self._upgraded = True
         self._cancel_timers()
+        self._release_address()  # the transport leaves this protocol: connection_lost goes to the WebSocket's
         super().handle_websocket_upgrade()
 
+    def _release_address(self) -> None:
+        address = self._address
+        if address is not None:
+            self._address = None
+            held = _PER_ADDRESS[address] - 1
+            if held:
+                _PER_ADDRESS[address] = held
+            else:
+                del _PER_ADDRESS[address]
+
     def _cancel_timers(self) -> None:
-        for timer in (self._head_timer, self._body_timer):
+        for timer in (self._head_timer, self._body_timer, self._idle_timer):
             if timer is not None:
                 timer.cancel()
-        self._head_timer = self._body_timer = None
+        self._head_timer = self._body_timer = self._idle_timer = None
 
     # Reading
 
@@ -357,6 +404,10 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
+        if DRAIN.closing and (self.cycle is None or self.cycle.response_complete):
+            # (One pipelined behind an answer still being written waits in uvicorn's pipeline: that
+            # answer carries `Connection: close`, which tells the client it was not processed.)
+            self._stop(_Refused("closing", CLOSING, "request after the drain"))
         lean = self._lean
         if lean is not None and self.url == lean.path and self._lean_exchange(lean):
             return
@@ -525,15 +576,32 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         cycle.message_event.set()
         self._refuse("body_timeout", REQUEST_TIMEOUT, "body incomplete")
 
+    def _close_idle(self) -> None:
+        """The grace after the drain is over: close, unless a request is being answered (it closes
+        after its answer); part of a head means a request was coming, which is refused."""
+        self._idle_timer = None
+        if self._refused or self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            return
+        if self._head_bytes:
+            self._refuse("closing", CLOSING, f"{self._head_bytes} bytes of head when closing")
+        else:
+            self._close_gently()
+
     def _refuse(self, reason: str, response: bytes, detail: str) -> None:
-        """Answer, then close once the answer is out: input is read and discarded for LINGER_S
-        (closing with unread input would reset the connection and could destroy the answer), unless
+        """Answer, then close once the answer is out (`_close_gently`)."""
+        shed(reason, self.client, detail)
+        self.transport.write(response)
+        self._close_gently()
+
+    def _close_gently(self) -> None:
+        """Close without a reset: half-close, then read and discard input for LINGER_S (closing with
+        unread input would reset the connection and could destroy an answer written before), unless
         so many connections are open that the descriptor must go at once."""
         self._refused = True
         self._cancel_timers()
-        shed(reason, self.client, detail)
         transport = self.transport
-        transport.write(response)
         if len(self.connections) <= self.limits.max_connections + LINGER_SLOTS and transport.can_write_eof():
             self.flow.resume_reading()
             transport.write_eof()

@@ -6,12 +6,16 @@ metrics must stay untouched, and the app is loaded by each worker from its impor
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
+import sys
 from pathlib import Path
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors.multiprocess import Multiprocess
 
 from boxoffice.httpserver import workers as worker_marks
 from boxoffice.httpserver.limits import raise_nofile
@@ -36,7 +40,8 @@ def run(settings: Settings, host: str, port: int, workers: int) -> None:
     if settings.management_port is not None:
         _check_free(settings.management_host, settings.management_port)
     proxies = settings.trusted_proxy_list
-    uvicorn.run(
+    # uvicorn.run, with a supervisor that lets go of the listening socket when it stops the workers.
+    config = uvicorn.Config(
         "boxoffice.server:create_app",
         factory=True,
         host=host,
@@ -61,6 +66,28 @@ def run(settings: Settings, host: str, port: int, workers: int) -> None:
         ws_max_size=2 * settings.ws_max_frame_bytes,
         ws_per_message_deflate=settings.ws_compression,
     )
+    if workers > 1:
+        with contextlib.suppress(KeyboardInterrupt):
+            Supervisor(config, sockets=[config.bind_socket()]).run()
+        return
+    server = uvicorn.Server(config)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C, re-raised by uvicorn once it has shut down
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+
+
+class Supervisor(Multiprocess):
+    """uvicorn's supervisor of several workers. It holds a descriptor of the listening socket only to
+    hand it to the workers it starts; held after they stop accepting, it would keep the socket
+    listening with nobody to accept: the kernel completes handshakes, clients send requests, and
+    everything queued is reset when the supervisor exits. So it closes its descriptor when it stops
+    the workers, and the socket closes with the last worker's (drain.stop_listening)."""
+
+    def terminate_all(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+        super().terminate_all()
 
 
 def _check_free(host: str, port: int) -> None:

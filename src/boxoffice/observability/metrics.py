@@ -116,7 +116,7 @@ BACKGROUND_TASK_ERRORS = Counter(
 )
 HTTP_CONNECTIONS_SHED = Counter(
     "http_connections_shed",
-    "HTTP connections the HTTP server refused or closed (header too large, timeouts, connection cap).",
+    "HTTP connections the HTTP server refused or closed (header too large, timeouts, connection caps, shutdown).",
     ["reason"],
 )
 RELAY_HOLE_WAIT = Gauge(
@@ -203,7 +203,16 @@ WS_REFUSAL_REASONS = ("address_cap", "frame_rate", "duplicate_subscription", "id
 RATE_LIMIT_KINDS = ("ip", "user", "seats", "admin_auth")
 BATCH_RETRY_REASONS = ("refused", "locked")
 SNAPSHOT_RESULTS = ("hit", "miss", "joined", "off")
-SHED_REASONS = ("header_too_large", "too_many_headers", "header_timeout", "body_timeout", "connections", "bad_request")
+SHED_REASONS = (
+    "header_too_large",
+    "too_many_headers",
+    "header_timeout",
+    "body_timeout",
+    "connections",
+    "address_cap",
+    "bad_request",
+    "closing",
+)
 WAITROOM_JOIN_OUTCOMES = ("new", "again", "challenge_failed", "unavailable")
 WAITROOM_END_REASONS = ("dropped", "expired", "missed", "purchased")
 WAITROOM_REJECT_REASONS = ("missing", "invalid", "expired", "wrong_event", "revoked")
