@@ -434,6 +434,13 @@ class ObservabilitySettings(SettingsGroup):
         default=False,
         description="`/actuator/health` shows error texts and host names (else only the errors' classes).",
     )
+    readiness_min_workers: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="Readiness stays UP while this many workers are ready (at most the worker count), e.g. while "
+        "the supervisor replaces a crashed one; `0` = every worker (see [operations.md](operations.md#health)).",
+    )
 
 
 class AuthSettings(SettingsGroup):
