@@ -44,6 +44,11 @@ def gone(pid: int) -> bool:
     return state in ("Z", "X")
 
 
+def replacement(supervisor: int, victim: int) -> bool:
+    running = workers(supervisor)
+    return victim not in running and len(running) == 2
+
+
 def _up_with_both(base_url: str) -> bool:
     answer = readiness(base_url)
     return answer.status_code == 200 and ready_workers(answer) == 2
@@ -71,12 +76,12 @@ def test_a_killed_worker_leaves_the_instance_in_rotation(server_factory: ServerF
             answer = readiness(server.base_url)
             counts = worker_counts(answer) if "workers" in answer.json().get("components", {}) else {}
             polls.append((answer.status_code, counts))
-            replaced = answer.status_code == 200 and counts.get("ready") == 2
+            # Two ready marks alone could be the killed worker's, counted while it is a zombie.
+            replaced = answer.status_code == 200 and counts.get("ready") == 2 and replacement(supervisor, victim)
             seat = len(bookings) % SEATS + 1
             booking = api.post(f"{server.base_url}/api/v1/bookings", json={"seatId": seat, "userId": f"u{seat}"})
             bookings.append(booking.status_code)
             time.sleep(max(0.0, POLL_S - (time.monotonic() - started)))
-    assert victim not in workers(supervisor) and len(workers(supervisor)) == 2
     assert {status for status, _ in polls} == {200}, [p for p in polls if p[0] != 200][:3]
     assert any(counts.get("ready") == 1 for _, counts in polls), "the replacement was never awaited"
     assert set(bookings) <= {201, 409} and 201 in bookings, sorted(set(bookings))

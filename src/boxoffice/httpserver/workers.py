@@ -54,16 +54,26 @@ def _directory() -> Path | None:
     return Path(value) if value else None
 
 
+_PROC = Path("/proc/self/stat").exists()
+
+
 def _alive(pid: int) -> bool:
-    # Not shared with observability.multiprocess: importing it loads prometheus_client, which must
-    # not happen before serve has set up the metrics directory.
+    """Running: a killed worker stays a zombie until the supervisor reaps it (up to 0.5 s), and a
+    zombie serves nothing. Not shared with observability.multiprocess: importing it loads
+    prometheus_client, which must not happen before serve has set up the metrics directory."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
+        pass
+    if not _PROC:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(b")", 1)[-1].split()[:1] not in ([b"Z"], [b"X"])
 
 
 def _mark(prefix: str, on: bool) -> None:
