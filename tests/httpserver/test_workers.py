@@ -44,6 +44,11 @@ def gone(pid: int) -> bool:
     return state in ("Z", "X")
 
 
+def answering(base_url: str, status: int) -> httpx.Response | None:
+    answer = readiness(base_url)
+    return answer if answer.status_code == status else None
+
+
 def replacement(supervisor: int, victim: int) -> bool:
     running = workers(supervisor)
     return victim not in running and len(running) == 2
@@ -55,7 +60,7 @@ def _up_with_both(base_url: str) -> bool:
 
 
 def test_a_killed_worker_leaves_the_instance_in_rotation(server_factory: ServerFactory) -> None:
-    server = server_factory("--workers", "2", ready_path=READINESS, drain_s=5, **LOAD_LIMITS_OFF)
+    server = server_factory("--workers", "2", ready_path=READINESS, drain_s=5, settings=LOAD_LIMITS_OFF)
     assert server.proc is not None
     supervisor = server.proc.pid
     wait_for(lambda: len(workers(supervisor)) == 2, what="two workers")
@@ -88,7 +93,7 @@ def test_a_killed_worker_leaves_the_instance_in_rotation(server_factory: ServerF
 
     # A drain still takes the instance out at once, whatever the quorum.
     os.kill(supervisor, signal.SIGTERM)
-    draining = wait_for(lambda: (a := readiness(server.base_url)).status_code == 503 and a, what="503 on SIGTERM")
+    draining = wait_for(lambda: answering(server.base_url, 503), what="503 on SIGTERM")
     assert draining.json()["components"]["drain"]["details"]["state"] == "DRAINING"
 
 
@@ -101,13 +106,14 @@ def test_start_up_is_down_until_every_worker_has_migrated(server_factory: Server
         assert server.proc is not None
         supervisor = server.proc.pid
         wait_for(lambda: len(workers(supervisor)) == 2, what="two workers")
-        starting = wait_for(
-            lambda: (a := readiness(server.base_url)).status_code == 503 and worker_counts(a)["starting"] == 2 and a,
+        both = wait_for(
+            lambda: (a := answering(server.base_url, 503)) is not None and worker_counts(a)["starting"] == 2,
             what="both workers starting",
         )
-        assert worker_counts(starting)["ready"] == 0
+        assert both
+        assert worker_counts(readiness(server.base_url))["ready"] == 0
         other_instance.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
-    up = wait_for(lambda: (a := readiness(server.base_url)).status_code == 200 and a, what="readiness UP")
+    up = wait_for(lambda: answering(server.base_url, 200), what="readiness UP")
     assert worker_counts(up) == {"ready": 2, "starting": 0, "expected": 2, "quorum": 1}
 
 

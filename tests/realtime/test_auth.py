@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 import httpx
 import jwt
@@ -37,7 +38,7 @@ def refused_unauthenticated(base_url: str) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-async def refusal(url: str, **kwargs: object) -> tuple[int, Headers, dict[str, object]]:
+async def refusal(url: str, **kwargs: Any) -> tuple[int, Headers, dict[str, object]]:
     with pytest.raises(InvalidStatus) as caught:
         client = await StompClient.open(url, **kwargs)
         await client.close()
@@ -45,7 +46,7 @@ async def refusal(url: str, **kwargs: object) -> tuple[int, Headers, dict[str, o
     return response.status_code, response.headers, orjson.loads(response.body)
 
 
-def ways(url: str, tok: str) -> list[tuple[str, dict[str, object]]]:
+def ways(url: str, tok: str) -> list[tuple[str, dict[str, Any]]]:
     """The three places a handshake may carry the token, as (url, StompClient.open keywords)."""
     return [
         (url, {"additional_headers": {"Authorization": f"Bearer {tok}"}}),

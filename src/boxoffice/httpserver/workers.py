@@ -146,7 +146,7 @@ async def take_turn(ready: asyncio.Event) -> None:
         return
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    originals = {sig: signal.getsignal(sig) for sig in _EXIT_SIGNALS}
+    originals = {int(sig): signal.getsignal(sig) for sig in _EXIT_SIGNALS}
 
     def on_signal(sig: int, frame: FrameType | None) -> None:
         # uvicorn's own handler still runs (it marks the server as exiting); the wait ends with it.
@@ -155,14 +155,14 @@ async def take_turn(ready: asyncio.Event) -> None:
             original(sig, frame)
         loop.call_soon_threadsafe(stop.set)
 
-    for sig in _EXIT_SIGNALS:
-        signal.signal(sig, on_signal)
+    for number in originals:
+        signal.signal(number, on_signal)
     waits = [asyncio.ensure_future(ready.wait()), asyncio.ensure_future(stop.wait())]
     try:
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for waiting in waits:
             waiting.cancel()
-        for sig, original in originals.items():
-            if original is not None and signal.getsignal(sig) is on_signal:
-                signal.signal(sig, original)
+        for number, original in originals.items():
+            if original is not None and signal.getsignal(number) is on_signal:
+                signal.signal(number, original)
