@@ -60,7 +60,15 @@ def _up_with_both(base_url: str) -> bool:
 
 
 def test_a_killed_worker_leaves_the_instance_in_rotation(server_factory: ServerFactory) -> None:
-    server = server_factory("--workers", "2", ready_path=READINESS, drain_s=5, settings=LOAD_LIMITS_OFF)
+    server = server_factory(
+        # A busy machine must not turn a slow pool acquire into a 503: this test is about readiness.
+        "--workers",
+        "2",
+        ready_path=READINESS,
+        drain_s=5,
+        settings=LOAD_LIMITS_OFF,
+        db_acquire_timeout_s=10,
+    )
     assert server.proc is not None
     supervisor = server.proc.pid
     wait_for(lambda: len(workers(supervisor)) == 2, what="two workers")
@@ -87,7 +95,8 @@ def test_a_killed_worker_leaves_the_instance_in_rotation(server_factory: ServerF
             booking = api.post(f"{server.base_url}/api/v1/bookings", json={"seatId": seat, "userId": f"u{seat}"})
             bookings.append(booking.status_code)
             time.sleep(max(0.0, POLL_S - (time.monotonic() - started)))
-    assert {status for status, _ in polls} == {200}, [p for p in polls if p[0] != 200][:3]
+    failed = [p for p in polls if p[0] != 200]
+    assert not failed, f"{len(failed)} of {len(polls)} probes not 200: {failed[:3]}"
     assert any(counts.get("ready") == 1 for _, counts in polls), "the replacement was never awaited"
     assert set(bookings) <= {201, 409} and 201 in bookings, sorted(set(bookings))
 
