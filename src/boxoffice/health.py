@@ -15,8 +15,11 @@ filled PostgreSQL's connection slots, a query through the pool decides: as long 
 books, the instance is ready. Results are cached briefly so a probe storm costs at most one
 round trip per second per worker.
 
-Readiness speaks for the whole instance: with several workers it is UP only when every worker
-has migrated and seeded (`httpserver.workers`), and it is DOWN at once when the worker drains (SIGTERM).
+Readiness speaks for the whole instance (`httpserver.workers`): with several workers it is DOWN
+while any worker takes connections before it has migrated and seeded (start-up), and UP while at
+least `readiness_min_workers` workers are ready: when one crashes, the others keep the instance in
+rotation while the supervisor replaces it (the replacement takes no connection before it is ready).
+It is DOWN at once when the worker drains (SIGTERM).
 
 Error texts (which may name hosts and addresses) are shown only with `health_details`; otherwise
 a component shows the error's class.
@@ -74,15 +77,20 @@ def _error(exc: BaseException, details: bool) -> str:
 DRAINING = Report(DOWN, {"drain": Component(DOWN, {"state": "DRAINING"})})
 
 
-def _with_workers(report: Report) -> Report:
-    """Under `boxoffice serve`, the instance is ready only when all its workers are."""
+def _with_workers(report: Report, minimum: int) -> Report:
+    """Under `boxoffice serve`, the instance is ready while its quorum of workers serves."""
     siblings = worker_marks.workers()
     if siblings is None:
         return report
-    up = siblings.all_ready
-    workers = Component(UP if up else DOWN, {"ready": siblings.ready, "expected": siblings.expected})
+    up = siblings.serving(minimum)
+    details = {
+        "ready": siblings.ready,
+        "starting": siblings.starting,
+        "expected": siblings.expected,
+        "quorum": siblings.quorum(minimum),
+    }
     status = UP if report.status == UP and up else DOWN
-    return Report(status, {**report.components, "workers": workers})
+    return Report(status, {**report.components, "workers": Component(UP if up else DOWN, details)})
 
 
 class HealthChecker:
@@ -120,7 +128,7 @@ class HealthChecker:
                     self._cached = await self._check()
                     self._cached_at = time.monotonic()
         assert self._cached is not None
-        return _with_workers(self._cached)
+        return _with_workers(self._cached, self._settings.readiness_min_workers)
 
     def _fresh(self) -> bool:
         return self._cached is not None and time.monotonic() - self._cached_at < CACHE_S

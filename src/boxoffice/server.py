@@ -229,6 +229,8 @@ def create_app(settings: Settings | None = None) -> BoxOffice:
         started = asyncio.create_task(
             _once_ready(bootstrap.ready, _settle_garbage_collector, loop_watch.start, _mark_ready)
         )
+        # A replacement of a crashed worker takes connections only once ready (its siblings serve).
+        await worker_marks.take_turn(bootstrap.ready)
         drain.install(settings.drain_s, asyncio.get_running_loop(), _on_drain)
         listener = None
         if settings.management_port is not None:

@@ -123,11 +123,20 @@ class HttpSettings(SettingsGroup):
         ge=1,
         le=65535,
         description="Serve `/actuator/prometheus`, `/docs`, `/redoc` and `/openapi.json` on this second port "
-        "only; unset: on the public port.",
+        "only; unset: on the public port, for direct loopback clients only unless "
+        "`BOXOFFICE_PUBLIC_METRICS`/`BOXOFFICE_PUBLIC_DOCS` (see [operations.md](operations.md#management-surface)).",
     )
     management_host: str = Field(default="127.0.0.1", description="Bind address of the management port.")
-    public_docs: bool = Field(default=True, description="`/docs` and `/openapi.json` on the public port.")
-    public_metrics: bool = Field(default=True, description="`/actuator/prometheus` on the public port.")
+    public_docs: bool = Field(
+        default=False,
+        description="Without a management port: `/docs`, `/redoc` and `/openapi.json` on the public port for "
+        "every client; false: for direct connections from this machine only.",
+    )
+    public_metrics: bool = Field(
+        default=False,
+        description="Without a management port: `/actuator/prometheus` on the public port for every client; "
+        "false: for direct connections from this machine only.",
+    )
     compress_min_bytes: int = Field(
         default=1400,
         ge=0,
@@ -449,6 +458,13 @@ class ObservabilitySettings(SettingsGroup):
     health_details: bool = Field(
         default=False,
         description="`/actuator/health` shows error texts and host names (else only the errors' classes).",
+    )
+    readiness_min_workers: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="Readiness stays UP while this many workers are ready (at most the worker count), e.g. while "
+        "the supervisor replaces a crashed one; `0` = every worker (see [operations.md](operations.md#health)).",
     )
 
 

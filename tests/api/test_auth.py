@@ -1,4 +1,5 @@
-"""JWT mode against a real server: the user is the token's subject, owners only, the admin role, /ws auth."""
+"""JWT mode against a real server: the user is the token's subject, owners only, the admin role
+(`/ws` at the handshake: tests/realtime/test_auth.py)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,11 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from websockets.exceptions import InvalidStatus
 
 from boxoffice.api.auth import Authenticator
 from boxoffice.api.errors import ApiError
 from boxoffice.settings import Settings
 from tests.helpers import rows
-from tests.realtime.client import ClosedError, StompClient, ws_url
 from tests.shared import ADMIN_TOKEN, CHECKOUT_SEATS, JWT_SECRET, client_for
 from tests.support import ServerFactory, ServerProcess
 
@@ -168,44 +167,6 @@ async def test_admin_role_from_the_configured_claim(jwt_server: tuple[ServerProc
         # The shared admin token stays an option.
         assert (await c.post(path, json=layout("shared"), headers=bearer(ADMIN_TOKEN))).status_code == 201
     assert sorted(r["slug"] for r in rows(url, "SELECT slug FROM events")) == ["default", "listed", "scoped", "shared"]
-
-
-async def test_ws_needs_a_token_in_jwt_mode(jwt_server: tuple[ServerProcess, str]) -> None:
-    server, _ = jwt_server
-    url = ws_url(server.base_url)
-    connect = [("accept-version", "1.2"), ("host", "boxoffice")]
-    # No token anywhere: CONNECT is refused with ERROR and the socket closed (policy).
-    anonymous = await StompClient.open(url)
-    await anonymous.send("CONNECT", connect)
-    refused = await anonymous.next_frame()
-    assert refused.command == "ERROR" and "authentication required" in refused.headers["message"]
-    await anonymous.wait_closed()
-    assert anonymous.close_code == 1008
-    for bad in (token("zoe", exp=int(time.time()) - 3600), token("zoe", secret="another-secret-" + "y" * 40)):
-        client = await StompClient.open(url)
-        await client.send("CONNECT", [*connect, ("passcode", bad)])
-        assert (await client.next_frame()).command == "ERROR"
-        await client.wait_closed()
-        with pytest.raises(ClosedError):
-            await client.next_frame(1)
-    # A bad token on the URL is refused at the handshake (HTTP 403), before any STOMP.
-    with pytest.raises(InvalidStatus) as handshake:
-        await StompClient.open(f"{url}?access_token=garbage")
-    assert handshake.value.response.status_code == 403
-    # Each way of presenting a good token works: passcode, Authorization header, query string.
-    good = token("zoe")
-    ways = [
-        (url, [*connect, ("passcode", good)]),
-        (url, [*connect, ("Authorization", f"Bearer {good}")]),
-        (f"{url}?access_token={good}", connect),
-    ]
-    for target, headers in ways:
-        client = await StompClient.open(target)
-        await client.send("CONNECT", headers)
-        frame = await client.next_frame()
-        assert frame.command == "CONNECTED", (target, headers[-1][0], frame)
-        await client.subscribe()
-        await client.close()
 
 
 # --- unit: the verifier -----------------------------------------------------------------------

@@ -54,7 +54,7 @@ def test_prometheus_scrapes_every_instance_by_name() -> None:
     assert job["metrics_path"] == "/actuator/prometheus"
     targets = {t for group in job["static_configs"] for t in group["targets"]}
     labels = [group["labels"]["instance"] for group in job["static_configs"]]
-    assert targets == {f"{a}:8080" for a in apps(compose()["services"])}
+    assert targets == {f"{a}:8081" for a in apps(compose()["services"])}
     assert sorted(labels) == sorted(apps(compose()["services"])), "each instance has its own label"
     local = yaml.safe_load(
         PROMETHEUS_CFG.format(

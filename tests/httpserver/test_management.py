@@ -1,4 +1,5 @@
-"""Metrics and API docs can leave the public port: moved to a management port, or switched off."""
+"""Metrics and API docs are private by default: on the public port for direct connections from this
+machine only, on a management port only, or public when configured; health stays public."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def status(url: str) -> int:
 
 def test_a_management_port_takes_metrics_and_docs_off_the_public_port(server_factory: ServerFactory) -> None:
     port = free_port()
-    # Ready once both workers are (each serves the management port only after its start-up).
+    # Ready once a worker is; each listens on the management port only once it is ready.
     server = server_factory("--workers", "2", management_port=port, ready_path="/actuator/health/readiness")
     management = f"http://127.0.0.1:{port}"
     for path in MANAGED:
@@ -34,17 +35,45 @@ def test_a_management_port_takes_metrics_and_docs_off_the_public_port(server_fac
     assert "http_connections_shed_total" in scrape
 
 
-def test_docs_and_metrics_can_be_switched_off(server_factory: ServerFactory) -> None:
-    server = server_factory(public_docs=False, public_metrics=False)
-    for path in MANAGED:
-        assert status(f"{server.base_url}{path}") == 404, path
-    assert status(f"{server.base_url}/actuator/health") == 200
+def non_loopback_address() -> str | None:
+    """An address of this machine that is not loopback (the route a datagram would take), if any."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: nothing is sent, only a route is looked up
+        except OSError:
+            return None
+        address: str = probe.getsockname()[0]
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
 
 
-def test_by_default_they_stay_public(server_factory: ServerFactory) -> None:
-    server = server_factory()
+def test_by_default_only_this_machine_sees_them(server_factory: ServerFactory) -> None:
+    server = server_factory(host="0.0.0.0")
     for path in MANAGED:
+        # A direct connection from this machine: a local Prometheus, a developer's browser.
         assert status(f"{server.base_url}{path}") == 200, path
+        # Through a reverse proxy on this machine (it connects from loopback for anyone): not served.
+        for header in ("X-Forwarded-For", "Forwarded", "X-Real-IP"):
+            proxied = httpx.get(f"{server.base_url}{path}", headers={header: "203.0.113.7"}, timeout=30)
+            assert proxied.status_code == 404, (path, header)
+    assert status(f"{server.base_url}/actuator/health/readiness") == 200
+    address = non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback address to connect from")
+    remote = f"http://{address}:{server.port}"
+    for path in MANAGED:
+        assert status(f"{remote}{path}") == 404, path
+    # Health stays public: load balancers probe it.
+    assert status(f"{remote}/actuator/health/readiness") == 200
+    assert status(f"{remote}/api/v1/seats") == 200
+
+
+def test_public_settings_open_them_to_every_client(server_factory: ServerFactory) -> None:
+    server = server_factory(host="0.0.0.0", public_docs=True, public_metrics=True)
+    address = non_loopback_address() or "127.0.0.1"
+    for path in MANAGED:
+        assert status(f"http://{address}:{server.port}{path}") == 200, path
+        proxied = httpx.get(f"{server.base_url}{path}", headers={"X-Forwarded-For": "203.0.113.7"}, timeout=30)
+        assert proxied.status_code == 200, path
 
 
 def test_a_management_port_in_use_stops_the_start(server_factory: ServerFactory) -> None:

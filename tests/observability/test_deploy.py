@@ -93,7 +93,7 @@ def test_prometheus_config_targets_the_app() -> None:
     config = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
     job = config["scrape_configs"][0]
     assert job["metrics_path"] == "/actuator/prometheus"
-    assert job["static_configs"][0]["targets"] == ["app:8080"]
+    assert job["static_configs"][0]["targets"] == ["app:8081"]
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.skip("promtool (Debian package prometheus) is not installed")

@@ -1,14 +1,17 @@
-"""The management port: metrics and API docs off the public port.
+"""The management surface (metrics and API docs) is private by default.
 
 With `management_port` set, every worker also listens there (SO_REUSEPORT: the kernel spreads
 scrapes over the workers; each answers for all of them) and the gate serves `/actuator/prometheus`,
-`/docs`, `/redoc` and `/openapi.json` on that port only; health answers on both. Without it,
-`public_metrics` / `public_docs` = false remove them from the public port.
+`/docs`, `/redoc` and `/openapi.json` on that port only; health answers on both. Without it, the
+public port serves them to direct connections from this machine only (a loopback peer that no
+proxy relays), unless `public_metrics` / `public_docs` open them to every client. Health stays
+public: load balancers probe it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 
 import uvicorn
@@ -22,6 +25,25 @@ METRICS = frozenset({"/actuator/prometheus"})
 DOCS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 HEALTH_PREFIX = "/actuator/health"
 _NOT_FOUND = b'{"status":404,"error":"NOT_FOUND","message":"Not found"}'
+FORWARDING = frozenset({b"forwarded", b"x-forwarded-for", b"x-real-ip"})
+"""Headers a proxy adds: a loopback peer that sends one relays somebody else."""
+
+
+def local_client(scope: Scope) -> bool:
+    """A direct connection from this machine: a loopback peer and no forwarding header (a reverse
+    proxy on the same machine connects from loopback on behalf of anyone)."""
+    client = scope.get("client")
+    if not client:
+        return False
+    try:
+        address = ipaddress.ip_address(client[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if not address.is_loopback:
+        return False
+    return not any(name.lower() in FORWARDING for name, _ in scope.get("headers", ()))
 
 
 class ManagementGate:
@@ -41,7 +63,9 @@ class ManagementGate:
         on_management = self.port is not None and server is not None and server[1] == self.port
         if on_management:
             return managed or path.startswith(HEALTH_PREFIX)
-        return not managed or (self.port is None and path in self.public)
+        if not managed:
+            return True
+        return self.port is None and (path in self.public or local_client(scope))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or self._allowed(scope):

@@ -3,14 +3,20 @@
 Clients CONNECT (or STOMP), SUBSCRIBE to `/topic/seats` (the default event) or
 `/topic/events/{eventId}/seats` and receive one MESSAGE per seat change of that event.
 The server is a read-only broker: SEND and transactions are refused with ERROR.
+
+In jwt mode the token comes with the handshake (the `Authorization` header, a `bearer.<token>`
+subprotocol, or `?access_token=`): without a valid one the upgrade is refused with HTTP 401, so a
+stranger never holds a connection or a session.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
+import orjson
 from starlette.types import Receive, Scope, Send
 
 from boxoffice import __version__
@@ -31,6 +37,10 @@ from boxoffice.tokens import InvalidToken
 ACK_MODES = frozenset({"auto", "client", "client-individual"})
 MAX_ID_LENGTH = 128
 TOKEN_PARAM = "access_token"  # RFC 6750 section 2.3: browsers cannot set headers on a WebSocket
+TOKEN_SUBPROTOCOL = "bearer."
+"""A browser can offer `bearer.<token>` next to `v12.stomp`: unlike the URL, it stays out of access logs."""
+STOMP_SUBPROTOCOL = "v12.stomp"
+_CHALLENGE = b'Bearer realm="boxoffice"'
 
 Authenticate = Callable[[str], object]
 """Verifies a bearer token (raises InvalidToken); None when /ws is open to all (open auth mode)."""
@@ -51,24 +61,13 @@ def bearer(value: str | None) -> str | None:
     return value[7:].strip() or None
 
 
-def verify(authenticate: Authenticate, token: str) -> None:
-    try:
-        authenticate(token)
-    except InvalidToken as exc:
-        raise Refused("unauthenticated", f"authentication failed: {exc}") from exc
-
-
 class StompProtocol:
     """Per-connection protocol state: the handshake, subscriptions and receipts."""
 
-    def __init__(
-        self, hub: Hub, session: Session, authenticate: Authenticate | None = None, authenticated: bool = False
-    ) -> None:
+    def __init__(self, hub: Hub, session: Session) -> None:
         self.hub = hub
         self.session = session
         self._sub_numbers = 0
-        self._authenticate = authenticate
-        self._authenticated = authenticated or authenticate is None
 
     def handle(self, frame: Frame) -> None:
         receipt = frame.headers.get("receipt")
@@ -103,19 +102,6 @@ class StompProtocol:
         versions = {v.strip() for v in frame.headers.get("accept-version", "1.0").split(",")}
         if "1.2" not in versions:
             raise ProtocolError("supported protocol versions are 1.2")
-        if not self._authenticated:
-            assert self._authenticate is not None
-            # STOMP header names are case-sensitive, HTTP's are not: take `Authorization` in any case.
-            authorization = next((v for k, v in frame.headers.items() if k.lower() == "authorization"), None)
-            token = frame.headers.get("passcode") or bearer(authorization)
-            if not token:
-                raise Refused(
-                    "unauthenticated",
-                    f"authentication required: a bearer token as the CONNECT passcode or Authorization header,"
-                    f" or ?{TOKEN_PARAM}= on the URL",
-                )
-            verify(self._authenticate, token)
-            self._authenticated = True
         cx, cy = _heartbeat(frame.headers.get("heart-beat", "0,0"))
         server_ms = self.hub.heartbeat_ms
         # STOMP 1.2 negotiation: each direction beats at the slower of what one side can do and
@@ -207,9 +193,54 @@ class StompEndpoint:
         await stomp_endpoint(self.hub, self, scope, receive, send)
 
 
-def _query_token(scope: Scope) -> str | None:
+def handshake_token(scope: Scope, headers: Mapping[str, str]) -> str | None:
+    """The bearer token a handshake carries: `Authorization` header, `bearer.` subprotocol or query."""
+    token = bearer(headers.get("authorization"))
+    if token:
+        return token
+    offered: Sequence[str] = scope.get("subprotocols", ())
+    token = next((p[len(TOKEN_SUBPROTOCOL) :] for p in offered if p.startswith(TOKEN_SUBPROTOCOL)), None)
+    if token:
+        return token
     values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(TOKEN_PARAM)
-    return values[0] if values else None
+    return values[0] if values and values[0] else None
+
+
+def authentication_error(authenticate: Authenticate, token: str | None) -> str | None:
+    """Why the handshake's token does not admit it, or None when it does."""
+    if token is None:
+        return (
+            "A bearer token is required: an Authorization header, a "
+            f"'{TOKEN_SUBPROTOCOL}<token>' subprotocol or ?{TOKEN_PARAM}= on the URL"
+        )
+    try:
+        authenticate(token)
+    except InvalidToken as exc:
+        return str(exc) or "Invalid bearer token"
+    return None
+
+
+async def refuse_unauthenticated(send: Send, message: str, has_token: bool) -> None:
+    """HTTP 401 instead of the upgrade (RFC 6750 challenge), the REST API's error shape."""
+    WS_REFUSED.labels("unauthenticated").inc()
+    body = orjson.dumps(
+        {
+            "timestamp": datetime.now(UTC).isoformat(),
+            "status": 401,
+            "error": "UNAUTHENTICATED",
+            "message": message[:300],
+            "path": "/ws",
+        }
+    )
+    challenge = _CHALLENGE + (b', error="invalid_token"' if has_token else b"")
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"www-authenticate", challenge),
+        (b"cache-control", b"no-store"),
+    ]
+    await send({"type": "websocket.http.response.start", "status": 401, "headers": headers})
+    await send({"type": "websocket.http.response.body", "body": body})
 
 
 async def stomp_endpoint(hub: Hub, config: StompEndpoint, scope: Scope, receive: Receive, asgi_send: Send) -> None:
@@ -219,6 +250,12 @@ async def stomp_endpoint(hub: Hub, config: StompEndpoint, scope: Scope, receive:
     if not origin_allowed(headers, config.origins):
         await asgi_send({"type": "websocket.close", "code": CLOSE_POLICY})  # before accept: HTTP 403
         return
+    if config.authenticate is not None:
+        token = handshake_token(scope, headers)
+        error = authentication_error(config.authenticate, token)
+        if error is not None:
+            await refuse_unauthenticated(asgi_send, error, token is not None)
+            return
     del headers  # nothing in it is needed for the connection's lifetime
     if hub.full:
         await asgi_send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
@@ -229,19 +266,9 @@ async def stomp_endpoint(hub: Hub, config: StompEndpoint, scope: Scope, receive:
         WS_REFUSED.labels("address_cap").inc()
         await asgi_send({"type": "websocket.close", "code": CLOSE_POLICY})  # before accept: HTTP 403
         return
-    authenticated = False
-    query_token = _query_token(scope) if config.authenticate is not None else None
-    if query_token is not None:
-        assert config.authenticate is not None
-        try:
-            verify(config.authenticate, query_token)
-        except Refused:
-            WS_REFUSED.labels("unauthenticated").inc()
-            await asgi_send({"type": "websocket.close", "code": CLOSE_POLICY})  # before accept: HTTP 403
-            return
-        authenticated = True
     offered = scope.get("subprotocols", [])
-    await asgi_send({"type": "websocket.accept", "subprotocol": "v12.stomp" if "v12.stomp" in offered else None})
+    subprotocol = STOMP_SUBPROTOCOL if STOMP_SUBPROTOCOL in offered else None
+    await asgi_send({"type": "websocket.accept", "subprotocol": subprotocol})
 
     async def send(text: str) -> None:
         await asgi_send({"type": "websocket.send", "text": text})
@@ -262,7 +289,7 @@ async def stomp_endpoint(hub: Hub, config: StompEndpoint, scope: Scope, receive:
             reader.cancel()
 
     session.on_abort = abort
-    protocol = StompProtocol(hub, session, config.authenticate, authenticated)
+    protocol = StompProtocol(hub, session)
     parser = FrameParser(config.max_frame_bytes)
     loop = asyncio.get_running_loop()
     try:
