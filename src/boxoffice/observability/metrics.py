@@ -17,6 +17,7 @@ from prometheus_client import Counter, Gauge, Histogram, values
 
 from boxoffice.domain import (
     NeedsCheckout,
+    NotOnSale,
     OutcomeUnknown,
     SeatLimitExceeded,
     SeatNotFound,
@@ -162,7 +163,7 @@ WAITROOM_POLLS = Counter(
 WAITROOM_POLLS_MEMORY = WAITROOM_POLLS.labels("memory")
 WAITROOM_POLLS_STORE = WAITROOM_POLLS.labels("store")
 
-OUTCOMES = ("win", "conflict", "not_found", "limited", "unavailable", "unknown", "error")
+OUTCOMES = ("win", "conflict", "not_found", "limited", "not_on_sale", "unavailable", "unknown", "error")
 LOCK_FAILURE_REASONS = ("contended", "lost", "error")
 DROP_REASONS = ("slow_consumer", "send_timeout")
 WS_REFUSAL_REASONS = ("address_cap", "frame_rate", "duplicate_subscription", "idle", "unauthenticated")
@@ -217,6 +218,8 @@ class _BookingRecord:
             outcome = "not_found"
         elif issubclass(kind, SeatLimitExceeded):
             outcome = "limited"
+        elif issubclass(kind, NotOnSale):
+            outcome = "not_on_sale"
         elif issubclass(kind, OutcomeUnknown):
             outcome = "unknown"
         elif issubclass(kind, Unavailable):
