@@ -50,7 +50,7 @@ def layout(**overrides: Any) -> dict[str, Any]:
         "slug": f"jazz-{uuid.uuid4().hex[:8]}",
         "name": "Jazz Night",
         "venue": "Blue Hall",
-        "startsAt": "2026-12-24T20:00:00Z",
+        "startsAt": "2036-12-24T20:00:00Z",
         "categories": {"VIP": {"priceCents": 9000}, "STD": {"priceCents": 4500}},
         "sections": [
             {"name": "Stalls", "rows": 3, "columns": 4, "category": "STD", "rowCategories": {"A": "VIP"}},

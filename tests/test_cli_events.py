@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
+
 from boxoffice.storage.migrate import upgrade
 from tests.helpers import rows
 from tests.shared import layout
@@ -93,3 +95,36 @@ def test_cli_allocates_and_sets_the_orphan_rule(server_factory: ServerFactory, t
     assert rows(url, "SELECT count(*) AS n FROM seats WHERE event_id = %s AND plain", event)[0]["n"] == 0
     listed = cli("list")
     assert "no-orphans" in listed.stdout
+
+
+def test_cli_cancels_an_event(server_factory: ServerFactory, tmp_path: Path) -> None:
+    url = server_factory.database("bo_cli_cancel")
+    upgrade(url)
+    spec = layout(sections=[{"name": "Main", "rows": 1, "columns": 3}], categories={})
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(spec))
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+    env["DATABASE_URL"] = url
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "boxoffice.cli", "event", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+    assert cli("create", "--layout", str(path)).returncode == 0
+    event_id = rows(url, "SELECT id FROM events WHERE slug = %s", spec["slug"])[0]["id"]
+    seat = rows(url, "SELECT min(id) AS id FROM seats WHERE event_id = %s", event_id)[0]["id"]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE seats SET status = 'BOOKED', booked_by = 'ann', booked_at = now() WHERE id = %s", (seat,))
+        conn.execute("INSERT INTO bookings (seat_id, user_id, strategy) VALUES (%s, 'ann', 'ATOMIC')", (seat,))
+    done = cli("cancel", "--event", str(event_id), "--reason", "Storm")
+    assert done.returncode == 0, done.stderr
+    assert "1 bookings voided, 0 holds released, 1 seats freed" in done.stdout
+    assert rows(url, "SELECT status, cancel_reason FROM bookings") == [
+        {"status": "CANCELLED", "cancel_reason": "EVENT_CANCELLED"}
+    ]
+    assert rows(url, "SELECT status, cancel_reason FROM events WHERE id = %s", event_id) == [
+        {"status": "CANCELLED", "cancel_reason": "Storm"}
+    ]
+    again = cli("cancel", "--event", str(event_id), "--reason", "Storm")
+    assert again.returncode == 1 and "was cancelled" in again.stderr
+    assert cli("cancel", "--event", str(event_id), "--reason", "").returncode == 2

@@ -28,6 +28,8 @@ from boxoffice.domain import (
     BookingRecord,
     Cancellation,
     Event,
+    EventCancellation,
+    EventStatus,
     Hold,
     HoldState,
     Inventory,
@@ -79,6 +81,20 @@ INVENTORY = Inventory(SEATS, SECTIONS, 42, [AREA, AREA_BARE])
 EMPTY = Inventory([], [], 0)
 EVENT = Event(7, "gala", "Gala", "Hall", NOW, NOW, 6, no_orphans=True, channels=("partner",))
 EVENT_BARE = Event(8, "tba", "TBA", "Hall", None, NOW, 0)
+EVENT_CANCELLED = Event(
+    9,
+    "off",
+    "Off",
+    "Hall",
+    LATER,
+    NOW,
+    4,
+    status=EventStatus.CANCELLED,
+    sales_start=NOW,
+    sales_end=LATER,
+    cancelled_at=NOW,
+    cancel_reason="Artist ill",
+)
 
 BOOKING = Booking(11, BOOKED, Strategy.DB, 43)
 ANONYMOUS = Booking(12, BOOKED, Strategy.ATOMIC, 44, manage_token="m-token")
@@ -103,7 +119,11 @@ CASES: dict[type[BaseModel], list[tuple[Any, ...]]] = {
     wire.SectionOut: [(s,) for s in SECTIONS],
     wire.LayoutOut: [(SECTIONS, 6), ([], 0)],
     wire.InventoryOut: [(INVENTORY,), (EMPTY,)],
-    wire.EventOut: [(EVENT,), (EVENT_BARE,)],
+    wire.EventOut: [(EVENT,), (EVENT_BARE,), (EVENT_CANCELLED,)],
+    wire.EventCancellationOut: [
+        (EventCancellation(EVENT_CANCELLED, 3, 1, 5, 48),),
+        (EventCancellation(EVENT_CANCELLED, 0, 0, 0, 0),),
+    ],
     wire.EventListOut: [([EVENT, EVENT_BARE],), ([],)],
     wire.EventInventoryOut: [(INVENTORY, EVENT), (EMPTY, EVENT_BARE)],
     wire.AdminInventoryOut: [(EVENT, SEATS, [AREA, AREA_BARE]), (EVENT_BARE, [], [])],

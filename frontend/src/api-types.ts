@@ -443,9 +443,33 @@ export interface paths {
         head?: never;
         /**
          * Update Event
-         * @description Turn the orphan rule on or off (`noOrphans`, `orphanRowEnds`).
+         * @description Rename (`name`), reschedule (`startsAt`), move the sales window (`salesStart`, `salesEnd`), turn
+         *     the orphan rule on or off (`noOrphans`, `orphanRowEnds`): only the fields sent change. A cancelled
+         *     event cannot be edited (`409 EVENT_CANCELLED`); an empty window is `422`.
          */
         patch: operations["update_event_api_v1_admin_events__event_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/admin/events/{event_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Event
+         * @description Cancel the event with a `reason`, in one transaction: every booking voided (`CANCELLED`, reason
+         *     `EVENT_CANCELLED`), every hold released, the seats freed (live maps see each change) and nothing
+         *     sold any more. Cancelling a cancelled event is `409 EVENT_CANCELLED`.
+         */
+        post: operations["cancel_event_api_v1_admin_events__event_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/admin/events/{event_id}/seats": {
@@ -799,6 +823,21 @@ export interface components {
             /** Path */
             path: string;
         };
+        /**
+         * EventCancellationOut
+         * @description What cancelling an event did, in one transaction.
+         */
+        EventCancellationOut: {
+            event: components["schemas"]["EventOut"];
+            /** Bookingsvoided */
+            bookingsVoided: number;
+            /** Holdsreleased */
+            holdsReleased: number;
+            /** Seatsfreed */
+            seatsFreed: number;
+            /** Sequence */
+            sequence: number;
+        };
         /** EventInventoryOut */
         EventInventoryOut: {
             layout: components["schemas"]["LayoutOut"];
@@ -842,6 +881,19 @@ export interface components {
             orphanRowEnds: boolean;
             /** Channels */
             channels: string[];
+            /** Status */
+            status: string;
+            /**
+             * Salesstart
+             * Format: date-time
+             */
+            salesStart: string;
+            /** Salesend */
+            salesEnd: string | null;
+            /** Cancelledat */
+            cancelledAt: string | null;
+            /** Cancelreason */
+            cancelReason: string | null;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1479,7 +1531,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description SEAT_OCCUPIED: The seat is booked or held by someone else; SEATS_TAKEN: Some seats are booked or held; nothing was changed (seatIds); HOLD_EXPIRED: The hold lapsed; nothing was changed (seatIds); HOLD_NOT_ACTIVE: The hold was already confirmed or released; SEAT_LIMIT_EXCEEDED: The per-user seat cap for the event is reached; NO_BLOCK_AVAILABLE: No block of seats (or not enough GA tickets) matches the request; nothing was changed; ORPHAN_SEAT: The request would leave a single empty seat (seatIds names it); SEATS_BLOCKED: Some seats are not for sale (seatIds); ACCESSIBLE_SEAT: Wheelchair/companion seats need "accessible": true (seatIds) */
+            /** @description SEAT_OCCUPIED: The seat is booked or held by someone else; SEATS_TAKEN: Some seats are booked or held; nothing was changed (seatIds); HOLD_EXPIRED: The hold lapsed; nothing was changed (seatIds); HOLD_NOT_ACTIVE: The hold was already confirmed or released; SEAT_LIMIT_EXCEEDED: The per-user seat cap for the event is reached; SALES_NOT_OPEN: The event's sales window has not opened; nothing was changed (salesStart); SALES_CLOSED: The event's sales window has closed; nothing was changed (salesEnd); EVENT_CANCELLED: The event was cancelled; nothing sells (cancelledAt, reason); NO_BLOCK_AVAILABLE: No block of seats (or not enough GA tickets) matches the request; nothing was changed; ORPHAN_SEAT: The request would leave a single empty seat (seatIds names it); SEATS_BLOCKED: Some seats are not for sale (seatIds); ACCESSIBLE_SEAT: Wheelchair/companion seats need "accessible": true (seatIds) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1802,7 +1854,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description SEATS_TAKEN: Some seats are booked or held; nothing was changed (seatIds); SEAT_LIMIT_EXCEEDED: The per-user seat cap for the event is reached; NO_BLOCK_AVAILABLE: No block of seats (or not enough GA tickets) matches the request; nothing was changed; ORPHAN_SEAT: The request would leave a single empty seat (seatIds names it); SEATS_BLOCKED: Some seats are not for sale (seatIds); ACCESSIBLE_SEAT: Wheelchair/companion seats need "accessible": true (seatIds) */
+            /** @description SEATS_TAKEN: Some seats are booked or held; nothing was changed (seatIds); SEAT_LIMIT_EXCEEDED: The per-user seat cap for the event is reached; SALES_NOT_OPEN: The event's sales window has not opened; nothing was changed (salesStart); SALES_CLOSED: The event's sales window has closed; nothing was changed (salesEnd); EVENT_CANCELLED: The event was cancelled; nothing sells (cancelledAt, reason); NO_BLOCK_AVAILABLE: No block of seats (or not enough GA tickets) matches the request; nothing was changed; ORPHAN_SEAT: The request would leave a single empty seat (seatIds names it); SEATS_BLOCKED: Some seats are not for sale (seatIds); ACCESSIBLE_SEAT: Wheelchair/companion seats need "accessible": true (seatIds) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2377,6 +2429,10 @@ export interface operations {
                     venue: string;
                     /** Startsat */
                     startsAt?: string | null;
+                    /** Salesstart */
+                    salesStart?: string | null;
+                    /** Salesend */
+                    salesEnd?: string | null;
                     /**
                      * Noorphans
                      * @default false
@@ -2624,6 +2680,14 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** Name */
+                    name?: string | null;
+                    /** Startsat */
+                    startsAt?: string | null;
+                    /** Salesstart */
+                    salesStart?: string | null;
+                    /** Salesend */
+                    salesEnd?: string | null;
                     /** Noorphans */
                     noOrphans?: boolean | null;
                     /** Orphanrowends */
@@ -2670,6 +2734,98 @@ export interface operations {
             };
             /** @description EVENT_NOT_FOUND: Unknown event */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_CANCELLED: The event was cancelled; nothing sells (cancelledAt, reason) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description VALIDATION_FAILED: A field is invalid (the message names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cancel_event_api_v1_admin_events__event_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Reason */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventCancellationOut"];
+                };
+            };
+            /** @description MALFORMED_JSON: The body is missing, not JSON, or not a JSON object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: A valid bearer token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description ADMIN_DISABLED: The admin API is disabled; NOT_ADMIN: The token is valid but carries no admin role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND: Unknown event */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description EVENT_CANCELLED: The event was cancelled; nothing sells (cancelledAt, reason) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

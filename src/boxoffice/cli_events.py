@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from boxoffice import layouts
 from boxoffice.booking.events import Allocation, EventService
-from boxoffice.domain import BookingError, Event, EventExists
+from boxoffice.domain import UNSET, BookingError, Event, EventChanges, EventExists
 from boxoffice.layouts import EventSpec
 from boxoffice.settings import get_settings
 from boxoffice.storage import embedded
@@ -124,5 +124,26 @@ def options(
     orphan_row_ends: Annotated[bool | None, typer.Option("--orphan-row-ends/--no-orphan-row-ends")] = None,
 ) -> None:
     """The orphan rule of an event (as PATCH /api/v1/admin/events/{id})."""
-    updated = _run_events(lambda events: events.set_options(event, no_orphans, orphan_row_ends))
+    changes = EventChanges(
+        no_orphans=UNSET if no_orphans is None else no_orphans,
+        orphan_row_ends=UNSET if orphan_row_ends is None else orphan_row_ends,
+    )
+    updated = _run_events(lambda events: events.update(event, changes))
     typer.echo(f"event {updated.id}: noOrphans={updated.no_orphans} orphanRowEnds={updated.orphan_row_ends}")
+
+
+@events_app.command("cancel")
+def cancel(
+    event: Annotated[int, typer.Option(min=1, max=2**31 - 1, help="Event id")],
+    reason: Annotated[str, typer.Option(help="Why (1-200 characters; shown with the event)")],
+) -> None:
+    """Cancel an event (as POST /api/v1/admin/events/{id}/cancel): its bookings voided, its holds
+    released, nothing sold any more; in one transaction."""
+    if not 1 <= len(reason) <= 200 or not reason.isprintable():
+        typer.echo("--reason must be 1-200 printable characters", err=True)
+        raise typer.Exit(2)
+    done = _run_events(lambda events: events.cancel(event, reason, "admin"))
+    typer.echo(
+        f"cancelled event {event}: {done.bookings_voided} bookings voided, {done.holds_released} holds released,"
+        f" {done.seats_freed} seats freed"
+    )

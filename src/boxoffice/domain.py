@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 # Ids travel as PostgreSQL int4; anything larger is refused before the database sees it.
@@ -128,6 +129,12 @@ class BookingRecord:
     cancel_reason: str | None
 
 
+class EventStatus(enum.StrEnum):
+    SCHEDULED = "SCHEDULED"
+    CANCELLED = "CANCELLED"
+    """Sells nothing more; its bookings were voided and its holds released when it was cancelled."""
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """One performance at one venue, with its own seat map."""
@@ -142,6 +149,50 @@ class Event:
     no_orphans: bool = False
     orphan_row_ends: bool = False
     channels: tuple[str, ...] = ()
+    status: EventStatus = EventStatus.SCHEDULED
+    sales_start: datetime | None = None
+    """When sales open; None: from creation (`created_at`)."""
+    sales_end: datetime | None = None
+    """When sales close; None: at `starts_at`, or never when the event has no date."""
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+
+    @property
+    def sales_opens(self) -> datetime:
+        return self.sales_start or self.created_at
+
+    @property
+    def sales_closes(self) -> datetime | None:
+        return self.sales_end or self.starts_at
+
+
+@dataclass(frozen=True, slots=True)
+class EventCancellation:
+    """What cancelling an event did, in its one transaction."""
+
+    event: Event
+    bookings_voided: int
+    holds_released: int
+    seats_freed: int
+    sequence: int
+    """Highest seat-change sequence the cancel wrote (0 if it freed no seat)."""
+
+
+UNSET: Any = object()
+"""A field an edit leaves as it is (None means "back to the default" where a field has one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventChanges:
+    """An edit of an event: every field left UNSET keeps its value. `sales_start`/`sales_end` None
+    go back to the default window (from creation, until the event's date)."""
+
+    name: str = UNSET
+    starts_at: datetime | None = UNSET
+    sales_start: datetime | None = UNSET
+    sales_end: datetime | None = UNSET
+    no_orphans: bool = UNSET
+    orphan_row_ends: bool = UNSET
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +358,47 @@ class EventNotFound(BookingError):
 class EventExists(BookingError):
     def __init__(self, slug: str) -> None:
         super().__init__(f"An event with slug {slug!r} already exists")
+
+
+class NotOnSale(BookingError):
+    """The seats' event is not selling now (before or after its sales window, or cancelled); the claim
+    itself refused, so nothing was changed. `fields` go into the answer (the times that apply)."""
+
+    def __init__(self, event_id: int, message: str, fields: dict[str, object]) -> None:
+        super().__init__(message)
+        self.event_id = event_id
+        self.fields = {"eventId": event_id, **fields}
+
+
+class SalesNotOpen(NotOnSale):
+    def __init__(self, event_id: int, opens: datetime, closes: datetime | None) -> None:
+        super().__init__(
+            event_id,
+            f"Sales for event {event_id} open at {opens.isoformat()}",
+            {"salesStart": opens, "salesEnd": closes},
+        )
+
+
+class SalesClosed(NotOnSale):
+    def __init__(self, event_id: int, opened: datetime, closed: datetime) -> None:
+        super().__init__(
+            event_id,
+            f"Sales for event {event_id} closed at {closed.isoformat()}",
+            {"salesStart": opened, "salesEnd": closed},
+        )
+
+
+class EventCancelled(NotOnSale):
+    def __init__(self, event_id: int, cancelled_at: datetime, reason: str | None) -> None:
+        super().__init__(
+            event_id,
+            f"Event {event_id} was cancelled at {cancelled_at.isoformat()}" + (f": {reason}" if reason else ""),
+            {"cancelledAt": cancelled_at, "reason": reason},
+        )
+
+
+class InvalidEventChange(BookingError):
+    """An edit that would leave the event inconsistent (an empty sales window); nothing was changed (422)."""
 
 
 class IdempotencyKeyReused(BookingError):

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 MAX_SEATS = 100_000
 MAX_PRICE_CENTS = 100_000_000
@@ -146,6 +146,10 @@ class EventSpec(BaseModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
     venue: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
     startsAt: datetime | None = None
+    salesStart: AwareDatetime | None = None
+    """When sales open; default: at creation."""
+    salesEnd: AwareDatetime | None = None
+    """When sales close; default: at `startsAt` (never, without a date)."""
     noOrphans: bool = False
     """Refuse a hold or booking that would leave a single free seat between taken seats."""
     orphanRowEnds: bool = False
@@ -162,6 +166,11 @@ class EventSpec(BaseModel):
         seats = sum(s.size for s in self.sections)
         if seats > MAX_SEATS:
             raise ValueError(f"layout has {seats} seats and tickets; the limit is {MAX_SEATS}")
+        closes = self.salesEnd or self.startsAt
+        if closes is not None and closes.tzinfo is None:
+            closes = closes.replace(tzinfo=UTC)  # a date without a zone is stored as UTC
+        if self.salesStart is not None and closes is not None and self.salesStart >= closes:
+            raise ValueError("salesStart must be before salesEnd (by default the event's startsAt)")
         keys = [c.key for c in self.channels.values()]
         if len(set(keys)) != len(keys):
             raise ValueError("channels: every channel needs its own key")

@@ -167,7 +167,16 @@ class LimitSettings(SettingsGroup):
     """
 
     max_body_bytes: int = Field(
-        default=4096, ge=256, le=1_048_576, description="Request body limit (checked in the app); more is `413`."
+        default=4096,
+        ge=256,
+        le=1_048_576,
+        description="Request body limit (checked in the app) of every route but the admin API's; more is `413`.",
+    )
+    admin_max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=4096,
+        le=16_777_216,
+        description="Request body limit of the admin API (`/api/v1/admin/...`: event layouts); more is `413`.",
     )
     # On by default: a buyer needs a handful of writes a minute (hold, extend, confirm, retries);
     # an address may front a household or an office NAT.

@@ -32,6 +32,7 @@ from boxoffice.domain import (
     BookingRecord,
     Cancellation,
     Event,
+    EventCancellation,
     Hold,
     Inventory,
     Seat,
@@ -212,6 +213,26 @@ class EventOut(BaseModel):
     noOrphans: bool
     orphanRowEnds: bool
     channels: list[str]
+    status: str
+    """`SCHEDULED` or `CANCELLED` (final: nothing sells, its bookings were voided)."""
+    salesStart: datetime
+    """When sales open (by default: when the event was created)."""
+    salesEnd: datetime | None
+    """When sales close (by default: the event's `startsAt`); null: never."""
+    cancelledAt: datetime | None
+    cancelReason: str | None
+
+
+class EventCancellationOut(BaseModel):
+    """What cancelling an event did, in one transaction."""
+
+    event: EventOut
+    bookingsVoided: int
+    """Bookings now CANCELLED with `cancelReason` `EVENT_CANCELLED` (no payments: nothing to refund)."""
+    holdsReleased: int
+    seatsFreed: int
+    sequence: int
+    """Highest seat-change sequence written (0: no seat changed)."""
 
 
 class EventListOut(BaseModel):
@@ -400,6 +421,22 @@ def event_json(event: Event) -> dict[str, Any]:
         "noOrphans": event.no_orphans,
         "orphanRowEnds": event.orphan_row_ends,
         "channels": list(event.channels),
+        "status": event.status.value,
+        "salesStart": event.sales_opens,
+        "salesEnd": event.sales_closes,
+        "cancelledAt": event.cancelled_at,
+        "cancelReason": event.cancel_reason,
+    }
+
+
+@renders(EventCancellationOut)
+def event_cancellation_json(c: EventCancellation) -> dict[str, Any]:
+    return {
+        "event": event_json(c.event),
+        "bookingsVoided": c.bookings_voided,
+        "holdsReleased": c.holds_released,
+        "seatsFreed": c.seats_freed,
+        "sequence": c.sequence,
     }
 
 

@@ -10,9 +10,10 @@ import psycopg
 import pytest
 
 import boxoffice.storage
-from boxoffice.storage import seatsql
+from boxoffice.domain import SeatStatus
+from boxoffice.storage import checkout, inventory, seats, seatsql
 from boxoffice.storage.migrate import upgrade
-from boxoffice.storage.seatsql import AVAILABLE, AVAILABLE_NOW, available, lapsed
+from boxoffice.storage.seatsql import AVAILABLE, AVAILABLE_NOW, ON_SALE, Take, available, claim_cte, lapsed, on_sale
 from tests.support import fresh_database
 
 # Seat id -> how the test leaves it.
@@ -65,3 +66,24 @@ def test_storage_writes_the_predicate_and_the_outbox_insert_only_in_seatsql() ->
         assert "INSERT INTO seat_events" not in text, f"{path.name}: use seatsql.outbox"
         assert "'AVAILABLE'" not in text, f"{path.name}: use seatsql.available or RELEASE"
         assert "held_until <" not in text, f"{path.name}: use seatsql.lapsed"
+        assert "< s.sellable_until" not in text and "< sellable_until" not in text, f"{path.name}: use seatsql.on_sale"
+
+
+def test_the_sales_window_on_real_rows(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE seats SET sellable_from = clock_timestamp() + interval '1 hour' WHERE id = 1")
+        conn.execute("UPDATE seats SET sellable_until = clock_timestamp() - interval '1 second' WHERE id = 2")
+        conn.execute("UPDATE seats SET sellable_until = '-infinity' WHERE id = 3")  # a cancelled event's seat
+        found = conn.execute(f"SELECT id, {ON_SALE} FROM seats ORDER BY id").fetchall()
+    assert dict(found) == {1: False, 2: False, 3: False, 4: True, 5: True}
+
+
+def test_every_claim_checks_the_sales_window() -> None:
+    """The window is part of the one claim (`claim_cte`), so no statement built from it can sell outside it."""
+    claims = [seats._CLAIM, seats._CLAIM_BATCH, seats._CLAIM_BATCH_CAPPED]
+    claims += [checkout._CLAIM_MANY, checkout._HOLD, inventory._BOOK_GA, inventory._HOLD_GA]
+    for statement in claims:
+        assert on_sale("s") in statement
+    assert (
+        claim_cte(Take(SeatStatus.BOOKED, user="$1", strategy="$2"), where="TRUE", free="TRUE").count(on_sale("s")) == 1
+    )

@@ -14,13 +14,16 @@ from boxoffice.api.auth import CHALLENGE, parse_bearer
 from boxoffice.api.deps import Api, ApiDep
 from boxoffice.api.errors import ADMIN_DISABLED, NOT_ADMIN, UNAUTHENTICATED, ApiError
 from boxoffice.api.http import json_response, read_body, request_body
-from boxoffice.api.schemas import AllocationRequest, EventOptionsRequest
+from boxoffice.api.schemas import AllocationRequest, EventCancelRequest, EventUpdateRequest
 from boxoffice.booking.events import Allocation
 from boxoffice.layouts import EventSpec
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 ADMIN_AUTH = "admin_auth"
 """The failures `require_admin` counts per address (`rate_limited_total{kind="admin_auth"}` when refused)."""
+
+ADMIN_ACTOR = "admin"
+"""`cancelledBy` of the bookings an event's cancellation voided."""
 
 
 async def require_admin(api: Api, request: Request) -> None:
@@ -112,14 +115,31 @@ async def allocate(event_id: EventIdPath, request: Request, api: ApiDep) -> Resp
 @router.patch(
     "/events/{event_id}",
     response_model=wire.EventOut,
-    responses=errors.responses(*_ADMIN_ERRORS),
-    openapi_extra=request_body(EventOptionsRequest),
+    responses=errors.responses(*_ADMIN_ERRORS, errors.EVENT_CANCELLED),
+    openapi_extra=request_body(EventUpdateRequest),
 )
 async def update_event(event_id: EventIdPath, request: Request, api: ApiDep) -> Response:
-    """Turn the orphan rule on or off (`noOrphans`, `orphanRowEnds`)."""
+    """Rename (`name`), reschedule (`startsAt`), move the sales window (`salesStart`, `salesEnd`), turn
+    the orphan rule on or off (`noOrphans`, `orphanRowEnds`): only the fields sent change. A cancelled
+    event cannot be edited (`409 EVENT_CANCELLED`); an empty window is `422`."""
     await require_admin(api, request)
-    body = EventOptionsRequest.model_validate_json(await read_body(request))
-    return json_response(wire.event_json(await api.events.set_options(event_id, body.noOrphans, body.orphanRowEnds)))
+    body = EventUpdateRequest.model_validate_json(await read_body(request))
+    return json_response(wire.event_json(await api.events.update(event_id, body.changes())))
+
+
+@router.post(
+    "/events/{event_id}/cancel",
+    response_model=wire.EventCancellationOut,
+    responses=errors.responses(*_ADMIN_ERRORS, errors.EVENT_CANCELLED),
+    openapi_extra=request_body(EventCancelRequest),
+)
+async def cancel_event(event_id: EventIdPath, request: Request, api: ApiDep) -> Response:
+    """Cancel the event with a `reason`, in one transaction: every booking voided (`CANCELLED`, reason
+    `EVENT_CANCELLED`), every hold released, the seats freed (live maps see each change) and nothing
+    sold any more. Cancelling a cancelled event is `409 EVENT_CANCELLED`."""
+    await require_admin(api, request)
+    body = EventCancelRequest.model_validate_json(await read_body(request))
+    return json_response(wire.event_cancellation_json(await api.events.cancel(event_id, body.reason, ADMIN_ACTOR)))
 
 
 @router.get(

@@ -105,7 +105,7 @@ def build_app(
     # Observability outside the body limit, so 413s and other early refusals are counted and carry the
     # request id too.
     observability = ObservabilityMiddleware(
-        BodyLimitMiddleware(lean, max_bytes=settings.max_body_bytes),
+        BodyLimitMiddleware(lean, max_bytes=settings.max_body_bytes, admin_max_bytes=settings.admin_max_body_bytes),
         routes=lambda: app.router.routes,
         ready=ready,
         access_log=settings.access_log,

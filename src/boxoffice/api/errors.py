@@ -63,6 +63,11 @@ ACCESSIBLE_SEAT = Code(409, "ACCESSIBLE_SEAT", 'Wheelchair/companion seats need 
 CHANNEL_KEY_REQUIRED = Code(
     403, "CHANNEL_KEY_REQUIRED", "Seats of a sales channel need its X-Channel-Key (seatIds), or the key is unknown"
 )
+SALES_NOT_OPEN = Code(
+    409, "SALES_NOT_OPEN", "The event's sales window has not opened; nothing was changed (salesStart)"
+)
+SALES_CLOSED = Code(409, "SALES_CLOSED", "The event's sales window has closed; nothing was changed (salesEnd)")
+EVENT_CANCELLED = Code(409, "EVENT_CANCELLED", "The event was cancelled; nothing sells (cancelledAt, reason)")
 PAYLOAD_TOO_LARGE = Code(413, "PAYLOAD_TOO_LARGE", "The body exceeds the size limit")
 UNSUPPORTED_MEDIA_TYPE = Code(415, "UNSUPPORTED_MEDIA_TYPE", "The body must be application/json")
 VALIDATION_FAILED = Code(422, "VALIDATION_FAILED", "A field is invalid (the message names it)")
@@ -128,8 +133,12 @@ WRITE_ERRORS = (
     REDIS_UNAVAILABLE,
 )
 
+# What a claim may answer because of the event's sales window (docs/checkout.md#sales-window).
+SALE_ERRORS = (SALES_NOT_OPEN, SALES_CLOSED, EVENT_CANCELLED)
+
 # What a claim may answer because of the inventory rules (docs/inventory.md).
 INVENTORY_ERRORS = (
+    *SALE_ERRORS,
     EVENT_NOT_FOUND,
     NO_BLOCK_AVAILABLE,
     ORPHAN_SEAT,
@@ -140,6 +149,10 @@ INVENTORY_ERRORS = (
 
 # Domain failures, most specific class first: the first match decides the answer.
 _DOMAIN: list[tuple[type[domain.BookingError], Code]] = [
+    (domain.SalesNotOpen, SALES_NOT_OPEN),
+    (domain.SalesClosed, SALES_CLOSED),
+    (domain.EventCancelled, EVENT_CANCELLED),
+    (domain.InvalidEventChange, VALIDATION_FAILED),
     (domain.OrphanSeat, ORPHAN_SEAT),
     (domain.SeatsBlocked, SEATS_BLOCKED),
     (domain.AccessibleSeat, ACCESSIBLE_SEAT),
@@ -237,6 +250,8 @@ def describe(exc: domain.BookingError) -> tuple[Code, dict[str, object], dict[st
     extra: dict[str, object] = {"seatIds": seat_ids} if seat_ids is not None else {}
     if isinstance(exc, domain.NotEnoughFreeSeats):
         extra = {"requested": exc.requested, "available": exc.available}
+    if isinstance(exc, domain.NotOnSale):
+        extra.update(exc.fields)
     retry = getattr(exc, "retry_after_s", None)
     headers = {"Retry-After": str(retry)} if isinstance(retry, int) else None
     return code, extra, headers

@@ -187,21 +187,29 @@ async def _starting(scope: Scope, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class BodyLimitMiddleware:
-    """Refuse bodies over `max_bytes`, by declared Content-Length or by counting chunked input.
+ADMIN_PREFIX = "/api/v1/admin/"
+"""The operator's routes (behind the admin token): their bodies are event layouts, larger than a buyer's."""
 
-    The error is raised when the endpoint reads the body, so the app's error handler answers it.
+
+class BodyLimitMiddleware:
+    """Refuse bodies over `max_bytes` (`admin_max_bytes` under `ADMIN_PREFIX`), by declared
+    Content-Length or by counting chunked input.
+
+    The error is raised when the endpoint reads the body, so the app's error handler answers it. An
+    admin route checks the admin token before it reads the body, so a stranger's large body is
+    refused (401) unread.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, admin_max_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.admin_max_bytes = max_bytes if admin_max_bytes is None else admin_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_bytes
+        limit = self.admin_max_bytes if scope["path"].startswith(ADMIN_PREFIX) else self.max_bytes
         declared: bytes | None = None
         framed = False
         for name, value in scope["headers"]:

@@ -5,12 +5,23 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from boxoffice.domain import (
     MAX_SEAT_ID,
     MAX_SEATS_PER_REQUEST,
     MAX_USER_ID_LENGTH,
+    UNSET,
+    EventChanges,
     Strategy,
 )
 from boxoffice.tokens import normal_user_id, user_id_problem
@@ -187,7 +198,49 @@ class AllocationRequest(BaseModel):
         return self
 
 
-class EventOptionsRequest(BaseModel):
+EventText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+class EventUpdateRequest(BaseModel):
+    """An edit of an event: only the fields sent change. `startsAt: null` removes the date;
+    `salesStart: null` opens sales from creation again, `salesEnd: null` closes them at the event's
+    date again (the default window). Times need a zone (`Z` or an offset)."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
+    name: EventText | None = None
+    startsAt: AwareDatetime | None = None
+    salesStart: AwareDatetime | None = None
+    salesEnd: AwareDatetime | None = None
     noOrphans: bool | None = None
     orphanRowEnds: bool | None = None
+
+    @model_validator(mode="after")
+    def _named(self) -> EventUpdateRequest:
+        if "name" in self.model_fields_set and self.name is None:
+            raise ValueError("name: an event keeps a name; send a new one or leave it out")
+        if self.salesStart is not None and self.salesEnd is not None and self.salesStart >= self.salesEnd:
+            raise ValueError("salesStart must be before salesEnd")
+        return self
+
+    def changes(self) -> EventChanges:
+        """Fields absent from the body are UNSET (kept); `noOrphans`/`orphanRowEnds` null keep theirs too."""
+        sent = self.model_fields_set
+
+        def field(name: str) -> Any:
+            return getattr(self, name) if name in sent else UNSET
+
+        return EventChanges(
+            name=field("name"),
+            starts_at=field("startsAt"),
+            sales_start=field("salesStart"),
+            sales_end=field("salesEnd"),
+            no_orphans=UNSET if self.noOrphans is None else self.noOrphans,
+            orphan_row_ends=UNSET if self.orphanRowEnds is None else self.orphanRowEnds,
+        )
+
+
+class EventCancelRequest(BaseModel):
+    """Why the event is cancelled: shown with the event (`cancelReason`) and in every refused claim."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    reason: EventText

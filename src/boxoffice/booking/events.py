@@ -1,4 +1,4 @@
-"""Events and their seat maps: listing, reading, and creating one from a layout."""
+"""Events and their seat maps: listing, reading, creating one from a layout, editing and cancelling it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from boxoffice.domain import (
+    UNSET,
     Event,
+    EventCancellation,
+    EventCancelled,
+    EventChanges,
     EventNotFound,
+    EventStatus,
+    InvalidEventChange,
     Inventory,
     NotEnoughFreeSeats,
     Seat,
@@ -85,20 +91,37 @@ class EventService:
             self._written()
         return moved
 
-    async def set_options(self, event_id: int, no_orphans: bool | None, orphan_row_ends: bool | None) -> Event:
+    async def update(self, event_id: int, changes: EventChanges) -> Event:
+        """Rename, reschedule, move the sales window, set the orphan rule: all of it or nothing. A
+        cancelled event is final (EventCancelled). A window change reaches every seat of the event
+        in this transaction, so a claim either committed before it or is judged by the new window."""
         async with self._db.transaction() as conn:
-            event = await venues.get_event(conn, event_id)
-            if event is None:
-                raise EventNotFound(event_id)
-            await inventory.set_options(
-                conn,
-                event_id,
-                event.no_orphans if no_orphans is None else no_orphans,
-                event.orphan_row_ends if orphan_row_ends is None else orphan_row_ends,
-            )
+            event = await venues.lock_event(conn, event_id)
+            if event.status is EventStatus.CANCELLED:
+                assert event.cancelled_at is not None
+                raise EventCancelled(event_id, event.cancelled_at, event.cancel_reason)
+            _check_window(event, changes)
+            await venues.update_event(conn, event, changes)
+            if changes.no_orphans is not UNSET or changes.orphan_row_ends is not UNSET:
+                await inventory.set_options(
+                    conn,
+                    event_id,
+                    event.no_orphans if changes.no_orphans is UNSET else changes.no_orphans,
+                    event.orphan_row_ends if changes.orphan_row_ends is UNSET else changes.orphan_row_ends,
+                )
             updated = await venues.get_event(conn, event_id)
         assert updated is not None
         return updated
+
+    async def cancel(self, event_id: int, reason: str, by: str) -> EventCancellation:
+        """In one transaction: the event CANCELLED (nothing sells any more: every claim checks it),
+        every booking voided (CANCELLED, reason `EVENT_CANCELLED`; there are no payments to refund),
+        every hold released, and each freed seat's outbox row written, so live maps see it."""
+        async with self._db.transaction() as conn:
+            cancellation = await venues.cancel_event(conn, event_id, reason, by)
+            if cancellation.seats_freed:
+                self._written()
+        return cancellation
 
     async def admin_view(self, event_id: int) -> tuple[Event, builtins.list[Seat], Inventory]:
         async with self._db.transaction(isolation="repeatable_read", readonly=True) as conn:
@@ -106,6 +129,23 @@ class EventService:
             if event is None:
                 raise EventNotFound(event_id)
             return event, await inventory.all_seats(conn, event_id), await seats.inventory(conn, event_id)
+
+
+def _check_window(event: Event, changes: EventChanges) -> None:
+    """An explicit sales window must open before it closes (by default at the event's date). The
+    default window is never refused: an event dated before its creation simply does not sell."""
+    starts_at = event.starts_at if changes.starts_at is UNSET else changes.starts_at
+    sales_start = event.sales_start if changes.sales_start is UNSET else changes.sales_start
+    sales_end = event.sales_end if changes.sales_end is UNSET else changes.sales_end
+    if sales_start is None and sales_end is None:
+        return
+    opens = sales_start or event.created_at
+    closes = sales_end or starts_at
+    if closes is not None and opens >= closes:
+        raise InvalidEventChange(
+            f"salesStart ({opens.isoformat()}) must be before salesEnd"
+            f" ({closes.isoformat()}{'' if sales_end else ', the event date'})"
+        )
 
 
 def _check_channel(event: Event | None, event_id: int, channel: str | None) -> None:

@@ -19,6 +19,7 @@ from boxoffice.domain import (
     HoldExpired,
     NeedsCheckout,
     NoBlockAvailable,
+    NotOnSale,
     OutcomeUnknown,
     SeatLimitExceeded,
     SeatNotFound,
@@ -196,7 +197,7 @@ WAITROOM_POLLS_STORE = WAITROOM_POLLS.labels("store")
 CONFLICT_PATHS = ("seat", "seats", "hold", "confirm", "best", "ga")
 """What lost: a single seat, several hand-picked seats, a hold (any kind), a hold's confirmation,
 best available among seats, GA tickets by quantity."""
-OUTCOMES = ("win", "conflict", "not_found", "limited", "unavailable", "unknown", "error")
+OUTCOMES = ("win", "conflict", "not_found", "limited", "not_on_sale", "unavailable", "unknown", "error")
 LOCK_FAILURE_REASONS = ("contended", "lost", "error")
 DROP_REASONS = ("slow_consumer", "send_timeout")
 WS_REFUSAL_REASONS = ("address_cap", "frame_rate", "duplicate_subscription", "idle", "unauthenticated")
@@ -292,6 +293,8 @@ class _BookingRecord:
             outcome = "not_found"
         elif issubclass(kind, SeatLimitExceeded):
             outcome = "limited"
+        elif issubclass(kind, NotOnSale):
+            outcome = "not_on_sale"
         elif issubclass(kind, OutcomeUnknown):
             outcome = "unknown"
         elif issubclass(kind, Unavailable):

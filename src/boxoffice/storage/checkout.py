@@ -29,9 +29,10 @@ from boxoffice.domain import (
     SeatStatus,
     Strategy,
 )
-from boxoffice.storage.seats import HOLDING_SQL, seat_from_row, user_lock_key
+from boxoffice.storage.seats import HOLDING_SQL, not_on_sale, seat_from_row, user_lock_key
 from boxoffice.storage.seatsql import (
     AVAILABLE,
+    ON_SALE,
     RELEASE,
     SEAT_COLUMNS,
     Take,
@@ -50,13 +51,14 @@ target AS (
     SELECT id,
            CASE WHEN $4::uuid IS NULL THEN {AVAILABLE}
                 ELSE {live_hold(token="$4::uuid")}
-           END AS free
+           END AS free,
+           {ON_SALE} AS on_sale
       FROM seats
      WHERE id = ANY($1::int[])
      ORDER BY id
        FOR UPDATE
 ), verdict AS (
-    SELECT count(*) = cardinality($1::int[]) AND coalesce(bool_and(free), FALSE) AS ok FROM target
+    SELECT count(*) = cardinality($1::int[]) AND coalesce(bool_and(free AND on_sale), FALSE) AS ok FROM target
 )"""
 
 
@@ -66,7 +68,7 @@ def _take_all(take: Take) -> str:
     booking, join = ("b.id AS booking_id, ", " LEFT JOIN booking AS b ON b.seat_id = t.id") if booked else ("", "")
     return f"""
 WITH {_TARGET}, {claim_cte(take, source="target AS t, verdict AS v", where="s.id = t.id AND v.ok", free="t.free")}
-SELECT t.id AS target_id, t.free, {booking}e.seq, c.*
+SELECT t.id AS target_id, t.free, t.on_sale, {booking}e.seq, c.*
   FROM target AS t
   LEFT JOIN {take.cte} AS c ON c.id = t.id{join}
   LEFT JOIN event AS e ON e.seat_id = t.id
@@ -82,12 +84,16 @@ _HOLD = _take_all(Take(SeatStatus.HELD, user="$2", token="$3::uuid", ttl="$5"))
 _LOCK_IN_ORDER = "SELECT id FROM seats WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE"
 
 
-def _outcome(rows: Sequence[asyncpg.Record], seat_ids: Sequence[int], hold_token: UUID | None) -> None:
+async def _outcome(
+    conn: asyncpg.Connection, rows: Sequence[asyncpg.Record], seat_ids: Sequence[int], hold_token: UUID | None
+) -> None:
     """Raise the precise failure when the guard refused (nothing was written then)."""
     found = {r["target_id"] for r in rows}
     missing = [i for i in seat_ids if i not in found]
     if missing:
         raise SeatsNotFound(missing)
+    if closed := [r["target_id"] for r in rows if not r["on_sale"]]:
+        raise await not_on_sale(conn, closed)
     taken = [r["target_id"] for r in rows if not r["free"]]
     if taken:
         raise HoldExpired(taken) if hold_token else SeatsTaken(taken)
@@ -110,7 +116,7 @@ async def claim_many(
 ) -> list[Booking]:
     """Book all of `seat_ids` (sorted, distinct) or none; must run inside a transaction."""
     rows = await conn.fetch(_CLAIM_MANY, list(seat_ids), user_id, strategy.value, hold_token)
-    _outcome(rows, seat_ids, hold_token)
+    await _outcome(conn, rows, seat_ids, hold_token)
     return [
         Booking(booking_id=r["booking_id"], seat=seat_from_row(r), strategy=strategy, sequence=r["seq"]) for r in rows
     ]
@@ -134,7 +140,7 @@ async def place_hold(
 ) -> Hold:
     """Hold all of `seat_ids` or none; must run inside a transaction."""
     rows = await conn.fetch(_HOLD, list(seat_ids), user_id, token, None, ttl_s)
-    _outcome(rows, seat_ids, None)
+    await _outcome(conn, rows, seat_ids, None)
     return _active_hold(rows, token, user_id)
 
 

@@ -24,25 +24,29 @@ from boxoffice.domain import (
     SeatLimitExceeded,
     SeatNotFound,
     SeatOccupied,
+    SeatsTaken,
     SeatStatus,
     SectionLayout,
     Strategy,
 )
-from boxoffice.storage.seatsql import AVAILABLE, SEAT_COLUMNS, Take, available, claim_cte
+from boxoffice.storage import venues
+from boxoffice.storage.seatsql import AVAILABLE, ON_SALE, SEAT_COLUMNS, Take, available, claim_cte
 
 # Claim, record the booking and append the outbox event in one statement. When nothing was
 # claimed the outer SELECT still returns one row whose `found` tells 404 from 409.
+# `now` (the seat as the statement's snapshot has it) is one index lookup for the three verdicts.
 _CLAIM = f"""
 WITH {claim_cte(Take(SeatStatus.BOOKED, user="$2", strategy="$3"), where="s.id = $1 AND s.plain", free=available("s"))}
-SELECT (SELECT status FROM seats WHERE id = $1) AS current_status,
-       (SELECT plain FROM seats WHERE id = $1) AS plain,
+SELECT now.status AS current_status, now.plain, now.on_sale,
        (SELECT id FROM booking) AS booking_id,
        (SELECT seq FROM event) AS seq,
        c.*
-  FROM (SELECT 1) AS one LEFT JOIN claimed AS c ON TRUE
+  FROM (SELECT 1) AS one
+  LEFT JOIN (SELECT status, plain, {ON_SALE} AS on_sale FROM seats WHERE id = $1) AS now ON TRUE
+  LEFT JOIN claimed AS c ON TRUE
 """
 
-_LOCK_ROW = f"SELECT status, plain, {AVAILABLE} AS free FROM seats WHERE id = $1 FOR UPDATE"
+_LOCK_ROW = f"SELECT status, plain, {AVAILABLE} AS free, {ON_SALE} AS on_sale FROM seats WHERE id = $1 FOR UPDATE"
 
 
 def seat_from_row(row: Mapping[str, Any] | asyncpg.Record) -> Seat:
@@ -68,6 +72,16 @@ def seat_from_row(row: Mapping[str, Any] | asyncpg.Record) -> Seat:
     )
 
 
+async def not_on_sale(conn: asyncpg.Connection, seat_ids: Sequence[int]) -> BookingError:
+    """The answer to a claim refused by the sales window (`seatsql.on_sale`): why the event does not
+    sell. Should the window have moved since (an edit just now), the seats are simply taken."""
+    refusals = await venues.sale_refusals(conn, seat_ids)
+    for seat_id in seat_ids:
+        if seat_id in refusals:
+            return refusals[seat_id]
+    return SeatOccupied(seat_ids[0], "is no longer available") if len(seat_ids) == 1 else SeatsTaken(list(seat_ids))
+
+
 async def claim(conn: asyncpg.Connection, seat_id: int, user_id: str, strategy: Strategy) -> Booking:
     """Claim a seat in one round trip (autocommit or inside the caller's transaction)."""
     row = await conn.fetchrow(_CLAIM, seat_id, user_id, strategy.value)
@@ -77,6 +91,8 @@ async def claim(conn: asyncpg.Connection, seat_id: int, user_id: str, strategy: 
             raise SeatNotFound(seat_id)
         if not row["plain"]:
             raise NeedsCheckout(seat_id)
+        if not row["on_sale"]:
+            raise await not_on_sale(conn, [seat_id])
         if row["current_status"] == SeatStatus.HELD:
             raise SeatOccupied(seat_id, "is held by another buyer")
         raise SeatOccupied(seat_id)
@@ -90,6 +106,8 @@ async def claim_with_row_lock(conn: asyncpg.Connection, seat_id: int, user_id: s
         raise SeatNotFound(seat_id)
     if not row["plain"]:
         raise NeedsCheckout(seat_id)
+    if not row["on_sale"]:
+        raise await not_on_sale(conn, [seat_id])
     if not row["free"]:
         raise SeatOccupied(seat_id, "is held by another buyer" if row["status"] == "HELD" else "is already booked")
     return await claim(conn, seat_id, user_id, strategy)
@@ -117,9 +135,11 @@ WITH input AS (
         returning=", i.strategy",
     )
 }
-SELECT now.status AS current_status, now.free, now.plain, b.id AS booking_id, e.seq, c.*
+SELECT now.status AS current_status, now.free, now.plain, now.on_sale, b.id AS booking_id, e.seq, c.*
   FROM input AS i
-  LEFT JOIN (SELECT id, status, plain, {AVAILABLE} AS free FROM seats WHERE id = ANY($1::int[])) AS now
+  LEFT JOIN (SELECT id, status, plain, {AVAILABLE} AS free, {
+    ON_SALE
+} AS on_sale FROM seats WHERE id = ANY($1::int[])) AS now
          ON now.id = i.seat_id
   LEFT JOIN claimed AS c ON c.id = i.seat_id
   LEFT JOIN booking AS b ON b.seat_id = i.seat_id
@@ -192,7 +212,7 @@ WITH input AS (
 ), counts AS (
     SELECT * FROM {CAP_COUNTS}($5::text[], $6::int[])
 ), now AS (
-    SELECT id, event_id, status, plain, {AVAILABLE} AS free FROM seats WHERE id = ANY($1::int[])
+    SELECT id, event_id, status, plain, {AVAILABLE} AS free, {ON_SALE} AS on_sale FROM seats WHERE id = ANY($1::int[])
 ), locked AS (
     SELECT id FROM seats
      WHERE id = ANY($1::int[]) AND plain AND {AVAILABLE} AND (SELECT count(*) FROM counts) >= 0
@@ -219,7 +239,7 @@ WITH input AS (
         returning=", v.strategy",
     )
 }
-SELECT now.status AS current_status, now.free, now.plain, v.within,
+SELECT now.status AS current_status, now.free, now.plain, now.on_sale, v.within,
        greatest(v.current, v.cap) AS holding, b.id AS booking_id, e.seq, c.*
   FROM input AS i
   LEFT JOIN now ON now.id = i.seat_id
@@ -297,6 +317,7 @@ async def claim_batch(
             raise BatchRefused(str(exc)) from exc
         raise
     outcomes: list[ClaimOutcome] = []
+    closed: dict[int, int] = {}
     caps = seat_caps if seat_caps is not None else [0] * len(seat_ids)
     for seat_id, strategy, cap, row in zip(seat_ids, strategies, caps, rows, strict=True):
         if row["booking_id"] is not None:
@@ -307,6 +328,9 @@ async def claim_batch(
             outcomes.append(SeatNotFound(seat_id))
         elif not row["plain"]:
             outcomes.append(NeedsCheckout(seat_id))
+        elif not row["on_sale"]:
+            closed[seat_id] = len(outcomes)
+            outcomes.append(None)  # worded below, or claimed alone
         elif capped and not row["within"]:
             # What the user holds once the batch's earlier claims of theirs are counted.
             outcomes.append(SeatLimitExceeded(cap, int(row["holding"])))
@@ -316,6 +340,15 @@ async def claim_batch(
             outcomes.append(SeatOccupied(seat_id, "is held by another buyer"))
         else:
             outcomes.append(SeatOccupied(seat_id))
+    if closed:
+        # Refused by the sales window: say why. The batch is decided (and, autocommit, committed): should
+        # this read fail, those claims are made alone instead, never the batch failed.
+        try:
+            refusals = await venues.sale_refusals(conn, list(closed))
+        except Exception:
+            refusals = {}
+        for seat_id, index in closed.items():
+            outcomes[index] = refusals.get(seat_id)
     return outcomes
 
 

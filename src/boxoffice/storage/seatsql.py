@@ -1,6 +1,7 @@
 """The vocabulary of seat changes: each piece of a seat's SQL is defined once, here.
 
 - `available`: the availability predicate (a seat free to claim), with its named variants;
+- `on_sale`: the sales window (the event's, copied onto each seat): every claim requires it;
 - `claim`: the conditional UPDATE that takes seats, to BOOKED or HELD (`Take`), and the rows that
   record it (a booking per seat, or the hold);
 - `RELEASE`: what freeing a seat writes (release, cancel, the sweeper, allocation);
@@ -68,6 +69,22 @@ def available(alias: str = "", *, lapsed_holds: bool = True, unblocked: bool = T
 
 AVAILABLE = available()
 """Free to claim, for statements on the seats table without an alias."""
+
+
+def on_sale(alias: str = "") -> str:
+    """The seat's event is selling now: inside its sales window and not cancelled.
+
+    The window lives on the seat row itself (`sellable_from`, `sellable_until`: the event's, copied by
+    `storage.venues` whenever it changes; a cancel sets `sellable_until` to `-infinity`), so a claim
+    checks it on the row it locks, re-checked on the latest version like the availability: two
+    comparisons, no join, no lock on the event's row.
+    """
+    a = _of(alias)
+    return f"({a}sellable_from <= clock_timestamp() AND clock_timestamp() < {a}sellable_until)"
+
+
+ON_SALE = on_sale()
+"""`on_sale` for statements on the seats table without an alias."""
 AVAILABLE_NOW = available(lapsed_holds=False)
 """The index-friendly variant: free and not a lapsed hold (see `available`)."""
 
@@ -124,14 +141,14 @@ class Take:
 
 def claim_cte(take: Take, *, where: str, free: str, source: str = "", returning: str = "") -> str:
     """The one claim: `UPDATE seats AS s` to `take`'s state where `where` and `free` (the
-    availability as the statement decides it, re-checked on the row it locks) hold; named
-    `take.cte`, returning the seat columns (plus `returning`) and followed by the claim's record
-    and outbox CTEs."""
+    availability as the statement decides it, re-checked on the row it locks) hold and the seat is
+    `on_sale` (always: no claim can sell outside the window or after a cancel); named `take.cte`,
+    returning the seat columns (plus `returning`) and followed by the claim's record and outbox CTEs."""
     from_ = f"\n      FROM {source}" if source else ""
     return f"""{take.cte} AS (
     UPDATE seats AS s
        SET {take.set()}{from_}
-     WHERE {where} AND {free}
+     WHERE {where} AND {free} AND {on_sale("s")}
  RETURNING {columns("s")}{returning}
 ), {take.record()}, {outbox_cte(take.cte)}"""
 
