@@ -128,6 +128,7 @@ CASES: dict[type[BaseModel], list[tuple[Any, ...]]] = {
     wire.EventInventoryOut: [(INVENTORY, EVENT), (EMPTY, EVENT_BARE)],
     wire.AdminInventoryOut: [(EVENT, SEATS, [AREA, AREA_BARE]), (EVENT_BARE, [], [])],
     wire.AllocationOut: [(7, [1, 5]), (7, [])],
+    wire.SeedSeatOut: [(s,) for s in SEATS],
     wire.SessionOut: [("t0k3n", "ann", LATER)],
     wire.MyBookingsOut: [("ann", [RECORD, CANCELLED], 2), ("ann", [RECORD], 50), ("ann", [], 50)],
     wire.MyHoldsOut: [("ann", [HOLD]), ("ann", [])],
@@ -279,3 +280,10 @@ def test_a_drifted_renderer_fails_the_check() -> None:
         check(wire.HoldOut, orjson.dumps(hold))
     with pytest.raises(ValueError, match="seatId"):
         check(wire.SeatOut, orjson.dumps({**good, "seatId": "1"}))
+
+
+def test_the_seed_shape_numbers_seats_the_seed_way_and_names_nobody() -> None:
+    grid = Seat(12, "B2", "Main", "B", 2, 2, SeatStatus.BOOKED, "ann", NOW, 1)
+    assert wire.seed_seat_json(grid) == {"seatId": 12, "seatNumber": "B-2", "booked": True, "bookedAt": NOW}
+    assert wire.seed_seat_json(GA)["seatNumber"] == "Floor-1"  # not a grid seat: unchanged
+    assert [s["seatId"] for s in wire.seed_seats_json(INVENTORY)] == [s.id for s in SEATS]

@@ -1071,6 +1071,21 @@ export interface components {
             /** Capacity */
             capacity: number | null;
         };
+        /**
+         * SeedSeatOut
+         * @description A seat in the seed system's shape (`GET /api/v1/seats?shape=array`), state only: its `bookedBy`
+         *     is not published. `seatNumber` is the seed's numbering, `A-1` for the seat numbered `A1`.
+         */
+        SeedSeatOut: {
+            /** Seatid */
+            seatId: number;
+            /** Seatnumber */
+            seatNumber: string;
+            /** Booked */
+            booked: boolean;
+            /** Bookedat */
+            bookedAt: string | null;
+        };
         /** SessionOut */
         SessionOut: {
             /** Token */
@@ -1352,6 +1367,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description PAYLOAD_TOO_LARGE: The body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description UNSUPPORTED_MEDIA_TYPE: The body must be application/json */
             415: {
                 headers: {
@@ -1481,7 +1505,29 @@ export interface operations {
                     /** Userid */
                     userId?: string | null;
                     /** @description Locking strategy; the deployment default when omitted. */
-                    strategy?: ("DB" | "REDIS" | "ATOMIC") | null;
+                    strategy?: ("DB" | "REDIS" | "ATOMIC") | "DATABASE" | null;
+                } | {
+                    seatId: unknown;
+                    seatIds?: null;
+                    holdToken?: null;
+                    eventId?: null;
+                    bestAvailable?: null;
+                } | {
+                    seatIds: unknown;
+                    seatId?: null;
+                    eventId?: null;
+                    bestAvailable?: null;
+                } | {
+                    holdToken: unknown;
+                    seatId?: null;
+                    eventId?: null;
+                    bestAvailable?: null;
+                } | {
+                    eventId: unknown;
+                    bestAvailable: unknown;
+                    seatId?: null;
+                    seatIds?: null;
+                    holdToken?: null;
                 };
             };
         };
@@ -1804,7 +1850,15 @@ export interface operations {
                     accessible?: boolean;
                     /** Userid */
                     userId?: string | null;
-                    strategy?: ("DB" | "REDIS" | "ATOMIC") | null;
+                    strategy?: ("DB" | "REDIS" | "ATOMIC") | "DATABASE" | null;
+                } | {
+                    seatIds: unknown;
+                    eventId?: null;
+                    bestAvailable?: null;
+                } | {
+                    eventId: unknown;
+                    bestAvailable: unknown;
+                    seatIds?: null;
                 };
             };
         };
@@ -2284,7 +2338,10 @@ export interface operations {
     };
     list_seats_api_v1_seats_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `inventory` (layout, sequence, seats); `array`: the seed system's bare array of `{seatId, seatNumber, booked, bookedAt}`. Default: `inventory`, or `array` with `BOXOFFICE_SEED_COMPAT`. */
+                shape?: ("inventory" | "array") | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2297,7 +2354,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InventoryOut"];
+                    "application/json": components["schemas"]["InventoryOut"] | components["schemas"]["SeedSeatOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description DATABASE_BUSY: Lock wait, timeout, conflict or pool exhausted; nothing was changed; see Retry-After; DATABASE_UNAVAILABLE: The database is unreachable; nothing was changed; see Retry-After */
@@ -2541,6 +2607,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description PAYLOAD_TOO_LARGE: The body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: The body must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description VALIDATION_FAILED: A field is invalid (the message names it) */
             422: {
                 headers: {
@@ -2590,6 +2674,14 @@ export interface operations {
                         /** Channel */
                         channel?: string | null;
                     };
+                } | {
+                    seatIds: unknown;
+                    section?: null;
+                    count?: null;
+                } | {
+                    section: unknown;
+                    count: unknown;
+                    seatIds?: null;
                 };
             };
         };
@@ -2641,6 +2733,24 @@ export interface operations {
             };
             /** @description SEATS_TAKEN: Some seats are booked or held; nothing was changed (seatIds); NOT_ENOUGH_FREE_SEATS: An allocation asks for more tickets than the pool has free (requested, available); nothing was changed */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: The body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: The body must be application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2750,6 +2860,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description PAYLOAD_TOO_LARGE: The body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: The body must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description VALIDATION_FAILED: A field is invalid (the message names it) */
             422: {
                 headers: {
@@ -2835,6 +2963,24 @@ export interface operations {
             };
             /** @description EVENT_CANCELLED: The event was cancelled; nothing sells (cancelledAt, reason) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: The body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: The body must be application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3034,6 +3180,15 @@ export interface operations {
             };
             /** @description EVENT_NOT_FOUND: Unknown event; VISITOR_NOT_FOUND: You have not joined this waiting room */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: The body exceeds the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3362,6 +3517,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description PAYLOAD_TOO_LARGE: The body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: The body must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description VALIDATION_FAILED: A field is invalid (the message names it) */
             422: {
                 headers: {
@@ -3447,6 +3620,24 @@ export interface operations {
             };
             /** @description EVENT_NOT_FOUND: Unknown event */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: The body exceeds the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: The body must be application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

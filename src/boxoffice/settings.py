@@ -137,6 +137,18 @@ class HttpSettings(SettingsGroup):
         description="Without a management port: `/actuator/prometheus` on the public port for every client; "
         "false: for direct connections from this machine only.",
     )
+    cors_origins: str = Field(
+        default="",
+        max_length=4000,
+        description="Comma-separated browser origins (`https://app.example`) whose pages may call the API "
+        "(CORS: preflights answered, headers added); `*` allows any; empty: no CORS. WebSockets have their own "
+        "`BOXOFFICE_WS_ALLOWED_ORIGINS` (see [api.md](api.md#seed-compatible-clients)).",
+    )
+    seed_compat: bool = Field(
+        default=False,
+        description="`GET /api/v1/seats` without `shape` answers the seed system's bare array, for its unmodified "
+        "clients (see [api.md](api.md#seed-compatible-clients)).",
+    )
     compress_min_bytes: int = Field(
         default=1400,
         ge=0,
@@ -144,6 +156,10 @@ class HttpSettings(SettingsGroup):
         description="API answers from this size go out br/gzip by `Accept-Encoding` "
         "(never the lean booking route); `0` = off.",
     )
+
+    @property
+    def cors_origin_set(self) -> frozenset[str]:
+        return frozenset(o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip())
 
     @property
     def trusted_proxy_list(self) -> list[str]:

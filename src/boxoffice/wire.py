@@ -182,6 +182,16 @@ class InventoryOut(BaseModel):
     areas: list[AreaOut]
 
 
+class SeedSeatOut(BaseModel):
+    """A seat in the seed system's shape (`GET /api/v1/seats?shape=array`), state only: its `bookedBy`
+    is not published. `seatNumber` is the seed's numbering, `A-1` for the seat numbered `A1`."""
+
+    seatId: int
+    seatNumber: str
+    booked: bool
+    bookedAt: datetime | None
+
+
 class SessionOut(BaseModel):
     token: str
     tokenType: str
@@ -405,6 +415,20 @@ def inventory_json(inventory: Inventory) -> dict[str, Any]:
         "seats": [seat_json(s) for s in inventory.seats],
         "areas": [area_json(a) for a in inventory.areas],
     }
+
+
+@renders(SeedSeatOut)
+def seed_seat_json(seat: Seat) -> dict[str, Any]:
+    plain = f"{seat.row_label}{seat.column}"
+    number = (
+        f"{seat.row_label}-{seat.column}" if seat.kind == "SEAT" and seat.seat_number == plain else seat.seat_number
+    )
+    return {"seatId": seat.id, "seatNumber": number, "booked": seat.booked, "bookedAt": seat.booked_at}
+
+
+def seed_seats_json(inventory: Inventory) -> list[dict[str, Any]]:
+    """The seed system's `GET /api/v1/seats`: a bare array of its seats."""
+    return [seed_seat_json(s) for s in inventory.seats]
 
 
 @renders(EventOut)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 from boxoffice import domain
 
@@ -322,6 +325,27 @@ def response_for(path: str, exc: Exception) -> Response | None:
     return None
 
 
+def allow_header(methods: Iterable[str]) -> dict[str, str]:
+    """The `Allow` header a 405 must carry (RFC 9110, 15.5.6): the methods the path does answer."""
+    return {"Allow": ", ".join(sorted(set(methods)))}
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+
+
+def methods_at(routes: Iterable[BaseRoute], scope: Scope) -> set[str]:
+    """Every method some route fully matches at the request's path: Starlette's 405 names only the
+    first route that matches the path, while a path may have several (`GET` and `PUT` of an event's
+    waiting room). Asked through the routes' own matching, so included routers count too."""
+    routes = list(routes)
+    allowed: set[str] = set()
+    for method in METHODS:
+        probe = {**scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            allowed.add(method)
+    return allowed
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     @app.exception_handler(ValidationError)
@@ -343,7 +367,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = _HTTP.get(exc.status_code, Code(exc.status_code, "HTTP_ERROR", ""))
-        return error_response(request.url.path, code, str(exc.detail))
+        headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 405:
+            methods = methods_at(app.router.routes, request.scope)
+            headers = allow_header(methods or (headers or {}).get("Allow", "").split(", "))
+        return error_response(request.url.path, code, str(exc.detail), headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

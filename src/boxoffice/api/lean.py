@@ -25,12 +25,13 @@ from collections.abc import Awaitable, Callable
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
-from starlette.datastructures import URL
+from starlette.datastructures import URL, Headers
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice.api import bookings, errors, waitroom
+from boxoffice.api.cors import Cors
 from boxoffice.api.deps import Api
 from boxoffice.api.http import checked_body
 from boxoffice.api.middleware import HEADER as REQUEST_ID
@@ -129,8 +130,10 @@ class LeanRoutes:
             if scope["method"] in (route.methods or ()):
                 response = await self._handlers[template](scope, receive, send, ident)
             else:
-                # FastAPI's answer (its 405 error body, without an Allow header).
-                response = errors.error_response(path, errors.METHOD_NOT_ALLOWED, "Method Not Allowed")
+                # FastAPI's answer: its 405 error body, with the Allow header RFC 9110 requires.
+                response = errors.error_response(
+                    path, errors.METHOD_NOT_ALLOWED, "Method Not Allowed", errors.allow_header(route.methods or ())
+                )
         except ClientDisconnect:
             raise  # gone before sending its request: nobody to answer; the observability layer counts it (499)
         except Exception as exc:
@@ -148,10 +151,17 @@ class LeanBookingRoute:
     path = BOOKINGS.encode()
 
     def __init__(
-        self, lean: LeanRoutes, observability: ObservabilityMiddleware, max_body_bytes: int, management_port: int | None
+        self,
+        lean: LeanRoutes,
+        observability: ObservabilityMiddleware,
+        max_body_bytes: int,
+        management_port: int | None,
+        cors: Cors | None = None,
     ) -> None:
         self._lean = lean
         self._observability = observability
+        self._cors = cors
+        """The CORS layer's headers, added here as that layer adds them on the ASGI path (api/cors.py)."""
         self.max_body_bytes = max_body_bytes
         self.management_port = management_port
         """The management port serves no API (httpserver/management.py): a booking there takes the ASGI path."""
@@ -163,7 +173,10 @@ class LeanBookingRoute:
         rid = incoming_id(scope["headers"])
         request_id.set(rid)  # this request's own task: its context dies with it
         response = await self._lean.booking_answer(scope, body)
-        return response.status_code, [*response.raw_headers, (REQUEST_ID, rid.encode())], bytes(response.body)
+        headers = [*response.raw_headers, (REQUEST_ID, rid.encode())]
+        if self._cors is not None:
+            headers = await self._cors.headers(response.status_code, headers, Headers(raw=scope["headers"]))
+        return response.status_code, headers, bytes(response.body)
 
     def record(self, status: int, elapsed: float, scope: Scope) -> None:
         self._observability.record("POST", BOOKINGS, status, elapsed, scope)

@@ -26,9 +26,24 @@ from boxoffice.domain import (
 )
 from boxoffice.tokens import normal_user_id, user_id_problem
 
+STRATEGY_ALIASES = {"DATABASE": Strategy.DB.value}
+"""Other names a request may give a strategy: `DATABASE` is the seed system's name of the row-lock
+strategy (its enum was `DATABASE, REDIS`). Answers name the strategy that ran (`DB`)."""
 
-def _upper(value: Any) -> Any:
-    return value.upper() if isinstance(value, str) else value
+
+def _strategy_name(value: Any) -> Any:
+    """Case-insensitive, aliases resolved."""
+    if not isinstance(value, str):
+        return value
+    upper = value.upper()
+    return STRATEGY_ALIASES.get(upper, upper)
+
+
+def _with_aliases(schema: dict[str, Any]) -> None:
+    """Document the aliases next to the enum, so the OpenAPI document accepts what the model accepts."""
+    schema["anyOf"].insert(
+        1, {"type": "string", "enum": list(STRATEGY_ALIASES), "description": "Alias: DATABASE is DB"}
+    )
 
 
 def _user_id(value: str) -> str:
@@ -53,7 +68,7 @@ UserId = Annotated[
 ]
 
 
-StrategyName = Annotated[Strategy | None, BeforeValidator(_upper)]
+StrategyName = Annotated[Strategy | None, BeforeValidator(_strategy_name), Field(json_schema_extra=_with_aliases)]
 SeatId = Annotated[int, Field(ge=1, le=MAX_SEAT_ID)]
 SeatIds = Annotated[list[SeatId], Field(min_length=1, max_length=MAX_SEATS_PER_REQUEST)]
 
@@ -80,6 +95,28 @@ class BestAvailableRequest(BaseModel):
         return self
 
 
+def one_target_of(*alternatives: tuple[tuple[str, ...], tuple[str, ...]]) -> dict[str, Any]:
+    """The one-target rule of a request body as JSON schema, so that the OpenAPI document accepts
+    exactly the bodies the model's validator accepts (a schema that allowed `{}` would promise an
+    answer the API refuses with 422).
+
+    Each alternative is (fields that must be present and not null, fields that must be absent or
+    null); fields named in neither may come or not. A field sent as `null` counts as absent, as in
+    the model."""
+    return {
+        "anyOf": [
+            {
+                "required": list(present),
+                "properties": {
+                    **{name: {"not": {"type": "null"}} for name in present},
+                    **{name: {"type": "null"} for name in absent},
+                },
+            }
+            for present, absent in alternatives
+        ]
+    }
+
+
 def distinct_seat_ids(seat_ids: list[int] | None) -> None:
     if seat_ids is not None and len(set(seat_ids)) != len(seat_ids):
         raise ValueError("seatIds must not repeat a seat")
@@ -93,7 +130,16 @@ class BookingRequest(BaseModel):
     and must match the token's subject in jwt mode.
     """
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra=one_target_of(
+            (("seatId",), ("seatIds", "holdToken", "eventId", "bestAvailable")),
+            (("seatIds",), ("seatId", "eventId", "bestAvailable")),
+            (("holdToken",), ("seatId", "eventId", "bestAvailable")),
+            (("eventId", "bestAvailable"), ("seatId", "seatIds", "holdToken")),
+        ),
+    )
 
     seatId: SeatId | None = None
     seatIds: SeatIds | None = None
@@ -102,9 +148,7 @@ class BookingRequest(BaseModel):
     bestAvailable: BestAvailableRequest | None = None
     accessible: bool = Field(default=False, description="Hand-picked wheelchair/companion seats on purpose")
     userId: UserId | None = None
-    strategy: Annotated[Strategy | None, BeforeValidator(_upper)] = Field(
-        default=None, description="Locking strategy; the deployment default when omitted."
-    )
+    strategy: StrategyName = Field(default=None, description="Locking strategy; the deployment default when omitted.")
 
     @model_validator(mode="after")
     def _one_target(self) -> BookingRequest:
@@ -130,7 +174,14 @@ def _best_target(event_id: int | None, best: BestAvailableRequest | None) -> boo
 class HoldRequest(BaseModel):
     """`seatIds` (hand-picked, all or nothing) or `eventId` with `bestAvailable` (the server picks)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra=one_target_of(
+            (("seatIds",), ("eventId", "bestAvailable")),
+            (("eventId", "bestAvailable"), ("seatIds",)),
+        ),
+    )
 
     seatIds: SeatIds | None = None
     eventId: EventId | None = None
@@ -176,7 +227,15 @@ class AllocationRequest(BaseModel):
     are taken from the public pool unless `from` names another.
     """
 
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        populate_by_name=True,
+        json_schema_extra={
+            **one_target_of((("seatIds",), ("section", "count")), (("section", "count"), ("seatIds",))),
+            "not": one_target_of((("blocked", "channel"), ()))["anyOf"][0],
+        },
+    )
     seatIds: Annotated[list[SeatId], Field(min_length=1, max_length=1000)] | None = None
     section: Label | None = None
     count: int | None = Field(default=None, ge=1, le=100_000)

@@ -162,7 +162,7 @@ class Snapshot:
             raise
 
 
-Payload = Callable[[Inventory], dict[str, Any]]
+Payload = Callable[[Inventory], dict[str, Any] | list[dict[str, Any]]]
 """Renders the public JSON of an inventory; runs in a worker thread, so it must not touch the loop."""
 Prepare = Callable[[], Awaitable[Payload]]
 """Runs first, in the loop (e.g. loads the event, raising EventNotFound), and returns the renderer."""
