@@ -15,7 +15,7 @@ import asyncpg
 
 from boxoffice.domain import Seat
 from boxoffice.storage.seats import GA_AVAILABLE_SQL, seat_from_row
-from boxoffice.storage.seatsql import columns
+from boxoffice.storage.seatsql import columns, outbox_rows
 
 _COLUMNS = columns("s")
 
@@ -79,16 +79,16 @@ SELECT e.seq FROM unnest($1::bigint[], $2::bigint[]) AS r(lo, hi)
 # row is copied only if no later row of its seat carries this version or a newer one: another
 # relay's copy, or a later change of the seat (which delivers the seat's state as it is then).
 _REPUBLISH_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('boxoffice-outbox-republish', 0))"
-_REPUBLISH = """
-INSERT INTO seat_events (seat_id, version)
+_REPUBLISH = outbox_rows(
+    """
 SELECT e.seat_id, e.version FROM seat_events e
  WHERE e.seq = ANY($1::bigint[])
    AND NOT EXISTS (
        SELECT 1 FROM seat_events l WHERE l.seq > e.seq AND l.seat_id = e.seat_id AND l.version >= e.version
    )
  ORDER BY e.seq
-RETURNING seq
 """
+)
 
 
 @dataclass(frozen=True, slots=True)

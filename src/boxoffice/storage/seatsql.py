@@ -162,12 +162,16 @@ an allocation."""
 
 
 def outbox(changed: str, returning: str = "seq, seat_id") -> str:
-    """The one outbox insert: a `seat_events` row (seat, new version) for each seat the `changed` CTE
-    wrote, in id order, in the statement that wrote them."""
-    return (
-        "INSERT INTO seat_events (seat_id, version)"
-        f" SELECT id, version FROM {changed} ORDER BY id RETURNING {returning}"
-    )
+    """The outbox insert of a seat change: a `seat_events` row (seat, new version) for each seat the
+    `changed` CTE wrote, in id order, in the statement that wrote them."""
+    return outbox_rows(f"SELECT id, version FROM {changed} ORDER BY id", returning)
+
+
+def outbox_rows(rows: str, returning: str = "seq") -> str:
+    """The one outbox insert: `rows` (a query of seat id, version) become `seat_events` rows, each
+    with the next sequence value. `outbox` for a statement's own changes; the relay's republish of a
+    late commit (storage/outbox.py) copies existing rows through it."""
+    return f"INSERT INTO seat_events (seat_id, version) {rows} RETURNING {returning}"
 
 
 def outbox_cte(changed: str, returning: str = "seq, seat_id") -> str:
