@@ -36,6 +36,28 @@ _INVISIBLE = frozenset({"Cc", "Cf", "Cs"})
 """Unicode categories a user id never contains: controls, format characters (bidi overrides and
 isolates, zero-width spaces and joiners, the BOM) and surrogates. They make two ids that look the same
 differ, or reorder what an operator reads in a log."""
+
+
+def _escape(code: int) -> str:
+    return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
+
+
+def _refused_class() -> str:
+    """A regex character class of every control and format character (the schema's form of the rule
+    `user_id_problem` applies; surrogates are left out: no regex engine here can name them)."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x110000):
+        if 0xD800 <= code <= 0xDFFF or unicodedata.category(chr(code)) not in ("Cc", "Cf"):
+            continue
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    return "".join(_escape(a) if a == b else f"{_escape(a)}-{_escape(b)}" for a, b in ranges)
+
+
+USER_ID_PATTERN = f"^[^{_refused_class()}]+$"
+"""What a user id may contain, as a JSON-schema pattern: no control or format character."""
 _MANAGE_BYTES = 24
 VERIFIED_CACHE_SIZE = 4096
 """Tokens remembered as verified (by digest, until they expire): a client sends the same token on

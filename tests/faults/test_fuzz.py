@@ -51,7 +51,17 @@ KNOWN: dict[tuple[str, str], str] = {
     ("Stateful tests", "ST202"): "open: the admin event body (layout rules, body limit) in the stateful phase",
 }
 """Failures (operation, schemathesis code) left, each with why; any other failure fails the test."""
+LIFECYCLE = (
+    "update_event_api_v1_admin_events__event_id__patch",
+    "cancel_event_api_v1_admin_events__event_id__cancel_post",
+    "revoke_session_api_v1_sessions_current_delete",
+)
+"""Excluded from the run: they end the sale of the one event every other operation uses, or revoke
+the run's own session (every later request would be 401)."""
 KNOWN_UNREACHED = {
+    "PATCH /api/v1/admin/events/{event_id}": "excluded: closes the fuzzed event's sales window (LIFECYCLE)",
+    "POST /api/v1/admin/events/{event_id}/cancel": "excluded: cancels the fuzzed event (LIFECYCLE)",
+    "DELETE /api/v1/sessions/current": "excluded: revokes the run's own session (LIFECYCLE)",
     "POST /api/v1/admin/events": "open: generated layouts break rules its schema does not state",
     "POST /api/v1/admin/events/{event_id}/allocations": "open: needs seats or a GA area of the event by name",
 }
@@ -101,6 +111,9 @@ def test_openapi_contract_holds_and_reaches_every_operation(
         "--request-timeout",
         "10",
         "--no-color",
+        # Closing or cancelling the fuzzed event, or revoking the run's session, would refuse every
+        # later request (covered by tests/api/test_event_lifecycle.py and test_token_hygiene.py).
+        *(arg for op in LIFECYCLE for arg in ("--exclude-operation-id", op)),
         "--report",
         "junit",
         "--report-dir",

@@ -93,9 +93,11 @@ async def book(api: Api, request: Request, payload: BookingRequest) -> Response:
         assert payload.seatId is not None
         return 201, wire.booking_json(await bookings.book_seat(payload.seatId, caller, payload.strategy, access))
 
+    # A one-seat booking without a key (`seatId`, or a basket of one as the seat map sends it) keeps
+    # its one-statement claim and group commit: no key is issued for it.
+    one_seat = hold_token is None and best is None and len(payload.seatIds or [payload.seatId]) == 1
     with api.measured():
-        # A single-seat booking without a key keeps its one-statement claim (group commit): no key is issued.
-        answer = await respond(api, request, BOOK_SCOPE, caller, secret, payload, work, issue=payload.seatId is None)
+        answer = await respond(api, request, BOOK_SCOPE, caller, secret, payload, work, issue=not one_seat)
     return api.purchased(answer)
 
 

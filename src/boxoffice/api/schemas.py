@@ -24,7 +24,7 @@ from boxoffice.domain import (
     EventChanges,
     Strategy,
 )
-from boxoffice.tokens import normal_user_id, user_id_problem
+from boxoffice.tokens import USER_ID_PATTERN, normal_user_id, user_id_problem
 
 STRATEGY_ALIASES = {"DATABASE": Strategy.DB.value}
 """Other names a request may give a strategy: `DATABASE` is the seed system's name of the row-lock
@@ -65,6 +65,8 @@ UserId = Annotated[
         pattern=r"^[^\x00-\x1f\x7f]+$",
     ),
     AfterValidator(_user_id),
+    # The schema states the whole rule `_user_id` applies (no control or format character).
+    Field(json_schema_extra={"pattern": USER_ID_PATTERN}),
 ]
 
 
