@@ -186,13 +186,10 @@ class CommitSwallower(TcpProxy):
         self.swallowed = threading.Event()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self._target)
-        except OSError:
-            writer.transport.abort()
+        upstream = await self._upstream(writer)
+        if upstream is None:
             return
-        self._writers.add(up_writer)
+        up_reader, up_writer = upstream
         marked = mute = False
 
         async def requests() -> None:

@@ -142,14 +142,22 @@ class TcpProxy:
             writer.transport.abort()
         self._writers.clear()
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _upstream(self, writer: asyncio.StreamWriter) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        """Open the connection to the target for a client's `writer` (None: refused, client aborted)."""
         self._writers.add(writer)
         try:
             up_reader, up_writer = await asyncio.open_connection(*self._target)
         except OSError:
             writer.transport.abort()
-            return
+            return None
         self._writers.add(up_writer)
+        return up_reader, up_writer
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream = await self._upstream(writer)
+        if upstream is None:
+            return
+        up_reader, up_writer = upstream
         await asyncio.gather(
             self._pump(reader, up_writer), self._pump(up_reader, writer, reply=True), return_exceptions=True
         )
