@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import time
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 
 from boxoffice.settings import Settings
-from boxoffice.tokens import SESSION_AUDIENCE, SESSION_ISSUER, VERIFIED_CACHE_SIZE, InvalidToken, Tokens
+from boxoffice.tokens import (
+    SESSION_AUDIENCE,
+    SESSION_ISSUER,
+    USER_ID_PATTERN,
+    VERIFIED_CACHE_SIZE,
+    InvalidToken,
+    Tokens,
+)
 
 SECRET = "configured-secret-" + "c" * 32
 
@@ -121,3 +130,24 @@ def test_library_words_never_reach_the_client() -> None:
         with pytest.raises(InvalidToken) as refused:
             tokens.verify(token)
         assert str(refused.value).startswith("Invalid bearer token: not a signed JWT"), str(refused.value)
+
+
+def test_the_user_id_pattern_names_every_control_and_format_character() -> None:
+    """`USER_ID_PATTERN` is written out (a scan at import would cost 0.3 s); this rebuilds it from the
+    Unicode tables, so a new Python with new format characters fails here, not in production."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x110000):
+        if 0xD800 <= code <= 0xDFFF or unicodedata.category(chr(code)) not in ("Cc", "Cf"):
+            continue
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+
+    def escape(code: int) -> str:
+        return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
+
+    refused = "".join(escape(a) if a == b else f"{escape(a)}-{escape(b)}" for a, b in ranges)
+    assert f"^[^{refused}]+$" == USER_ID_PATTERN
+    pattern = re.compile(USER_ID_PATTERN)
+    assert pattern.match("José") and not pattern.match("a\u202eb") and not pattern.match("a\u0081")
