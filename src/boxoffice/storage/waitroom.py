@@ -427,9 +427,3 @@ async def recent_health(conn: asyncpg.Connection, window_s: float) -> list[async
         window_s,
     )
     return rows
-
-
-async def forget_health(conn: asyncpg.Connection, older_than_s: float) -> None:
-    await conn.execute(
-        "DELETE FROM waitroom_health WHERE sampled_at < clock_timestamp() - make_interval(secs => $1)", older_than_s
-    )
